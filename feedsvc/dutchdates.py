@@ -1,0 +1,133 @@
+"""Dates as Dutch editors write them: ``28-10-2024``, ``3-2-2025 9:30``, ``28 november 2024``,
+``3 mrt. 2025``, ``maandag 4 JUNI 2025``.
+
+The common numeric form takes a fast regular-expression path (content folders hold tens of
+thousands of files); anything else goes to python-dateutil with Dutch month and weekday names.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from dateutil import parser as dateutil_parser
+
+MIN_YEAR = 1900
+MAX_YEAR = 2100
+
+
+class DutchParserInfo(dateutil_parser.parserinfo):
+    """dateutil vocabulary for Dutch: month and weekday names, abbreviations, "uur"."""
+
+    MONTHS = [  # noqa: RUF012 - dateutil reads these class attributes
+        ("jan", "januari"),
+        ("feb", "februari", "febr"),
+        ("mrt", "maart", "mar", "mrt"),
+        ("apr", "april"),
+        ("mei",),
+        ("jun", "juni"),
+        ("jul", "juli"),
+        ("aug", "augustus"),
+        ("sep", "sept", "september"),
+        ("okt", "oktober", "oct"),
+        ("nov", "november"),
+        ("dec", "december"),
+    ]
+    WEEKDAYS = [  # noqa: RUF012
+        ("ma", "maandag"),
+        ("di", "dinsdag"),
+        ("wo", "woensdag"),
+        ("do", "donderdag"),
+        ("vr", "vrijdag"),
+        ("za", "zaterdag"),
+        ("zo", "zondag"),
+    ]
+    JUMP = [" ", ".", ",", ";", "-", "/", "'", "om", "uur", "op", "de", "u"]  # noqa: RUF012
+    AMPM: list[tuple[str, str]] = []  # noqa: RUF012 - Dutch editors write a 24-hour clock
+    HMS = [("h", "uur"), ("m", "min"), ("s", "sec")]  # noqa: RUF012
+
+    def __init__(self) -> None:
+        super().__init__(dayfirst=True, yearfirst=False)
+
+
+_PARSER_INFO = DutchParserInfo()
+_NUMERIC = re.compile(
+    r"(?P<day>\d{1,2})[-/.](?P<month>\d{1,2})[-/.](?P<year>\d{4})"
+    r"(?:,?\s+(?:om\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?(?:\s*uur)?)?"
+)
+_HAS_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
+# Two defaults that differ in every field: a field dateutil filled in from the default differs
+# between the two parses, which is how a date missing its day, month or year is caught.
+_PROBE_DEFAULTS = (datetime(2000, 1, 1, 0, 0, 0), datetime(2001, 2, 2, 0, 0, 0))
+
+
+class DateFormatError(ValueError):
+    """The text is not a complete, possible date."""
+
+
+def parse_dutch_datetime(text: str) -> tuple[datetime, bool]:
+    """Parse a Dutch date, optionally with a time, into a naive datetime.
+
+    Returns the datetime and whether a time of day was given. Raises :class:`DateFormatError`
+    for anything that is not a complete, existing date between 1900 and 2100.
+    """
+    text = " ".join(text.split())
+    match = _NUMERIC.fullmatch(text)
+    if match:
+        return _from_numeric(match, text)
+    return _from_words(text)
+
+
+def _from_numeric(match: re.Match[str], text: str) -> tuple[datetime, bool]:
+    fields = {k: int(v) for k, v in match.groupdict().items() if v is not None}
+    try:
+        value = datetime(
+            fields["year"],
+            fields["month"],
+            fields["day"],
+            fields.get("hour", 0),
+            fields.get("minute", 0),
+            fields.get("second", 0),
+        )
+    except ValueError as error:
+        raise DateFormatError(f"{text!r} is not a possible date ({error})") from None
+    _check_year(value, text)
+    return value, "hour" in fields
+
+
+def _from_words(text: str) -> tuple[datetime, bool]:
+    if not _HAS_YEAR.search(text):
+        raise DateFormatError(f"{text!r} is not a date with a four-digit year")
+    try:
+        first, second = (
+            dateutil_parser.parse(text, parserinfo=_PARSER_INFO, default=default)
+            for default in _PROBE_DEFAULTS
+        )
+    except (ValueError, OverflowError) as error:
+        raise DateFormatError(f"{text!r} is not a date ({error})") from None
+    if first.date() != second.date():
+        raise DateFormatError(f"{text!r} is not a complete date (day, month and year)")
+    if first.tzinfo is not None or second.tzinfo is not None:
+        raise DateFormatError(f"{text!r} carries a time zone; write local time without one")
+    _check_year(first, text)
+    has_time = first.time() != second.time() or first.time() != datetime.min.time()
+    return first, has_time
+
+
+def _check_year(value: datetime, text: str) -> None:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise DateFormatError(f"{text!r}: year {value.year} is outside {MIN_YEAR}-{MAX_YEAR}")
+
+
+def localize(naive: datetime, zone: ZoneInfo) -> datetime:
+    """Attach ``zone`` to a wall-clock time, resolving DST gaps and overlaps deterministically.
+
+    An ambiguous time (the repeated hour in autumn) is read as its first occurrence; a time in
+    the spring-forward gap is moved forward by the gap, as a wall clock would be.
+    """
+    # fold=0 reads a gap time with the offset from before the jump; the round trip through UTC
+    # then lands on the wall-clock time after it (02:30 on the spring-forward night -> 03:30).
+    aware = naive.replace(tzinfo=zone, fold=0)
+    return aware.astimezone(timezone.utc).astimezone(zone)
+

@@ -1,0 +1,90 @@
+"""What every feed format shares: the page's links, the article body as HTML, dates."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from feedsvc import __version__ as _version
+from feedsvc.catalog import FeedPage
+from feedsvc.model import Article
+from feedsvc.settings import Settings
+from feedsvc.urls import CATEGORY_SCHEME_PATH, article_path, feed_page_path, feed_path
+
+GENERATOR_NAME = "feedsvc"
+GENERATOR_VERSION = _version
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFormat:
+    """A feed format: its URL extension, its media types, and the function that writes it."""
+
+    name: str
+    extension: str
+    media_type: str  # for type attributes of links: "application/rss+xml"
+    content_type: str  # for the HTTP response, with charset
+    render: Callable[[FeedPage, Settings], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class PageLinks:
+    """Absolute URLs of one feed page in one format, with its RFC 5005 neighbours."""
+
+    self: str
+    alternate: str
+    first: str | None
+    last: str | None
+    previous: str | None
+    next: str | None
+    hub: str | None
+
+    @classmethod
+    def of(cls, page: FeedPage, extension: str, settings: Settings) -> PageLinks:
+        def url(number: int) -> str:
+            return settings.url(feed_path(page.feed, extension, number))
+
+        paged = page.count > 1
+        return cls(
+            self=url(page.number),
+            alternate=settings.url(feed_page_path(page.feed)),
+            first=url(1) if paged else None,
+            last=url(page.count) if paged else None,
+            previous=url(page.number - 1) if page.number > 1 else None,
+            next=url(page.number + 1) if page.number < page.count else None,
+            hub=settings.websub_hub,
+        )
+
+    def paging(self) -> list[tuple[str, str]]:
+        """(rel, href) for the paging links present, in a fixed order."""
+        pairs = [
+            ("first", self.first),
+            ("previous", self.previous),
+            ("next", self.next),
+            ("last", self.last),
+        ]
+        return [(rel, href) for rel, href in pairs if href is not None]
+
+
+def body_html(article: Article) -> str:
+    """The article body as HTML paragraphs; line breaks inside a paragraph become ``<br>``."""
+    return "\n".join(
+        "<p>" + "<br>\n".join(html.escape(line, quote=False) for line in p.split("\n")) + "</p>"
+        for p in article.paragraphs
+    )
+
+
+def permalink(article: Article, settings: Settings) -> str:
+    return settings.url(article_path(article.id))
+
+
+def category_scheme(settings: Settings) -> str:
+    return settings.url(CATEGORY_SCHEME_PATH)
+
+
+def rfc3339(value: datetime) -> str:
+    """``2024-10-28T00:00:00+01:00``; refuses naive datetimes, which have no place in a feed."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r} in a feed")
+    return value.isoformat(timespec="seconds")

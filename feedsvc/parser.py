@@ -1,0 +1,334 @@
+"""One article file's bytes in, an :class:`Article` (plus warnings) or a :class:`ContentError` out.
+
+The format, as the site's editors write it::
+
+    Bijgewerkt: 28 november 2024        (optional: when the article was last updated)
+    <title>
+    Nieuws -> Informatief               (category path, one or more levels)
+    Bron: NAVO                          (optional: the organisation the text comes from)
+    28-10-2024                          (published; may carry a time, 14-03-2025 09:30)
+    <body paragraphs, separated by blank lines>
+    <the site disclaimer, which is not part of the body>
+
+Blank lines may stand anywhere between header lines; Bron, the published date and a late
+Bijgewerkt line may come in any order after the category. This module knows nothing of the file
+system beyond the bytes and the relative path it is given, nor of feeds or HTTP.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from feedsvc.dutchdates import DateFormatError, localize, parse_dutch_datetime
+from feedsvc.errors import ContentError, ContentProblem, Severity
+from feedsvc.model import Article, Category, Source
+
+MAX_ARTICLE_BYTES = 1024 * 1024
+SUMMARY_LIMIT = 300
+ELLIPSIS = "…"
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Characters XML 1.0 forbids (C0 controls but tab/newline) or discourages (DEL, C1 controls).
+_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_UPDATED_LINE = re.compile(r"bijgewerkt\s*:\s*(?P<value>.*)", re.IGNORECASE)
+_SOURCE_LINE = re.compile(r"bron\s*:\s*(?P<value>.*)", re.IGNORECASE)
+_LABELLED_DATE_LINE = re.compile(
+    r"(?:datum|gepubliceerd|publicatiedatum)\s*:\s*(?P<value>.*)", re.IGNORECASE
+)
+# A line that is clearly an attempt at a numeric date, so a failure to parse it is an error about
+# the date rather than "this is not a header line".
+_DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*")
+_CATEGORY_SEPARATOR = re.compile(r"\s*(?:->|→)\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """A parsed article and the warnings found while parsing it."""
+
+    article: Article
+    warnings: tuple[ContentProblem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    number: int  # 1-based, as an editor's status bar shows it
+    text: str  # stripped of surrounding white space
+
+
+def parse_article(data: bytes, path: str, *, zone: ZoneInfo, disclaimer: str) -> ParseResult:
+    """Parse one article file.
+
+    ``path`` is the file's path relative to the content folder, "/"-separated; it names the
+    article in messages and becomes its id (without ``.txt``). Naive dates are read in ``zone``.
+    Raises :class:`ContentError` with the path and line when the file cannot be an article.
+    """
+    return _ArticleParser(path, zone, disclaimer).parse(data)
+
+
+class _ArticleParser:
+    def __init__(self, path: str, zone: ZoneInfo, disclaimer: str) -> None:
+        self.path = path
+        self.zone = zone
+        self.disclaimer_key = _disclaimer_key(disclaimer)
+        self.warnings: list[ContentProblem] = []
+
+    def error(self, line: int, message: str) -> ContentError:
+        return ContentError(self.path, line, message)
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(ContentProblem(self.path, line, message, Severity.WARNING))
+
+    def parse(self, data: bytes) -> ParseResult:
+        lines = self.split_lines(self.decode(data))
+        if not any(line.text for line in lines):
+            raise self.error(1, "the file is empty")
+        reader = _LineReader(lines)
+
+        updated_raw: _Line | None = None
+        first = reader.next_filled()
+        assert first is not None  # the file is not empty
+        if match := _UPDATED_LINE.fullmatch(first.text):
+            updated_raw = _Line(first.number, match["value"])
+            first = reader.next_filled()
+            if first is None:
+                raise self.error(reader.last_number, "no title after the Bijgewerkt line")
+
+        title = self.read_title(first, reader)
+        category = self.read_category(reader, title)
+        source, published_line, late_updated = self.read_source_and_date(reader)
+        if late_updated is not None:
+            if updated_raw is not None:
+                self.warn(late_updated.number, "second Bijgewerkt line ignored")
+            else:
+                updated_raw = late_updated
+
+        published, _ = self.read_date(published_line, "published date")
+        updated = self.read_updated(updated_raw, published)
+        paragraphs = self.read_body(reader)
+        if not paragraphs:
+            self.warn(published_line.number, "the article has no body text")
+
+        article = Article(
+            id=_article_id(self.path),
+            title=title.text,
+            category=category,
+            source=source,
+            published=published,
+            updated=updated,
+            paragraphs=paragraphs,
+            summary=summarize(paragraphs[0]) if paragraphs else "",
+            source_path=self.path,
+        )
+        return ParseResult(article, tuple(self.warnings))
+
+    # -- decoding ------------------------------------------------------------------------------
+
+    def decode(self, data: bytes) -> str:
+        if len(data) > MAX_ARTICLE_BYTES:
+            raise self.error(0, f"the file is larger than 1 MiB ({len(data):,} bytes)")
+        for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+            if data.startswith(bom):
+                # Windows Notepad's "Unicode" encoding: a real, if rare, editor choice.
+                try:
+                    return data[len(bom) :].decode(encoding)
+                except UnicodeDecodeError:
+                    raise self.error(1, f"not valid {encoding.upper()} text") from None
+        if b"\x00" in data:
+            line = data[: data.index(b"\x00")].count(b"\n") + 1
+            raise self.error(line, "not a text file (it contains NUL bytes)")
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                raise self.error(line, "not a text file (neither UTF-8 nor Windows-1252)") from None
+            self.warn(line, "not valid UTF-8; read as Windows-1252 (save the file as UTF-8)")
+            return text
+
+    def split_lines(self, text: str) -> list[_Line]:
+        lines = []
+        dropped_at: list[int] = []
+        for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
+            clean, count = _FORBIDDEN_CHARS.subn("", raw)
+            if count:
+                dropped_at.append(number)
+            lines.append(_Line(number, clean.strip()))
+        if dropped_at:
+            self.warn(
+                dropped_at[0],
+                f"dropped control characters XML cannot carry (on {len(dropped_at)} line(s))",
+            )
+        return lines
+
+    # -- header --------------------------------------------------------------------------------
+
+    def read_title(self, line: _Line, reader: _LineReader) -> _Line:
+        if _SOURCE_LINE.fullmatch(line.text) or self.is_date_line(line.text):
+            raise self.error(line.number, "the title and category path are missing")
+        following = reader.peek_filled()
+        if _CATEGORY_SEPARATOR.search(line.text) and (
+            following is None
+            or _SOURCE_LINE.fullmatch(following.text)
+            or self.is_date_line(following.text)
+        ):
+            raise self.error(
+                line.number, f"the title is missing: {line.text!r} looks like the category path"
+            )
+        return line
+
+    def read_category(self, reader: _LineReader, title: _Line) -> Category:
+        line = reader.next_filled()
+        if line is None:
+            raise self.error(title.number, "no category path after the title")
+        if _SOURCE_LINE.fullmatch(line.text) or self.is_date_line(line.text):
+            raise self.error(line.number, "the category path (such as 'Nieuws -> Informatief') is missing")
+        names = tuple(" ".join(name.split()) for name in _CATEGORY_SEPARATOR.split(line.text))
+        if not all(names):
+            raise self.error(line.number, f"the category path {line.text!r} has an empty level")
+        return Category(names)
+
+    def read_source_and_date(self, reader: _LineReader) -> tuple[Source | None, _Line, _Line | None]:
+        """Read the Bron, published-date and (late) Bijgewerkt lines, which come in any order."""
+        source: Source | None = None
+        source_seen = False
+        published: _Line | None = None
+        late_updated: _Line | None = None
+        while (line := reader.peek_filled()) is not None:
+            if match := _SOURCE_LINE.fullmatch(line.text):
+                if source_seen:
+                    self.warn(line.number, "second Bron line ignored")
+                else:
+                    source_seen = True
+                    name = " ".join(match["value"].split())
+                    if name:
+                        source = Source(name)
+                    else:
+                        self.warn(line.number, "the Bron line names no source")
+            elif match := _UPDATED_LINE.fullmatch(line.text):
+                late_updated = _Line(line.number, match["value"])
+            elif published is None and self.is_date_line(line.text):
+                labelled = _LABELLED_DATE_LINE.fullmatch(line.text)
+                published = _Line(line.number, labelled["value"]) if labelled else line
+            else:
+                break
+            reader.next_filled()
+        if published is None:
+            where = line.number if line is not None else reader.last_number
+            found = f", found {_shorten(line.text)!r}" if line is not None else ""
+            raise self.error(where, f"the published date (DD-MM-YYYY) is missing{found}")
+        return source, published, late_updated
+
+    def is_date_line(self, text: str) -> bool:
+        labelled = _LABELLED_DATE_LINE.fullmatch(text)
+        if labelled:
+            return True
+        if _DATE_LIKE.fullmatch(text):
+            return True
+        try:
+            parse_dutch_datetime(text)
+        except DateFormatError:
+            return False
+        return True
+
+    def read_date(self, line: _Line, what: str) -> tuple[datetime, bool]:
+        try:
+            naive, has_time = parse_dutch_datetime(line.text)
+        except DateFormatError as error:
+            raise self.error(line.number, f"invalid {what}: {error}") from None
+        return localize(naive, self.zone), has_time
+
+    def read_updated(self, line: _Line | None, published: datetime) -> datetime:
+        if line is None:
+            return published
+        try:
+            updated, has_time = self.read_date(line, "Bijgewerkt date")
+        except ContentError as error:
+            self.warn(line.number, f"{error.reason}; using the published date")
+            return published
+        if not has_time and updated.date() == published.date():
+            return published  # same day, no time given: no later than the publication itself
+        if updated < published:
+            self.warn(line.number, "the Bijgewerkt date is before the published date; using the published date")
+            return published
+        return updated
+
+    # -- body ----------------------------------------------------------------------------------
+
+    def read_body(self, reader: _LineReader) -> tuple[str, ...]:
+        paragraphs: list[list[str]] = []
+        current: list[str] = []
+        for line in reader.rest():
+            if line.text:
+                current.append(line.text)
+            elif current:
+                paragraphs.append(current)
+                current = []
+        if current:
+            paragraphs.append(current)
+        if paragraphs and _disclaimer_key(" ".join(paragraphs[-1])) == self.disclaimer_key:
+            paragraphs.pop()
+        elif paragraphs and _disclaimer_key(paragraphs[-1][-1]) == self.disclaimer_key:
+            paragraphs[-1].pop()  # the disclaimer without the blank line before it
+        return tuple("\n".join(lines) for lines in paragraphs if lines)
+
+
+class _LineReader:
+    """A cursor over the file's lines that can skip blank ones."""
+
+    def __init__(self, lines: list[_Line]) -> None:
+        self.lines = lines
+        self.position = 0
+
+    @property
+    def last_number(self) -> int:
+        return self.lines[-1].number
+
+    def peek_filled(self) -> _Line | None:
+        for line in self.lines[self.position :]:
+            if line.text:
+                return line
+        return None
+
+    def next_filled(self) -> _Line | None:
+        while self.position < len(self.lines):
+            line = self.lines[self.position]
+            self.position += 1
+            if line.text:
+                return line
+        return None
+
+    def rest(self) -> list[_Line]:
+        rest = self.lines[self.position :]
+        self.position = len(self.lines)
+        return rest
+
+
+def summarize(paragraph: str, limit: int = SUMMARY_LIMIT) -> str:
+    """The paragraph as one line, cut at a word boundary to at most ``limit`` characters."""
+    text = " ".join(paragraph.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - len(ELLIPSIS)]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—") + ELLIPSIS
+
+
+def _disclaimer_key(text: str) -> str:
+    return " ".join(text.split()).casefold().rstrip(".")
+
+
+def _article_id(path: str) -> str:
+    return path[:-4] if path.lower().endswith(".txt") else path
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+

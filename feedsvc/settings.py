@@ -1,0 +1,120 @@
+"""Configuration, checked once at start-up into one frozen object.
+
+Values come from a mapping (Flask's config, filled from ``FEEDSVC_*`` environment variables by
+``app.config.from_prefixed_env("FEEDSVC")``). A bad value raises :class:`ConfigError` naming the
+variable and what would fix it, so the service never starts half-configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from feedsvc.errors import ConfigError
+
+BUNDLED_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+DEFAULT_DISCLAIMER = "Amstelveenweb.com is niet verantwoordelijk voor de inhoud van de nieuwsberichten."
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything feedsvc can be configured with, validated."""
+
+    content_dir: Path = BUNDLED_CONTENT_DIR
+    site_url: str = "http://localhost:8000"
+    timezone: ZoneInfo = ZoneInfo("Europe/Amsterdam")
+    page_size: int = 50
+    site_title: str = "Amstelveenweb"
+    site_description: str = "Lokaal nieuws uit Amstelveen en omgeving"
+    disclaimer: str = DEFAULT_DISCLAIMER
+    cache_max_age: int = 300
+    websub_hub: str | None = None
+
+    def url(self, path: str) -> str:
+        """The absolute URL of a site path ("/feeds/all.rss"): the one place URLs are built."""
+        return self.site_url + "/" + path.lstrip("/")
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> Settings:
+        """Read and validate settings from Flask-style keys (``SITE_URL``, ``PAGE_SIZE``, ...)."""
+        defaults = cls()
+        return cls(
+            content_dir=_content_dir(config.get("CONTENT_DIR", defaults.content_dir)),
+            site_url=_site_url(config.get("SITE_URL", defaults.site_url), "SITE_URL"),
+            timezone=_timezone(config.get("TIMEZONE", defaults.timezone.key)),
+            page_size=_positive_int(config.get("PAGE_SIZE", defaults.page_size), "PAGE_SIZE", 1000),
+            site_title=_text(config.get("SITE_TITLE", defaults.site_title), "SITE_TITLE"),
+            site_description=_text(
+                config.get("SITE_DESCRIPTION", defaults.site_description), "SITE_DESCRIPTION"
+            ),
+            disclaimer=_text(config.get("DISCLAIMER", defaults.disclaimer), "DISCLAIMER"),
+            cache_max_age=_positive_int(
+                config.get("CACHE_MAX_AGE", defaults.cache_max_age),
+                "CACHE_MAX_AGE",
+                365 * 24 * 3600,
+                allow_zero=True,
+            ),
+            websub_hub=_optional_url(config.get("WEBSUB_HUB"), "WEBSUB_HUB"),
+        )
+
+
+def _fail(name: str, message: str) -> ConfigError:
+    return ConfigError(f"FEEDSVC_{name}: {message}")
+
+
+def _content_dir(value: object) -> Path:
+    path = Path(str(value)).expanduser()
+    if not path.is_dir():
+        raise _fail("CONTENT_DIR", f"{str(path)!r} is not a directory; point it at the article folder")
+    return path.resolve()
+
+
+def _site_url(value: object, name: str) -> str:
+    text = str(value).strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise _fail(name, f"{text!r} is not an absolute http(s) URL, e.g. https://www.example.nl")
+    if parts.query or parts.fragment:
+        raise _fail(name, f"{text!r} must not have a query or fragment")
+    return text.rstrip("/")
+
+
+def _optional_url(value: object, name: str) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    return _site_url(value, name)
+
+
+def _timezone(value: object) -> ZoneInfo:
+    if isinstance(value, ZoneInfo):
+        return value
+    try:
+        return ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _fail(
+            "TIMEZONE", f"{value!r} is not an IANA time zone name such as Europe/Amsterdam"
+        ) from None
+
+
+def _positive_int(value: object, name: str, maximum: int, *, allow_zero: bool = False) -> int:
+    minimum = 0 if allow_zero else 1
+    try:
+        number = int(str(value)) if not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or not minimum <= number <= maximum:
+        raise _fail(name, f"{value!r} is not a whole number from {minimum} to {maximum}")
+    return number
+
+
+def _text(value: object, name: str) -> str:
+    text = " ".join(str(value).split())
+    if not text:
+        raise _fail(name, "must not be empty")
+    if any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in text):
+        raise _fail(name, "must not contain control characters")
+    return text

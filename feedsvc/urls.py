@@ -1,0 +1,40 @@
+"""Every site path feedsvc publishes, built in one place; absolute URLs come from Settings.url."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from feedsvc.catalog import Feed, FeedKind
+from feedsvc.model import Source
+
+FEEDS_PREFIX = "/feeds/"
+ARTICLES_PREFIX = "/artikelen/"
+OPML_PATH = "/feeds.opml"
+CATEGORY_SCHEME_PATH = "/categorie/"
+
+
+def article_path(article_id: str) -> str:
+    """``/artikelen/2024/mijn-bericht.html`` for the article with id ``2024/mijn-bericht``."""
+    return ARTICLES_PREFIX + quote(article_id, safe="/") + ".html"
+
+
+def feed_path(feed: Feed, extension: str, page: int = 1) -> str:
+    """``/feeds/categorie/nieuws.rss``; later pages add ``?page=N`` (RFC 5005 paging)."""
+    return _feed_path(feed.path, extension, page)
+
+
+def source_feed_path(source: Source, extension: str) -> str:
+    """The first page of the feed of everything from ``source``: ``/feeds/bron/navo.rss``."""
+    return _feed_path(f"{FeedKind.SOURCE.value}/{source.slug}", extension, 1)
+
+
+def _feed_path(path: str, extension: str, page: int) -> str:
+    url = FEEDS_PREFIX + quote(path, safe="/") + "." + extension
+    return url if page == 1 else f"{url}?page={page}"
+
+
+def feed_page_path(feed: Feed) -> str:
+    """The HTML page a feed is the feed of: ``/``, ``/categorie/nieuws.html``, ``/bron/navo.html``."""
+    if feed.kind is FeedKind.ALL:
+        return "/"
+    return "/" + quote(feed.path, safe="/") + ".html"
