@@ -11,13 +11,13 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from feedsvc.errors import ContentProblem, Severity
 from feedsvc.model import Article, Category, Source, slugify
 
 # A feed with no articles still needs an updated date; a fixed one keeps output reproducible.
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class FeedKind(enum.Enum):
@@ -52,15 +52,15 @@ class Feed:
         return max(1, math.ceil(len(self.articles) / page_size))
 
     def page(self, number: int, page_size: int) -> FeedPage:
-        """Page ``number`` (1-based); raises :class:`PageOutOfRange` past the last page."""
+        """Page ``number`` (1-based); raises :class:`PageOutOfRangeError` past the last page."""
         count = self.page_count(page_size)
         if not 1 <= number <= count:
-            raise PageOutOfRange(f"feed {self.path!r} has pages 1 to {count}, not {number}")
+            raise PageOutOfRangeError(f"feed {self.path!r} has pages 1 to {count}, not {number}")
         start = (number - 1) * page_size
         return FeedPage(self, number, count, self.articles[start : start + page_size])
 
 
-class PageOutOfRange(LookupError):
+class PageOutOfRangeError(LookupError):
     """A page number outside 1..page_count."""
 
 

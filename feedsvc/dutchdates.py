@@ -8,7 +8,7 @@ thousands of files); anything else goes to python-dateutil with Dutch month and 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
@@ -23,9 +23,9 @@ class DutchParserInfo(dateutil_parser.parserinfo):
     MONTHS = [  # noqa: RUF012 - dateutil reads these class attributes
         ("jan", "januari"),
         ("feb", "februari", "febr"),
-        ("mrt", "maart", "mar", "mrt"),
+        ("mrt", "maart", "mar"),
         ("apr", "april"),
-        ("mei",),
+        ("mei", "mei"),
         ("jun", "juni"),
         ("jul", "juli"),
         ("aug", "augustus"),
@@ -43,9 +43,9 @@ class DutchParserInfo(dateutil_parser.parserinfo):
         ("za", "zaterdag"),
         ("zo", "zondag"),
     ]
-    JUMP = [" ", ".", ",", ";", "-", "/", "'", "om", "uur", "op", "de", "u"]  # noqa: RUF012
+    JUMP = [" ", ".", ",", ";", "-", "/", "'", "om", "op", "de", "u"]  # noqa: RUF012
     AMPM: list[tuple[str, str]] = []  # noqa: RUF012 - Dutch editors write a 24-hour clock
-    HMS = [("h", "uur"), ("m", "min"), ("s", "sec")]  # noqa: RUF012
+    HMS = [("h", "uur", "uren"), ("m", "min", "minuten"), ("s", "sec", "seconden")]  # noqa: RUF012
 
     def __init__(self) -> None:
         super().__init__(dayfirst=True, yearfirst=False)
@@ -129,5 +129,28 @@ def localize(naive: datetime, zone: ZoneInfo) -> datetime:
     # fold=0 reads a gap time with the offset from before the jump; the round trip through UTC
     # then lands on the wall-clock time after it (02:30 on the spring-forward night -> 03:30).
     aware = naive.replace(tzinfo=zone, fold=0)
-    return aware.astimezone(timezone.utc).astimezone(zone)
+    return aware.astimezone(UTC).astimezone(zone)
 
+
+_MONTH_NAMES = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def format_dutch_date(value: datetime, *, with_time: bool = False) -> str:
+    """``28 oktober 2024`` (or ``28 oktober 2024, 09:30``) without touching the process locale."""
+    text = f"{value.day} {_MONTH_NAMES[value.month - 1]} {value.year}"
+    if with_time and (value.hour or value.minute):
+        text += f", {value.hour:02d}:{value.minute:02d}"
+    return text

@@ -130,7 +130,10 @@ class _ArticleParser:
     def decode(self, data: bytes) -> str:
         if len(data) > MAX_ARTICLE_BYTES:
             raise self.error(0, f"the file is larger than 1 MiB ({len(data):,} bytes)")
-        for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        for bom, encoding in (
+            (codecs.BOM_UTF16_LE, "utf-16-le"),
+            (codecs.BOM_UTF16_BE, "utf-16-be"),
+        ):
             if data.startswith(bom):
                 # Windows Notepad's "Unicode" encoding: a real, if rare, editor choice.
                 try:
@@ -187,13 +190,17 @@ class _ArticleParser:
         if line is None:
             raise self.error(title.number, "no category path after the title")
         if _SOURCE_LINE.fullmatch(line.text) or self.is_date_line(line.text):
-            raise self.error(line.number, "the category path (such as 'Nieuws -> Informatief') is missing")
+            raise self.error(
+                line.number, "the category path (such as 'Nieuws -> Informatief') is missing"
+            )
         names = tuple(" ".join(name.split()) for name in _CATEGORY_SEPARATOR.split(line.text))
         if not all(names):
             raise self.error(line.number, f"the category path {line.text!r} has an empty level")
         return Category(names)
 
-    def read_source_and_date(self, reader: _LineReader) -> tuple[Source | None, _Line, _Line | None]:
+    def read_source_and_date(
+        self, reader: _LineReader
+    ) -> tuple[Source | None, _Line, _Line | None]:
         """Read the Bron, published-date and (late) Bijgewerkt lines, which come in any order."""
         source: Source | None = None
         source_seen = False
@@ -254,7 +261,10 @@ class _ArticleParser:
         if not has_time and updated.date() == published.date():
             return published  # same day, no time given: no later than the publication itself
         if updated < published:
-            self.warn(line.number, "the Bijgewerkt date is before the published date; using the published date")
+            self.warn(
+                line.number,
+                "the Bijgewerkt date is before the published date; using the published date",
+            )
             return published
         return updated
 
@@ -331,4 +341,3 @@ def _article_id(path: str) -> str:
 
 def _shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
-

@@ -8,7 +8,7 @@ variable and what would fix it, so the service never starts half-configured.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from feedsvc.errors import ConfigError
 
 BUNDLED_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
-DEFAULT_DISCLAIMER = "Amstelveenweb.com is niet verantwoordelijk voor de inhoud van de nieuwsberichten."
+DEFAULT_DISCLAIMER = (
+    "Amstelveenweb.com is niet verantwoordelijk voor de inhoud van de nieuwsberichten."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,7 @@ class Settings:
 
     content_dir: Path = BUNDLED_CONTENT_DIR
     site_url: str = "http://localhost:8000"
-    timezone: ZoneInfo = ZoneInfo("Europe/Amsterdam")
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Amsterdam"))
     page_size: int = 50
     site_title: str = "Amstelveenweb"
     site_description: str = "Lokaal nieuws uit Amstelveen en omgeving"
@@ -69,7 +71,9 @@ def _fail(name: str, message: str) -> ConfigError:
 def _content_dir(value: object) -> Path:
     path = Path(str(value)).expanduser()
     if not path.is_dir():
-        raise _fail("CONTENT_DIR", f"{str(path)!r} is not a directory; point it at the article folder")
+        raise _fail(
+            "CONTENT_DIR", f"{str(path)!r} is not a directory; point it at the article folder"
+        )
     return path.resolve()
 
 

@@ -14,7 +14,7 @@ import stat
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feedsvc.catalog import Catalog, build_catalog
@@ -71,7 +71,7 @@ class ContentStore:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
         self._catalog = build_catalog(settings.site_title, ())
-        self.loaded_at = datetime.fromtimestamp(0, timezone.utc)
+        self.loaded_at = datetime.fromtimestamp(0, UTC)
 
     @property
     def catalog(self) -> Catalog:
@@ -79,7 +79,7 @@ class ContentStore:
         return self._catalog
 
     def reload(self) -> LoadReport:
-        """Scan the folder, re-parse changed files, and swap in a new catalog if anything changed."""
+        """Scan the folder, re-parse changed files, swap in a new catalog if anything changed."""
         with self._lock:
             return self._reload()
 
@@ -108,8 +108,8 @@ class ContentStore:
         if seen.keys() != self._entries.keys():
             changed = True
         self._entries = seen
-        self.loaded_at = datetime.now(timezone.utc)
-        if changed or not self._catalog.problems == tuple(scan_problems):
+        self.loaded_at = datetime.now(UTC)
+        if changed or self._catalog.problems != tuple(scan_problems):
             self._catalog = self._build(scan_problems)
         return LoadReport(self._catalog, self.loaded_at, len(seen), parsed, changed)
 
@@ -149,7 +149,9 @@ class ContentStore:
     def _parse(self, relpath: str, path: Path, signature: _Signature) -> ParseResult:
         if signature.size > MAX_ARTICLE_BYTES:
             # Checked before reading, so a huge file never costs memory.
-            raise ContentError(relpath, 0, f"the file is larger than 1 MiB ({signature.size:,} bytes)")
+            raise ContentError(
+                relpath, 0, f"the file is larger than 1 MiB ({signature.size:,} bytes)"
+            )
         try:
             with path.open("rb") as handle:
                 data = handle.read(MAX_ARTICLE_BYTES + 1)

@@ -34,7 +34,7 @@ def _feed_path(path: str, extension: str, page: int) -> str:
 
 
 def feed_page_path(feed: Feed) -> str:
-    """The HTML page a feed is the feed of: ``/``, ``/categorie/nieuws.html``, ``/bron/navo.html``."""
+    """The HTML page of a feed: ``/``, ``/categorie/nieuws.html``, ``/bron/navo.html``."""
     if feed.kind is FeedKind.ALL:
         return "/"
     return "/" + quote(feed.path, safe="/") + ".html"

@@ -10,6 +10,7 @@ from lxml import etree
 
 from feedsvc.catalog import FeedPage
 from feedsvc.formats.common import (
+    FAVICON_PATH,
     GENERATOR_NAME,
     GENERATOR_VERSION,
     FeedFormat,
@@ -31,7 +32,7 @@ def render_atom(page: FeedPage, settings: Settings) -> bytes:
     """One feed page as an Atom 1.0 document (UTF-8 bytes)."""
     links = PageLinks.of(page, ATOM.extension, settings)
     feed = page.feed
-    root = etree.Element(_A + "feed", nsmap={None: ATOM_NS})
+    root = etree.Element(_A + "feed", nsmap={None: ATOM_NS})  # type: ignore[dict-item]  # lxml-stubs omit None
     root.set(XML_LANG, "nl")
     # The id names the feed, not the page: every page of a feed is part of the same logical feed.
     _text(root, "id", settings.url(feed_path(feed, ATOM.extension)))
@@ -49,6 +50,7 @@ def render_atom(page: FeedPage, settings: Settings) -> bytes:
         _link(root, "hub", links.hub)
     generator = _text(root, "generator", GENERATOR_NAME)
     generator.set("version", GENERATOR_VERSION)
+    _text(root, "icon", settings.url(FAVICON_PATH))
     _text(root, "rights", f"© {settings.site_title}").set("type", "text")
     scheme = category_scheme(settings)
     for article in page.articles:
@@ -76,7 +78,8 @@ def render_atom(page: FeedPage, settings: Settings) -> bytes:
             _text(source, "id", source_url)
             _text(source, "title", article.source.name).set("type", "text")
             _link(source, "self", source_url, ATOM.media_type)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return data
 
 
 def _text(parent: etree._Element, name: str, text: str) -> etree._Element:

@@ -15,6 +15,9 @@ from feedsvc.urls import CATEGORY_SCHEME_PATH, article_path, feed_page_path, fee
 
 GENERATOR_NAME = "feedsvc"
 GENERATOR_VERSION = _version
+ICON_PATH = "/static/icon.png"  # 512x512, for JSON Feed's icon
+FAVICON_PATH = "/static/favicon.png"  # 64x64: Atom icon, RSS image, JSON Feed favicon
+FAVICON_SIZE = 64
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,15 @@ import json
 from typing import Any
 
 from feedsvc.catalog import FeedPage
-from feedsvc.formats.common import FeedFormat, PageLinks, body_html, permalink, rfc3339
+from feedsvc.formats.common import (
+    FAVICON_PATH,
+    ICON_PATH,
+    FeedFormat,
+    PageLinks,
+    body_html,
+    permalink,
+    rfc3339,
+)
 from feedsvc.model import Article
 from feedsvc.settings import Settings
 from feedsvc.urls import source_feed_path
@@ -26,6 +34,8 @@ def render_json_feed(page: FeedPage, settings: Settings) -> bytes:
         "home_page_url": links.alternate,
         "feed_url": links.self,
         "description": feed.description,
+        "icon": settings.url(ICON_PATH),
+        "favicon": settings.url(FAVICON_PATH),
         "language": "nl",
         "authors": [{"name": settings.site_title, "url": settings.url("/")}],
     }

@@ -15,6 +15,8 @@ from lxml import etree
 
 from feedsvc.catalog import FeedPage
 from feedsvc.formats.common import (
+    FAVICON_PATH,
+    FAVICON_SIZE,
     GENERATOR_NAME,
     GENERATOR_VERSION,
     FeedFormat,
@@ -53,6 +55,12 @@ def render_rss(page: FeedPage, settings: Settings) -> bytes:
     _text(channel, "generator", f"{GENERATOR_NAME} {GENERATOR_VERSION}")
     _text(channel, "docs", _RSS_DOCS)
     _text(channel, "ttl", str(max(1, settings.cache_max_age // 60)))
+    image = etree.SubElement(channel, "image")
+    _text(image, "url", settings.url(FAVICON_PATH))
+    _text(image, "title", feed.title)  # validators expect the channel's own title here
+    _text(image, "link", links.alternate)
+    _text(image, "width", str(FAVICON_SIZE))
+    _text(image, "height", str(FAVICON_SIZE))
     scheme = category_scheme(settings)
     for article in page.articles:
         item = etree.SubElement(channel, "item")
@@ -70,7 +78,8 @@ def render_rss(page: FeedPage, settings: Settings) -> bytes:
         if article.source is not None:
             url = settings.url(source_feed_path(article.source, RSS.extension))
             _text(item, "source", article.source.name).set("url", url)
-    return etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    data: bytes = etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return data
 
 
 def _text(parent: etree._Element, tag: str, text: str) -> etree._Element:

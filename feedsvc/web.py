@@ -1,0 +1,184 @@
+"""HTTP: routes, headers and status codes. Everything else is asked of the store and publication.
+
+Turns "not found" into 404 and bad parameters into 400; nothing a client sends reaches a 500.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+)
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.wrappers import Response as BaseResponse
+
+from feedsvc.catalog import Catalog, Feed, FeedKind
+from feedsvc.dutchdates import format_dutch_date
+from feedsvc.formats import FORMATS
+from feedsvc.formats.common import body_html
+from feedsvc.opml import CONTENT_TYPE as OPML_CONTENT_TYPE
+from feedsvc.opml import render_opml
+from feedsvc.publication import Publication, UnknownFeedError
+from feedsvc.settings import Settings
+from feedsvc.store import ContentStore
+from feedsvc.urls import article_path, feed_page_path, feed_path
+
+bp = Blueprint("feedsvc", __name__)
+
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
+_HTML_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+@dataclass(slots=True)
+class Service:
+    """What the routes need: settings, the store, and the publication of its current catalog."""
+
+    settings: Settings
+    store: ContentStore
+    publication: Publication
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.publication.catalog
+
+
+def init_app(app: Flask, store: ContentStore) -> None:
+    """Wire the routes, error pages and template helpers into ``app``."""
+    service = Service(store.settings, store, Publication(store.catalog, store.settings))
+    app.extensions["feedsvc"] = service
+    app.register_blueprint(bp)
+    app.register_error_handler(HTTPException, _error_page)
+    app.after_request(_security_headers)
+    app.jinja_env.globals.update(
+        feed_formats=FORMATS,
+        feed_path=feed_path,
+        feed_page_path=feed_page_path,
+        article_path=article_path,
+        site_url=store.settings.url,
+        site_title=store.settings.site_title,
+    )
+    app.jinja_env.filters["dutch_date"] = format_dutch_date
+    app.jinja_env.filters["body_html"] = body_html
+
+
+def _service() -> Service:
+    service: Service = current_app.extensions["feedsvc"]
+    return service
+
+
+@bp.get("/")
+def index() -> str:
+    catalog = _service().catalog
+    return render_template(
+        "index.html",
+        catalog=catalog,
+        feed=catalog.all_feed,
+        latest=catalog.articles[:10],
+    )
+
+
+@bp.get("/feeds/<path:name>")
+def feed(name: str) -> BaseResponse:
+    stem, dot, extension = name.rpartition(".")
+    if not dot or extension not in FORMATS:
+        raise NotFound(f"Onbekend feedformaat; kies .rss, .atom of .json ({name!r})")
+    page = _page_number()
+    publication = _service().publication
+    if page == 1 and "page" in request.args:
+        # One URL per page: the first page's canonical URL has no page parameter.
+        return redirect(feed_path(_feed_or_404(stem), extension), code=301)
+    try:
+        rendered = publication.feed(stem, extension, page)
+    except UnknownFeedError as error:
+        raise NotFound(str(error)) from None
+    response = Response(rendered.body, content_type=rendered.content_type)
+    response.set_etag(rendered.etag.strip('"'))
+    response.last_modified = rendered.last_modified
+    return response
+
+
+@bp.get("/feeds.opml")
+def opml() -> Response:
+    service = _service()
+    return Response(render_opml(service.catalog, service.settings), content_type=OPML_CONTENT_TYPE)
+
+
+@bp.get("/artikelen/<path:name>")
+def article(name: str) -> str:
+    article_id = _strip_html_suffix(name)
+    found = _service().catalog.by_id.get(article_id)
+    if found is None:
+        raise NotFound(f"Geen artikel {article_id!r}")
+    catalog = _service().catalog
+    lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in found.category.lineage()]
+    source_feed = catalog.feeds.get(f"bron/{found.source.slug}") if found.source else None
+    return render_template("article.html", article=found, lineage=lineage, source_feed=source_feed)
+
+
+@bp.get("/categorie/<path:name>")
+def category_page(name: str) -> str:
+    return _feed_page(FeedKind.CATEGORY, name)
+
+
+@bp.get("/bron/<path:name>")
+def source_page(name: str) -> str:
+    return _feed_page(FeedKind.SOURCE, name)
+
+
+def _feed_page(kind: FeedKind, name: str) -> str:
+    shown = _feed_or_404(f"{kind.value}/{_strip_html_suffix(name)}")
+    size = _service().settings.page_size
+    return render_template("feed.html", feed=shown, articles=shown.articles[:size])
+
+
+def _feed_or_404(path: str) -> Feed:
+    found = _service().catalog.feeds.get(path)
+    if found is None:
+        raise NotFound(f"Geen feed {path!r}")
+    return found
+
+
+def _strip_html_suffix(name: str) -> str:
+    if not name.endswith(".html"):
+        raise NotFound(f"Geen pagina {name!r}")
+    return name[: -len(".html")]
+
+
+def _page_number() -> int:
+    values = request.args.getlist("page")
+    if not values:
+        return 1
+    if len(values) > 1 or not _PAGE_NUMBER.fullmatch(values[0]):
+        raise BadRequest("page moet één positief geheel getal zijn, zoals ?page=2")
+    return int(values[0])
+
+
+def _error_page(error: HTTPException) -> BaseResponse:
+    response = error.get_response()  # keeps headers such as Allow on a 405
+    response.set_data(
+        render_template("error.html", code=error.code, name=error.name, message=error.description)
+    )
+    response.content_type = "text/html; charset=utf-8"
+    return response
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.mimetype == "text/html":
+        for header, value in _HTML_SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+    return response
