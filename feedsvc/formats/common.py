@@ -71,9 +71,9 @@ class PageLinks:
 
 
 def body_html(article: Article) -> str:
-    """The article body as HTML paragraphs; line breaks inside a paragraph become ``<br>``."""
+    """The article body as HTML paragraphs; line breaks inside a paragraph become ``<br />``."""
     return "\n".join(
-        "<p>" + "<br>\n".join(html.escape(line, quote=False) for line in p.split("\n")) + "</p>"
+        "<p>" + "<br />\n".join(html.escape(line, quote=False) for line in p.split("\n")) + "</p>"
         for p in article.paragraphs
     )
 

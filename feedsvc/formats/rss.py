@@ -79,7 +79,18 @@ def render_rss(page: FeedPage, settings: Settings) -> bytes:
             url = settings.url(source_feed_path(article.source, RSS.extension))
             _text(item, "source", article.source.name).set("url", url)
     data: bytes = etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    return data
+    return _hex_escapes(data)
+
+
+def _hex_escapes(data: bytes) -> bytes:
+    """Write ``&``, ``<`` and ``>`` as hexadecimal character references.
+
+    The RSS Best Practices Profile asks for these in plain text, because aggregators disagree on
+    whether ``&lt;`` in a title is text or markup; ``&#x3C;`` is read as text by all of them.
+    lxml writes those characters only as ``&amp;``/``&lt;``/``&gt;``, and nothing else in its
+    output contains those sequences, so replacing them leaves the parsed document unchanged.
+    """
+    return data.replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;").replace(b"&gt;", b"&#x3E;")
 
 
 def _text(parent: etree._Element, tag: str, text: str) -> etree._Element:

@@ -1,0 +1,107 @@
+"""Shared fixtures: an app over a content folder, its test client and CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
+
+from feedsvc import create_app
+from feedsvc.settings import DEFAULT_DISCLAIMER
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLED_CONTENT = REPO / "content"
+SITE_URL = "https://nieuws.example.nl"
+
+settings.register_profile(
+    "default", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("default")
+
+ArticleWriter = Callable[..., Path]
+
+
+def article_text(
+    *,
+    title: str = "Gemeente opent nieuw park",
+    category: str = "Nieuws -> Informatief",
+    source: str | None = "Gemeente Amstelveen",
+    published: str = "12-03-2025",
+    updated: str | None = None,
+    body: tuple[str, ...] = ("Eerste alinea van het bericht.", "Tweede alinea."),
+    disclaimer: str = DEFAULT_DISCLAIMER,
+) -> str:
+    """An article in the real file format, with every part overridable."""
+    lines: list[str] = []
+    if updated is not None:
+        lines += [f"Bijgewerkt: {updated}", ""]
+    lines += [title, "", category, ""]
+    if source is not None:
+        lines.append(f"Bron: {source}")
+    lines += [published, ""]
+    for paragraph in body:
+        lines += [paragraph, ""]
+    lines.append(disclaimer)
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "content"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def write_article(content_dir: Path) -> ArticleWriter:
+    """Write an article file under ``content_dir``: ``write_article("2025/x.txt", title=...)``."""
+
+    def write(relpath: str, data: str | bytes | None = None, **fields: Any) -> Path:
+        path = content_dir / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = article_text(**fields) if data is None else data
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        path.write_bytes(payload)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def make_app(content_dir: Path) -> Callable[..., Flask]:
+    """Build an app over ``content_dir`` (or another folder) with test settings."""
+
+    def make(folder: Path | None = None, **config: Any) -> Flask:
+        return create_app(
+            {
+                "TESTING": True,
+                "CONTENT_DIR": str(folder or content_dir),
+                "SITE_URL": SITE_URL,
+                **config,
+            }
+        )
+
+    return make
+
+
+@pytest.fixture
+def bundled_app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app(BUNDLED_CONTENT)
+
+
+@pytest.fixture
+def client(bundled_app: Flask) -> FlaskClient:
+    return bundled_app.test_client()
+
+
+@pytest.fixture
+def copy_of_bundled_content(content_dir: Path) -> Path:
+    shutil.copytree(BUNDLED_CONTENT, content_dir, dirs_exist_ok=True)
+    return content_dir
