@@ -21,6 +21,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from feedsvc import web
+    from feedsvc.service import FeedService
     from feedsvc.settings import Settings
     from feedsvc.store import ContentStore
 
@@ -31,5 +32,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings = Settings.from_mapping(app.config)
     store = ContentStore(settings)
     store.reload()
-    web.init_app(app, store)
+    web.init_app(app, FeedService(settings, store))
     return app

@@ -6,29 +6,30 @@ Turns "not found" into 404 and bad parameters into 400; nothing a client sends r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from datetime import datetime
 
 from flask import (
     Blueprint,
     Flask,
     Response,
     current_app,
+    jsonify,
     redirect,
     render_template,
     request,
 )
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.http import http_date
 from werkzeug.wrappers import Response as BaseResponse
 
-from feedsvc.catalog import Catalog, Feed, FeedKind
+from feedsvc.catalog import Feed, FeedKind
+from feedsvc.compression import IDENTITY, PREFERENCE
 from feedsvc.dutchdates import format_dutch_date
 from feedsvc.formats import FORMATS
 from feedsvc.formats.common import body_html
-from feedsvc.opml import CONTENT_TYPE as OPML_CONTENT_TYPE
-from feedsvc.opml import render_opml
-from feedsvc.publication import Publication, UnknownFeedError
+from feedsvc.publication import RenderedFeed, UnknownFeedError
+from feedsvc.service import FeedService
 from feedsvc.settings import Settings
-from feedsvc.store import ContentStore
 from feedsvc.urls import article_path, feed_page_path, feed_path
 
 bp = Blueprint("feedsvc", __name__)
@@ -43,40 +44,30 @@ _HTML_SECURITY_HEADERS = {
 }
 
 
-@dataclass(slots=True)
-class Service:
-    """What the routes need: settings, the store, and the publication of its current catalog."""
-
-    settings: Settings
-    store: ContentStore
-    publication: Publication
-
-    @property
-    def catalog(self) -> Catalog:
-        return self.publication.catalog
-
-
-def init_app(app: Flask, store: ContentStore) -> None:
+def init_app(app: Flask, service: FeedService) -> None:
     """Wire the routes, error pages and template helpers into ``app``."""
-    service = Service(store.settings, store, Publication(store.catalog, store.settings))
+    settings = service.settings
     app.extensions["feedsvc"] = service
     app.register_blueprint(bp)
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(_security_headers)
+    if settings.watch_content:
+        # Started on the first request of each process: threads do not survive gunicorn's fork.
+        app.before_request(service.ensure_watching)
     app.jinja_env.globals.update(
         feed_formats=FORMATS,
         feed_path=feed_path,
         feed_page_path=feed_page_path,
         article_path=article_path,
-        site_url=store.settings.url,
-        site_title=store.settings.site_title,
+        site_url=settings.url,
+        site_title=settings.site_title,
     )
     app.jinja_env.filters["dutch_date"] = format_dutch_date
     app.jinja_env.filters["body_html"] = body_html
 
 
-def _service() -> Service:
-    service: Service = current_app.extensions["feedsvc"]
+def _service() -> FeedService:
+    service: FeedService = current_app.extensions["feedsvc"]
     return service
 
 
@@ -97,24 +88,63 @@ def feed(name: str) -> BaseResponse:
     if not dot or extension not in FORMATS:
         raise NotFound(f"Onbekend feedformaat; kies .rss, .atom of .json ({name!r})")
     page = _page_number()
-    publication = _service().publication
+    service = _service()
+    publication = service.publication  # read once: one consistent snapshot per request
     if page == 1 and "page" in request.args:
         # One URL per page: the first page's canonical URL has no page parameter.
-        return redirect(feed_path(_feed_or_404(stem), extension), code=301)
+        feed_ = publication.catalog.feeds.get(stem)
+        if feed_ is None:
+            raise NotFound(f"Geen feed {stem!r}")
+        return redirect(feed_path(feed_, extension), code=301)
     try:
         rendered = publication.feed(stem, extension, page)
     except UnknownFeedError as error:
         raise NotFound(str(error)) from None
-    response = Response(rendered.body, content_type=rendered.content_type)
-    response.set_etag(rendered.etag.strip('"'))
-    response.last_modified = rendered.last_modified
-    return response
+    return _send(rendered, service.settings, feed=True)
 
 
 @bp.get("/feeds.opml")
-def opml() -> Response:
+def opml() -> BaseResponse:
     service = _service()
-    return Response(render_opml(service.catalog, service.settings), content_type=OPML_CONTENT_TYPE)
+    return _send(service.publication.opml(), service.settings, feed=False)
+
+
+@bp.get("/healthz")
+def healthz() -> BaseResponse:
+    response = jsonify(_service().health())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _send(rendered: RenderedFeed, settings: Settings, *, feed: bool) -> BaseResponse:
+    """The rendered bytes in the coding the client prefers, or 304 if it has them already."""
+    coding = request.accept_encodings.best_match(PREFERENCE, default=IDENTITY) or IDENTITY
+    variant = rendered.variants[coding]
+    headers = {
+        "ETag": variant.etag,
+        "Last-Modified": http_date(rendered.last_modified),
+        "Cache-Control": f"public, max-age={settings.cache_max_age}",
+        "Vary": "Accept-Encoding",
+    }
+    if feed:
+        headers["Access-Control-Allow-Origin"] = "*"
+        if settings.websub_hub:
+            self_url = settings.url(rendered.path)
+            headers["Link"] = f'<{settings.websub_hub}>; rel="hub", <{self_url}>; rel="self"'
+    if _not_modified(variant.etag, rendered.last_modified):
+        return Response(status=304, headers=headers, content_type=rendered.content_type)
+    if coding != IDENTITY:
+        headers["Content-Encoding"] = coding
+    return Response(variant.body, headers=headers, content_type=rendered.content_type)
+
+
+def _not_modified(etag: str, last_modified: datetime) -> bool:
+    """RFC 9110 section 13.2.2: If-None-Match decides when present, else If-Modified-Since."""
+    if "If-None-Match" in request.headers:
+        candidates = request.if_none_match
+        return candidates.star_tag or candidates.contains_weak(etag.strip('"'))
+    since = request.if_modified_since  # None when absent or malformed: then ignored
+    return since is not None and last_modified <= since
 
 
 @bp.get("/artikelen/<path:name>")

@@ -84,6 +84,7 @@ def make_app(content_dir: Path) -> Callable[..., Flask]:
                 "TESTING": True,
                 "CONTENT_DIR": str(folder or content_dir),
                 "SITE_URL": SITE_URL,
+                "WATCH": False,  # tests reload explicitly; test_http turns watching on
                 **config,
             }
         )

@@ -1,0 +1,126 @@
+"""WebSub publishing: tell the hub which feed URLs changed, in the background.
+
+Pings go out from a daemon thread with a timeout and retries with exponential backoff, so a
+slow or dead hub never delays a request or a reload. With several gunicorn workers each sees the
+same change; only the one holding an exclusive lock file pings, so the hub hears it once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import queue
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+log = logging.getLogger(__name__)
+
+
+class HubNotifier:
+    """Sends ``hub.mode=publish`` pings for changed feed URLs to one hub."""
+
+    def __init__(
+        self,
+        hub_url: str,
+        *,
+        lock_name: str,
+        timeout: float = 5.0,
+        attempts: int = 4,
+        first_backoff: float = 1.0,
+    ) -> None:
+        self.hub_url = hub_url
+        self.timeout = timeout
+        self.attempts = attempts
+        self.first_backoff = first_backoff
+        digest = hashlib.sha256(lock_name.encode("utf-8")).hexdigest()[:16]
+        self._lock_path = Path(tempfile.gettempdir()) / f"feedsvc-websub-{digest}.lock"
+        self._lock_file: IO[bytes] | None = None
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._thread_pid = 0
+        self._start_lock = threading.Lock()
+
+    def publish(self, urls: Iterable[str]) -> None:
+        """Queue a ping for each URL; returns at once."""
+        urls = list(urls)
+        if not urls or not self._is_leader():
+            return
+        self._ensure_thread()
+        for url in urls:
+            self._queue.put(url)
+
+    def join(self, timeout: float) -> bool:
+        """Wait until every queued ping was sent or given up; True if the queue drained."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._queue.unfinished_tasks == 0:
+                return True
+            time.sleep(0.01)
+        return False
+
+    def _is_leader(self) -> bool:
+        if self._lock_file is not None:
+            return True
+        handle = self._lock_path.open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            log.debug("another process pings the WebSub hub")
+            return False
+        self._lock_file = handle  # held for the life of the process
+        return True
+
+    def _ensure_thread(self) -> None:
+        with self._start_lock:
+            if self._thread is None or self._thread_pid != os.getpid():
+                self._thread = threading.Thread(target=self._run, name="websub", daemon=True)
+                self._thread_pid = os.getpid()
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            url = self._queue.get()
+            try:
+                self._ping(url)
+            finally:
+                self._queue.task_done()
+
+    def _ping(self, url: str) -> None:
+        data = urllib.parse.urlencode({"hub.mode": "publish", "hub.url": url}).encode("ascii")
+        delay = self.first_backoff
+        for attempt in range(1, self.attempts + 1):
+            request = urllib.request.Request(self.hub_url, data=data, method="POST")
+            request.add_header("Content-Type", "application/x-www-form-urlencoded")
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    log.info("WebSub hub %s accepted %s (%d)", self.hub_url, url, response.status)
+                    return
+            except urllib.error.HTTPError as error:
+                reason = f"HTTP {error.code}"
+                if 400 <= error.code < 500 and error.code not in (408, 429):
+                    log.warning("WebSub hub %s refused %s: %s", self.hub_url, url, reason)
+                    return
+            except (urllib.error.URLError, OSError) as error:
+                reason = str(getattr(error, "reason", error))
+            if attempt < self.attempts:
+                log.warning(
+                    "WebSub ping for %s failed (%s), attempt %d of %d; retrying in %.1f s",
+                    url,
+                    reason,
+                    attempt,
+                    self.attempts,
+                    delay,
+                )
+                time.sleep(delay)
+                delay *= 2
+        log.error("WebSub ping for %s failed after %d attempts (%s)", url, self.attempts, reason)

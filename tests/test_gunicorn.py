@@ -1,0 +1,92 @@
+"""Real gunicorn, two workers, as the README serves it: a content change reaches both."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO, ArticleWriter
+
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def get_json(url: str) -> dict[str, object]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        data: dict[str, object] = json.loads(response.read())
+        return data
+
+
+@pytest.fixture
+def server(content_dir: Path, write_article: ArticleWriter) -> Iterator[str]:
+    write_article("a.txt", title="Eerste bericht")
+    port = free_port()
+    env = {
+        **os.environ,
+        "FEEDSVC_CONTENT_DIR": str(content_dir),
+        "FEEDSVC_BIND": f"127.0.0.1:{port}",
+        "FEEDSVC_WORKERS": "2",
+        "FEEDSVC_SITE_URL": "https://nieuws.example.nl",
+    }
+    process = subprocess.Popen(
+        [str(GUNICORN), "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", "wsgi:app"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            get_json(base + "/healthz")
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                _, stderr = process.communicate()
+                pytest.fail(f"gunicorn did not start: {stderr.decode(errors='replace')}")
+            time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_a_change_reaches_every_worker(server: str, write_article: ArticleWriter) -> None:
+    # Requests spread over the workers as each accepts; ask until both have answered.
+    articles_by_worker: dict[object, object] = {}
+    for _ in range(500):
+        health = get_json(server + "/healthz")
+        articles_by_worker[health["pid"]] = health["articles"]
+        if len(articles_by_worker) == 2:
+            break
+    assert len(articles_by_worker) == 2, "only one worker ever answered"
+    assert set(articles_by_worker.values()) == {1}
+    time.sleep(0.3)  # each worker's watcher started with its first request
+
+    write_article("b.txt", title="Tweede bericht", published="13-03-2025")
+    changed = time.monotonic()
+    updated: set[object] = set()
+    while updated != set(articles_by_worker) and time.monotonic() - changed < 2.0:
+        health = get_json(server + "/healthz")
+        if health["articles"] == 2:
+            updated.add(health["pid"])
+    assert updated == set(articles_by_worker), f"not every worker reloaded within 2 s: {updated}"
+    with urllib.request.urlopen(server + "/feeds/all.rss", timeout=5) as response:
+        assert b"Tweede bericht" in response.read()
