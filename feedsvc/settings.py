@@ -7,6 +7,7 @@ variable and what would fix it, so the service never starts half-configured.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ class Settings:
     disclaimer: str = DEFAULT_DISCLAIMER
     cache_max_age: int = 300
     websub_hub: str | None = None
+    watch_content: bool = True  # reload when files change (off in most tests)
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path ("/feeds/all.rss"): the one place URLs are built."""
@@ -61,7 +63,51 @@ class Settings:
                 allow_zero=True,
             ),
             websub_hub=_optional_url(config.get("WEBSUB_HUB"), "WEBSUB_HUB"),
+            watch_content=_flag(config.get("WATCH", defaults.watch_content), "WATCH"),
         )
+
+
+ENV_PREFIX = "FEEDSVC"
+
+
+def config_from_environ(environ: Mapping[str, str], prefix: str = ENV_PREFIX) -> dict[str, Any]:
+    """The ``{prefix}_*`` variables as config keys, read as Flask's ``from_prefixed_env`` does.
+
+    Keys lose the prefix (``FEEDSVC_PAGE_SIZE`` -> ``PAGE_SIZE``); values are JSON-decoded where
+    they are valid JSON (``20`` -> 20) and kept as strings otherwise; ``A__B`` nests B in A.
+    """
+    config: dict[str, Any] = {}
+    start = f"{prefix}_"
+    for name in sorted(environ):
+        if not name.startswith(start):
+            continue
+        raw = environ[name]
+        value: Any
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        *parents, key = name.removeprefix(start).split("__")
+        current = config
+        for parent in parents:
+            current = current.setdefault(parent, {})
+            if not isinstance(current, dict):
+                raise ConfigError(f"{name}: {start}{parent} is set, so it cannot hold {key}")
+        current[key] = value
+    return config
+
+
+def settings_from_environ(
+    environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Settings from ``FEEDSVC_*`` variables, as the app reads them, then ``overrides``.
+
+    For tools that run without the Flask app (``python -m feedsvc check``); raises
+    :class:`ConfigError` for an invalid value, like :meth:`Settings.from_mapping`.
+    """
+    config = config_from_environ(environ)
+    config.update(overrides or {})
+    return Settings.from_mapping(config)
 
 
 def _fail(name: str, message: str) -> ConfigError:
@@ -113,6 +159,17 @@ def _positive_int(value: object, name: str, maximum: int, *, allow_zero: bool = 
     if number is None or not minimum <= number <= maximum:
         raise _fail(name, f"{value!r} is not a whole number from {minimum} to {maximum}")
     return number
+
+
+def _flag(value: object, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise _fail(name, f"{value!r} is not a yes/no value; use true or false")
 
 
 def _text(value: object, name: str) -> str:

@@ -53,6 +53,7 @@ class LoadReport:
     files_seen: int
     files_parsed: int
     changed: bool
+    changed_at: datetime | None  # when the newest change was made, as far as we can tell
 
 
 def is_article_file(name: str) -> bool:
@@ -71,6 +72,7 @@ class ContentStore:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
         self._catalog = build_catalog(settings.site_title, ())
+        self._scan_problems: tuple[ContentProblem, ...] = ()
         self.loaded_at = datetime.fromtimestamp(0, UTC)
 
     @property
@@ -88,6 +90,7 @@ class ContentStore:
         scan_problems: list[ContentProblem] = []
         parsed = 0
         changed = False
+        newest_change_ns = 0
         for relpath, path, problem in self._walk():
             if problem is not None:
                 scan_problems.append(problem)
@@ -104,14 +107,24 @@ class ContentStore:
                 continue
             parsed += 1
             changed = True
+            newest_change_ns = max(newest_change_ns, signature.mtime_ns)
             seen[relpath] = self._load_file(relpath, path, signature, previous)
-        if seen.keys() != self._entries.keys():
+        # A new or removed symbolic link (or badly named file) changes only the scan problems.
+        if seen.keys() != self._entries.keys() or tuple(scan_problems) != self._scan_problems:
             changed = True
         self._entries = seen
+        self._scan_problems = tuple(scan_problems)
         self.loaded_at = datetime.now(UTC)
-        if changed or self._catalog.problems != tuple(scan_problems):
+        changed_at = None
+        if changed:
             self._catalog = self._build(scan_problems)
-        return LoadReport(self._catalog, self.loaded_at, len(seen), parsed, changed)
+            # A file's mtime is the same for every worker that sees it; a deletion has none.
+            changed_at = (
+                min(datetime.fromtimestamp(newest_change_ns / 1e9, UTC), self.loaded_at)
+                if newest_change_ns
+                else self.loaded_at
+            )
+        return LoadReport(self._catalog, self.loaded_at, len(seen), parsed, changed, changed_at)
 
     def _build(self, scan_problems: list[ContentProblem]) -> Catalog:
         articles: dict[str, Article] = {}
