@@ -8,7 +8,7 @@ thousands of files); anything else goes to python-dateutil with Dutch month and 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
@@ -43,7 +43,8 @@ class DutchParserInfo(dateutil_parser.parserinfo):
         ("za", "zaterdag"),
         ("zo", "zondag"),
     ]
-    JUMP = [" ", ".", ",", ";", "-", "/", "'", "om", "op", "de", "u"]  # noqa: RUF012
+    # "uur" is both a jump word ("om 14:30 uur") and an HMS unit ("14 uur"): dateutil needs both.
+    JUMP = [" ", ".", ",", ";", "-", "/", "'", "om", "uur", "op", "de", "u"]  # noqa: RUF012
     AMPM: list[tuple[str, str]] = []  # noqa: RUF012 - Dutch editors write a 24-hour clock
     HMS = [("h", "uur", "uren"), ("m", "min", "minuten"), ("s", "sec", "seconden")]  # noqa: RUF012
 
@@ -54,8 +55,12 @@ class DutchParserInfo(dateutil_parser.parserinfo):
 _PARSER_INFO = DutchParserInfo()
 _NUMERIC = re.compile(
     r"(?P<day>\d{1,2})[-/.](?P<month>\d{1,2})[-/.](?P<year>\d{4})"
-    r"(?:,?\s+(?:om\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?(?:\s*uur)?)?"
+    r"(?:,?\s+(?:om\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?(?:\s*uur)?)?",
+    re.IGNORECASE,  # "OM 9:30 UUR" in a line typed in capitals
 )
+# "14.30" is a time to a Dutch reader but 14.3 hours (14:18) to dateutil: make it "14:30".
+_DOTTED_TIME = re.compile(r"(?<![\d.:])(\d{1,2})\.(\d{2})(?:\.(\d{2}))?(?![\d.:])")
+_WORD = re.compile(r"[^\W\d_]+")
 _HAS_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 # Two defaults that differ in every field: a field dateutil filled in from the default differs
 # between the two parses, which is how a date missing its day, month or year is caught.
@@ -99,9 +104,12 @@ def _from_numeric(match: re.Match[str], text: str) -> tuple[datetime, bool]:
 def _from_words(text: str) -> tuple[datetime, bool]:
     if not _HAS_YEAR.search(text):
         raise DateFormatError(f"{text!r} is not a date with a four-digit year")
+    words = _DOTTED_TIME.sub(_colon_time, _WORD.sub(_lower_known_word, text))
     try:
         first, second = (
-            dateutil_parser.parse(text, parserinfo=_PARSER_INFO, default=default)
+            dateutil_parser.parse(
+                words, parserinfo=_PARSER_INFO, default=default, tzinfos=_reject_zone
+            )
             for default in _PROBE_DEFAULTS
         )
     except (ValueError, OverflowError) as error:
@@ -113,6 +121,28 @@ def _from_words(text: str) -> tuple[datetime, bool]:
     _check_year(first, text)
     has_time = first.time() != second.time() or first.time() != datetime.min.time()
     return first, has_time
+
+
+def _lower_known_word(match: re.Match[str]) -> str:
+    # dateutil takes a word in capitals after a time for a zone name before it looks the word
+    # up, so "14:30 UUR" would be a time in zone "UUR"; the vocabulary itself ignores case.
+    word = match[0]
+    info = _PARSER_INFO
+    known = info.jump(word) or info.hms(word) is not None or info.month(word) is not None
+    return word.lower() if known or info.weekday(word) is not None else word
+
+
+def _colon_time(match: re.Match[str]) -> str:
+    return ":".join(part for part in match.groups() if part is not None)
+
+
+def _reject_zone(name: str | None, offset: int | None) -> tzinfo | None:
+    """dateutil's hook for a zone name or offset in the text: mark the result as aware.
+
+    Without it dateutil warns about names it does not know and, for names that happen to be the
+    host's own zone, silently uses the host's zone; this way every zone is rejected the same way.
+    """
+    return None if name is None and offset is None else UTC
 
 
 def _check_year(value: datetime, text: str) -> None:

@@ -32,6 +32,9 @@ SUMMARY_LIMIT = 300
 ELLIPSIS = "…"
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BYTE_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+# A well-formed two- or three-byte UTF-8 sequence; Windows-1252 text almost never contains one.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
 # Characters XML 1.0 forbids (C0 controls but tab/newline) or discourages (DEL, C1 controls).
 _FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _UPDATED_LINE = re.compile(r"bijgewerkt\s*:\s*(?P<value>.*)", re.IGNORECASE)
@@ -137,16 +140,22 @@ class _ArticleParser:
             if data.startswith(bom):
                 # Windows Notepad's "Unicode" encoding: a real, if rare, editor choice.
                 try:
-                    return data[len(bom) :].decode(encoding)
+                    text = data[len(bom) :].decode(encoding)
                 except UnicodeDecodeError:
                     raise self.error(1, f"not valid {encoding.upper()} text") from None
+                self.warn(1, "the file is UTF-16; read as such (save the file as UTF-8)")
+                return text
         if b"\x00" in data:
-            line = data[: data.index(b"\x00")].count(b"\n") + 1
+            line = _line_of(data, data.index(b"\x00"))
             raise self.error(line, "not a text file (it contains NUL bytes)")
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            line = data[: error.start].count(b"\n") + 1
+            line = _line_of(data, error.start)
+            if _UTF8_MULTIBYTE.search(data):
+                # Mostly UTF-8 with a damaged byte: keep the text, mark the damage.
+                self.warn(line, "invalid UTF-8 bytes replaced by U+FFFD; fix them in the file")
+                return data.decode("utf-8-sig", errors="replace")
             try:
                 text = data.decode("cp1252")
             except UnicodeDecodeError:
@@ -172,9 +181,13 @@ class _ArticleParser:
     # -- header --------------------------------------------------------------------------------
 
     def read_title(self, line: _Line, reader: _LineReader) -> _Line:
-        if _SOURCE_LINE.fullmatch(line.text) or self.is_date_line(line.text):
+        if _SOURCE_LINE.fullmatch(line.text):
             raise self.error(line.number, "the title and category path are missing")
         following = reader.peek_filled()
+        if self.is_date_line(line.text) and not self.is_source_or_date(reader.peek_filled(1)):
+            # A title may read like a date ("Op 4 mei 2025"); it is one only if the header goes
+            # on as title, category, then Bron or date. Otherwise the title is what is missing.
+            raise self.error(line.number, "the title and category path are missing")
         if _CATEGORY_SEPARATOR.search(line.text) and (
             following is None
             or _SOURCE_LINE.fullmatch(following.text)
@@ -230,6 +243,11 @@ class _ArticleParser:
             found = f", found {_shorten(line.text)!r}" if line is not None else ""
             raise self.error(where, f"the published date (DD-MM-YYYY) is missing{found}")
         return source, published, late_updated
+
+    def is_source_or_date(self, line: _Line | None) -> bool:
+        return line is not None and (
+            _SOURCE_LINE.fullmatch(line.text) is not None or self.is_date_line(line.text)
+        )
 
     def is_date_line(self, text: str) -> bool:
         labelled = _LABELLED_DATE_LINE.fullmatch(text)
@@ -297,12 +315,19 @@ class _LineReader:
 
     @property
     def last_number(self) -> int:
-        return self.lines[-1].number
+        """The last line with text: where a file that ends too early is reported.
 
-    def peek_filled(self) -> _Line | None:
+        Not the empty "line" after the final line break, which no editor counts as a line.
+        """
+        return next((line.number for line in reversed(self.lines) if line.text), 1)
+
+    def peek_filled(self, skip: int = 0) -> _Line | None:
+        """The next line with text (or the one ``skip`` filled lines after it), not consumed."""
         for line in self.lines[self.position :]:
             if line.text:
-                return line
+                if skip == 0:
+                    return line
+                skip -= 1
         return None
 
     def next_filled(self) -> _Line | None:
@@ -324,11 +349,16 @@ def summarize(paragraph: str, limit: int = SUMMARY_LIMIT) -> str:
     text = " ".join(paragraph.split())
     if len(text) <= limit:
         return text
-    cut = text[: limit - len(ELLIPSIS)]
+    # One character more than fits: a space there means the last word fits whole.
+    cut = text[: limit - len(ELLIPSIS) + 1]
     space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
+    cut = cut[:space] if space > limit // 2 else cut[:-1]
     return cut.rstrip(" ,;:-–—") + ELLIPSIS
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    """The 1-based line of byte ``offset``, counting CRLF, CR and LF breaks as split_lines does."""
+    return len(_BYTE_LINE_BREAK.findall(data, 0, offset)) + 1
 
 
 def _disclaimer_key(text: str) -> str:
