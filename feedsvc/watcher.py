@@ -40,12 +40,17 @@ class ContentWatcher:
         self._start_lock = threading.Lock()
 
     def ensure_running(self) -> None:
-        """Start the watching thread in this process if it is not running here yet."""
+        """Start the watching thread in this process if it is not running here yet.
+
+        The first call in a process also reloads at once, before returning, so a gunicorn
+        worker's first request never sees content older than the worker.
+        """
         if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
             return
         with self._start_lock:
             if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
                 return
+            self._reload()
             self._stop = threading.Event()
             self._thread = threading.Thread(target=self._run, name="content-watcher", daemon=True)
             self._pid = os.getpid()
@@ -57,7 +62,7 @@ class ContentWatcher:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        # Changes made before the watch began would be missed otherwise.
+        # Changes made between the reload above and the watch beginning would be missed otherwise.
         self._reload()
         while not self._stop.is_set():
             try:
