@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -9,13 +10,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 _NON_WORD = re.compile(r"[\W_]+")
+# Characters XML 1.0 cannot carry (C0 controls but tab, LF and CR; lone surrogates; U+FFFE and
+# U+FFFF) or discourages and feed readers stumble over (DEL, the C1 controls). The parser drops
+# them from article text and the store refuses file names with them; the model refuses them
+# outright, so no feed writer can ever be handed a character it cannot write.
+XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
+def check_xml_safe(what: str, text: str) -> None:
+    """Raise ``ValueError`` naming ``what`` if ``text`` holds a character XML cannot carry."""
+    # Every such character is a control, a surrogate or a noncharacter, so printable text has
+    # none; isprintable() says so in half the time of the search (it counts at 100,000 files).
+    if text.isprintable():
+        return
+    if found := XML_UNSAFE.search(text):
+        raise ValueError(f"{what} contains {found[0]!r}, which XML cannot carry")
+
+
+@functools.lru_cache(maxsize=65536)
 def slugify(name: str) -> str:
     """A lowercase URL segment for a name: accents folded, punctuation collapsed to ``-``.
 
     Letters of other scripts are kept (they are percent-encoded in URLs); a name made of
-    punctuation only gets a short stable hash, so every name has a non-empty slug.
+    punctuation only gets a short stable hash, so every name has a non-empty slug. Cached: the
+    same few hundred category and source names are slugged again for every article.
     """
     decomposed = unicodedata.normalize("NFKD", name)
     folded = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -34,6 +52,8 @@ class Category:
     def __post_init__(self) -> None:
         if not self.names or not all(self.names):
             raise ValueError(f"a category needs one or more non-empty levels, got {self.names!r}")
+        for name in self.names:
+            check_xml_safe("a category name", name)
 
     @property
     def slugs(self) -> tuple[str, ...]:
@@ -77,6 +97,9 @@ class Source:
 
     name: str
 
+    def __post_init__(self) -> None:
+        check_xml_safe("a source name", self.name)
+
     @property
     def slug(self) -> str:
         return slugify(self.name)
@@ -84,7 +107,8 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    """One parsed article. Dates are timezone-aware; ``updated`` is never before ``published``."""
+    """One parsed article. Dates are timezone-aware; ``updated`` is never before ``published``;
+    no text (id included) holds a character XML cannot carry (:data:`XML_UNSAFE`)."""
 
     id: str  # path relative to the content folder, without ``.txt``, "/"-separated
     title: str
@@ -101,6 +125,11 @@ class Article:
             raise ValueError(f"article {self.id!r} has a naive date; dates must carry a zone")
         if self.updated < self.published:
             raise ValueError(f"article {self.id!r} is updated before it was published")
+        check_xml_safe("the article id", self.id)
+        for what, text in (("title", self.title), ("summary", self.summary)):
+            check_xml_safe(f"the {what} of article {self.id!r}", text)
+        for paragraph in self.paragraphs:
+            check_xml_safe(f"the body of article {self.id!r}", paragraph)
 
     @property
     def sort_key(self) -> tuple[float, str]:

@@ -8,6 +8,7 @@ variable and what would fix it, so the service never starts half-configured.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsvc.errors import ConfigError
+from feedsvc.model import XML_UNSAFE
 
+# What RFC 3986 leaves out of URIs besides non-ASCII: controls, space and "<>\"{}|\\^`.
+_URL_UNSAFE = re.compile(r'[\x00-\x20\x7f"<>{}|\\^`]')
 BUNDLED_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 DEFAULT_DISCLAIMER = (
     "Amstelveenweb.com is niet verantwoordelijk voor de inhoud van de nieuwsberichten."
@@ -128,6 +132,13 @@ def _site_url(value: object, name: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise _fail(name, f"{text!r} is not an absolute http(s) URL, e.g. https://www.example.nl")
+    # The URL goes into HTTP headers (Link), which carry ASCII only, and into every href.
+    if not text.isascii() or _URL_UNSAFE.search(text):
+        raise _fail(
+            name,
+            f"{text!r} must be plain ASCII without spaces, quotes or <>: write a host such as "
+            "ämstelveen.nl as xn--mstelveen-u2a.nl and percent-encode other characters",
+        )
     if parts.query or parts.fragment:
         raise _fail(name, f"{text!r} must not have a query or fragment")
     return text.rstrip("/")
@@ -176,6 +187,8 @@ def _text(value: object, name: str) -> str:
     text = " ".join(str(value).split())
     if not text:
         raise _fail(name, "must not be empty")
-    if any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in text):
-        raise _fail(name, "must not contain control characters")
+    # Tab and line breaks are gone with the split; lone surrogates come from environment values
+    # that are not valid UTF-8.
+    if XML_UNSAFE.search(text):
+        raise _fail(name, "must not contain control characters or bytes that are not UTF-8")
     return text

@@ -4,14 +4,20 @@ Uses watchfiles (inotify on Linux), so an idle folder costs nothing however many
 holds; a reload is requested at most every ``debounce_ms`` and, as a safety net for events the
 kernel dropped, at least every ``rescan_seconds``. One thread per process: gunicorn workers
 each run their own, because threads do not survive the fork from the master.
+
+inotify watches a folder, not a path: when the content folder is deleted, moved away or replaced
+(a restore from backup, a remount), the watch is dropped and started again on whatever folder is
+at the path, and while there is none the path is looked at every ``missing_poll_seconds``, so its
+return is seen within about that time rather than at the next rescan.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import watchfiles
@@ -20,20 +26,26 @@ log = logging.getLogger(__name__)
 
 
 class ContentWatcher:
-    """Calls ``on_change`` after files below ``root`` change (and periodically)."""
+    """Calls ``on_change`` after files below ``root`` change (and periodically).
+
+    ``on_change`` gets the paths the events named, or None when everything should be
+    rescanned (at start, after a gap in watching, and every ``rescan_seconds``).
+    """
 
     def __init__(
         self,
         root: Path,
-        on_change: Callable[[], object],
+        on_change: Callable[[Collection[str] | None], object],
         *,
         debounce_ms: int = 100,
         rescan_seconds: float = 30.0,
+        missing_poll_seconds: float = 1.0,
     ) -> None:
         self.root = root
         self.on_change = on_change
         self.debounce_ms = debounce_ms
         self.rescan_seconds = rescan_seconds
+        self.missing_poll_seconds = missing_poll_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = 0
@@ -62,11 +74,25 @@ class ContentWatcher:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        # Changes made between the reload above and the watch beginning would be missed otherwise.
-        self._reload()
+        missing = False
         while not self._stop.is_set():
+            watched = _identity(self.root)
+            if watched is None:
+                # Nothing to watch: the store serves what it last read (and says so in /healthz)
+                # until a folder is back at the path.
+                if not missing:
+                    missing = True
+                    log.warning("%s is gone or unreadable; looking for it again", self.root)
+                self._stop.wait(self.missing_poll_seconds)
+                self._reload()
+                continue
+            if missing:
+                missing = False
+                log.warning("%s is back; watching it again", self.root)
+            # Changes made before the watch (re)starts would be missed otherwise.
+            self._reload()
             try:
-                for _changes in watchfiles.watch(
+                for changes in watchfiles.watch(
                     self.root,
                     watch_filter=None,
                     debounce=self.debounce_ms,
@@ -76,14 +102,29 @@ class ContentWatcher:
                     yield_on_timeout=True,
                     raise_interrupt=False,
                 ):
-                    self._reload()
-            except Exception:  # the folder vanished, inotify ran out of watches, ...
+                    # Empty after rescan_seconds without events: then everything is rescanned.
+                    self._reload(frozenset(path for _, path in changes))
+                    if _identity(self.root) != watched:
+                        break  # deleted, moved or replaced: the watch is on the old folder
+            except Exception:  # inotify ran out of watches, the folder vanished mid-setup, ...
+                if _identity(self.root) is None:
+                    continue  # reported and polled for above
                 log.exception("watching %s failed; retrying in %.0f s", self.root, 5.0)
                 self._stop.wait(5.0)
-                self._reload()
 
-    def _reload(self) -> None:
+    def _reload(self, changed_paths: frozenset[str] | None = None) -> None:
         try:
-            self.on_change()
+            self.on_change(changed_paths)
         except Exception:
             log.exception("reloading content from %s failed", self.root)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which folder is at ``path`` now (device and inode), or None if there is none to watch."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or not os.access(path, os.R_OK | os.X_OK):
+        return None
+    return (info.st_dev, info.st_ino)

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import IO
 
 log = logging.getLogger(__name__)
+# O_NOFOLLOW: a symbolic link planted at the lock's path is refused, not followed.
+_LOCK_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class HubNotifier:
@@ -44,6 +46,7 @@ class HubNotifier:
         digest = hashlib.sha256(lock_name.encode("utf-8")).hexdigest()[:16]
         self._lock_path = Path(tempfile.gettempdir()) / f"feedsvc-websub-{digest}.lock"
         self._lock_file: IO[bytes] | None = None
+        self._lock_unusable = False
         self._queue: queue.Queue[str] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._thread_pid = 0
@@ -68,9 +71,21 @@ class HubNotifier:
         return False
 
     def _is_leader(self) -> bool:
-        if self._lock_file is not None:
+        if self._lock_file is not None or self._lock_unusable:
             return True
-        handle = self._lock_path.open("ab")
+        # The lock file is in the shared temporary folder, where another user could have put a
+        # symbolic link (to make this process create or lock a file elsewhere) or a file of
+        # their own (to hold the lock and silence the pings). Neither is followed or trusted:
+        # then every process pings, and the hub hears of a change more than once, which is
+        # harmless.
+        try:
+            fd = os.open(self._lock_path, _LOCK_FLAGS, 0o600)
+        except OSError as error:
+            return self._unusable_lock(error.strerror or str(error))
+        handle = os.fdopen(fd, "r+b")
+        if os.fstat(fd).st_uid != os.geteuid():
+            handle.close()
+            return self._unusable_lock("it belongs to another user")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -78,6 +93,13 @@ class HubNotifier:
             log.debug("another process pings the WebSub hub")
             return False
         self._lock_file = handle  # held for the life of the process
+        return True
+
+    def _unusable_lock(self, reason: str) -> bool:
+        log.warning(
+            "cannot use %s (%s); this process pings the hub itself", self._lock_path, reason
+        )
+        self._lock_unusable = True
         return True
 
     def _ensure_thread(self) -> None:

@@ -4,6 +4,9 @@
    and an article it returns keeps the model's promises.
 2. A generated valid article (hostile characters, any category depth, optional source and
    Bijgewerkt line, any date spelling, any line endings) parses back to exactly what was written.
+3. Time per file is bounded: any file up to the 1 MiB limit, including the worst cases found
+   (a 1 MiB line that dateutil would chew on for 17 s, 100,000 header lines that made the line
+   reader quadratic), parses within ``PER_FILE_CPU_SECONDS`` of CPU time.
 
 Deterministic (``derandomize``) and bounded so the suite stays fast.
 """
@@ -12,16 +15,24 @@ from __future__ import annotations
 
 import codecs
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from feedsvc.dutchdates import DateFormatError, localize, parse_dutch_datetime
 from feedsvc.errors import ContentError, Severity
-from feedsvc.parser import SUMMARY_LIMIT, ParseResult, parse_article, summarize
+from feedsvc.parser import (
+    MAX_ARTICLE_BYTES,
+    SUMMARY_LIMIT,
+    ParseResult,
+    parse_article,
+    summarize,
+)
 from feedsvc.settings import DEFAULT_DISCLAIMER
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -341,3 +352,91 @@ def test_generated_article_parses_back_to_what_was_written(written: Written) -> 
     if not written.paragraphs:
         expected_warnings.append("the article has no body text")
     assert [w.message.split(";")[0] for w in result.warnings] == expected_warnings
+
+
+# -- 3. time per file is bounded -------------------------------------------------------------------
+
+# CPU time of the parsing thread, so a busy machine does not make the test flaky. The parser
+# takes about a second at most for any of these (1 MiB of line breaks); before the fixes the
+# worst took 17 s.
+PER_FILE_CPU_SECONDS = 3.0
+HEADER = "Titel\nNieuws -> Informatief\n12-03-2025\n\n"
+
+
+def fill(unit: str, prefix: str = "") -> bytes:
+    """``prefix`` then ``unit`` repeated up to the 1 MiB limit, as UTF-8."""
+    data = prefix.encode("utf-8", "surrogatepass")
+    encoded = unit.encode("utf-8", "surrogatepass") or b" "
+    data += encoded * ((MAX_ARTICLE_BYTES - len(data)) // len(encoded))
+    return data[:MAX_ARTICLE_BYTES]
+
+
+def timed_parse(data: bytes) -> float:
+    started = time.thread_time()
+    check_article_or_content_error(data)
+    return time.thread_time() - started
+
+
+WORST_CASES = {
+    # One long line that reads like a date to the first checks: dateutil got all of it.
+    "year-and-dots": fill("2025."),
+    "words-of-dates": fill("maandag 4 juni 2025 om 14:30 uur "),
+    "hours": fill("14 uur "),
+    "date-then-text": fill("x", "1-2-2025 "),
+    # Many header lines: each peek at the next line copied the rest of the file.
+    "bron-lines": fill("Bron: NAVO\n", "Titel\nNieuws\n"),
+    "bijgewerkt-lines": fill("Bijgewerkt: 1 mei 2025\n", "Titel\nNieuws\n"),
+    "date-lines": fill("12-03-2025\n", "Titel\nNieuws\n"),
+    "blank-lines-then-title": fill("\n")[:-40] + b"Titel\nNieuws\n12-03-2025\n",
+    "line-breaks": fill("\n"),
+    "crlf": fill("\r\n"),
+    "cr": fill("\r"),
+    "category-levels": fill(" -> x", "Titel\nx"),
+    "body-lines": fill("woord\n", HEADER),
+    "body-paragraphs": fill("woord\n\n", HEADER),
+    "control-characters": fill("\x01\x1b", HEADER),
+    "disclaimers": fill(DEFAULT_DISCLAIMER + "\n", HEADER),
+    "utf-16": codecs.BOM_UTF16_LE + ("Titel\n" * 80_000).encode("utf-16-le"),
+    "windows-1252": b"\xe9\n" * (MAX_ARTICLE_BYTES // 2),
+}
+
+
+@pytest.mark.parametrize("name", WORST_CASES)
+def test_worst_case_files_parse_in_bounded_time(name: str) -> None:
+    data = WORST_CASES[name]
+    assert len(data) <= MAX_ARTICLE_BYTES
+    assert timed_parse(data) < PER_FILE_CPU_SECONDS
+
+
+LARGE_UNITS = st.one_of(
+    HEADER_LIKE.map(lambda line: line + "\n"),
+    DATE_WORDS.map(lambda word: word + " "),
+    st.sampled_from(["\n", "\r", "\r\n", " ", "\t", "->", ":", ".", "2025", "\x85", "\u2028"]),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(st.lists(LARGE_UNITS, min_size=1, max_size=6).map("".join), st.sampled_from(["", HEADER]))
+def test_any_file_up_to_the_limit_parses_in_bounded_time(unit: str, prefix: str) -> None:
+    assert timed_parse(fill(unit, prefix)) < PER_FILE_CPU_SECONDS
+
+
+# -- 4. inputs the coverage-guided fuzzer (bench/fuzz_parser.py) found -----------------------------
+
+FUZZER_FINDINGS = {
+    # dateutil let decimal.InvalidOperation (not a ValueError) out of a time with many digits,
+    # on the category line, where the parser asks whether a line is a date: a crash, not an error.
+    "long-digit-time-on-the-category-line": b"ieO\n1:0" + b"7" * 52 + b"-1:0-1-20-1:0-0-20-2024",
+    "long-digit-time-as-the-date": b"Titel\nNieuws\n1:" + b"7" * 30 + b" 2024\n\nTekst.\n",
+}
+
+
+@pytest.mark.parametrize("name", FUZZER_FINDINGS)
+def test_inputs_found_by_fuzzing_give_an_article_or_a_content_error(name: str) -> None:
+    check_article_or_content_error(FUZZER_FINDINGS[name])
+
+
+def test_a_time_with_a_long_run_of_digits_is_not_a_date() -> None:
+    with pytest.raises(DateFormatError, match="is not a date"):
+        parse_dutch_datetime("1:" + "7" * 30 + " 2024")

@@ -163,13 +163,14 @@ def test_file_larger_than_one_mebibyte_is_rejected_without_being_read(
     huge.touch()
     os.truncate(huge, 4 * MAX_ARTICLE_BYTES)  # sparse: costs no disk
     opened: list[str] = []
-    real_open = Path.open
+    real_open = os.open
 
-    def spy_open(self: Path, *args: object, **kwargs: object) -> object:
-        opened.append(self.name)
-        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+    def spy_open(path: str, flags: int, *args: object, **kwargs: object) -> int:
+        if not flags & os.O_DIRECTORY:
+            opened.append(os.path.basename(path))
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "open", spy_open)
+    monkeypatch.setattr(os, "open", spy_open)
     catalog = loaded(content_dir)
     assert ids(catalog) == ["2025/klein"]
     assert [str(problem) for problem in catalog.problems] == [
