@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from email.utils import format_datetime
-
 from lxml import etree
 
 from feedsvc.catalog import Catalog, CategoryNode, Feed, newest_update
 from feedsvc.formats import RSS
+from feedsvc.formats.common import rfc822
 from feedsvc.settings import Settings
 from feedsvc.urls import feed_page_path, feed_path
 
@@ -21,7 +20,7 @@ def render_opml(catalog: Catalog, settings: Settings) -> bytes:
     head = etree.SubElement(root, "head")
     _text(head, "title", f"Feeds van {settings.site_title}")
     # The content's own date, not the time of the request, so the bytes are reproducible.
-    updated = format_datetime(newest_update(catalog.articles))
+    updated = rfc822(newest_update(catalog.articles))
     _text(head, "dateCreated", updated)
     _text(head, "dateModified", updated)
     _text(head, "ownerName", settings.site_title)

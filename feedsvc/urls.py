@@ -11,6 +11,8 @@ FEEDS_PREFIX = "/feeds/"
 ARTICLES_PREFIX = "/artikelen/"
 OPML_PATH = "/feeds.opml"
 CATEGORY_SCHEME_PATH = "/categorie/"
+EMBED_PREFIX = "/embed/"
+EMBED_SCRIPT_PATH = "/embed.js"
 
 
 def article_path(article_id: str) -> str:
@@ -21,6 +23,11 @@ def article_path(article_id: str) -> str:
 def feed_path(feed: Feed, extension: str, page: int = 1) -> str:
     """``/feeds/categorie/nieuws.rss``; later pages add ``?page=N`` (RFC 5005 paging)."""
     return _feed_path(feed.path, extension, page)
+
+
+def feed_path_of(path: str, extension: str, page: int = 1) -> str:
+    """:func:`feed_path` by the feed's path (``categorie/nieuws``) rather than the feed."""
+    return _feed_path(path, extension, page)
 
 
 def source_feed_path(source: Source, extension: str) -> str:
@@ -38,3 +45,8 @@ def feed_page_path(feed: Feed) -> str:
     if feed.kind is FeedKind.ALL:
         return "/"
     return "/" + quote(feed.path, safe="/") + ".html"
+
+
+def embed_path(feed: Feed) -> str:
+    """The iframe widget of a feed: ``/embed/all.html``, ``/embed/categorie/nieuws.html``."""
+    return EMBED_PREFIX + quote(feed.path, safe="/") + ".html"

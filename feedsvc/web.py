@@ -22,7 +22,8 @@ from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.http import http_date
 from werkzeug.wrappers import Response as BaseResponse
 
-from feedsvc.catalog import Feed, FeedKind
+from feedsvc import embed
+from feedsvc.catalog import CategoryNode, Feed, FeedKind
 from feedsvc.compression import IDENTITY, PREFERENCE
 from feedsvc.dutchdates import format_dutch_date
 from feedsvc.formats import FORMATS
@@ -30,25 +31,38 @@ from feedsvc.formats.common import body_html
 from feedsvc.publication import RenderedFeed, UnknownFeedError
 from feedsvc.service import FeedService
 from feedsvc.settings import Settings
-from feedsvc.urls import article_path, feed_page_path, feed_path
+from feedsvc.urls import article_path, embed_path, feed_page_path, feed_path
 
 bp = Blueprint("feedsvc", __name__)
 
 _PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 _HTML_SECURITY_HEADERS = {
+    # Scripts and styles only from files of this site (no inline code, so nothing injected
+    # runs); frames only of this site's own widgets, for the embed preview.
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-        "form-action 'none'; frame-ancestors 'none'"
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     ),
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
+# Feeds and OPML are XML documents, which a browser renders (feed.css) when it opens one: no
+# script may run in them, whatever they say. Their writers never turn text into elements (see
+# tests/test_render_properties.py), so this is defence in depth.
+_XML_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
+)
 
 
 def init_app(app: Flask, service: FeedService) -> None:
     """Wire the routes, error pages and template helpers into ``app``."""
     settings = service.settings
     app.extensions["feedsvc"] = service
+    # Werkzeug answers "/feeds//all.rss" with a redirect to an absolute URL built from the
+    # request's Host header, which a shared cache could keep and hand to others: one URL per
+    # resource, and no URL ever taken from the request, so such paths are simply not found.
+    app.url_map.merge_slashes = False
     app.register_blueprint(bp)
+    embed.init_app(app)
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(_security_headers)
     if settings.watch_content:
@@ -59,11 +73,19 @@ def init_app(app: Flask, service: FeedService) -> None:
         feed_path=feed_path,
         feed_page_path=feed_page_path,
         article_path=article_path,
+        embed_path=embed_path,
         site_url=settings.url,
         site_title=settings.site_title,
+        site_description=settings.site_description,
     )
     app.jinja_env.filters["dutch_date"] = format_dutch_date
     app.jinja_env.filters["body_html"] = body_html
+    app.jinja_env.filters["arrows"] = _arrows
+
+
+def _arrows(label: str) -> str:
+    """``Nieuws -> Informatief`` as people read it: ``Nieuws › Informatief``."""
+    return label.replace(" -> ", " › ")
 
 
 def _service() -> FeedService:
@@ -100,7 +122,8 @@ def feed(name: str) -> BaseResponse:
         rendered = publication.feed(stem, extension, page)
     except UnknownFeedError as error:
         raise NotFound(str(error)) from None
-    return _send(rendered, service.settings, feed=True)
+    browser_type = FORMATS[extension].browser_content_type
+    return _send(rendered, service.settings, feed=True, browser_content_type=browser_type)
 
 
 @bp.get("/feeds.opml")
@@ -116,26 +139,55 @@ def healthz() -> BaseResponse:
     return response
 
 
-def _send(rendered: RenderedFeed, settings: Settings, *, feed: bool) -> BaseResponse:
-    """The rendered bytes in the coding the client prefers, or 304 if it has them already."""
+def _send(
+    rendered: RenderedFeed,
+    settings: Settings,
+    *,
+    feed: bool,
+    browser_content_type: str | None = None,
+) -> BaseResponse:
+    """The rendered bytes in the coding the client prefers, or 304 if it has them already.
+
+    With ``browser_content_type``, a client that prefers HTML to the document's own type (a
+    browser following a link; feed readers ask for feeds or anything) gets the same bytes
+    labelled so that it displays them. That representation has ETags of its own, and
+    ``Vary: Accept`` keeps caches from handing one client's representation to the other.
+    """
     coding = request.accept_encodings.best_match(PREFERENCE, default=IDENTITY) or IDENTITY
     variant = rendered.variants[coding]
+    etag, content_type, vary = variant.etag, rendered.content_type, "Accept-Encoding"
+    if browser_content_type is not None:
+        vary = "Accept, Accept-Encoding"
+        if _prefers_html(content_type):
+            # Same bytes, other metadata: a strong ETag of its own ("…-gzip" -> "…-gzip-browser").
+            etag, content_type = etag[:-1] + '-browser"', browser_content_type
     headers = {
-        "ETag": variant.etag,
+        "ETag": etag,
         "Last-Modified": http_date(rendered.last_modified),
         "Cache-Control": f"public, max-age={settings.cache_max_age}",
-        "Vary": "Accept-Encoding",
+        "Vary": vary,
     }
     if feed:
         headers["Access-Control-Allow-Origin"] = "*"
         if settings.websub_hub:
             self_url = settings.url(rendered.path)
             headers["Link"] = f'<{settings.websub_hub}>; rel="hub", <{self_url}>; rel="self"'
-    if _not_modified(variant.etag, rendered.last_modified):
-        return Response(status=304, headers=headers, content_type=rendered.content_type)
+    if _not_modified(etag, rendered.last_modified):
+        return Response(status=304, headers=headers, content_type=content_type)
     if coding != IDENTITY:
         headers["Content-Encoding"] = coding
-    return Response(variant.body, headers=headers, content_type=rendered.content_type)
+    return Response(variant.body, headers=headers, content_type=content_type)
+
+
+def _prefers_html(content_type: str) -> bool:
+    """Whether the client ranks HTML strictly above ``content_type``: a browser, not a reader.
+
+    Browsers navigate with ``Accept: text/html,…,*/*;q=0.8``; readers send the feed types,
+    ``*/*`` or nothing, and a tie goes to the feed's own type.
+    """
+    accept = request.accept_mimetypes
+    media_type = content_type.partition(";")[0].strip()
+    return accept.quality("text/html") > accept.quality(media_type)
 
 
 def _not_modified(etag: str, last_modified: datetime) -> bool:
@@ -171,8 +223,30 @@ def source_page(name: str) -> str:
 
 def _feed_page(kind: FeedKind, name: str) -> str:
     shown = _feed_or_404(f"{kind.value}/{_strip_html_suffix(name)}")
+    catalog = _service().catalog
     size = _service().settings.page_size
-    return render_template("feed.html", feed=shown, articles=shown.articles[:size])
+    lineage: list[Feed] = []
+    children: tuple[CategoryNode, ...] = ()
+    if shown.category is not None:
+        lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in shown.category.lineage()]
+        children = _subcategories(catalog.category_tree, shown)
+    return render_template(
+        "feed.html",
+        feed=shown,
+        articles=shown.articles[:size],
+        lineage=lineage,
+        children=children,
+    )
+
+
+def _subcategories(nodes: tuple[CategoryNode, ...], feed: Feed) -> tuple[CategoryNode, ...]:
+    for node in nodes:
+        if node.feed is feed:
+            return node.children
+        found = _subcategories(node.children, feed)
+        if found:
+            return found
+    return ()
 
 
 def _feed_or_404(path: str) -> Feed:
@@ -211,4 +285,6 @@ def _security_headers(response: Response) -> Response:
     if response.mimetype == "text/html":
         for header, value in _HTML_SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
+    elif (response.mimetype or "").endswith(("/xml", "+xml", "x-opml")):
+        response.headers.setdefault("Content-Security-Policy", _XML_CONTENT_SECURITY_POLICY)
     return response

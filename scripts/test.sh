@@ -8,7 +8,10 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 
 # System packages some tests drive (as root, as in CI); without them those tests skip and say so.
-SYSTEM_PACKAGES=()
+# chromium: the browser tests (Playwright drives /usr/bin/chromium; it never downloads one).
+# nginx and its brotli_static module: tests/test_export.py serves the static export with them;
+# wrk: the benchmarks in bench/ (no test uses it).
+SYSTEM_PACKAGES=(chromium nginx libnginx-mod-http-brotli-static wrk)
 if ((${#SYSTEM_PACKAGES[@]})) && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for package in "${SYSTEM_PACKAGES[@]}"; do

@@ -19,6 +19,7 @@ from feedsvc.formats.common import (
     category_scheme,
     permalink,
     rfc3339,
+    with_stylesheet,
 )
 from feedsvc.settings import Settings
 from feedsvc.urls import feed_path, source_feed_path
@@ -78,7 +79,10 @@ def render_atom(page: FeedPage, settings: Settings) -> bytes:
             _text(source, "id", source_url)
             _text(source, "title", article.source.name).set("type", "text")
             _link(source, "self", source_url, ATOM.media_type)
-    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    document = with_stylesheet(root, settings)
+    data: bytes = etree.tostring(
+        document, xml_declaration=True, encoding="UTF-8", pretty_print=True
+    )
     return data
 
 
@@ -99,5 +103,6 @@ ATOM = FeedFormat(
     extension="atom",
     media_type="application/atom+xml",
     content_type="application/atom+xml; charset=utf-8",
+    browser_content_type="application/xml; charset=utf-8",
     render=render_atom,
 )

@@ -5,7 +5,10 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+from lxml import etree
 
 from feedsvc import __version__ as _version
 from feedsvc.catalog import FeedPage
@@ -18,6 +21,8 @@ GENERATOR_VERSION = _version
 ICON_PATH = "/static/icon.png"  # 512x512, for JSON Feed's icon
 FAVICON_PATH = "/static/favicon.png"  # 64x64: Atom icon, RSS image, JSON Feed favicon
 FAVICON_SIZE = 64
+# CSS that makes RSS and Atom readable when opened in a browser (no XSLT: browsers dropped it).
+FEED_STYLESHEET_PATH = "/static/feed.css"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,9 @@ class FeedFormat:
     extension: str
     media_type: str  # for type attributes of links: "application/rss+xml"
     content_type: str  # for the HTTP response, with charset
+    # The same bytes labelled so a browser shows them instead of offering a download or, as
+    # Chromium does with application/rss+xml, showing them as plain text without the stylesheet.
+    browser_content_type: str
     render: Callable[[FeedPage, Settings], bytes]
 
 
@@ -70,6 +78,21 @@ class PageLinks:
         return [(rel, href) for rel, href in pairs if href is not None]
 
 
+def with_stylesheet(root: etree._Element, settings: Settings) -> etree._ElementTree:
+    """The document of ``root`` with an ``xml-stylesheet`` instruction for the feed CSS before it.
+
+    Feed readers ignore the instruction; a browser that gets the feed as XML renders the
+    elements with the CSS, so a person sees the title, an explanation and the items. A
+    processing instruction outside the root element leaves the feed itself unchanged.
+    """
+    # Pseudo-attribute values take the same references as attribute values do.
+    href = html.escape(settings.url(FEED_STYLESHEET_PATH), quote=True)
+    root.addprevious(
+        etree.ProcessingInstruction("xml-stylesheet", f'type="text/css" href="{href}"')
+    )
+    return root.getroottree()
+
+
 def body_html(article: Article) -> str:
     """The article body as HTML paragraphs; line breaks inside a paragraph become ``<br />``."""
     return "\n".join(
@@ -88,6 +111,22 @@ def category_scheme(settings: Settings) -> str:
 
 def rfc3339(value: datetime) -> str:
     """``2024-10-28T00:00:00+01:00``; refuses naive datetimes, which have no place in a feed."""
-    if value.tzinfo is None:
+    return _writable(value).isoformat(timespec="seconds")
+
+
+def rfc822(value: datetime) -> str:
+    """``Mon, 28 Oct 2024 00:00:00 +0100`` for RSS and OPML; refuses naive datetimes too."""
+    return format_datetime(_writable(value))
+
+
+def _writable(value: datetime) -> datetime:
+    """``value``, in UTC if its zone's offset has seconds, which neither date format can write.
+
+    Zones had such offsets before standard time: Amsterdam was +00:19:32 until 1937, so an
+    article dated 1-1-1930 would otherwise get "+00:19:32" (or "+001932"), which no reader
+    accepts.
+    """
+    offset = value.utcoffset()
+    if offset is None:
         raise ValueError(f"naive datetime {value!r} in a feed")
-    return value.isoformat(timespec="seconds")
+    return value.astimezone(UTC) if offset.seconds % 60 or offset.microseconds else value

@@ -80,5 +80,6 @@ JSON_FEED = FeedFormat(
     extension="json",
     media_type="application/feed+json",
     content_type="application/feed+json; charset=utf-8",
+    browser_content_type="application/json; charset=utf-8",
     render=render_json_feed,
 )

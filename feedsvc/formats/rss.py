@@ -9,7 +9,6 @@ unsafe in a threaded server.
 from __future__ import annotations
 
 import html
-from email.utils import format_datetime
 
 from lxml import etree
 
@@ -24,6 +23,8 @@ from feedsvc.formats.common import (
     body_html,
     category_scheme,
     permalink,
+    rfc822,
+    with_stylesheet,
 )
 from feedsvc.settings import Settings
 from feedsvc.urls import source_feed_path
@@ -51,7 +52,7 @@ def render_rss(page: FeedPage, settings: Settings) -> bytes:
         _atom_link(channel, "hub", links.hub)
     _text(channel, "language", "nl")
     _text(channel, "copyright", f"© {settings.site_title}")
-    _text(channel, "lastBuildDate", format_datetime(page.updated))
+    _text(channel, "lastBuildDate", rfc822(page.updated))
     _text(channel, "generator", f"{GENERATOR_NAME} {GENERATOR_VERSION}")
     _text(channel, "docs", _RSS_DOCS)
     _text(channel, "ttl", str(max(1, settings.cache_max_age // 60)))
@@ -74,11 +75,14 @@ def render_rss(page: FeedPage, settings: Settings) -> bytes:
             _text(item, f"{{{DC_NS}}}creator", article.source.name)
         _text(item, "category", article.category.path).set("domain", scheme)
         _text(item, "guid", link).set("isPermaLink", "true")
-        _text(item, "pubDate", format_datetime(article.published))
+        _text(item, "pubDate", rfc822(article.published))
         if article.source is not None:
             url = settings.url(source_feed_path(article.source, RSS.extension))
             _text(item, "source", article.source.name).set("url", url)
-    data: bytes = etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    document = with_stylesheet(rss, settings)
+    data: bytes = etree.tostring(
+        document, xml_declaration=True, encoding="UTF-8", pretty_print=True
+    )
     return _hex_escapes(data)
 
 
@@ -110,5 +114,6 @@ RSS = FeedFormat(
     extension="rss",
     media_type="application/rss+xml",
     content_type="application/rss+xml; charset=utf-8",
+    browser_content_type="application/xml; charset=utf-8",
     render=render_rss,
 )

@@ -1,0 +1,233 @@
+"""Embedding feeds in other sites: an iframe widget per feed, and a script that renders a feed's
+latest items into the host page itself from the JSON Feed. HTTP concerns only, like ``web``.
+
+Both widgets share one stylesheet (``assets/widget.css``): the iframe page carries it inline,
+allowed by its hash in the page's Content-Security-Policy; the script carries it as a string
+and puts it in a shadow root, where the host page's CSS cannot reach. Feed text only ever
+becomes text: Jinja escapes it in the iframe, the script sets ``textContent``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.wrappers import Response as BaseResponse
+
+from feedsvc.catalog import Feed
+from feedsvc.formats import JSON_FEED
+from feedsvc.service import FeedService
+from feedsvc.settings import Settings
+from feedsvc.urls import EMBED_SCRIPT_PATH, embed_path, feed_path
+
+bp = Blueprint("embed", __name__)
+
+# Sources of what the embed routes serve; not under static/, since they are served transformed.
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+CSS_PLACEHOLDER = '"__WIDGET_CSS__"'  # the string literal in embed.js that gets the CSS
+MAX_COUNT = 50
+DEFAULT_COUNT = 5
+IFRAME_HEIGHT = 600  # pixels, in the suggested embed code; the host may change it
+COMPACT, FULL = "compact", "volledig"
+_YES = frozenset({"ja", "1", "true"})
+_NO = frozenset({"nee", "0", "false"})
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetOptions:
+    """What a widget shows: the query of ``/embed/...`` or the ``data-*`` of the script tag."""
+
+    count: int = DEFAULT_COUNT
+    style: str = FULL
+    summaries: bool = True
+    dates: bool = True
+    sources: bool = True
+
+    @classmethod
+    def from_query(cls, args: MultiDict[str, str]) -> WidgetOptions:
+        """Read ``aantal``, ``stijl``, ``samenvatting``, ``datum`` and ``bron``; others are ignored.
+
+        Raises :class:`BadRequest` naming the parameter when a value is not understood. The
+        compact style leaves out summaries and sources unless they are asked for.
+        """
+        style = _single(args, "stijl") or FULL
+        if style not in (COMPACT, FULL):
+            raise BadRequest(f"stijl moet {FULL} of {COMPACT} zijn, niet {style!r}")
+        full = style == FULL
+        return cls(
+            count=_count(_single(args, "aantal")),
+            style=style,
+            summaries=_flag(args, "samenvatting", default=full),
+            dates=_flag(args, "datum", default=True),
+            sources=_flag(args, "bron", default=full),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedAssets:
+    """The widget stylesheet and the embed script, read once at start-up."""
+
+    css: str
+    css_hash: str  # for CSP: 'sha256-…'
+    script: bytes
+    script_etag: str
+
+    @classmethod
+    def load(cls, assets_dir: Path = ASSETS_DIR) -> EmbedAssets:
+        css = (assets_dir / "widget.css").read_text("utf-8")
+        source = (assets_dir / "embed.js").read_text("utf-8")
+        if source.count(CSS_PLACEHOLDER) != 1:
+            raise RuntimeError(f"embed.js must contain {CSS_PLACEHOLDER} exactly once")
+        script = source.replace(CSS_PLACEHOLDER, json.dumps(css)).encode("utf-8")
+        return cls(
+            css=css,
+            css_hash=f"'sha256-{_b64_sha256(css.encode('utf-8'))}'",
+            script=script,
+            script_etag=hashlib.sha256(script).hexdigest()[:32],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedCode:
+    """Copy-paste HTML for embedding one feed, both ways."""
+
+    iframe: str
+    script: str
+
+
+def init_app(app: Flask) -> None:
+    """Register the embed routes and the ``embed_code`` template helper."""
+    app.extensions["feedsvc.embed"] = EmbedAssets.load()
+    app.register_blueprint(bp)
+    app.jinja_env.globals["embed_code"] = embed_code
+
+
+def embed_code(feed: Feed) -> EmbedCode:
+    """The suggested embed code for ``feed``, with absolute URLs from the settings."""
+    settings = _service().settings
+    title = html.escape(f"Nieuws van {feed.title}")
+    iframe_url = html.escape(settings.url(embed_path(feed)) + f"?aantal={DEFAULT_COUNT}")
+    script_url = html.escape(settings.url(EMBED_SCRIPT_PATH))
+    json_url = html.escape(settings.url(feed_path(feed, JSON_FEED.extension)))
+    return EmbedCode(
+        iframe=(
+            f'<iframe src="{iframe_url}" title="{title}" width="100%" '
+            f'height="{IFRAME_HEIGHT}" loading="lazy" style="border:0"></iframe>'
+        ),
+        script=(
+            f'<script src="{script_url}" data-feed="{json_url}" '
+            f'data-aantal="{DEFAULT_COUNT}" async></script>'
+        ),
+    )
+
+
+@bp.get("/embed/<path:name>")
+def widget(name: str) -> BaseResponse:
+    """The iframe widget: the feed's latest items as a small page any site may frame."""
+    if not name.endswith(".html"):
+        raise NotFound(f"Geen widget {name!r}; gebruik bijvoorbeeld /embed/all.html")
+    path = name[: -len(".html")]
+    service = _service()
+    feed = service.catalog.feeds.get(path)
+    if feed is None:
+        raise NotFound(f"Geen feed {path!r}")
+    options = WidgetOptions.from_query(request.args)
+    body = render_template(
+        "embed.html",
+        feed=feed,
+        articles=feed.articles[: options.count],
+        options=options,
+        widget_css=_assets().css,
+    )
+    response = Response(body, content_type="text/html; charset=utf-8")
+    _widget_headers(response, service.settings)
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get(EMBED_SCRIPT_PATH)
+def script() -> BaseResponse:
+    """The script that renders a feed into another site's page (see ``assets/embed.js``)."""
+    assets = _assets()
+    response = Response(assets.script, content_type="text/javascript; charset=utf-8")
+    response.headers.update(
+        {
+            "Access-Control-Allow-Origin": "*",
+            # Lets pages that require it (Cross-Origin-Embedder-Policy) load the script too.
+            "Cross-Origin-Resource-Policy": "cross-origin",
+            "Cache-Control": f"public, max-age={_service().settings.cache_max_age}",
+        }
+    )
+    response.set_etag(assets.script_etag)
+    return response.make_conditional(request)
+
+
+@bp.errorhandler(HTTPException)
+def _widget_error(error: HTTPException) -> BaseResponse:
+    """Errors of the widget stay frameable, so whoever embeds it sees what went wrong."""
+    response = error.get_response()
+    response.set_data(
+        render_template("embed.html", error=error, feed=None, widget_css=_assets().css)
+    )
+    response.content_type = "text/html; charset=utf-8"
+    _widget_headers(response, _service().settings, cache=False)
+    return response
+
+
+def _widget_headers(response: BaseResponse, settings: Settings, *, cache: bool = True) -> None:
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src {_assets().css_hash}; img-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors *"
+    )
+    response.headers["Cache-Control"] = (
+        f"public, max-age={settings.cache_max_age}" if cache else "no-store"
+    )
+
+
+def _single(args: MultiDict[str, str], name: str) -> str | None:
+    values = args.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"{name} mag maar één keer voorkomen")
+    return values[0].strip().lower() if values else None
+
+
+def _count(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_COUNT
+    if not (
+        value.isascii() and value.isdigit() and len(value) <= 3 and 1 <= int(value) <= MAX_COUNT
+    ):
+        raise BadRequest(f"aantal moet een geheel getal van 1 tot en met {MAX_COUNT} zijn")
+    return int(value)
+
+
+def _flag(args: MultiDict[str, str], name: str, *, default: bool) -> bool:
+    value = _single(args, name)
+    if value is None or value == "":
+        return default
+    if value in _YES:
+        return True
+    if value in _NO:
+        return False
+    raise BadRequest(f"{name} moet ja of nee zijn, niet {value!r}")
+
+
+def _b64_sha256(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+
+
+def _service() -> FeedService:
+    service: FeedService = current_app.extensions["feedsvc"]
+    return service
+
+
+def _assets() -> EmbedAssets:
+    assets: EmbedAssets = current_app.extensions["feedsvc.embed"]
+    return assets

@@ -1,0 +1,647 @@
+"""The site as people meet it, in a real browser: headless Chromium (Debian's ``chromium``
+package) driven by Playwright, against feedsvc served by a real HTTP server on a loopback port,
+and a host page that embeds the widgets served from a second loopback port, another origin.
+
+Screenshots go to tests/artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import pytest
+from conftest import BUNDLED_CONTENT, REPO, article_text
+from feedcheck import assert_valid_atom, assert_valid_rss
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, sync_playwright
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from feedsvc import create_app
+from feedsvc.catalog import Catalog, Feed
+from feedsvc.formats import FORMATS
+from feedsvc.urls import EMBED_SCRIPT_PATH, article_path, embed_path, feed_page_path, feed_path
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+# Hostile text in the newest article: if any of it ran, window.__pwned would be set.
+HOSTILE_TITLE = (
+    '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=1</script> Gevaarlijke titel'
+)
+HOSTILE_SOURCE = '<svg onload="window.__pwned=1">Bron'
+HOSTILE_BODY = (
+    '<script>window.__pwned=1</script> Eerste alinea <b onmouseover="window.__pwned=1">vet</b>.',
+    '<a href="javascript:window.__pwned=1">klik hier</a> en '
+    '<iframe src="javascript:window.__pwned=1">',
+)
+HOSTILE_ID = "2026/zz_kwaadaardig"
+HOSTILE_CATEGORY = "Nieuws -> Gemeente"
+
+# Everything a page, frame or shadow root must not contain if hostile text stayed text.
+INJECTED = (
+    "img[src='x'], script:not([src]):not(#host-script), svg, b[onmouseover], "
+    "a[href^='javascript:'], iframe[src^='javascript:']"
+)
+# Records CSP violations and errors in every frame, before any page script runs.
+WATCH_SCRIPT = """
+window.__problems = [];
+document.addEventListener('securitypolicyviolation', (e) =>
+  window.__problems.push('CSP ' + e.violatedDirective + ' ' + e.blockedURI));
+window.addEventListener('error', (e) => window.__problems.push('error ' + e.message));
+"""
+
+
+def _chromium_or_skip() -> None:
+    if CHROMIUM.exists():
+        return
+    message = (
+        f"browser tests need Debian's chromium package at {CHROMIUM}: apt-get install chromium "
+        "(scripts/test.sh installs it when run as root)"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(message)  # CI installs it, so a missing browser there is a broken setup
+    pytest.skip(message)
+
+
+# -- servers --------------------------------------------------------------------------------------
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@dataclass
+class LiveServer:
+    """A WSGI app served on a free loopback port by werkzeug's threaded server."""
+
+    server: BaseWSGIServer
+    thread: threading.Thread = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @classmethod
+    def start(cls, app: Callable[..., Any]) -> LiveServer:
+        return cls(make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+@dataclass
+class Site:
+    """feedsvc over the bundled content plus one hostile article, with its public URL."""
+
+    url: str
+    app: Flask
+
+    @property
+    def catalog(self) -> Catalog:
+        catalog: Catalog = self.app.extensions["feedsvc"].catalog
+        return catalog
+
+    def feed(self, path: str) -> Feed:
+        return self.catalog.feeds[path]
+
+    def abs(self, path: str) -> str:
+        return self.url + path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    content = tmp_path_factory.mktemp("site") / "content"
+    shutil.copytree(BUNDLED_CONTENT, content)
+    hostile = content / f"{HOSTILE_ID}.txt"
+    hostile.write_text(
+        article_text(
+            title=HOSTILE_TITLE,
+            category=HOSTILE_CATEGORY,
+            source=HOSTILE_SOURCE,
+            published="30-11-2026 12:00",
+            body=HOSTILE_BODY,
+        ),
+        "utf-8",
+    )
+    apps: list[Flask] = []
+
+    def dispatch(environ: Any, start_response: Any) -> Any:
+        return apps[0](environ, start_response)
+
+    # The app's site URL must be the server's own address, known only once it listens.
+    server = LiveServer.start(dispatch)
+    apps.append(
+        create_app(
+            {"TESTING": True, "CONTENT_DIR": str(content), "SITE_URL": server.url, "WATCH": False}
+        )
+    )
+    try:
+        yield Site(server.url, apps[0])
+    finally:
+        server.stop()
+
+
+@dataclass
+class Host:
+    """Another site, on another port (so another origin), that embeds feedsvc's widgets."""
+
+    url: str
+    pages: dict[str, tuple[str, str]]  # path -> (content type, body)
+
+    def add(self, path: str, body: str, content_type: str = "text/html; charset=utf-8") -> str:
+        self.pages[path] = (content_type, body)
+        return self.url + path
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[Host]:
+    pages: dict[str, tuple[str, str]] = {}
+
+    @Request.application  # type: ignore[arg-type]
+    def app(request: Request) -> Response:
+        if request.path not in pages:
+            return Response("niet gevonden", status=404)
+        content_type, body = pages[request.path]
+        return Response(body, content_type=content_type)
+
+    server = LiveServer.start(app)
+    try:
+        yield Host(server.url, pages)
+    finally:
+        server.stop()
+
+
+# -- browser --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    _chromium_or_skip()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+    context.add_init_script(WATCH_SCRIPT)
+    context.set_default_timeout(10_000)  # fail, rather than hang, when something never shows
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=full_page)
+    assert path.stat().st_size > 10_000, f"{name} looks empty"
+    return path
+
+
+def problems(frame: Page | Frame) -> list[str]:
+    """CSP violations and script errors recorded in ``frame`` since it loaded."""
+    recorded: list[str] = frame.evaluate("window.__problems || []")
+    return recorded
+
+
+def assert_nothing_ran(frame: Page | Frame) -> None:
+    """No hostile text became markup, and none of it ran."""
+    assert frame.evaluate("window.__pwned") is None
+    assert frame.locator(INJECTED).count() == 0
+    assert problems(frame) == []
+
+
+def wait_for_previews(page: Page) -> None:
+    """Scroll the embed previews into view, so they load (lazily), and wait until they have."""
+    page.locator("#insluiten .previews").scroll_into_view_if_needed()
+    for index in range(2):
+        page.frame_locator("#insluiten iframe").nth(index).locator(".fw-item").first.wait_for()
+
+
+# -- pages ----------------------------------------------------------------------------------------
+
+
+def test_index_lists_every_category_and_its_feed_links_work(page: Page, site: Site) -> None:
+    response = page.goto(site.url + "/")
+    assert response is not None
+    assert response.ok
+    assert page.locator("html").get_attribute("lang") == "nl"
+    wait_for_previews(page)
+    screenshot(page, "index.png")
+    tree = page.locator("#feeds")
+    categories = [f for f in site.catalog.feeds.values() if f.category is not None]
+    assert len(categories) == 16
+    for feed in [*categories, *site.catalog.source_feeds]:
+        assert feed.category is not None or feed.source is not None
+        name = feed.category.name if feed.category else feed.name
+        row = tree.locator(".feed-row").filter(
+            has=page.locator(f"a.name[href='{feed_page_path(feed)}']")
+        )
+        assert row.count() == 1, feed.path
+        assert row.locator("a.name").inner_text() == name
+        assert row.locator("button.copy").is_visible()
+        assert row.locator("button.copy").get_attribute("data-copy") == site.abs(
+            feed_path(feed, "rss")
+        )
+        for extension, fmt in FORMATS.items():
+            link = row.locator(f"a.feed.{extension}")
+            assert link.is_visible()
+            href = link.get_attribute("href")
+            assert href == feed_path(feed, extension)
+            fetched = page.request.get(urljoin(site.url, href))
+            assert fetched.status == 200, href
+            assert fetched.headers["content-type"] == fmt.content_type  # a reader's request
+    assert_nothing_ran(page)
+
+
+def test_copy_buttons_put_the_feed_address_on_the_clipboard(
+    context: BrowserContext, site: Site
+) -> None:
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+    page = context.new_page()
+    feed = site.feed("categorie/sport")
+    page.goto(site.abs(feed_page_path(feed)))
+    button = page.locator(".follow button.copy")
+    button.click()
+    assert page.evaluate("navigator.clipboard.readText()") == site.abs(feed_path(feed, "rss"))
+    assert "Gekopieerd" in button.inner_text()
+    page.locator("#insluiten button.copy").nth(1).click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f'<script src="{site.abs(EMBED_SCRIPT_PATH)}"')
+    assert 'data-feed="' + site.abs(feed_path(feed, "json")) + '"' in copied
+
+
+def test_without_javascript_there_are_no_dead_copy_buttons(browser: Browser, site: Site) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(site.abs("/categorie/sport.html"))
+        assert page.locator("button.copy").count() > 0
+        assert page.locator("button.copy:visible").count() == 0
+        address = page.locator("#adres")
+        assert address.is_visible()  # the address can still be selected and copied by hand
+        assert address.input_value() == site.abs("/feeds/categorie/sport.rss")
+    finally:
+        context.close()
+
+
+def test_category_page(page: Page, site: Site) -> None:
+    feed = site.feed("categorie/nieuws")
+    page.goto(site.abs(feed_page_path(feed)))
+    assert page.locator("h1").inner_text() == "Nieuws"
+    discovered = page.locator("head link[rel=alternate]")
+    assert sorted(discovered.evaluate_all("links => links.map(l => l.href)")) == sorted(
+        site.abs(feed_path(feed, extension)) for extension in FORMATS
+    )
+    items = page.locator("ol.articles > li")
+    assert items.count() == len(feed.articles)
+    newest = items.first
+    assert newest.locator("a.title").inner_text() == HOSTILE_TITLE  # the text, as text
+    second = items.nth(1)
+    article = feed.articles[1]
+    assert second.locator("a.title").inner_text() == article.title
+    assert second.locator(".summary").inner_text() == article.summary
+    assert article.source is not None
+    assert second.locator(".source").inner_text() == article.source.name
+    assert str(article.published.year) in second.locator("time").inner_text()
+    code = page.locator("#insluiten pre").all_inner_texts()
+    assert code[0].startswith(f'<iframe src="{site.abs(embed_path(feed))}?aantal=5"')
+    assert code[1].startswith(f'<script src="{site.abs(EMBED_SCRIPT_PATH)}"')
+    wait_for_previews(page)
+    previews = page.frame_locator("#insluiten iframe")
+    assert previews.first.locator(".fw-item").count() == 2
+    assert previews.last.locator(".fw-compact .fw-item").count() == 3
+    screenshot(page, "category.png")
+    for frame in page.frames:
+        assert_nothing_ran(frame)
+
+
+def test_category_page_on_a_phone(browser: Browser, site: Site) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
+    try:
+        page = context.new_page()
+        page.goto(site.abs("/categorie/cultuur.html"))
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, "the page scrolls sideways on a phone"
+        assert page.locator(".follow button.copy").is_visible()
+        screenshot(page, "category-phone.png", full_page=False)
+    finally:
+        context.close()
+
+
+def test_article_page_links_back_and_shows_hostile_text_as_text(page: Page, site: Site) -> None:
+    page.goto(site.abs(article_path(HOSTILE_ID)))
+    assert page.locator("h1").inner_text() == HOSTILE_TITLE
+    paragraphs = page.locator(".body p").all_inner_texts()
+    assert paragraphs == list(HOSTILE_BODY)
+    page.locator("a.back").click()
+    page.wait_for_url(site.abs("/categorie/nieuws/gemeente.html"))
+    assert page.locator("h1").inner_text() == "Gemeente"
+
+
+@pytest.mark.parametrize("which", ["index", "category", "source", "article"])
+def test_hostile_text_never_runs_on_pages(page: Page, site: Site, which: str) -> None:
+    source = next(feed for feed in site.catalog.source_feeds if feed.name == HOSTILE_SOURCE)
+    url = {
+        "index": "/",
+        "category": "/categorie/nieuws/gemeente.html",
+        "source": feed_page_path(source),
+        "article": article_path(HOSTILE_ID),
+    }[which]
+    page.goto(site.abs(url))
+    title = page.get_by_text(HOSTILE_TITLE, exact=True).first
+    assert title.is_visible()
+    title.hover()
+    assert page.get_by_text(HOSTILE_SOURCE).first.is_visible()
+    assert_nothing_ran(page)
+
+
+# -- feeds in the browser -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("extension", ["rss", "atom"])
+def test_a_feed_opened_in_the_browser_is_readable(page: Page, site: Site, extension: str) -> None:
+    feed = site.feed("categorie/nieuws")
+    url = site.abs(feed_path(feed, extension))
+    page.goto(site.abs(feed_page_path(feed)))
+    with page.expect_request(url) as request:
+        page.locator(f".follow a.feed.{extension}").click()  # as a person would
+    page.wait_for_load_state()
+    assert page.url == url
+    # What Chromium got, asked for with its own Accept header, is XML and still a valid feed.
+    accept = request.value.all_headers()["accept"]
+    assert accept.startswith("text/html")
+    fetched = page.request.get(url, headers={"Accept": accept})
+    assert fetched.headers["content-type"] == "application/xml; charset=utf-8"
+    validate = assert_valid_rss if extension == "rss" else assert_valid_atom
+    validate(fetched.body(), url)
+    # Rendered with the feed stylesheet, not as plain text or as Chromium's XML tree.
+    root = "rss" if extension == "rss" else "feed"
+    assert page.evaluate("document.documentElement.localName") == root
+    assert page.evaluate("document.styleSheets.length") == 1
+    title = page.locator("channel > title" if extension == "rss" else ":root > title")
+    assert title.text_content() == feed.title
+    assert title.is_visible()
+    assert float(title.evaluate("t => getComputedStyle(t).fontSize")[:-2]) >= 28
+    notice = page.evaluate(
+        """() => {
+            const before = (e) => getComputedStyle(e, '::before').content;
+            const root = document.documentElement;
+            return before(root) + ' ' + before(root.querySelector(':root > channel, :root > id'));
+        }"""
+    )
+    assert "Dit is een nieuwsfeed" in notice
+    assert "plak het in je feedlezer" in notice
+    items = page.locator("item > title" if extension == "rss" else "entry > title")
+    assert items.count() == len(feed.articles)
+    assert items.nth(0).is_visible()
+    assert items.nth(0).text_content() == HOSTILE_TITLE  # as text
+    assert items.nth(1).text_content() == feed.articles[1].title
+    unreadable = page.locator("item > guid" if extension == "rss" else "entry > content").first
+    assert unreadable.evaluate("e => getComputedStyle(e).display") == "none"
+    screenshot(page, f"feed-{extension}.png", full_page=False)
+    assert_nothing_ran(page)
+
+
+def test_a_json_feed_opened_in_the_browser_is_shown_not_downloaded(page: Page, site: Site) -> None:
+    url = site.abs(feed_path(site.feed("all"), "json"))
+    response = page.goto(url)  # a download would raise here
+    assert response is not None
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert json.loads(page.locator("pre").inner_text())["feed_url"] == url
+
+
+# -- widgets on another site ----------------------------------------------------------------------
+
+HOST_PAGE = """<!doctype html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<title>Buurtvereniging Westwijk</title>
+<style>
+  body {{ margin: 0; font: 18px/1.5 Georgia, serif; background: #f3efe6; color: #3b2f2f; }}
+  header {{ background: #2f4f3f; color: #fff; padding: 16px 32px; }}
+  header h1 {{ margin: 0; font-size: 26px; }}
+  .cols {{ display: grid; grid-template-columns: 1fr 360px; gap: 32px; padding: 24px 32px; }}
+  /* A site's own rules, which must not reach the widget. */
+  a {{ color: #8b4513 !important; text-transform: uppercase; }}
+  li {{ list-style: square; font-size: 22px; }}
+  p {{ margin: 2em 0; font-style: italic; }}
+  h2 {{ font-size: 20px; margin: 0 0 8px; }}
+</style>
+<script id="host-script">window.__before = Object.keys(window);</script>
+</head>
+<body>
+<header><h1>Buurtvereniging Westwijk</h1></header>
+<div class="cols">
+  <main>
+    <h2>Welkom</h2>
+    <p>De buurtvereniging organiseert activiteiten voor jong en oud in Westwijk.</p>
+    <ul><li>Koffieochtend op dinsdag</li><li>Buurtfeest in juni</li></ul>
+  </main>
+  <aside>
+    <h2>{heading}</h2>
+    {widget}
+  </aside>
+</div>
+</body>
+</html>
+"""
+
+
+def host_page(host: Host, path: str, heading: str, widget: str) -> str:
+    return host.add(path, HOST_PAGE.format(heading=heading, widget=widget))
+
+
+def test_iframe_widget_renders_on_another_site(page: Page, site: Site, host: Host) -> None:
+    feed = site.feed("categorie/nieuws")
+    src = site.abs(embed_path(feed))
+    url = host_page(
+        host,
+        "/iframe.html",
+        "Nieuws uit Amstelveen",
+        f'<iframe src="{src}?aantal=4" title="Nieuws" width="100%" height="860" style="border:0">'
+        "</iframe>",
+    )
+    response = page.goto(url)
+    assert response is not None
+    assert response.ok
+    frame = page.frame_locator("iframe")
+    items = frame.locator(".fw-item")
+    items.first.wait_for()
+    assert items.count() == 4
+    titles = frame.locator(".fw-titel").all_inner_texts()
+    assert titles == [article.title for article in feed.articles[:4]]
+    assert frame.locator(".fw-samenvatting").nth(1).inner_text() == feed.articles[1].summary
+    widget = next(f for f in page.frames if f.url.startswith(src))
+    assert widget.evaluate(
+        "getComputedStyle(document.querySelector('.fw-titel')).textTransform"
+    ) == ("none")
+    assert_nothing_ran(widget)
+    assert_nothing_ran(page)
+    screenshot(page, "widget-iframe.png")
+
+
+def test_compact_iframe_widget(page: Page, site: Site) -> None:
+    feed = site.feed("categorie/sport")
+    page.goto(site.abs(embed_path(feed)) + "?stijl=compact&aantal=3&bron=ja")
+    assert page.locator(".fw-compact .fw-item").count() == 3
+    assert page.locator(".fw-samenvatting").count() == 0
+    assert page.locator(".fw-bron").all_inner_texts() == [
+        a.source.name for a in feed.articles[:3] if a.source is not None
+    ]
+    assert problems(page) == []
+
+
+def script_tag(site: Site, feed_url: str, **options: str) -> str:
+    attributes = "".join(f' data-{name}="{value}"' for name, value in options.items())
+    src = site.abs(EMBED_SCRIPT_PATH)
+    return f'<script src="{src}" data-feed="{feed_url}"{attributes} async></script>'
+
+
+def test_script_widget_renders_on_another_site_in_its_own_shadow_root(
+    page: Page, site: Site, host: Host
+) -> None:
+    feed = site.feed("categorie/nieuws")
+    url = host_page(
+        host,
+        "/script.html",
+        "Nieuws uit Amstelveen",
+        script_tag(site, site.abs(feed_path(feed, "json")), aantal="4")
+        + "<h2>Sport</h2>"
+        + script_tag(
+            site,
+            site.abs(feed_path(site.feed("categorie/sport"), "json")),
+            stijl="compact",
+            aantal="3",
+        ),
+    )
+    page.goto(url)
+    widgets = page.locator("feedsvc-nieuws")
+    widgets.nth(1).locator(".fw-item").first.wait_for()
+    assert widgets.count() == 2
+    full = widgets.nth(0)
+    full.locator(".fw-item").first.wait_for()
+    assert full.locator(".fw-titel").all_inner_texts() == [a.title for a in feed.articles[:4]]
+    assert full.locator(".fw-samenvatting").nth(1).inner_text() == feed.articles[1].summary
+    assert widgets.nth(1).locator(".fw-item").count() == 3
+    assert widgets.nth(1).locator(".fw-samenvatting").count() == 0
+    # The host's CSS (uppercase brown links, italic paragraphs, big list items) stays out ...
+    link = full.locator(".fw-titel").nth(1)
+    assert link.evaluate("a => getComputedStyle(a).textTransform") == "none"
+    assert link.evaluate("a => getComputedStyle(a).color") == "rgb(11, 92, 171)"
+    assert (
+        full.locator(".fw-samenvatting").first.evaluate("p => getComputedStyle(p).fontStyle")
+        == "normal"
+    )
+    # ... the widget's CSS stays in, and the script leaves no globals behind.
+    assert page.locator("main li").first.evaluate("li => getComputedStyle(li).fontSize") == "22px"
+    added = "Object.keys(window).filter(k => k !== '__before' && !window.__before.includes(k))"
+    assert page.evaluate(added) == []
+    hostile = full.locator(".fw-titel").first
+    assert hostile.inner_text() == HOSTILE_TITLE
+    hostile.hover()
+    shadow_injected = page.evaluate(
+        f"[...document.querySelectorAll('feedsvc-nieuws')]"
+        f".map(w => w.shadowRoot.querySelectorAll({json.dumps(INJECTED)}).length)"
+    )
+    assert shadow_injected == [0, 0]
+    assert_nothing_ran(page)
+    page.locator("aside").scroll_into_view_if_needed()
+    screenshot(page, "widget-script.png")
+
+
+def test_script_widget_never_follows_hostile_links_or_html(
+    page: Page, site: Site, host: Host
+) -> None:
+    """A feed that is not feedsvc's own: javascript: URLs and HTML content must stay inert."""
+    feed_url = host.add(
+        "/boze-feed.json",
+        json.dumps(
+            {
+                "version": "https://jsonfeed.org/version/1.1",
+                "title": '<img src=x onerror="window.__pwned=1">',
+                "home_page_url": "javascript:window.__pwned=1",
+                "items": [
+                    {
+                        "id": "1",
+                        "url": "javascript:window.__pwned=1",
+                        "title": "<script>window.__pwned=1</script>",
+                        "summary": '<img src=x onerror="window.__pwned=1">',
+                        "content_html": '<img src=x onerror="window.__pwned=1">',
+                        "date_published": "2026-11-30T12:00:00+01:00",
+                        "authors": [{"name": "<b onmouseover=window.__pwned=1>x</b>"}],
+                    },
+                    {"id": "2", "url": "data:text/html,<script>alert(1)</script>", "title": "Data"},
+                    {"id": "3", "url": "https://example.org/ok", "title": "Gewoon"},
+                ],
+            }
+        ),
+        "application/feed+json",
+    )
+    url = host_page(host, "/boos.html", "Buren", script_tag(site, feed_url, bron="ja"))
+    page.goto(url)
+    widget = page.locator("feedsvc-nieuws")
+    widget.locator(".fw-item").first.wait_for()
+    assert widget.locator(".fw-titel").all_inner_texts() == [
+        "<script>window.__pwned=1</script>",
+        "Data",
+        "Gewoon",
+    ]
+    hrefs = widget.locator("a").evaluate_all("links => links.map(a => a.href)")
+    assert hrefs == ["https://example.org/ok"]  # no javascript: or data: link was made
+    widget.locator(".fw-titel").first.click()
+    widget.locator(".fw-kop").click()
+    assert (
+        widget.locator(".fw-samenvatting").inner_text() == '<img src=x onerror="window.__pwned=1">'
+    )
+    assert widget.locator("time").first.inner_text() == "30 november 2026"
+    assert widget.locator(".fw-bron").inner_text() == "<b onmouseover=window.__pwned=1>x</b>"
+    assert_nothing_ran(page)
+    assert (
+        page.evaluate(
+            f"document.querySelector('feedsvc-nieuws').shadowRoot.querySelectorAll({json.dumps(INJECTED)}).length"
+        )
+        == 0
+    )
+
+
+def test_script_widget_says_so_when_the_feed_cannot_be_loaded(
+    page: Page, site: Site, host: Host
+) -> None:
+    url = host_page(
+        host, "/kapot.html", "Nieuws", script_tag(site, site.abs("/feeds/bestaat-niet.json"))
+    )
+    page.goto(url)
+    message = page.locator("feedsvc-nieuws .fw-fout")
+    message.wait_for()
+    assert message.inner_text() == "Het nieuws kon niet worden geladen."

@@ -1,0 +1,196 @@
+"""The pages for people: what the index, category, source and article pages offer, and the
+security headers and markup rules that let their Content-Security-Policy do without inline code."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+from conftest import SITE_URL
+from flask import Flask
+from flask.testing import FlaskClient
+
+from feedsvc.catalog import Catalog, Feed
+from feedsvc.formats import FORMATS
+from feedsvc.urls import article_path, feed_page_path, feed_path
+
+PAGES = [
+    "/",
+    "/categorie/nieuws.html",
+    "/categorie/nieuws/gemeente/verkeer.html",
+    "/bron/navo.html",
+    "/artikelen/2024/000_3a5bf95db61d80b1.html",
+    "/bestaat-niet",  # the error page too
+]
+
+
+def catalog_of(app: Flask) -> Catalog:
+    catalog: Catalog = app.extensions["feedsvc"].catalog
+    return catalog
+
+
+def page_of(client: FlaskClient, url: str) -> lxml.html.HtmlElement:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return lxml.html.fromstring(response.data)
+
+
+def discovered(page: lxml.html.HtmlElement) -> dict[str, str]:
+    return {
+        link.get("type"): link.get("href")
+        for link in page.iter("link")
+        if link.get("rel") == "alternate"
+    }
+
+
+def own_feeds(feed: Feed) -> dict[str, str]:
+    return {fmt.media_type: SITE_URL + feed_path(feed, ext) for ext, fmt in FORMATS.items()}
+
+
+# -- the index ------------------------------------------------------------------------------------
+
+
+def test_index_offers_every_feed_with_a_copy_button(
+    client: FlaskClient, bundled_app: Flask
+) -> None:
+    catalog = catalog_of(bundled_app)
+    page = page_of(client, "/")
+    assert page.get("lang") == "nl"
+    rows = {row.find("a").get("href"): row for row in page.find_class("feed-row")}
+    for feed in [*catalog.feeds.values()][1:]:
+        row = rows[feed_page_path(feed)]
+        hrefs = [a.get("href") for a in row.find_class("feed")]
+        assert hrefs == [feed_path(feed, extension) for extension in FORMATS]
+        button = row.find_class("copy")[0]
+        assert button.get("data-copy") == SITE_URL + feed_path(feed, "rss")
+        assert button.get("hidden") is not None  # shown by site.js, which makes it work
+    assert len(rows) == len(catalog.feeds) - 1
+    address = page.get_element_by_id("adres-alles")
+    assert address.get("value") == SITE_URL + "/feeds/all.rss"
+    assert address.get("readonly") is not None
+
+
+def test_index_explains_feeds_and_offers_the_opml_download(
+    client: FlaskClient, bundled_app: Flask
+) -> None:
+    page = page_of(client, "/")
+    opml = [a for a in page.iter("a") if a.get("href") == "/feeds.opml"]
+    assert opml
+    assert all(a.get("download") is not None for a in opml)
+    explanation = page.get_element_by_id("uitleg").text_content()
+    assert "Wat is een feed?" in explanation
+    assert "feedlezer" in explanation
+    assert "Kopieer" in explanation
+    headlines = [a.text_content() for a in page.find_class("headlines")[0].iter("a")]
+    assert headlines == [a.title for a in catalog_of(bundled_app).articles[:10]]
+    assert page.get_element_by_id("json-feed") is not None  # JSON Feed extensions are documented
+
+
+# -- category and source pages --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["categorie/nieuws", "categorie/cultuur/muziek/klassiek", "bron/gemeente-amstelveen"]
+)
+def test_feed_page_discovers_its_own_feeds_and_lists_its_articles(
+    client: FlaskClient, bundled_app: Flask, path: str
+) -> None:
+    feed = catalog_of(bundled_app).feeds[path]
+    page = page_of(client, feed_page_path(feed))
+    assert discovered(page) == own_feeds(feed)
+    assert page.get_element_by_id("adres").get("value") == SITE_URL + feed_path(feed, "rss")
+    items = page.find_class("articles")[0].findall("li")
+    assert len(items) == len(feed.articles)
+    for item, article in zip(items, feed.articles, strict=True):
+        assert item.find_class("title")[0].get("href") == article_path(article.id)
+        assert item.find_class("title")[0].text_content() == article.title
+        assert item.find(".//time").get("datetime") == article.published.isoformat()
+        assert item.find_class("summary")[0].text_content() == article.summary
+        sources = [s.text_content() for s in item.find_class("source")]
+        assert sources == ([article.source.name] if article.source else [])
+
+
+def test_category_page_links_up_and_down_the_tree(client: FlaskClient) -> None:
+    page = page_of(client, "/categorie/nieuws/gemeente.html")
+    crumbs = [a.get("href") for a in page.find_class("breadcrumbs")[0].iter("a")]
+    assert crumbs == ["/#categorieen", "/categorie/nieuws.html"]
+    children = [row.find("a").get("href") for row in page.find_class("feed-row")]
+    assert children == [
+        "/categorie/nieuws/gemeente/verkeer.html",
+        "/categorie/nieuws/gemeente/wonen.html",
+    ]
+
+
+def test_source_page_links_to_the_sources(client: FlaskClient) -> None:
+    page = page_of(client, "/bron/navo.html")
+    crumbs = [a.get("href") for a in page.find_class("breadcrumbs")[0].iter("a")]
+    assert crumbs == ["/#bronnen"]
+    assert page.findtext(".//h1") == "NAVO"
+
+
+# -- article pages --------------------------------------------------------------------------------
+
+
+def test_article_page_discovers_its_category_feeds_and_links_back(
+    client: FlaskClient, bundled_app: Flask
+) -> None:
+    catalog = catalog_of(bundled_app)
+    article = next(a for a in catalog.articles if a.category.depth == 3)
+    category = catalog.feeds[f"categorie/{article.category.slug_path}"]
+    page = page_of(client, article_path(article.id))
+    assert discovered(page) == own_feeds(category)
+    back = page.find_class("back")[0]
+    assert back.get("href") == feed_page_path(category)
+    assert article.category.name in back.text_content()
+
+
+# -- security -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_pages_carry_security_headers_without_unsafe_inline(client: FlaskClient, url: str) -> None:
+    response = client.get(url)
+    csp = dict(
+        directive.strip().split(" ", 1)
+        for directive in response.headers["Content-Security-Policy"].split(";")
+    )
+    assert csp["default-src"] == "'none'"
+    assert csp["script-src"] == "'self'"
+    assert csp["style-src"] == "'self'"
+    assert csp["frame-src"] == "'self'"  # the embed previews
+    assert csp["frame-ancestors"] == "'none'"
+    assert csp["base-uri"] == "'none'"
+    assert "unsafe" not in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_pages_have_no_inline_code_and_no_external_assets(client: FlaskClient, url: str) -> None:
+    """What the CSP would block is not there to begin with, and nothing loads from elsewhere."""
+    page = lxml.html.fromstring(client.get(url).data)
+    assert not list(page.iter("style"))
+    for element in page.iter():
+        if not isinstance(element.tag, str):
+            continue
+        handlers = [name for name in element.attrib if name.startswith("on") or name == "style"]
+        assert not handlers, (element.tag, handlers)
+        if element.tag == "script":
+            assert element.get("src"), "inline script"
+        if element.tag in ("script", "img", "iframe") or (
+            element.tag == "link" and element.get("rel") in ("stylesheet", "icon")
+        ):
+            source = element.get("src") or element.get("href") or ""
+            assert source.startswith("/"), source
+            assert not source.startswith("//"), source
+
+
+def test_the_page_assets_are_served(client: FlaskClient) -> None:
+    for path, mimetype in [
+        ("/static/style.css", "text/css"),
+        ("/static/site.js", "text/javascript"),
+        ("/static/feed.css", "text/css"),
+    ]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.mimetype == mimetype
+        response.close()
