@@ -1,19 +1,25 @@
-"""The command line: ``python -m feedsvc check [DIR]`` lints a content folder.
+"""The command line: ``python -m feedsvc check [DIR]`` lints a content folder, and
+``python -m feedsvc export OUTDIR`` writes the site as static files (see :mod:`feedsvc.export`).
 
 ``check`` loads the folder exactly as the service does (through :class:`ContentStore`, with the
 settings the service would read from ``FEEDSVC_*`` variables) and prints one line per problem,
 ``PATH:LINE: error: message`` or ``PATH:LINE: warning: message`` with PATH relative to the folder,
 then a summary. Exit status: 0 when every file is an article (warnings allowed), 1 when any file
-is rejected, 2 for a usage or configuration error. The group leaves room for more commands
-(``export``).
+is rejected, 2 for a usage or configuration error.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +28,9 @@ from feedsvc.catalog import Catalog
 from feedsvc.errors import ConfigError, Severity
 from feedsvc.settings import Settings, settings_from_environ
 from feedsvc.store import ContentStore
+
+if TYPE_CHECKING:
+    from feedsvc.export import SiteExporter
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -59,6 +68,168 @@ def check(ctx: click.Context, directory: Path | None) -> None:
     summary = CheckSummary.of(catalog)
     click.echo(summary.line())
     ctx.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+
+
+@main.command()
+@click.argument(
+    "outdir", type=click.Path(file_okay=False, dir_okay=True, writable=True, path_type=Path)
+)
+@click.option(
+    "--content",
+    "directory",
+    type=click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path),
+    help="The article folder (default: FEEDSVC_CONTENT_DIR, or the bundled content).",
+)
+@click.option("--watch", is_flag=True, help="Keep the export current as the content changes.")
+@click.option(
+    "--listen",
+    default="80",
+    show_default=True,
+    help="What the generated nginx server listens on, e.g. 127.0.0.1:8080.",
+)
+@click.option(
+    "--nginx-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the server will find OUTDIR/public, if not there (after a sync).",
+)
+@click.option(
+    "--brotli/--no-brotli",
+    default=None,
+    help="Serve the .br files (brotli_static; needs libnginx-mod-http-brotli-static). "
+    "Default: if that module is installed here.",
+)
+@click.option(
+    "--sync",
+    "sync_command",
+    metavar="COMMAND",
+    help="A shell command run after every export that wrote files (e.g. an rsync or an "
+    "object-storage sync of OUTDIR/public); WebSub pings wait for it.",
+)
+def export(
+    outdir: Path,
+    *,
+    directory: Path | None,
+    watch: bool,
+    sync_command: str | None,
+    listen: str,
+    nginx_root: Path | None,
+    brotli: bool | None,
+) -> None:
+    """Write the whole site to OUTDIR/public as files, with an nginx configuration.
+
+    Every feed (every format and page), HTML page, widget, the OPML and the static files, byte
+    for byte as the service serves them, each with .gz and .br siblings; the nginx server
+    configuration for them is OUTDIR/nginx/feedsvc.conf. Only files whose bytes changed are
+    written, each to a temporary name and then renamed, and files of pages that are gone are
+    removed. Settings come from the FEEDSVC_* variables, as for the service; with
+    FEEDSVC_WEBSUB_HUB set, the hub is told about feeds that changed once they are written
+    (and synced, with --sync).
+    """
+    from feedsvc import create_app  # noqa: PLC0415 - Flask only for the commands that use it
+    from feedsvc.export import ExportError, NginxOptions, SiteExporter  # noqa: PLC0415
+
+    logging.getLogger("feedsvc").setLevel(logging.WARNING)
+    config: dict[str, object] = {"WATCH": False}
+    if directory is not None:
+        config["CONTENT_DIR"] = str(directory)
+    try:
+        app = create_app(config)
+    except ConfigError as error:
+        click.echo(f"Error: invalid configuration: {error}", err=True)
+        raise click.exceptions.Exit(EXIT_USAGE) from None
+    options = NginxOptions(listen=listen, root=nginx_root, brotli=brotli)
+    exporter = SiteExporter(app, outdir, options)
+    publisher = _Publisher(exporter, sync_command, watch=watch)
+    try:
+        published = publisher.export()
+    except ExportError as error:
+        click.echo(f"Error: {error}", err=True)
+        raise click.exceptions.Exit(EXIT_REJECTED) from None
+    if watch:
+        _watch_export(publisher)
+    elif not published:
+        raise click.exceptions.Exit(EXIT_REJECTED)
+    publisher.finish()
+
+
+class _Publisher:
+    """Export, then sync (``--sync``), then tell the WebSub hub: in that order, so a
+    subscriber the hub sends to the feed finds the new version there."""
+
+    def __init__(self, exporter: SiteExporter, sync_command: str | None, *, watch: bool) -> None:
+        from feedsvc.websub import HubNotifier  # noqa: PLC0415
+
+        self.exporter = exporter
+        self.sync_command = sync_command
+        service = exporter.service
+        # Pinging when the content is read would be too early: the files are not out yet.
+        service.notifier = None
+        hub = service.settings.websub_hub
+        self.notifier = (
+            HubNotifier(hub, lock_name=f"export|{exporter.outdir.resolve()}") if hub else None
+        )
+        # Files written that no sync took out yet. A single export syncs in any case: a sync
+        # that failed last time is made up for.
+        self._unsynced = not watch
+        self._unannounced: set[str] = set()  # changed feeds the hub was not told of yet
+
+    def export(self) -> bool:
+        """One export; False if the sync command failed (then the hub is not told yet; the
+        next export syncs again and tells it of everything since)."""
+        report = self.exporter.export()
+        click.echo(report.line())
+        self._unsynced |= bool(report.written or report.removed)
+        self._unannounced.update(report.changed_feeds)
+        if not self._unsynced:
+            return True
+        if self.sync_command:
+            done = subprocess.run(self.sync_command, shell=True, check=False)
+            if done.returncode != 0:
+                click.echo(f"Error: --sync exited with {done.returncode}", err=True)
+                return False
+        self._unsynced = False
+        if self.notifier is not None and self._unannounced:
+            self.notifier.publish(sorted(self._unannounced))
+        self._unannounced.clear()
+        return True
+
+    def finish(self) -> None:
+        """Wait (a while) for the hub to have heard of every change."""
+        if self.notifier is not None and not self.notifier.join(timeout=60):
+            click.echo("Error: the WebSub hub could not be told of every change", err=True)
+
+
+def _watch_export(publisher: _Publisher) -> None:
+    """Re-export after every content change until interrupted (Ctrl-C or SIGTERM)."""
+    from feedsvc.export import ExportError  # noqa: PLC0415
+    from feedsvc.service import freeze_heap  # noqa: PLC0415
+    from feedsvc.watcher import ContentWatcher  # noqa: PLC0415
+
+    service = publisher.exporter.service
+
+    def update(changed: Collection[str] | None = None) -> None:
+        catalog = service.catalog
+        service.refresh(changed)
+        if service.catalog is catalog:
+            return
+        try:
+            publisher.export()
+        except ExportError as error:  # the last good export stays in place
+            click.echo(f"Error: {error}", err=True)
+        freeze_heap()
+
+    freeze_heap()  # a long-running process: the content stays out of the collector's way
+    watcher = ContentWatcher(service.settings.content_dir, update)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    watcher.ensure_running()
+    click.echo(f"watching {service.settings.content_dir}; Ctrl-C stops")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop()
 
 
 def _settings(directory: Path | None) -> Settings:

@@ -1,17 +1,24 @@
 """The rendered side of one catalog: feed bytes per (feed, format, page), with their compressed
-forms, strong ETags and Last-Modified dates, rendered once per content change.
+forms, strong ETags and Last-Modified dates. Knows nothing of HTTP.
 
 A :class:`Publication` pairs one immutable catalog with its rendered feeds, so the bytes it hands
-out, and the validators that go with them, always belong to the same snapshot of content. The
-first page of every feed (what aggregators poll) is rendered when the publication is built;
-deeper pages on first use. Building from a previous publication reuses every page whose content
-did not change. Knows nothing of HTTP.
+out, and the validators that go with them, always belong to the same snapshot of content.
+
+Pages are rendered on first use, not when the publication is built: at 100,000 articles a site
+has hundreds of feeds and tens of thousands of pages, and rendering (and compressing) even only
+every first page took seconds per reload. Building is cheap instead: it compares each feed's
+first page with the previous publication's (what WebSub pings are about), carries over every
+rendered page whose content did not change, and keeps the validators of every page rendered so
+far, so a page that is rendered again after a change gets a later Last-Modified than the one
+clients have. First pages (what aggregators poll) stay in memory; deeper pages are kept in a
+bounded cache, so a crawler walking every page cannot make a worker hold the whole site.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,6 +33,8 @@ from feedsvc.settings import Settings
 from feedsvc.urls import OPML_PATH, feed_path
 
 _ONE_SECOND = timedelta(seconds=1)
+# Deeper pages kept rendered per process; about 100-200 KB each in all three codings.
+DEEP_PAGE_CACHE_SIZE = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,20 +64,39 @@ class RenderedFeed:
         return self.variants[IDENTITY].etag
 
 
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """What a page looked like when it was last rendered: enough to date the next version."""
+
+    content_key: tuple[Any, ...]
+    etag: str
+    last_modified: datetime
+
+
 class UnknownFeedError(LookupError):
     """No feed at that path, in that format, or with that page."""
 
 
 _Key = tuple[str, str, int]  # (feed path, extension, page number)
+_OPML_KEY: _Key = ("", "opml", 0)
 
 
 class Publication:
-    """Feeds of one catalog, rendered once and kept until the catalog is replaced."""
+    """Feeds of one catalog, rendered on first use and kept until the catalog is replaced."""
 
-    def __init__(self, catalog: Catalog, settings: Settings) -> None:
+    def __init__(
+        self, catalog: Catalog, settings: Settings, changed_at: datetime | None = None
+    ) -> None:
         self.catalog = catalog
         self.settings = settings
-        self._rendered: dict[_Key, RenderedFeed] = {}
+        # When the change that made this publication was seen (None: as loaded at start-up).
+        self.changed_at = changed_at
+        self._first: dict[_Key, RenderedFeed] = {}  # first pages and the OPML, never evicted
+        self._deep: OrderedDict[_Key, RenderedFeed] = OrderedDict()  # least recently used first
+        self._seen: dict[_Key, _Seen] = {}
+        self._first_keys: dict[str, tuple[Any, ...]] = {}  # feed path -> its first page's key
+        # First pages whose content changed since they were last rendered here, with when.
+        self._pending: dict[_Key, datetime] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -79,41 +107,69 @@ class Publication:
         previous: Publication | None = None,
         changed_at: datetime | None = None,
     ) -> tuple[Publication, list[str]]:
-        """Render every feed's first page, reusing ``previous`` wherever content is unchanged.
+        """A publication of ``catalog`` that reuses ``previous`` wherever content is unchanged.
 
-        Returns the publication and the absolute URLs of the first pages whose bytes changed
+        Returns the publication and the absolute URLs of the first pages whose content changed
         (or that are new), which is what a WebSub hub needs to hear about. ``changed_at`` is
         when the change was seen; a page whose bytes changed gets a Last-Modified no earlier,
         so ``If-Modified-Since`` never hides a change that added no newer article date.
         """
-        publication = cls(catalog, settings)
-        now = datetime.now(UTC)
+        publication = cls(catalog, settings, changed_at)
+        size = settings.page_size
         changed: list[str] = []
-        old = previous._rendered if previous is not None else {}
+        old_keys = previous._first_keys if previous is not None else {}
         for feed in catalog.feeds.values():
-            for extension in FORMATS:
-                key = (feed.path, extension, 1)
-                rendered = publication._render(key, old.get(key), changed_at, now)
-                if key not in old or old[key].etag != rendered.etag:
-                    changed.append(settings.url(rendered.path))
-        for key, before in old.items():  # deeper pages, rendered on demand earlier
-            page = publication._page(key) if key[2] > 1 and key[1] in FORMATS else None
-            if page is not None and _content_key(page) == before.content_key:
-                publication._rendered[key] = before
+            key = _content_key(feed.page(1, size))
+            publication._first_keys[feed.path] = key
+            if old_keys.get(feed.path) != key:
+                changed.extend(settings.url(feed_path(feed, ext)) for ext in FORMATS)
+                if previous is not None and changed_at is not None:
+                    for ext in FORMATS:
+                        publication._pending[(feed.path, ext, 1)] = changed_at
+        if previous is not None:
+            publication._carry_over(previous)
         return publication, changed
+
+    def _carry_over(self, previous: Publication) -> None:
+        """Keep what ``previous`` rendered and still holds, and the history of every page."""
+        with previous._lock:
+            first = list(previous._first.items())
+            deep = list(previous._deep.items())
+            seen = dict(previous._seen)
+            pending = dict(previous._pending)
+        for key, when in pending.items():
+            if key not in self._pending and self._page(key) is not None:
+                self._pending[key] = when
+        for key, before in seen.items():
+            page = self._page(key)
+            if page is not None:  # forget pages that are gone, so the history stays bounded
+                self._seen[key] = before
+        for key, rendered in first:
+            if key[1] in FORMATS and self._first_keys.get(key[0]) == rendered.content_key:
+                self._first[key] = rendered
+        for key, rendered in deep:
+            page = self._page(key)
+            if page is not None and _content_key(page) == rendered.content_key:
+                self._deep[key] = rendered
 
     def feed(self, feed_path: str, extension: str, page: int = 1) -> RenderedFeed:
         """The rendered page; raises :class:`UnknownFeedError` if feed, format or page is not."""
         key = (feed_path, extension, page)
-        rendered = self._rendered.get(key)
-        if rendered is None:
-            rendered = self._render(key, None, None, datetime.now(UTC))
-        return rendered
+        if page == 1:
+            rendered = self._first.get(key)
+            if rendered is not None:
+                return rendered
+        else:
+            with self._lock:
+                rendered = self._deep.get(key)
+                if rendered is not None:
+                    self._deep.move_to_end(key)
+                    return rendered
+        return self._render(key)
 
     def opml(self) -> RenderedFeed:
         """The OPML list of every feed, rendered on first use."""
-        key = ("", "opml", 0)
-        rendered = self._rendered.get(key)
+        rendered = self._first.get(_OPML_KEY)
         if rendered is None:
             body = render_opml(self.catalog, self.settings)
             rendered = RenderedFeed(
@@ -126,7 +182,7 @@ class Publication:
                 content_key=(),
             )
             with self._lock:
-                rendered = self._rendered.setdefault(key, rendered)
+                rendered = self._first.setdefault(_OPML_KEY, rendered)
         return rendered
 
     def _page(self, key: _Key) -> FeedPage | None:
@@ -138,34 +194,49 @@ class Publication:
             return None
         return feed.page(number, self.settings.page_size)
 
-    def _render(
-        self,
-        key: _Key,
-        before: RenderedFeed | None,
-        changed_at: datetime | None,
-        now: datetime,
-    ) -> RenderedFeed:
+    def _render(self, key: _Key) -> RenderedFeed:
         page = self._page(key)
         if page is None:
             raise UnknownFeedError(f"no feed page {key[0]}.{key[1]} page {key[2]}")
         content_key = _content_key(page)
-        if before is not None and before.content_key == content_key:
-            rendered = before
-        else:
-            fmt = FORMATS[key[1]]
-            body = fmt.render(page, self.settings)
-            last_modified = _last_modified(page, before, changed_at, now)
-            if before is not None and before.body == body:
-                last_modified = before.last_modified
-            rendered = RenderedFeed(
-                path=feed_path(page.feed, key[1], key[2]),
-                content_type=fmt.content_type,
-                variants=_variants(body),
-                last_modified=last_modified,
-                content_key=content_key,
-            )
+        fmt = FORMATS[key[1]]
+        variants = _variants(fmt.render(page, self.settings))
+        etag = variants[IDENTITY].etag
+        now = datetime.now(UTC)
         with self._lock:
-            return self._rendered.setdefault(key, rendered)
+            seen = self._seen.get(key)
+            pending = self._pending.get(key)
+        if seen is not None and seen.etag == etag:
+            last_modified = seen.last_modified  # the same bytes as before: the same date
+        else:
+            last_modified = _last_modified(page, seen, pending or self._change_time(key), now)
+        rendered = RenderedFeed(
+            path=feed_path(page.feed, key[1], key[2]),
+            content_type=fmt.content_type,
+            variants=variants,
+            last_modified=last_modified,
+            content_key=content_key,
+        )
+        with self._lock:
+            if key[2] == 1:
+                rendered = self._first.setdefault(key, rendered)
+            else:
+                rendered = self._deep.setdefault(key, rendered)
+                self._deep.move_to_end(key)
+                while len(self._deep) > DEEP_PAGE_CACHE_SIZE:
+                    self._deep.popitem(last=False)
+            self._seen[key] = _Seen(content_key, rendered.etag, rendered.last_modified)
+            self._pending.pop(key, None)
+        return rendered
+
+    def _change_time(self, key: _Key) -> datetime | None:
+        """For a deeper page this process has not rendered before: the last change, if any.
+
+        Whether its content changed is not known (only first pages are compared when a
+        publication is built), so it is dated no earlier than the change, as if it had; a
+        first page that did not change keeps the date of its newest article.
+        """
+        return self.changed_at if key[2] > 1 else None
 
 
 def _content_key(page: FeedPage) -> tuple[Any, ...]:
@@ -187,15 +258,15 @@ def _variants(body: bytes) -> dict[str, Variant]:
 
 
 def _last_modified(
-    page: FeedPage, before: RenderedFeed | None, changed_at: datetime | None, now: datetime
+    page: FeedPage, seen: _Seen | None, changed_at: datetime | None, now: datetime
 ) -> datetime:
     """The newest article date; after a change, also later than before and than the change.
 
     Never in the future, and whole seconds, as HTTP dates are.
     """
     value = page.updated
-    if before is not None:
-        value = max(value, before.last_modified + _ONE_SECOND)
-        if changed_at is not None:
-            value = max(value, changed_at)
+    if seen is not None:
+        value = max(value, seen.last_modified + _ONE_SECOND)
+    if changed_at is not None:
+        value = max(value, changed_at)
     return min(value, now).replace(microsecond=0)

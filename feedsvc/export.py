@@ -1,0 +1,549 @@
+"""The static export: every page of the site as a file, as the service serves it, for nginx or
+a CDN.
+
+Every file is produced by the app itself (its test client), so the bytes are the service's for
+the same URL; for what the service compresses, the ``.gz`` and ``.br`` siblings are its own
+compressed bytes too, and anything else that is text is compressed here the same way. The
+layout of ``OUTDIR``::
+
+    public/                 the site: index.html, feeds/all.rss, feeds/all.page2.rss, ...
+    nginx/feedsvc.conf      the nginx server configuration for public/ (see feedsvc.nginx)
+    export-manifest.json    the files of public/ the export wrote (and so may remove)
+
+Exports are incremental and atomic. A file is written only when its bytes differ from the file
+on disk, to a temporary name in the same folder and then renamed over the old one, so a reader
+(nginx, rsync) sees the old file or the new one, never half of one. New and changed files are
+written leaves first (articles and deeper feed pages before the pages that link to them), and
+files of pages that are gone are removed last, only those the manifest lists. A process that
+exports again (``--watch``) asks the app only for the pages whose key changed (see
+:mod:`feedsvc.site`): at 100,000 articles, an edit is exported in about half a second.
+
+Each file's mtime is the Last-Modified the service sends for it (or, for pages without one, when
+their bytes last changed), and a file whose bytes changed always gets a later mtime than before,
+because nginx derives both its ETag and its Last-Modified from the mtime and size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from feedsvc.compression import BROTLI, GZIP, encode_all
+from feedsvc.formats import FORMATS
+from feedsvc.nginx import BROTLI_MODULE, NginxSite, RouteProfile, render_server_config
+from feedsvc.service import FeedService
+from feedsvc.site import SitePage, endpoint_of, site_pages, uncovered_endpoints
+from feedsvc.urls import FEEDS_PREFIX
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+    from werkzeug.test import TestResponse
+
+log = logging.getLogger(__name__)
+
+PUBLIC_DIR = "public"
+NGINX_DIR = "nginx"
+NGINX_CONF = "feedsvc.conf"
+MANIFEST = "export-manifest.json"
+MANIFEST_VERSION = 2
+SIBLINGS = {GZIP: ".gz", BROTLI: ".br"}
+FEED_ENDPOINT = "feedsvc.feed"
+# What a browser sends when it follows a link: the service labels feeds differently for it.
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+# Headers that belong to one response (or that nginx makes itself), not to a route.
+_PER_RESPONSE = frozenset(
+    {
+        "accept-ranges",
+        "content-disposition",
+        "content-encoding",
+        "content-length",
+        "content-type",
+        "date",
+        "etag",
+        "last-modified",
+        "link",
+        "location",
+        "vary",
+    }
+)
+_COMPRESSIBLE_SUFFIXES = ("+xml", "+json", "/xml", "/json", "/javascript", "/x-opml")
+
+
+class ExportError(Exception):
+    """The site cannot be exported as it is (a page failed, a path is not a safe file name)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NginxOptions:
+    """Where and how the generated server configuration serves the tree."""
+
+    listen: str = "80"
+    root: Path | None = None  # the tree as the server sees it; default: OUTDIR/public
+    brotli: bool | None = None  # None: if Debian's brotli_static module is installed here
+
+
+@dataclass(slots=True)
+class ExportReport:
+    """What one export did, counted in files (``.gz`` and ``.br`` siblings included)."""
+
+    pages: int = 0
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    rendered: int = 0  # pages asked of the app; fewer than pages after a small change
+    seconds: float = 0.0
+    uncovered: tuple[str, ...] = ()
+    # Absolute URLs of feeds whose first page was there and changed: what a WebSub hub needs
+    # to hear about once the files are where subscribers fetch them.
+    changed_feeds: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        """``exported 1234 pages: 12 files written, 3690 unchanged, 0 removed (2.1 s)``."""
+        return (
+            f"exported {self.pages} pages: {self.written} files written, {self.unchanged} "
+            f"unchanged, {self.removed} removed ({self.seconds:.1f} s)"
+        )
+
+
+@dataclass(slots=True)
+class _Rendered:
+    """One page as the app answered it, with its files."""
+
+    page: SitePage
+    endpoint: str
+    files: dict[str, bytes]  # relpath -> bytes, the page's file and its siblings
+    last_modified: int | None
+    headers: dict[str, str]
+    vary: str | None
+    content_type: str
+    extension: str
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What one export renders and what it keeps."""
+
+    todo: list[SitePage] = field(default_factory=list)  # to render, leaves first
+    kept_files: int = 0  # files of the pages not rendered: unchanged
+    paths: set[str] = field(default_factory=set)  # every page's path
+
+
+class SiteExporter:
+    """Writes the site of ``app`` to ``outdir`` and keeps it up to date (:meth:`export`)."""
+
+    def __init__(self, app: Flask, outdir: Path, nginx: NginxOptions | None = None) -> None:
+        self.app = app
+        self.service: FeedService = app.extensions["feedsvc"]
+        self.outdir = outdir
+        self.public = outdir / PUBLIC_DIR
+        self.nginx = nginx or NginxOptions()
+        self._client: FlaskClient = app.test_client()
+        self._owned = self._load_manifest()  # every file of the tree the export wrote
+        self._keys: dict[str, Hashable] = {}  # page path -> key, as last exported here
+        self._page_files: dict[str, tuple[str, ...]] = {}  # page path -> its files
+        self._profiles: dict[str, _RouteSeen] = {}
+
+    # -- the export ---------------------------------------------------------------------------
+
+    def export(self) -> ExportReport:
+        """Bring OUTDIR up to date with the app's current content; returns what it did.
+
+        The first export of a process asks the app for every page; later ones only for the
+        pages whose key changed since (see :mod:`feedsvc.site`). Pages are rendered and
+        written one at a time, so memory does not grow with the site.
+        """
+        started = time.monotonic()
+        pages = site_pages(self.app)
+        report = ExportReport(pages=len(pages))
+        first = not self._keys  # the first export of this process renders every page
+        if first:  # (routes do not change later)
+            report.uncovered = tuple(sorted(uncovered_endpoints(self.app, pages)))
+            for endpoint in report.uncovered:
+                log.warning("no page of the content is served by route %s", endpoint)
+        plan = self._plan(pages)
+        report.rendered = len(plan.todo)
+        # Own every file this export may write before writing it: an interrupted export
+        # leaves no file the next one would not know to remove.
+        new = {f for page in plan.todo for f in _possible_files(page)} - self._owned
+        if new:
+            self._owned |= new
+            self._save_manifest()
+        profiles = {endpoint: seen.copy() for endpoint, seen in self._profiles.items()}
+        produced: set[str] = set()
+        page_files: dict[str, tuple[str, ...]] = {}
+        now = int(time.time())
+        for page in plan.todo:
+            rendered = self._render(page)
+            self._learn_profile(rendered, profiles)
+            mtime = self._mtime_for(rendered, now)
+            for relpath, data in sorted(rendered.files.items(), key=_siblings_first):
+                if relpath in produced:
+                    raise ExportError(f"two pages would be written to {relpath}")
+                produced.add(relpath)
+                written, replaced = self._write(relpath, data, mtime)
+                report.written += written
+                report.unchanged += not written
+                if replaced and "?" not in page.path and relpath == file_for(page.path):
+                    report.changed_feeds.append(self.service.settings.url(page.path))
+            page_files[page.path] = tuple(rendered.files)
+        report.unchanged += plan.kept_files
+        gone_pages = self._keys.keys() - plan.paths
+        if first:
+            gone = self._owned - produced  # whatever an earlier process wrote and is not a page
+        else:  # the files of pages that are gone, and those re-rendered pages no longer have
+            gone = {f for path in gone_pages for f in self._page_files[path]}
+            for path, files in page_files.items():
+                gone.update(set(self._page_files.get(path, ())) - set(files))
+            gone &= self._owned
+        report.removed = sum(self._remove(relpath) for relpath in sorted(gone, reverse=True))
+        self._profiles = profiles
+        self._write_nginx_config()
+        if gone:
+            self._owned -= gone
+            self._save_manifest()
+        # Only now: after a failed export, the next one renders these pages again.
+        for page in plan.todo:
+            self._keys[page.path] = page.key
+            self._page_files[page.path] = page_files[page.path]
+        for path in gone_pages:
+            del self._keys[path]
+            del self._page_files[path]
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _plan(self, pages: list[SitePage]) -> _Plan:
+        """Which pages to render (new, or their key changed), leaves first; which files stay."""
+        plan = _Plan()
+        for page in pages:  # site_pages lists them leaves first
+            if page.path in plan.paths:
+                raise ExportError(f"the page {page.path} is listed twice")
+            plan.paths.add(page.path)
+            previous = self._keys.get(page.path, _MISSING)
+            # "is" first: an article's == compares every field, and most keys are the same
+            # objects as last time.
+            if previous is page.key or (previous is not _MISSING and previous == page.key):
+                plan.kept_files += len(self._page_files[page.path])
+            else:
+                plan.todo.append(page)
+        return plan
+
+    def _render(self, page: SitePage) -> _Rendered:
+        response = self._get(page.path, {"Accept-Encoding": "identity"})
+        if response.status_code != page.status:
+            raise ExportError(
+                f"{page.path}: the app answered {response.status_code}, expected {page.status}"
+            )
+        body = response.get_data()
+        endpoint = endpoint_of(self.app, page.path) if page.status == 200 else None
+        relpath = file_for(page.path, page.status)
+        files = {relpath: body}
+        vary = response.headers.get("Vary")
+        content_type = response.headers.get("Content-Type", "application/octet-stream")
+        negotiated = vary is not None and "accept-encoding" in vary.lower()
+        if negotiated:
+            for coding, suffix in SIBLINGS.items():
+                coded = self._get(page.path, {"Accept-Encoding": coding})
+                if coded.headers.get("Content-Encoding") != coding:
+                    raise ExportError(f"{page.path}: the app did not answer in {coding}")
+                files[relpath + suffix] = coded.get_data()
+        elif _compressible(content_type):
+            codings = encode_all(body)
+            for coding, suffix in SIBLINGS.items():
+                files[relpath + suffix] = codings[coding]
+        last_modified = response.last_modified
+        headers = _route_headers(response.headers)
+        return _Rendered(
+            page=page,
+            endpoint=endpoint or f"error {page.status}",
+            files=files,
+            last_modified=int(last_modified.timestamp()) if last_modified else None,
+            headers=headers,
+            vary=vary,
+            content_type=content_type,
+            extension=PurePosixPath(relpath).suffix.lstrip("."),
+        )
+
+    def _get(self, path: str, headers: Mapping[str, str]) -> TestResponse:
+        """The app's answer, read whole and closed (a static file's answer holds it open)."""
+        response = self._client.get(path, headers=dict(headers))
+        response.get_data()
+        response.close()
+        return response
+
+    # -- files --------------------------------------------------------------------------------
+
+    def _write(self, relpath: str, data: bytes, mtime: int) -> tuple[bool, bool]:
+        """Write one file if its bytes changed: whether it was written, and whether it
+        replaced a file that was there.
+
+        The bytes on disk are what is compared, so a file changed by anyone else is put right.
+        """
+        path = self.public / relpath
+        before = _read_if(path, len(data))
+        if before is not None and before[0] == data:
+            return False, False
+        if before is not None and mtime <= before[1]:
+            # nginx's ETag is mtime and size: new bytes must never keep the old validators.
+            mtime = before[1] + 1
+        _atomic_write(path, data, mtime)
+        return True, before is not None
+
+    def _mtime_for(self, rendered: _Rendered, now: int) -> int:
+        """The service's Last-Modified; without one, when the page's bytes last changed."""
+        if rendered.last_modified is not None:
+            return rendered.last_modified
+        relpath = file_for(rendered.page.path, rendered.page.status)
+        body = rendered.files[relpath]
+        before = _read_if(self.public / relpath, len(body))
+        if before is not None and before[0] == body:
+            return before[1]  # a sibling rewritten beside an unchanged page keeps its date
+        return now
+
+    def _remove(self, relpath: str) -> bool:
+        """Remove a file of the export, and folders it leaves empty; True if there was one."""
+        path = self.public / relpath
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False  # owned in case it was written, and it was not
+        parent = path.parent
+        while parent != self.public and parent.is_relative_to(self.public):
+            try:
+                parent.rmdir()  # only if empty
+            except OSError:
+                break
+            parent = parent.parent
+        return True
+
+    # -- manifest -----------------------------------------------------------------------------
+
+    def _load_manifest(self) -> set[str]:
+        path = self.outdir / MANIFEST
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            return set()
+        except (OSError, ValueError) as error:
+            raise ExportError(f"cannot read {path}: {error}; remove it to export afresh") from None
+        if data.get("version") != MANIFEST_VERSION:
+            raise ExportError(f"{path} is of another version; remove it to export afresh")
+        files = set(data["files"])
+        for relpath in files:
+            _check_relpath(relpath)
+        return files
+
+    def _save_manifest(self) -> None:
+        """Write the list of files the export owns; only when that list changed."""
+        document = {
+            "version": MANIFEST_VERSION,
+            "generator": "feedsvc export",
+            "site_url": self.service.settings.site_url,
+            "files": sorted(self._owned),
+        }
+        text = json.dumps(document, ensure_ascii=False, indent=0) + "\n"
+        _atomic_write(self.outdir / MANIFEST, text.encode("utf-8"), None)
+
+    # -- nginx --------------------------------------------------------------------------------
+
+    def _learn_profile(self, item: _Rendered, profiles: dict[str, _RouteSeen]) -> None:
+        """What the page's route answers with; the pages of a route must agree.
+
+        Headers may differ between the file types of a route (the service gives XML feeds a
+        Content-Security-Policy, JSON feeds none), not between two pages of the same type.
+        """
+        seen = profiles.get(item.endpoint)
+        if seen is None:
+            rule = _rule_of(self.app, item.endpoint) if item.page.status == 200 else ""
+            seen = profiles[item.endpoint] = _RouteSeen(rule, item.vary)
+        ext = item.extension
+        known = (seen.types.get(ext), seen.headers.get(ext), seen.vary)
+        if known[0] is None:
+            seen.types[ext] = item.content_type
+            seen.headers[ext] = item.headers
+            if item.endpoint == FEED_ENDPOINT:
+                self._learn_browser_type(item, seen)
+        elif known != (item.content_type, item.headers, item.vary):
+            raise ExportError(
+                f"{item.page.path}: route {item.endpoint} answers .{ext} pages with other "
+                f"headers than before: {item.content_type!r}, {item.headers}, Vary "
+                f"{item.vary!r}; before: {known[0]!r}, {known[1]}, Vary {known[2]!r}"
+            )
+
+    def _learn_browser_type(self, item: _Rendered, seen: _RouteSeen) -> None:
+        """For feeds: the content type a browser gets, where it differs from a reader's."""
+        response = self._get(item.page.path, {"Accept": BROWSER_ACCEPT})
+        headers = _route_headers(response.headers)
+        if headers != item.headers or response.headers.get("Vary") != item.vary:
+            raise ExportError(
+                f"{item.page.path}: a browser gets other headers than a feed reader "
+                f"({headers}, not {item.headers}); the nginx configuration cannot say so"
+            )
+        browser_type = response.headers.get("Content-Type", item.content_type)
+        if browser_type != item.content_type:
+            seen.browser_types[item.extension] = browser_type
+
+    def _write_nginx_config(self) -> None:
+        settings = self.service.settings
+        errors = {
+            status: "/" + file_for("", status)
+            for status in (404, 400)
+            if f"error {status}" in self._profiles
+        }
+        if 404 not in errors:
+            raise ExportError("the export has no 404 page")
+        brotli = self.nginx.brotli
+        site = NginxSite(
+            root=(self.nginx.root or self.public.resolve()),
+            listen=self.nginx.listen,
+            server_name=urlsplit(settings.site_url).hostname or "_",
+            brotli=BROTLI_MODULE.is_file() if brotli is None else brotli,
+            routes=tuple(
+                seen.profile(endpoint)
+                for endpoint, seen in sorted(self._profiles.items())
+                if not endpoint.startswith("error ")
+            ),
+            error_profile=self._profiles["error 404"].profile("error 404"),
+            feed_endpoint=FEED_ENDPOINT,
+            feed_prefix=FEEDS_PREFIX,
+            feed_extensions=tuple(FORMATS),
+            error_pages=errors,
+            websub_hub=settings.websub_hub,
+            site_url=settings.site_url,
+        )
+        text = render_server_config(site).encode("utf-8")
+        path = self.outdir / NGINX_DIR / NGINX_CONF
+        if not path.is_file() or path.read_bytes() != text:
+            _atomic_write(path, text, None)
+
+
+_MISSING = object()
+
+
+def file_for(path: str, status: int = 200) -> str:
+    """The file of a site path in the exported tree, relative to ``public/``.
+
+    ``/`` is ``index.html``; a feed's ``?page=N`` goes before the extension
+    (``feeds/all.page2.rss``); other paths are their percent-decoded selves; the error pages
+    are ``404.html`` and ``400.html``.
+    """
+    if status != 200:
+        return f"{status}.html"
+    parts = urlsplit(path)
+    relpath = unquote(parts.path).lstrip("/") or "index.html"
+    if parts.query:
+        pages = parse_qs(parts.query).get("page", [])
+        if not parts.path.startswith(FEEDS_PREFIX) or len(pages) != 1 or pages[0] == "1":
+            raise ExportError(f"{path}: only a feed's ?page=N can be exported")
+        stem, dot, extension = relpath.rpartition(".")
+        relpath = f"{stem}.page{int(pages[0])}{dot}{extension}"
+    _check_relpath(relpath)
+    return relpath
+
+
+@dataclass(slots=True)
+class _RouteSeen:
+    """What one route was seen to answer, per file extension."""
+
+    rule: str
+    vary: str | None
+    types: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    browser_types: dict[str, str] = field(default_factory=dict)
+
+    def copy(self) -> _RouteSeen:
+        return _RouteSeen(
+            self.rule, self.vary, dict(self.types), dict(self.headers), dict(self.browser_types)
+        )
+
+    def profile(self, endpoint: str) -> RouteProfile:
+        """The route as the nginx configuration needs it: headers common to all its file types,
+        and those that are not."""
+        common: dict[str, str] = {}
+        by_type = list(self.headers.values())
+        if by_type:
+            common = {k: v for k, v in by_type[0].items() if all(h.get(k) == v for h in by_type)}
+        varying = {
+            ext: {k: v for k, v in headers.items() if k not in common}
+            for ext, headers in self.headers.items()
+        }
+        return RouteProfile(
+            endpoint=endpoint,
+            rule=self.rule,
+            headers=common,
+            vary=self.vary,
+            types=dict(self.types),
+            browser_types=dict(self.browser_types),
+            type_headers={ext: h for ext, h in varying.items() if h},
+        )
+
+
+def _route_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The headers a route sends with every answer, not those of one response."""
+    return {name: value for name, value in headers if name.lower() not in _PER_RESPONSE}
+
+
+def _check_relpath(relpath: str) -> None:
+    parts = relpath.split("/")
+    if relpath.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise ExportError(f"{relpath!r} is not a safe file name in the export")
+
+
+def _possible_files(page: SitePage) -> list[str]:
+    relpath = file_for(page.path, page.status)
+    return [relpath, *(relpath + suffix for suffix in SIBLINGS.values())]
+
+
+def _siblings_first(item: tuple[str, bytes]) -> tuple[bool, str]:
+    relpath = item[0]
+    return (not relpath.endswith(tuple(SIBLINGS.values())), relpath)
+
+
+def _compressible(content_type: str) -> bool:
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type.startswith("text/") or media_type.endswith(_COMPRESSIBLE_SUFFIXES)
+
+
+def _rule_of(app: Flask, endpoint: str) -> str:
+    rules = [rule.rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint]
+    if len(rules) != 1:
+        raise ExportError(f"route {endpoint} has {len(rules)} URL rules; expected one")
+    return rules[0]
+
+
+def _read_if(path: Path, size: int) -> tuple[bytes | None, int] | None:
+    """The file's bytes (only if it has ``size`` bytes; None otherwise) and mtime, or None if
+    there is no file."""
+    try:
+        with path.open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            data = handle.read() if info.st_size == size else None
+    except FileNotFoundError:
+        return None
+    return data, int(info.st_mtime)
+
+
+def _atomic_write(path: Path, data: bytes, mtime: int | None) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, 0o644)  # readable by the web server, as a copied file would be
+        if mtime is not None:
+            os.utime(temporary, (mtime, mtime))
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

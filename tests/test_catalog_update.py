@@ -1,0 +1,116 @@
+"""``update_catalog``: the catalog made from the previous one and a change is the catalog a full
+build makes of the same articles, with the feeds the change did not touch kept as they were."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from conftest import BUNDLED_CONTENT
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feedsvc.catalog import Catalog, CategoryNode, build_catalog, update_catalog
+from feedsvc.model import Article, Category, Source
+from feedsvc.settings import Settings
+from feedsvc.store import ContentStore
+
+TITLE = "Amstelveenweb"
+
+
+def bundled_articles() -> list[Article]:
+    store = ContentStore(Settings(content_dir=BUNDLED_CONTENT, watch_content=False))
+    return list(store.reload().catalog.articles)
+
+
+ARTICLES = bundled_articles()
+
+
+def shape(catalog: Catalog) -> object:
+    """Everything a catalog says, in a form that compares by value."""
+
+    def tree(nodes: tuple[CategoryNode, ...]) -> list[object]:
+        return [(node.feed.path, tree(node.children)) for node in nodes]
+
+    return (
+        catalog.articles,
+        catalog.problems,
+        [
+            (path, f.kind, f.slug, f.name, f.title, f.description, f.articles, f.category, f.source)
+            for path, f in catalog.feeds.items()
+        ],
+        dict(catalog.by_id),
+        tree(catalog.category_tree),
+        [f.path for f in catalog.source_feeds],
+    )
+
+
+def variant(article: Article, number: int) -> Article:
+    """Another article like ``article``: new id, other date, maybe other category or source."""
+    category = Category((*article.category.names[:1], f"Nieuw {number % 3}"))
+    source = Source(f"Bron {number % 4}") if number % 2 else article.source
+    return replace(
+        article,
+        id=f"nieuw/{number}",
+        source_path=f"nieuw/{number}.txt",
+        published=article.published + timedelta(hours=number),
+        updated=article.updated + timedelta(hours=number),
+        category=category if number % 5 else article.category,
+        source=source,
+        title=f"{article.title} ({number})",
+    )
+
+
+@given(
+    removed=st.sets(st.integers(0, len(ARTICLES) - 1), max_size=6),
+    added=st.sets(st.integers(0, 200), max_size=6),
+    edited=st.sets(st.integers(0, len(ARTICLES) - 1), max_size=3),
+)
+def test_an_update_is_the_full_build_of_the_same_articles(
+    removed: set[int], added: set[int], edited: set[int]
+) -> None:
+    before = build_catalog(TITLE, ARTICLES)
+    gone = [ARTICLES[i] for i in removed | edited]
+    new = [variant(ARTICLES[i % len(ARTICLES)], i) for i in added]
+    new += [replace(ARTICLES[i], title=ARTICLES[i].title + " (bijgewerkt)") for i in edited]
+    remaining = [a for i, a in enumerate(ARTICLES) if i not in removed | edited]
+
+    updated = update_catalog(before, gone, new)
+
+    assert updated is not None
+    assert shape(updated) == shape(build_catalog(TITLE, [*remaining, *new]))
+    touched = {a.category for a in gone + new} | {a.source for a in gone + new}
+    for path, feed in before.feeds.items():
+        untouched = feed.category not in touched and feed.source not in touched
+        if feed.category is not None and untouched:
+            untouched = not any(
+                c == feed.category for a in gone + new for c in a.category.lineage()
+            )
+        if untouched and path in updated.feeds and path != "all":
+            assert updated.feeds[path] is feed, path
+
+
+def test_a_change_of_the_most_common_spelling_needs_a_full_build() -> None:
+    nieuws = [a for a in ARTICLES if a.category.names[0] == "Nieuws"]
+    before = build_catalog(TITLE, ARTICLES)
+    shouting = [replace(a, category=Category(("NIEUWS", *a.category.names[1:]))) for a in nieuws]
+    assert update_catalog(before, nieuws, shouting) is None
+    one = [shouting[0]]
+    updated = update_catalog(before, nieuws[:1], one)
+    assert updated is not None  # one odd spelling: the common one stays
+    assert updated.by_id[nieuws[0].id].category.names[0] == "Nieuws"
+
+
+def test_an_id_that_is_taken_needs_a_full_build() -> None:
+    before = build_catalog(TITLE, ARTICLES)
+    twin = replace(ARTICLES[1], id=ARTICLES[0].id, title="Tweeling")
+    assert update_catalog(before, [], [twin]) is None
+
+
+@pytest.mark.parametrize("count", [0, 1, len(ARTICLES)])
+def test_removing_articles_removes_feeds_that_become_empty(count: int) -> None:
+    before = build_catalog(TITLE, ARTICLES)
+    updated = update_catalog(before, ARTICLES[:count], [])
+    assert updated is not None
+    assert shape(updated) == shape(build_catalog(TITLE, ARTICLES[count:]))

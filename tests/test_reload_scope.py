@@ -1,0 +1,101 @@
+"""Reloads limited to the folders a watcher says changed: the same result as a full rescan."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import ArticleWriter
+
+from feedsvc.settings import Settings
+from feedsvc.store import ContentStore
+
+
+@pytest.fixture
+def store(content_dir: Path, write_article: ArticleWriter) -> ContentStore:
+    write_article("2024/a.txt", title="A", published="01-02-2024")
+    write_article("2024/b.txt", title="B", published="02-02-2024")
+    write_article("2025/c.txt", title="C", published="03-02-2025", category="Sport")
+    write_article("2025/deep/d.txt", title="D", published="04-02-2025")
+    store = ContentStore(Settings(content_dir=content_dir, watch_content=False))
+    store.reload()
+    return store
+
+
+def full(content_dir: Path) -> list[tuple[str, str]]:
+    store = ContentStore(Settings(content_dir=content_dir, watch_content=False))
+    return [(a.id, a.title) for a in store.reload().catalog.articles]
+
+
+def later(path: Path) -> None:
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 2_000_000_000))
+
+
+def test_a_scoped_reload_reads_only_the_changed_folder(
+    store: ContentStore, write_article: ArticleWriter, content_dir: Path
+) -> None:
+    before = {a.id: a for a in store.catalog.articles}
+    later(write_article("2024/a.txt", title="A, aangepast", published="01-02-2024"))
+    write_article("2024/e.txt", title="E", published="05-02-2024")
+    (content_dir / "2024/b.txt").unlink()
+    report = store.reload([str(content_dir / "2024/a.txt"), str(content_dir / "2024/e.txt")])
+    assert report.files_parsed == 2
+    assert [(a.id, a.title) for a in report.catalog.articles] == full(content_dir)
+    after = {a.id: a for a in report.catalog.articles}
+    assert after["2025/c"] is before["2025/c"]  # untouched folders: the same objects
+    assert after["2025/deep/d"] is before["2025/deep/d"]
+
+
+def test_a_scoped_reload_does_not_look_elsewhere(
+    store: ContentStore, write_article: ArticleWriter, content_dir: Path
+) -> None:
+    later(write_article("2025/c.txt", title="C, stil aangepast", category="Sport"))
+    later(write_article("2024/a.txt", title="A, aangepast", published="01-02-2024"))
+    scoped = store.reload([str(content_dir / "2024/a.txt")])
+    titles = {a.id: a.title for a in scoped.catalog.articles}
+    assert titles["2024/a"] == "A, aangepast"
+    assert titles["2025/c"] == "C"  # not rescanned: no event named it
+    assert {a.id: a.title for a in store.reload().catalog.articles}["2025/c"] == (
+        "C, stil aangepast"
+    )
+
+
+def test_a_change_in_a_subfolder_rescans_it_and_below(
+    store: ContentStore, write_article: ArticleWriter, content_dir: Path
+) -> None:
+    write_article("2025/deep/f.txt", title="F", published="06-02-2025")
+    report = store.reload([str(content_dir / "2025/c.txt")])  # the event named the parent
+    assert [(a.id, a.title) for a in report.catalog.articles] == full(content_dir)
+
+
+def test_a_change_at_the_top_rescans_everything(
+    store: ContentStore, write_article: ArticleWriter, content_dir: Path
+) -> None:
+    write_article("2026/g.txt", title="G", published="07-02-2026")
+    report = store.reload([str(content_dir / "2026")])  # a new folder: its parent is the top
+    assert report.files_seen == 5
+    assert [(a.id, a.title) for a in report.catalog.articles] == full(content_dir)
+
+
+def test_a_deleted_folder_takes_its_articles_along(store: ContentStore, content_dir: Path) -> None:
+    for path in (content_dir / "2025/deep").iterdir():
+        path.unlink()
+    (content_dir / "2025/deep").rmdir()
+    report = store.reload([str(content_dir / "2025/deep/d.txt")])
+    assert "2025/deep/d" not in {a.id for a in report.catalog.articles}
+    assert [(a.id, a.title) for a in report.catalog.articles] == full(content_dir)
+
+
+def test_a_problem_in_the_folder_falls_back_to_a_full_rescan(
+    store: ContentStore, content_dir: Path
+) -> None:
+    link = content_dir / "2024/link.txt"
+    link.symlink_to(content_dir / "2025/c.txt")
+    report = store.reload([str(link)])
+    assert [p.path for p in report.catalog.problems] == ["2024/link.txt"]
+    # With a problem on record, later reloads rescan everything until it is gone.
+    link.unlink()
+    report = store.reload([str(link)])
+    assert report.catalog.problems == ()
