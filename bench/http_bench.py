@@ -19,13 +19,15 @@ the report warns when that did not help.
 Usage::
 
     .venv/bin/python bench/http_bench.py [--duration 10] [--connections 32] [--content DIR]
-        [--rounds 1] [--retries 2] [--workers N] [--worker-class sync|gthread] [--threads N]
-        [--servers feedsvc,bare,nginx] [--json FILE]
+        [--rounds 1] [--retries 2] [--close] [--servers feedsvc,bare,nginx] [--json FILE]
+        [--workers N] [--worker-class sync|gthread] [--threads N]
 
 ``--workers``/``--worker-class``/``--threads`` override ``gunicorn.conf.py`` on gunicorn's
-command line, for both gunicorn servers alike. ``--rounds N`` repeats every case N times and
-reports the round with the median requests/s. Needs ``wrk`` and ``nginx`` (Debian packages
-``wrk`` and ``nginx``).
+command line, for both gunicorn servers alike. wrk keeps its connections open where the server
+allows (gunicorn's sync worker never does); ``--close`` makes every request a new connection,
+as a feed reader polling every few minutes, or nginx proxying without upstream keep-alive, does.
+``--rounds N`` repeats every case N times and reports the round with the median requests/s.
+Needs ``wrk`` and ``nginx`` (Debian packages ``wrk`` and ``nginx``).
 """
 
 from __future__ import annotations
@@ -282,12 +284,16 @@ def wrk_errors(output: str) -> str:
 # -- the servers ------------------------------------------------------------------------------
 
 
-def cases(feed: Feed, etag: str) -> list[Case]:
-    """The three paths, revalidating with ``etag`` (each server's own identity ETag)."""
+def cases(feed: Feed, etag: str, *, close: bool = False) -> list[Case]:
+    """The three paths, revalidating with ``etag`` (each server's own identity ETag).
+
+    With ``close``, every request asks for its connection to be closed after the answer.
+    """
+    extra = {"Connection": "close"} if close else {}
     return [
-        Case("200", {}, 200, feed.identity),
-        Case("gzip", {"Accept-Encoding": "gzip"}, 200, feed.gzip),
-        Case("304", {"If-None-Match": etag}, 304, b""),
+        Case("200", {**extra}, 200, feed.identity),
+        Case("gzip", {"Accept-Encoding": "gzip", **extra}, 200, feed.gzip),
+        Case("304", {"If-None-Match": etag, **extra}, 304, b""),
     ]
 
 
@@ -493,14 +499,14 @@ def measure_all(
 ) -> list[list[Result]]:
     """Every round of every case, path by path, one server at a time."""
     for server in servers:
-        for case in cases(feed, server.etag):
+        for case in cases(feed, server.etag, close=args.close):
             verify(server, case)
     rounds = []
     for number in range(1, args.rounds + 1):
         results = []
         for index in range(len(PATHS)):
             for server in servers:
-                case = cases(feed, server.etag)[index]
+                case = cases(feed, server.etag, close=args.close)[index]
                 if number == 1 and args.warmup:
                     run_wrk(wrk, server, case, args.warmup, args.connections)  # not reported
                 results.append(measure(wrk, server, case, args, f"round {number}"))
@@ -589,13 +595,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per case [10]")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections [32]")
+    parser.add_argument(
+        "--close",
+        action="store_true",
+        help="send 'Connection: close': one request per connection, as most feed readers poll",
+    )
     parser.add_argument("--warmup", type=int, default=2, help="unreported seconds first [2]")
     parser.add_argument("--rounds", type=int, default=1, help="repeat every case [1]")
     parser.add_argument(
         "--retries",
         type=int,
         default=2,
-        help=f"re-measure a case while other load uses > {MAX_OTHER_CPU:.0%} of the CPU [2]",
+        help=f"re-measure a case while other load uses > {MAX_OTHER_CPU * 100:.0f} percent of CPU",
     )
     parser.add_argument("--content", type=Path, help="article folder [the bundled content/]")
     parser.add_argument("--workers", type=int, help="override gunicorn.conf.py's workers")
@@ -646,6 +657,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"wrk:      -t2 -c{args.connections} -d{args.duration}s --latency on loopback,"
                 f" {args.warmup} s warm-up first, {args.rounds} round(s)"
+                + (", Connection: close" if args.close else "")
             )
             # feedsvc always runs: the other servers serve the bytes it renders.
             feedsvc, feed = start_feedsvc(stack, args, tmp)
