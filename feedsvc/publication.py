@@ -68,7 +68,6 @@ class RenderedFeed:
 class _Seen:
     """What a page looked like when it was last rendered: enough to date the next version."""
 
-    content_key: tuple[Any, ...]
     etag: str
     last_modified: datetime
 
@@ -119,7 +118,7 @@ class Publication:
         changed: list[str] = []
         old_keys = previous._first_keys if previous is not None else {}
         for feed in catalog.feeds.values():
-            key = _content_key(feed.page(1, size))
+            key = content_key(feed.page(1, size))
             publication._first_keys[feed.path] = key
             if old_keys.get(feed.path) != key:
                 changed.extend(settings.url(feed_path(feed, ext)) for ext in FORMATS)
@@ -141,15 +140,14 @@ class Publication:
             if key not in self._pending and self._page(key) is not None:
                 self._pending[key] = when
         for key, before in seen.items():
-            page = self._page(key)
-            if page is not None:  # forget pages that are gone, so the history stays bounded
+            if self._page(key) is not None:  # forget pages that are gone: bounded history
                 self._seen[key] = before
         for key, rendered in first:
             if key[1] in FORMATS and self._first_keys.get(key[0]) == rendered.content_key:
                 self._first[key] = rendered
         for key, rendered in deep:
             page = self._page(key)
-            if page is not None and _content_key(page) == rendered.content_key:
+            if page is not None and content_key(page) == rendered.content_key:
                 self._deep[key] = rendered
 
     def feed(self, feed_path: str, extension: str, page: int = 1) -> RenderedFeed:
@@ -198,7 +196,7 @@ class Publication:
         page = self._page(key)
         if page is None:
             raise UnknownFeedError(f"no feed page {key[0]}.{key[1]} page {key[2]}")
-        content_key = _content_key(page)
+        page_key = content_key(page)
         fmt = FORMATS[key[1]]
         variants = _variants(fmt.render(page, self.settings))
         etag = variants[IDENTITY].etag
@@ -215,7 +213,7 @@ class Publication:
             content_type=fmt.content_type,
             variants=variants,
             last_modified=last_modified,
-            content_key=content_key,
+            content_key=page_key,
         )
         with self._lock:
             if key[2] == 1:
@@ -225,7 +223,7 @@ class Publication:
                 self._deep.move_to_end(key)
                 while len(self._deep) > DEEP_PAGE_CACHE_SIZE:
                     self._deep.popitem(last=False)
-            self._seen[key] = _Seen(content_key, rendered.etag, rendered.last_modified)
+            self._seen[key] = _Seen(rendered.etag, rendered.last_modified)
             self._pending.pop(key, None)
         return rendered
 
@@ -239,7 +237,7 @@ class Publication:
         return self.changed_at if key[2] > 1 else None
 
 
-def _content_key(page: FeedPage) -> tuple[Any, ...]:
+def content_key(page: FeedPage) -> tuple[Any, ...]:
     """Everything a page's bytes depend on besides the settings, compared cheaply.
 
     Articles are immutable and the store reuses the objects of unchanged files, so comparing

@@ -27,6 +27,7 @@ from werkzeug.routing import RequestRedirect
 from feedsvc import embed
 from feedsvc.catalog import Catalog, FeedKind, newest_update
 from feedsvc.formats import FORMATS
+from feedsvc.publication import content_key
 from feedsvc.service import FeedService
 from feedsvc.urls import (
     EMBED_SCRIPT_PATH,
@@ -78,9 +79,7 @@ def site_pages(app: Flask) -> list[SitePage]:
     for feed in catalog.feeds.values():
         count = feed.page_count(size)
         for number in range(count, 0, -1):
-            page = feed.page(number, size)
-            # What the publication's bytes depend on (besides the settings).
-            key = (feed.title, feed.description, number, count, page.articles)
+            key = content_key(feed.page(number, size))
             paths = _feed_paths(feed.path, number)
             (first_pages if number == 1 else pages).extend(SitePage(p, key) for p in paths)
         if feed.kind is not FeedKind.ALL:  # the all-feed's page is the index
