@@ -40,9 +40,7 @@ import os
 import platform
 import re
 import resource
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +51,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import FrameType
+
+from benchlib import BenchError, find_tool, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -77,10 +77,6 @@ START_TIMEOUT_S = 30.0
 MAX_OTHER_CPU = 0.10
 QUIET_WAIT_S = 30.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-class BenchError(Exception):
-    """A precondition failed: a tool is missing, a server did not start or answered wrongly."""
 
 
 @dataclass(frozen=True)
@@ -126,21 +122,6 @@ class Result:
 
 
 # -- tools and processes ----------------------------------------------------------------------
-
-
-def find_tool(name: str, package: str) -> str:
-    """The tool's path, looking in sbin too (nginx lives there); exits naming the package."""
-    found = shutil.which(name) or shutil.which(name, path="/usr/local/sbin:/usr/sbin:/sbin")
-    if found is None:
-        raise BenchError(f"{name} not found: install the Debian package: apt-get install {package}")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def request(

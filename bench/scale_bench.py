@@ -40,7 +40,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,6 +53,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import corpus  # noqa: E402
+from benchlib import BenchError, find_tool, free_port  # noqa: E402
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 CORPUS_ROOT = Path(tempfile.gettempdir())
@@ -67,10 +67,6 @@ TARGET_RATE_RATIO = 0.9
 TARGET_CHANGE_S = 1.0
 TARGET_STATIC_RATIO = 0.9
 BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
-
-
-class BenchError(Exception):
-    """A precondition failed: a tool is missing, a server did not start or answered wrongly."""
 
 
 @dataclass
@@ -186,20 +182,6 @@ def measure_load(sizes: list[int], results: Results) -> None:
 
 
 # -- servers ------------------------------------------------------------------------------------
-
-
-def find_tool(name: str, package: str) -> str:
-    found = shutil.which(name) or shutil.which(name, path="/usr/local/sbin:/usr/sbin:/sbin")
-    if found is None:
-        raise BenchError(f"{name} not found: apt-get install {package}")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:

@@ -44,7 +44,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,6 +58,7 @@ from typing import Any
 from urllib.parse import quote
 
 import brotli
+from benchlib import free_port
 from lxml import etree
 
 REPO = Path(__file__).resolve().parent.parent
@@ -623,18 +623,11 @@ def client_main(
 # -- the server ------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class GunicornServer:
     """feedsvc under gunicorn with the repository's gunicorn.conf.py, on a loopback port."""
 
     def __init__(self, content: Path, workers: int, log_path: Path, **env: str) -> None:
-        self.port = free_port()
+        self.port = free_port(HOST)
         self.base = f"http://{HOST}:{self.port}"
         self.log_path = log_path
         self.environ = {

@@ -14,6 +14,8 @@ def load(name: str) -> ModuleType:
     """``bench/<name>.py`` as module ``name``, loaded once per test session."""
     if name in sys.modules:
         return sys.modules[name]
+    if str(BENCH) not in sys.path:
+        sys.path.append(str(BENCH))  # the scripts import their shared benchlib
     spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,14 @@ settings.register_profile(
 settings.load_profile("default")
 
 ArticleWriter = Callable[..., Path]
+
+
+def free_port() -> int:
+    """A loopback port that nothing listens on right now, for servers the tests start."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def article_text(

@@ -16,7 +16,6 @@ import os
 import queue
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,7 +29,7 @@ from typing import Any
 import brotli
 import pytest
 from click.testing import CliRunner
-from conftest import BUNDLED_CONTENT, REPO, SITE_URL, article_text
+from conftest import BUNDLED_CONTENT, REPO, SITE_URL, article_text, free_port
 from flask import Flask
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
@@ -500,13 +499,6 @@ def nginx_binary() -> str:
             " scripts/test.sh does when run as root"
         )
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import brotli
 import pytest
-from conftest import BUNDLED_CONTENT, SITE_URL, ArticleWriter
+from conftest import BUNDLED_CONTENT, SITE_URL, ArticleWriter, free_port
 from flask import Flask
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
@@ -393,7 +392,4 @@ def test_a_slow_hub_times_out_and_is_retried(
 
 @pytest.fixture
 def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_port()
