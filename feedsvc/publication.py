@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 from feedsvc.catalog import Catalog, FeedPage, newest_update
@@ -54,6 +55,12 @@ class RenderedFeed:
     variants: Mapping[str, Variant] = field(repr=False)
     last_modified: datetime
     content_key: tuple[Any, ...] = field(repr=False, compare=False)
+    # Last-Modified as an HTTP-date, formatted once here rather than on every request.
+    http_last_modified: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        http_date = format_datetime(self.last_modified.astimezone(UTC), usegmt=True)
+        object.__setattr__(self, "http_last_modified", http_date)
 
     @property
     def body(self) -> bytes:

@@ -5,6 +5,7 @@ Turns "not found" into 404 and bad parameters into 400; nothing a client sends r
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 
@@ -19,7 +20,6 @@ from flask import (
     request,
 )
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
-from werkzeug.http import http_date
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc import embed
@@ -163,7 +163,7 @@ def _send(
             etag, content_type = etag[:-1] + '-browser"', browser_content_type
     headers = {
         "ETag": etag,
-        "Last-Modified": http_date(rendered.last_modified),
+        "Last-Modified": rendered.http_last_modified,
         "Cache-Control": f"public, max-age={settings.cache_max_age}",
         "Vary": vary,
     }
@@ -281,10 +281,19 @@ def _error_page(error: HTTPException) -> BaseResponse:
 
 
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if response.mimetype == "text/html":
-        for header, value in _HTML_SECURITY_HEADERS.items():
-            response.headers.setdefault(header, value)
-    elif (response.mimetype or "").endswith(("/xml", "+xml", "x-opml")):
-        response.headers.setdefault("Content-Security-Policy", _XML_CONTENT_SECURITY_POLICY)
+    for header, value in _security_headers_for(response.headers.get("Content-Type", "")):
+        response.headers.setdefault(header, value)
     return response
+
+
+@functools.lru_cache(maxsize=64)
+def _security_headers_for(content_type: str) -> tuple[tuple[str, str], ...]:
+    """The headers a response of ``content_type`` gets; decided once per content type, since
+    every response, feeds included, passes through here."""
+    mimetype = content_type.partition(";")[0].strip().lower()
+    headers = [("X-Content-Type-Options", "nosniff")]
+    if mimetype == "text/html":
+        headers += _HTML_SECURITY_HEADERS.items()
+    elif mimetype.endswith(("/xml", "+xml", "x-opml")):
+        headers.append(("Content-Security-Policy", _XML_CONTENT_SECURITY_POLICY))
+    return tuple(headers)
