@@ -17,6 +17,7 @@ from feedsvc import create_app
 from feedsvc.catalog import Catalog
 from feedsvc.errors import ConfigError
 from feedsvc.formats import FORMATS
+from feedsvc.site import site_pages
 from feedsvc.urls import article_path, feed_page_path, feed_path
 
 
@@ -324,3 +325,19 @@ def test_configured_disclaimer_is_stripped(
     write_article("a.txt", body=("Tekst.",), disclaimer="Eigen disclaimer van de site.")
     article = catalog_of(make_app(DISCLAIMER="Eigen disclaimer van de site.")).articles[0]
     assert article.paragraphs == ("Tekst.",)
+
+
+def test_head_works_on_every_page_of_the_site(bundled_app: Flask) -> None:
+    """HEAD answers like GET everywhere, with the same status and headers and no body."""
+    client = bundled_app.test_client()
+    pages = site_pages(bundled_app)
+    assert len(pages) > 100
+    for page in pages:
+        get = client.get(page.path)
+        head = client.head(page.path)
+        assert head.status_code == get.status_code == page.status, page.path
+        assert head.data == b"", page.path
+        for header in ("Content-Type", "Content-Length", "ETag", "Last-Modified", "Vary"):
+            assert head.headers.get(header) == get.headers.get(header), (page.path, header)
+        get.close()  # static files are streamed from an open file
+        head.close()
