@@ -28,10 +28,10 @@ sys.path.insert(0, str(REPO))
 import atheris  # noqa: E402
 
 with atheris.instrument_imports():
-    from feedsvc.dutchdates import parse_dutch_datetime
+    from feedsvc.articles.dates import parse_dutch_datetime
+    from feedsvc.articles.model import XML_UNSAFE
+    from feedsvc.articles.parser import parse_article
     from feedsvc.errors import ContentError
-    from feedsvc.model import XML_UNSAFE
-    from feedsvc.parser import parse_article
     from feedsvc.settings import DEFAULT_DISCLAIMER
 
 ZONE = ZoneInfo("Europe/Amsterdam")

@@ -1,5 +1,6 @@
 """The command line: ``python -m feedsvc check [DIR]`` lints a content folder, and
-``python -m feedsvc export OUTDIR`` writes the site as static files (see :mod:`feedsvc.export`).
+``python -m feedsvc export OUTDIR`` writes the site as static files
+(see :mod:`feedsvc.deploy.export`).
 
 ``check`` loads the folder exactly as the service does (through :class:`ContentStore`, with the
 settings the service would read from ``FEEDSVC_*`` variables) and prints one line per problem,
@@ -24,13 +25,14 @@ from typing import TYPE_CHECKING
 import click
 
 from feedsvc import __version__
-from feedsvc.catalog import Catalog
+from feedsvc.articles.store import ContentStore
 from feedsvc.errors import ConfigError, Severity
+from feedsvc.feeds.catalog import Catalog
+from feedsvc.feeds.live import LiveCatalog
 from feedsvc.settings import Settings, settings_from_environ
-from feedsvc.store import ContentStore
 
 if TYPE_CHECKING:
-    from feedsvc.export import SiteExporter
+    from feedsvc.deploy.export import SiteExporter
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -61,7 +63,7 @@ def check(ctx: click.Context, directory: Path | None) -> None:
     file is rejected (it would be missing from the feeds), 0 otherwise, warnings included.
     """
     settings = _settings(directory)
-    report = ContentStore(settings).reload()
+    report = LiveCatalog(ContentStore(settings), settings.site_title).reload()
     catalog = report.catalog
     for problem in catalog.problems:
         click.echo(str(problem))
@@ -126,7 +128,7 @@ def export(
     (and synced, with --sync).
     """
     from feedsvc import create_app  # noqa: PLC0415 - Flask only for the commands that use it
-    from feedsvc.export import ExportError, NginxOptions, SiteExporter  # noqa: PLC0415
+    from feedsvc.deploy.export import ExportError, NginxOptions, SiteExporter  # noqa: PLC0415
 
     logging.getLogger("feedsvc").setLevel(logging.WARNING)
     config: dict[str, object] = {"WATCH": False}
@@ -201,9 +203,9 @@ class _Publisher:
 
 def _watch_export(publisher: _Publisher) -> None:
     """Re-export after every content change until interrupted (Ctrl-C or SIGTERM)."""
-    from feedsvc.export import ExportError  # noqa: PLC0415
-    from feedsvc.service import freeze_heap  # noqa: PLC0415
-    from feedsvc.watcher import ContentWatcher  # noqa: PLC0415
+    from feedsvc.articles.watcher import ContentWatcher  # noqa: PLC0415
+    from feedsvc.deploy.export import ExportError  # noqa: PLC0415
+    from feedsvc.runtime import freeze_heap  # noqa: PLC0415
 
     service = publisher.exporter.service
 

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from feedsvc.articles.model import XML_UNSAFE
 from feedsvc.errors import ConfigError
-from feedsvc.model import XML_UNSAFE
 
 # What RFC 3986 leaves out of URIs besides non-ASCII: controls, space and "<>\"{}|\\^`.
 _URL_UNSAFE = re.compile(r'[\x00-\x20\x7f"<>{}|\\^`]')

@@ -1,4 +1,4 @@
-"""Draw the feed icons in feedsvc/static/ (a white feed symbol on the site's red), with no
+"""Draw the feed icons in feedsvc/web/static/ (a white feed symbol on the site's red), with no
 image library: PNG is small enough to write with zlib. Run once after changing the design."""
 
 from __future__ import annotations

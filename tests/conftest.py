@@ -14,7 +14,9 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 
 from feedsvc import create_app
-from feedsvc.settings import DEFAULT_DISCLAIMER
+from feedsvc.articles.store import ContentStore
+from feedsvc.feeds.live import LiveCatalog
+from feedsvc.settings import DEFAULT_DISCLAIMER, Settings
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_CONTENT = REPO / "content"
@@ -26,6 +28,11 @@ settings.register_profile(
 settings.load_profile("default")
 
 ArticleWriter = Callable[..., Path]
+
+
+def live_catalog(settings: Settings) -> LiveCatalog:
+    """The content folder of ``settings`` with its catalog, not loaded yet: ``.reload()`` it."""
+    return LiveCatalog(ContentStore(settings), settings.site_title)
 
 
 def free_port() -> int:

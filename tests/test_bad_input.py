@@ -37,10 +37,10 @@ from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
 from feedsvc import create_app
+from feedsvc.articles.store import _FILE_FLAGS, _Found, _read_article_file
 from feedsvc.errors import ConfigError
-from feedsvc.formats import FORMATS
-from feedsvc.service import FeedService
-from feedsvc.store import _FILE_FLAGS, _Found, _read_article_file
+from feedsvc.feeds.writers import FORMATS
+from feedsvc.runtime import Runtime
 
 CATALOGUE = REPO / "docs" / "bad-input.md"
 FEED = "/feeds/all.rss"
@@ -58,8 +58,8 @@ def covers(*rows: str) -> Callable[[F], F]:
     return mark
 
 
-def service_of(app: Flask) -> FeedService:
-    service: FeedService = app.extensions["feedsvc"]
+def service_of(app: Flask) -> Runtime:
+    service: Runtime = app.extensions["feedsvc"]
     return service
 
 
@@ -813,7 +813,7 @@ def test_a_vanished_content_folder_keeps_the_last_good_state(
     client = app_over_copy.test_client()
     before = {ext: client.get(f"/feeds/all.{ext}") for ext in FORMATS}
     shutil.move(copy_of_bundled_content, tmp_path / "elders")
-    with caplog.at_level(logging.ERROR, logger="feedsvc.store"):
+    with caplog.at_level(logging.ERROR, logger="feedsvc.articles.store"):
         assert service_of(app_over_copy).refresh() == []  # no feed changed
     for extension, response in before.items():
         after = client.get(f"/feeds/all.{extension}")

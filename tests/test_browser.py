@@ -26,9 +26,15 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from feedsvc import create_app
-from feedsvc.catalog import Catalog, Feed
-from feedsvc.formats import FORMATS
-from feedsvc.urls import EMBED_SCRIPT_PATH, article_path, embed_path, feed_page_path, feed_path
+from feedsvc.feeds.catalog import Catalog, Feed
+from feedsvc.feeds.urls import (
+    EMBED_SCRIPT_PATH,
+    article_path,
+    embed_path,
+    feed_page_path,
+    feed_path,
+)
+from feedsvc.feeds.writers import FORMATS
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "tests" / "artifacts"

@@ -7,20 +7,19 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from conftest import BUNDLED_CONTENT
+from conftest import BUNDLED_CONTENT, live_catalog
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedsvc.catalog import Catalog, CategoryNode, build_catalog, update_catalog
-from feedsvc.model import Article, Category, Source
+from feedsvc.articles.model import Article, Category, Source
+from feedsvc.feeds.catalog import Catalog, CategoryNode, build_catalog, update_catalog
 from feedsvc.settings import Settings
-from feedsvc.store import ContentStore
 
 TITLE = "Amstelveenweb"
 
 
 def bundled_articles() -> list[Article]:
-    store = ContentStore(Settings(content_dir=BUNDLED_CONTENT, watch_content=False))
+    store = live_catalog(Settings(content_dir=BUNDLED_CONTENT, watch_content=False))
     return list(store.reload().catalog.articles)
 
 

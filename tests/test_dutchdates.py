@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feedsvc.dutchdates import DateFormatError, localize, parse_dutch_datetime
+from feedsvc.articles.dates import DateFormatError, localize, parse_dutch_datetime
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 

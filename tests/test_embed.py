@@ -16,9 +16,15 @@ from conftest import SITE_URL, ArticleWriter
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feedsvc.catalog import Catalog
-from feedsvc.embed import ASSETS_DIR, CSS_PLACEHOLDER, EmbedAssets
-from feedsvc.urls import EMBED_SCRIPT_PATH, article_path, embed_path, feed_page_path, feed_path
+from feedsvc.feeds.catalog import Catalog
+from feedsvc.feeds.urls import (
+    EMBED_SCRIPT_PATH,
+    article_path,
+    embed_path,
+    feed_page_path,
+    feed_path,
+)
+from feedsvc.web.embed import ASSETS_DIR, CSS_PLACEHOLDER, EmbedAssets
 
 WIDGET = "/embed/categorie/nieuws.html"
 

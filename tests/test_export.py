@@ -38,7 +38,7 @@ from werkzeug.wrappers import Request, Response
 
 from feedsvc import create_app
 from feedsvc.cli import main
-from feedsvc.export import (
+from feedsvc.deploy.export import (
     BROWSER_ACCEPT,
     MANIFEST,
     ExportError,
@@ -46,15 +46,15 @@ from feedsvc.export import (
     SiteExporter,
     file_for,
 )
-from feedsvc.nginx import (
+from feedsvc.deploy.nginx import (
     BROTLI_MODULE,
     NginxConfigError,
     NginxSite,
     RouteProfile,
     render_server_config,
 )
-from feedsvc.service import FeedService
-from feedsvc.site import NOT_EXPORTED, SitePage, site_pages, uncovered_endpoints
+from feedsvc.deploy.sitemap import NOT_EXPORTED, SitePage, site_pages, uncovered_endpoints
+from feedsvc.runtime import Runtime
 
 HUB = "https://hub.example.org/"
 # Headers the service and nginx each make themselves, for their own reasons.
@@ -80,8 +80,8 @@ def fetch(client: FlaskClient, path: str, **options: Any) -> TestResponse:
     return response
 
 
-def service_of(app: Flask) -> FeedService:
-    service: FeedService = app.extensions["feedsvc"]
+def service_of(app: Flask) -> Runtime:
+    service: Runtime = app.extensions["feedsvc"]
     return service
 
 
@@ -361,7 +361,7 @@ def test_a_page_the_app_cannot_serve_stops_the_export(
     def broken(app: Flask) -> list[SitePage]:
         return [*site_pages(app), SitePage("/feeds/bestaat-niet.rss", "x")]
 
-    monkeypatch.setattr("feedsvc.export.site_pages", broken)
+    monkeypatch.setattr("feedsvc.deploy.export.site_pages", broken)
     with pytest.raises(ExportError, match=r"bestaat-niet\.rss: the app answered 404"):
         exporter.export()
     # What was exported stays in place, and nothing is lost track of.

@@ -23,11 +23,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
 
-from feedsvc.catalog import Catalog, Feed
-from feedsvc.formats import FORMATS
-from feedsvc.formats.common import body_html
-from feedsvc.model import Article
-from feedsvc.urls import article_path, feed_path
+from feedsvc.articles.model import Article
+from feedsvc.feeds.catalog import Catalog, Feed
+from feedsvc.feeds.urls import article_path, feed_path
+from feedsvc.feeds.writers import FORMATS
+from feedsvc.feeds.writers.common import body_html
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 VALIDATORS: dict[str, Callable[[bytes, str], Any]] = {

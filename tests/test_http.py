@@ -20,13 +20,13 @@ from pytest_httpserver import HTTPServer
 from werkzeug.http import http_date, parse_date
 from werkzeug.wrappers import Response
 
-from feedsvc.service import FeedService
+from feedsvc.runtime import Runtime
 
 FEED = "/feeds/all.atom"
 
 
-def service_of(app: Flask) -> FeedService:
-    service: FeedService = app.extensions["feedsvc"]
+def service_of(app: Flask) -> Runtime:
+    service: Runtime = app.extensions["feedsvc"]
     return service
 
 

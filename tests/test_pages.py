@@ -9,9 +9,9 @@ from conftest import SITE_URL
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feedsvc.catalog import Catalog, Feed
-from feedsvc.formats import FORMATS
-from feedsvc.urls import article_path, feed_page_path, feed_path
+from feedsvc.feeds.catalog import Catalog, Feed
+from feedsvc.feeds.urls import article_path, feed_page_path, feed_path
+from feedsvc.feeds.writers import FORMATS
 
 PAGES = [
     "/",

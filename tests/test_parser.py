@@ -15,9 +15,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from feedsvc.articles.model import Article
+from feedsvc.articles.parser import (
+    MAX_ARTICLE_BYTES,
+    SUMMARY_LIMIT,
+    ParseResult,
+    parse_article,
+    summarize,
+)
 from feedsvc.errors import ContentError, Severity
-from feedsvc.model import Article
-from feedsvc.parser import MAX_ARTICLE_BYTES, SUMMARY_LIMIT, ParseResult, parse_article, summarize
 from feedsvc.settings import DEFAULT_DISCLAIMER
 
 REPO = Path(__file__).resolve().parent.parent

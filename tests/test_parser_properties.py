@@ -24,15 +24,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from feedsvc.dutchdates import DateFormatError, localize, parse_dutch_datetime
-from feedsvc.errors import ContentError, Severity
-from feedsvc.parser import (
+from feedsvc.articles.dates import DateFormatError, localize, parse_dutch_datetime
+from feedsvc.articles.parser import (
     MAX_ARTICLE_BYTES,
     SUMMARY_LIMIT,
     ParseResult,
     parse_article,
     summarize,
 )
+from feedsvc.errors import ContentError, Severity
 from feedsvc.settings import DEFAULT_DISCLAIMER
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

@@ -6,25 +6,25 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ArticleWriter
+from conftest import ArticleWriter, live_catalog
 
+from feedsvc.feeds.live import LiveCatalog
 from feedsvc.settings import Settings
-from feedsvc.store import ContentStore
 
 
 @pytest.fixture
-def store(content_dir: Path, write_article: ArticleWriter) -> ContentStore:
+def store(content_dir: Path, write_article: ArticleWriter) -> LiveCatalog:
     write_article("2024/a.txt", title="A", published="01-02-2024")
     write_article("2024/b.txt", title="B", published="02-02-2024")
     write_article("2025/c.txt", title="C", published="03-02-2025", category="Sport")
     write_article("2025/deep/d.txt", title="D", published="04-02-2025")
-    store = ContentStore(Settings(content_dir=content_dir, watch_content=False))
+    store = live_catalog(Settings(content_dir=content_dir, watch_content=False))
     store.reload()
     return store
 
 
 def full(content_dir: Path) -> list[tuple[str, str]]:
-    store = ContentStore(Settings(content_dir=content_dir, watch_content=False))
+    store = live_catalog(Settings(content_dir=content_dir, watch_content=False))
     return [(a.id, a.title) for a in store.reload().catalog.articles]
 
 
@@ -34,7 +34,7 @@ def later(path: Path) -> None:
 
 
 def test_a_scoped_reload_reads_only_the_changed_folder(
-    store: ContentStore, write_article: ArticleWriter, content_dir: Path
+    store: LiveCatalog, write_article: ArticleWriter, content_dir: Path
 ) -> None:
     before = {a.id: a for a in store.catalog.articles}
     later(write_article("2024/a.txt", title="A, aangepast", published="01-02-2024"))
@@ -49,7 +49,7 @@ def test_a_scoped_reload_reads_only_the_changed_folder(
 
 
 def test_a_scoped_reload_does_not_look_elsewhere(
-    store: ContentStore, write_article: ArticleWriter, content_dir: Path
+    store: LiveCatalog, write_article: ArticleWriter, content_dir: Path
 ) -> None:
     later(write_article("2025/c.txt", title="C, stil aangepast", category="Sport"))
     later(write_article("2024/a.txt", title="A, aangepast", published="01-02-2024"))
@@ -63,7 +63,7 @@ def test_a_scoped_reload_does_not_look_elsewhere(
 
 
 def test_a_change_in_a_subfolder_rescans_it_and_below(
-    store: ContentStore, write_article: ArticleWriter, content_dir: Path
+    store: LiveCatalog, write_article: ArticleWriter, content_dir: Path
 ) -> None:
     write_article("2025/deep/f.txt", title="F", published="06-02-2025")
     report = store.reload([str(content_dir / "2025/c.txt")])  # the event named the parent
@@ -71,7 +71,7 @@ def test_a_change_in_a_subfolder_rescans_it_and_below(
 
 
 def test_a_change_at_the_top_rescans_everything(
-    store: ContentStore, write_article: ArticleWriter, content_dir: Path
+    store: LiveCatalog, write_article: ArticleWriter, content_dir: Path
 ) -> None:
     write_article("2026/g.txt", title="G", published="07-02-2026")
     report = store.reload([str(content_dir / "2026")])  # a new folder: its parent is the top
@@ -79,7 +79,7 @@ def test_a_change_at_the_top_rescans_everything(
     assert [(a.id, a.title) for a in report.catalog.articles] == full(content_dir)
 
 
-def test_a_deleted_folder_takes_its_articles_along(store: ContentStore, content_dir: Path) -> None:
+def test_a_deleted_folder_takes_its_articles_along(store: LiveCatalog, content_dir: Path) -> None:
     for path in (content_dir / "2025/deep").iterdir():
         path.unlink()
     (content_dir / "2025/deep").rmdir()
@@ -89,7 +89,7 @@ def test_a_deleted_folder_takes_its_articles_along(store: ContentStore, content_
 
 
 def test_a_problem_in_the_folder_falls_back_to_a_full_rescan(
-    store: ContentStore, content_dir: Path
+    store: LiveCatalog, content_dir: Path
 ) -> None:
     link = content_dir / "2024/link.txt"
     link.symlink_to(content_dir / "2025/c.txt")

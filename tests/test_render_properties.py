@@ -35,20 +35,19 @@ from zoneinfo import ZoneInfo
 import brotli
 import feedparser
 import pytest
-from conftest import BUNDLED_CONTENT, SITE_URL, article_text
+from conftest import BUNDLED_CONTENT, SITE_URL, article_text, live_catalog
 from feedcheck import assert_valid_atom, assert_valid_json_feed, assert_valid_rss
 from feedparser.mixin import _FeedParserMixin
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from feedsvc.catalog import Catalog, build_catalog
-from feedsvc.compression import IDENTITY
-from feedsvc.formats import FORMATS
-from feedsvc.model import XML_UNSAFE, Article, Category, Source
-from feedsvc.parser import summarize
-from feedsvc.publication import Publication, RenderedFeed
+from feedsvc.articles.model import XML_UNSAFE, Article, Category, Source
+from feedsvc.articles.parser import summarize
+from feedsvc.feeds.catalog import Catalog, build_catalog
+from feedsvc.feeds.compression import IDENTITY
+from feedsvc.feeds.publication import Publication, RenderedFeed
+from feedsvc.feeds.writers import FORMATS
 from feedsvc.settings import Settings
-from feedsvc.store import ContentStore
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 RENDER = settings(
@@ -434,13 +433,13 @@ def test_files_with_any_bytes_give_valid_feeds_through_the_store(
     folder = tmp_path_factory.mktemp("content")
     for number, data in enumerate(files):
         (folder / f"{number}.txt").write_bytes(data)
-    store = ContentStore(Settings.from_mapping({"CONTENT_DIR": str(folder), "SITE_URL": SITE_URL}))
+    store = live_catalog(Settings.from_mapping({"CONTENT_DIR": str(folder), "SITE_URL": SITE_URL}))
     catalog = store.reload().catalog
     assume(catalog.articles)
     for article in catalog.articles:
         for text in (article.title, article.summary, *article.paragraphs, *article.category.names):
             assert not XML_UNSAFE.search(text)
-    publication, _ = Publication.build(catalog, store.settings)
+    publication, _ = Publication.build(catalog, store.store.settings)
     for _, extension, _, rendered in every_page(publication):
         check_variants(rendered, extension)
     check_titles_read_back(publication)

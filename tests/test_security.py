@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
 
-from feedsvc.service import FeedService
+from feedsvc.runtime import Runtime
 from feedsvc.websub import HubNotifier
 
 XML_POLICY = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'"
@@ -79,14 +79,14 @@ def hub_app(
 
 
 def notifier_of(app: Flask) -> HubNotifier:
-    service: FeedService = app.extensions["feedsvc"]
+    service: Runtime = app.extensions["feedsvc"]
     assert service.notifier is not None
     return service.notifier
 
 
 def change_and_ping(app: Flask, write_article: ArticleWriter) -> list[str]:
     write_article("b.txt", published="05-03-2025")
-    service: FeedService = app.extensions["feedsvc"]
+    service: Runtime = app.extensions["feedsvc"]
     changed = service.refresh()
     assert notifier_of(app).join(timeout=10)
     return changed
@@ -147,7 +147,7 @@ def test_one_process_pings_when_the_lock_is_usable(
     write_article("b.txt", published="05-03-2025")
     changed: list[str] = []
     for app in apps:
-        service: FeedService = app.extensions["feedsvc"]
+        service: Runtime = app.extensions["feedsvc"]
         changed = service.refresh()
         assert notifier_of(app).join(timeout=10)
     time.sleep(0.1)

@@ -6,17 +6,17 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ArticleWriter
+from conftest import ArticleWriter, live_catalog
 
-from feedsvc.catalog import Catalog
+from feedsvc.articles.parser import MAX_ARTICLE_BYTES
 from feedsvc.errors import ContentProblem, Severity
-from feedsvc.parser import MAX_ARTICLE_BYTES
+from feedsvc.feeds.catalog import Catalog
+from feedsvc.feeds.live import CatalogReload, LiveCatalog
 from feedsvc.settings import Settings
-from feedsvc.store import ContentStore, LoadReport
 
 
-def store_for(folder: Path) -> ContentStore:
-    return ContentStore(Settings.from_mapping({"CONTENT_DIR": str(folder)}))
+def store_for(folder: Path) -> LiveCatalog:
+    return live_catalog(Settings.from_mapping({"CONTENT_DIR": str(folder)}))
 
 
 def loaded(folder: Path) -> Catalog:
@@ -370,10 +370,10 @@ def test_deleted_broken_file_takes_its_error_along(
 def test_load_report(content_dir: Path, write_article: ArticleWriter) -> None:
     write_article("2025/a.txt")
     store = store_for(content_dir)
-    report: LoadReport = store.reload()
+    report: CatalogReload = store.reload()
     assert report.catalog is store.catalog
-    assert report.loaded_at == store.loaded_at
-    assert report.loaded_at.tzinfo is not None
+    assert report.load.loaded_at == store.store.loaded_at
+    assert report.load.loaded_at.tzinfo is not None
 
 
 # -- what goes in which feed --------------------------------------------------------------------

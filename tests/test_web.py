@@ -14,11 +14,11 @@ from flask.testing import FlaskClient
 from lxml import etree
 
 from feedsvc import create_app
-from feedsvc.catalog import Catalog
+from feedsvc.deploy.sitemap import site_pages
 from feedsvc.errors import ConfigError
-from feedsvc.formats import FORMATS
-from feedsvc.site import site_pages
-from feedsvc.urls import article_path, feed_page_path, feed_path
+from feedsvc.feeds.catalog import Catalog
+from feedsvc.feeds.urls import article_path, feed_page_path, feed_path
+from feedsvc.feeds.writers import FORMATS
 
 
 class LinkCollector(HTMLParser):

@@ -24,12 +24,9 @@ from typing import TYPE_CHECKING, NamedTuple
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from feedsvc import embed
-from feedsvc.catalog import Catalog, FeedKind, newest_update
-from feedsvc.formats import FORMATS
-from feedsvc.publication import content_key
-from feedsvc.service import FeedService
-from feedsvc.urls import (
+from feedsvc.feeds.catalog import Catalog, FeedKind, newest_update
+from feedsvc.feeds.publication import content_key
+from feedsvc.feeds.urls import (
     EMBED_SCRIPT_PATH,
     OPML_PATH,
     article_path,
@@ -37,6 +34,9 @@ from feedsvc.urls import (
     feed_page_path,
     feed_path_of,
 )
+from feedsvc.feeds.writers import FORMATS
+from feedsvc.runtime import Runtime
+from feedsvc.web import embed
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -64,7 +64,7 @@ def site_pages(app: Flask) -> list[SitePage]:
     Listed leaves first: articles, files and later feed pages before the pages that link to
     them, so that a reader of an export being written finds what a new link points to.
     """
-    service: FeedService = app.extensions["feedsvc"]
+    service: Runtime = app.extensions["feedsvc"]
     catalog = service.publication.catalog
     size = service.settings.page_size
     structure = _structure(catalog)

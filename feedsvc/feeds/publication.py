@@ -25,13 +25,13 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
-from feedsvc.catalog import Catalog, FeedPage, newest_update
-from feedsvc.compression import IDENTITY, encode_all
-from feedsvc.formats import FORMATS
-from feedsvc.opml import CONTENT_TYPE as OPML_CONTENT_TYPE
-from feedsvc.opml import render_opml
+from feedsvc.feeds.catalog import Catalog, FeedPage, newest_update
+from feedsvc.feeds.compression import IDENTITY, encode_all
+from feedsvc.feeds.urls import OPML_PATH, feed_path
+from feedsvc.feeds.writers import FORMATS
+from feedsvc.feeds.writers.opml import CONTENT_TYPE as OPML_CONTENT_TYPE
+from feedsvc.feeds.writers.opml import render_opml
 from feedsvc.settings import Settings
-from feedsvc.urls import OPML_PATH, feed_path
 
 _ONE_SECOND = timedelta(seconds=1)
 # Deeper pages kept rendered per process; about 100-200 KB each in all three codings.

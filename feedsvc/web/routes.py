@@ -22,16 +22,16 @@ from flask import (
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
-from feedsvc import embed
-from feedsvc.catalog import CategoryNode, Feed, FeedKind
-from feedsvc.compression import IDENTITY, PREFERENCE
-from feedsvc.dutchdates import format_dutch_date
-from feedsvc.formats import FORMATS
-from feedsvc.formats.common import body_html
-from feedsvc.publication import RenderedFeed, UnknownFeedError
-from feedsvc.service import FeedService
+from feedsvc.articles.dates import format_dutch_date
+from feedsvc.feeds.catalog import CategoryNode, Feed, FeedKind
+from feedsvc.feeds.compression import IDENTITY, PREFERENCE
+from feedsvc.feeds.publication import RenderedFeed, UnknownFeedError
+from feedsvc.feeds.urls import article_path, embed_path, feed_page_path, feed_path
+from feedsvc.feeds.writers import FORMATS
+from feedsvc.feeds.writers.common import body_html
+from feedsvc.runtime import Runtime
 from feedsvc.settings import Settings
-from feedsvc.urls import article_path, embed_path, feed_page_path, feed_path
+from feedsvc.web import embed
 
 bp = Blueprint("feedsvc", __name__)
 
@@ -53,7 +53,7 @@ _XML_CONTENT_SECURITY_POLICY = (
 )
 
 
-def init_app(app: Flask, service: FeedService) -> None:
+def init_app(app: Flask, service: Runtime) -> None:
     """Wire the routes, error pages and template helpers into ``app``."""
     settings = service.settings
     app.extensions["feedsvc"] = service
@@ -88,8 +88,8 @@ def _arrows(label: str) -> str:
     return label.replace(" -> ", " › ")
 
 
-def _service() -> FeedService:
-    service: FeedService = current_app.extensions["feedsvc"]
+def _service() -> Runtime:
+    service: Runtime = current_app.extensions["feedsvc"]
     return service
 
 

@@ -24,9 +24,9 @@ from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from feedsvc.dutchdates import DateFormatError, localize, parse_dutch_datetime
+from feedsvc.articles.dates import DateFormatError, localize, parse_dutch_datetime
+from feedsvc.articles.model import XML_UNSAFE, Article, Category, Source
 from feedsvc.errors import ContentError, ContentProblem, Severity
-from feedsvc.model import XML_UNSAFE, Article, Category, Source
 
 MAX_ARTICLE_BYTES = 1024 * 1024
 SUMMARY_LIMIT = 300

@@ -11,10 +11,10 @@ from email.utils import format_datetime
 from lxml import etree
 
 from feedsvc import __version__ as _version
-from feedsvc.catalog import FeedPage
-from feedsvc.model import Article
+from feedsvc.articles.model import Article
+from feedsvc.feeds.catalog import FeedPage
+from feedsvc.feeds.urls import CATEGORY_SCHEME_PATH, article_path, feed_page_path, feed_path
 from feedsvc.settings import Settings
-from feedsvc.urls import CATEGORY_SCHEME_PATH, article_path, feed_page_path, feed_path
 
 GENERATOR_NAME = "feedsvc"
 GENERATOR_VERSION = _version

@@ -3,10 +3,10 @@ beside its writer; :data:`FORMATS` maps a URL extension to the format."""
 
 from __future__ import annotations
 
-from feedsvc.formats.atom import ATOM
-from feedsvc.formats.common import FeedFormat
-from feedsvc.formats.jsonfeed import JSON_FEED
-from feedsvc.formats.rss import RSS
+from feedsvc.feeds.writers.atom import ATOM
+from feedsvc.feeds.writers.common import FeedFormat
+from feedsvc.feeds.writers.jsonfeed import JSON_FEED
+from feedsvc.feeds.writers.rss import RSS
 
 FORMATS: dict[str, FeedFormat] = {fmt.extension: fmt for fmt in (RSS, ATOM, JSON_FEED)}
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from lxml import etree
 
-from feedsvc.catalog import Catalog, CategoryNode, Feed, newest_update
-from feedsvc.formats import RSS
-from feedsvc.formats.common import rfc822
+from feedsvc.feeds.catalog import Catalog, CategoryNode, Feed, newest_update
+from feedsvc.feeds.urls import feed_page_path, feed_path
+from feedsvc.feeds.writers import RSS
+from feedsvc.feeds.writers.common import rfc822
 from feedsvc.settings import Settings
-from feedsvc.urls import feed_page_path, feed_path
 
 OPML_SPEC = "http://opml.org/spec2.opml"
 CONTENT_TYPE = "text/x-opml; charset=utf-8"

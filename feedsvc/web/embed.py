@@ -21,11 +21,11 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
-from feedsvc.catalog import Feed
-from feedsvc.formats import JSON_FEED
-from feedsvc.service import FeedService
+from feedsvc.feeds.catalog import Feed
+from feedsvc.feeds.urls import EMBED_SCRIPT_PATH, embed_path, feed_path
+from feedsvc.feeds.writers import JSON_FEED
+from feedsvc.runtime import Runtime
 from feedsvc.settings import Settings
-from feedsvc.urls import EMBED_SCRIPT_PATH, embed_path, feed_path
 
 bp = Blueprint("embed", __name__)
 
@@ -104,7 +104,7 @@ class EmbedCode:
 
 def init_app(app: Flask) -> None:
     """Register the embed routes and the ``embed_code`` template helper."""
-    app.extensions["feedsvc.embed"] = EmbedAssets.load()
+    app.extensions["feedsvc.web.embed"] = EmbedAssets.load()
     app.register_blueprint(bp)
     app.jinja_env.globals["embed_code"] = embed_code
 
@@ -223,11 +223,11 @@ def _b64_sha256(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
 
 
-def _service() -> FeedService:
-    service: FeedService = current_app.extensions["feedsvc"]
+def _service() -> Runtime:
+    service: Runtime = current_app.extensions["feedsvc"]
     return service
 
 
 def _assets() -> EmbedAssets:
-    assets: EmbedAssets = current_app.extensions["feedsvc.embed"]
+    assets: EmbedAssets = current_app.extensions["feedsvc.web.embed"]
     return assets

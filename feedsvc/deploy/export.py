@@ -7,7 +7,7 @@ compressed bytes too, and anything else that is text is compressed here the same
 layout of ``OUTDIR``::
 
     public/                 the site: index.html, feeds/all.rss, feeds/all.page2.rss, ...
-    nginx/feedsvc.conf      the nginx server configuration for public/ (see feedsvc.nginx)
+    nginx/feedsvc.conf      the nginx server configuration for public/ (see feedsvc.deploy.nginx)
     export-manifest.json    the files of public/ the export wrote (and so may remove)
 
 Exports are incremental and atomic. A file is written only when its bytes differ from the file
@@ -16,7 +16,7 @@ on disk, to a temporary name in the same folder and then renamed over the old on
 written leaves first (articles and deeper feed pages before the pages that link to them), and
 files of pages that are gone are removed last, only those the manifest lists. A process that
 exports again (``--watch``) asks the app only for the pages whose key changed (see
-:mod:`feedsvc.site`): at 100,000 articles, an edit is exported in about half a second.
+:mod:`feedsvc.deploy.sitemap`): at 100,000 articles, an edit is exported in about half a second.
 
 Each file's mtime is the Last-Modified the service sends for it (or, for pages without one, when
 their bytes last changed), and a file whose bytes changed always gets a later mtime than before,
@@ -37,12 +37,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from feedsvc.compression import BROTLI, GZIP, encode_all
-from feedsvc.formats import FORMATS
-from feedsvc.nginx import BROTLI_MODULE, NginxSite, RouteProfile, render_server_config
-from feedsvc.service import FeedService
-from feedsvc.site import SitePage, endpoint_of, site_pages, uncovered_endpoints
-from feedsvc.urls import FEEDS_PREFIX
+from feedsvc.deploy.nginx import BROTLI_MODULE, NginxSite, RouteProfile, render_server_config
+from feedsvc.deploy.sitemap import SitePage, endpoint_of, site_pages, uncovered_endpoints
+from feedsvc.feeds.compression import BROTLI, GZIP, encode_all
+from feedsvc.feeds.urls import FEEDS_PREFIX
+from feedsvc.feeds.writers import FORMATS
+from feedsvc.runtime import Runtime
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -143,7 +143,7 @@ class SiteExporter:
 
     def __init__(self, app: Flask, outdir: Path, nginx: NginxOptions | None = None) -> None:
         self.app = app
-        self.service: FeedService = app.extensions["feedsvc"]
+        self.service: Runtime = app.extensions["feedsvc"]
         self.outdir = outdir
         self.public = outdir / PUBLIC_DIR
         self.nginx = nginx or NginxOptions()
@@ -159,7 +159,7 @@ class SiteExporter:
         """Bring OUTDIR up to date with the app's current content; returns what it did.
 
         The first export of a process asks the app for every page; later ones only for the
-        pages whose key changed since (see :mod:`feedsvc.site`). Pages are rendered and
+        pages whose key changed since (see :mod:`feedsvc.deploy.sitemap`). Pages are rendered and
         written one at a time, so memory does not grow with the site.
         """
         started = time.monotonic()

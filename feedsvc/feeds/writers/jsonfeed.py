@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from feedsvc.catalog import FeedPage
-from feedsvc.formats.common import (
+from feedsvc.articles.model import Article
+from feedsvc.feeds.catalog import FeedPage
+from feedsvc.feeds.urls import source_feed_path
+from feedsvc.feeds.writers.common import (
     FAVICON_PATH,
     ICON_PATH,
     FeedFormat,
@@ -15,9 +17,7 @@ from feedsvc.formats.common import (
     permalink,
     rfc3339,
 )
-from feedsvc.model import Article
 from feedsvc.settings import Settings
-from feedsvc.urls import source_feed_path
 
 VERSION_URL = "https://jsonfeed.org/version/1.1"
 # Where the "_bron" and "_categorie" extensions are explained, as JSON Feed asks of extensions.

@@ -1,4 +1,4 @@
-"""The content folder: finds article files, parses what changed, and keeps the current catalog.
+"""The content folder: finds article files, parses what changed, and says what changed.
 
 Loading is incremental. Each file's (size, mtime, inode) is remembered with its parse result, so
 a reload only reads files that changed. A file that was a good article and then breaks (an editor
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import gc
 import itertools
 import logging
 import os
@@ -27,15 +26,13 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from feedsvc.catalog import Catalog, build_catalog, update_catalog
+from feedsvc.articles.model import Article
+from feedsvc.articles.parser import MAX_ARTICLE_BYTES, ParseResult, parse_article
 from feedsvc.errors import ContentError, ContentProblem, Severity
-from feedsvc.model import Article
-from feedsvc.parser import MAX_ARTICLE_BYTES, ParseResult, parse_article
 from feedsvc.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_SAME_ID = "same article id as"
 _BACKUP_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".bak", ".tmp", ".orig")
 # A file name becomes an article id and URL: no control characters (tab and line breaks
 # included), nor what XML cannot carry. Checked after the UTF-8 check, which catches surrogates.
@@ -75,15 +72,34 @@ class _Found:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleChange:
+    """The articles a reload took away and brought in (an edited file's article is in both)."""
+
+    removed: tuple[Article, ...]
+    added: tuple[Article, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSet:
+    """Every article of the folder, one per id, with every problem found in it."""
+
+    articles: tuple[Article, ...]  # in the order of their files' paths
+    problems: tuple[ContentProblem, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class LoadReport:
     """What one load or reload did."""
 
-    catalog: Catalog
     loaded_at: datetime
     files_seen: int
     files_parsed: int
     changed: bool
     changed_at: datetime | None  # when the newest change was made, as far as we can tell
+    # What changed, when it can be told apart from the rest; None after a change too large or
+    # too tangled (two files with one id) to apply piecemeal: then take :meth:`ContentStore.
+    # snapshot` whole.
+    change: ArticleChange | None
 
 
 def is_article_file(name: str) -> bool:
@@ -101,26 +117,21 @@ class ContentStore:
         self.root = settings.content_dir
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
-        self._catalog = build_catalog(settings.site_title, ())
+        self._has_duplicate_ids = False  # as of the last snapshot
         self._scan_problems: tuple[ContentProblem, ...] = ()
         # Folders that could not be read at the last reload, their articles kept: for /healthz.
         self.folder_problems: tuple[ContentProblem, ...] = ()
         self.loaded_at = datetime.fromtimestamp(0, UTC)
 
-    @property
-    def catalog(self) -> Catalog:
-        """The current snapshot; replaced whole by a reload, never modified in place."""
-        return self._catalog
-
     def reload(self, changed_paths: Collection[str] | None = None) -> LoadReport:
-        """Scan the folder, re-parse changed files, swap in a new catalog if anything changed.
+        """Scan the folder, re-parse changed files, and report which articles changed.
 
         ``changed_paths`` (absolute, as a file watcher reports them) limits the scan to the
         folders that hold them: at 100,000 files a full scan takes most of a second. The whole
         folder is scanned when that is not safe to limit (a change at the top, folders or
         names with problems) and, by the watcher, periodically.
         """
-        with self._lock, _collector_paused():
+        with self._lock:
             return self._reload(self._scope(changed_paths))
 
     def _scope(self, changed_paths: Collection[str] | None) -> tuple[str, ...] | None:
@@ -181,17 +192,18 @@ class ContentStore:
         self._scan_problems = tuple(scan_problems)
         self.loaded_at = datetime.now(UTC)
         changed_at = None
+        change = None
         if changed:
             # What the walk found, and what was kept of folders it could not read.
             now = {r: seen[r] for r in itertools.chain(walked, scoped) if r in seen}
-            self._catalog = self._update(scoped, now, scan_problems) or self._build(scan_problems)
+            change = self._change(scoped, now)
             # A file's mtime is the same for every worker that sees it; a deletion has none.
             changed_at = (
                 min(datetime.fromtimestamp(newest_change_ns / 1e9, UTC), self.loaded_at)
                 if newest_change_ns
                 else self.loaded_at
             )
-        return LoadReport(self._catalog, self.loaded_at, len(seen), parsed, changed, changed_at)
+        return LoadReport(self.loaded_at, len(seen), parsed, changed, changed_at, change)
 
     def _keep_unreadable(
         self, unreadable: list[tuple[str, OSError]], seen: dict[str, _Entry]
@@ -237,53 +249,53 @@ class ContentStore:
         self.folder_problems = tuple(problems)
         return problems
 
-    def _update(
-        self,
-        before: dict[str, _Entry],
-        after: dict[str, _Entry],
-        scan_problems: list[ContentProblem],
-    ) -> Catalog | None:
-        """The new catalog made from the last one and the files that changed, if that can be
-        done (:func:`update_catalog`); None when a full build is needed.
-
-        ``before`` and ``after`` are the entries of the rescanned folders before and after;
-        every other entry is unchanged.
-        """
-        catalog = self._catalog
-        if any(p.message.startswith(_SAME_ID) for p in catalog.problems):
-            return None  # which of two files with one id wins is decided by a full build
-        removed = [
+    def _change(self, before: dict[str, _Entry], after: dict[str, _Entry]) -> ArticleChange | None:
+        """The articles that left and came, from the entries of the rescanned folders before
+        and after (every other entry is unchanged); None when only a whole snapshot will do."""
+        if self._has_duplicate_ids:
+            return None  # which of two files with one id wins is decided over the whole set
+        removed = tuple(
             entry.article
             for relpath, entry in before.items()
             if entry.article is not None and after.get(relpath) is not entry
-        ]
-        added = [
+        )
+        added = tuple(
             entry.article
             for relpath, entry in after.items()
             if entry.article is not None and before.get(relpath) is not entry
-        ]
+        )
         if len(removed) + len(added) > max(100, len(self._entries) // 50):
             return None  # a big change: building afresh is as quick
-        problems = list(scan_problems)
+        return ArticleChange(removed, added)
+
+    def problems(self) -> tuple[ContentProblem, ...]:
+        """Every problem of the last reload: folders, names, and each file's own."""
+        problems = list(self._scan_problems)
         for entry in self._entries.values():
             problems.extend(entry.problems)
-        return update_catalog(catalog, removed, added, problems)
+        return tuple(problems)
 
-    def _build(self, scan_problems: list[ContentProblem]) -> Catalog:
-        articles: dict[str, Article] = {}
-        problems = list(scan_problems)
-        for relpath in sorted(self._entries):
-            entry = self._entries[relpath]
-            problems.extend(entry.problems)
-            article = entry.article
-            if article is None:
-                continue
-            if article.id in articles:
-                other = articles[article.id].source_path
-                problems.append(ContentProblem(relpath, 0, f"{_SAME_ID} {other}; file ignored"))
-                continue
-            articles[article.id] = article
-        return build_catalog(self.settings.site_title, articles.values(), problems)
+    def snapshot(self) -> ArticleSet:
+        """Every article, one per id (the first file in path order wins a clash, reported)."""
+        with self._lock:
+            articles: dict[str, Article] = {}
+            problems = list(self._scan_problems)
+            for relpath in sorted(self._entries):
+                entry = self._entries[relpath]
+                problems.extend(entry.problems)
+                article = entry.article
+                if article is None:
+                    continue
+                if article.id in articles:
+                    other = articles[article.id].source_path
+                    message = f"same article id as {other}; file ignored"
+                    problems.append(ContentProblem(relpath, 0, message))
+                    continue
+                articles[article.id] = article
+            self._has_duplicate_ids = len(articles) < sum(
+                entry.article is not None for entry in self._entries.values()
+            )
+            return ArticleSet(tuple(articles.values()), tuple(problems))
 
     def _load_file(self, found: _Found, signature: _Signature, previous: _Entry | None) -> _Entry:
         relpath = found.relpath
@@ -372,23 +384,6 @@ class ContentStore:
                 yield from self._walk_folder(sub_fd, prefix + name, unreadable)
             finally:
                 os.close(sub_fd)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while files are parsed.
-
-    A load allocates hundreds of thousands of objects that live on and form no cycles; the
-    collector, triggered by the allocations, traverses them again and again for nothing
-    (measured: 6% of a load of 10,000 articles, 12% of 100,000).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _below(relpath: str, folders: Iterable[str]) -> bool:

@@ -15,11 +15,11 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from feedsvc.catalog import Catalog
-from feedsvc.publication import Publication
+from feedsvc.articles.watcher import ContentWatcher
+from feedsvc.feeds.catalog import Catalog
+from feedsvc.feeds.live import LiveCatalog
+from feedsvc.feeds.publication import Publication
 from feedsvc.settings import Settings
-from feedsvc.store import ContentStore
-from feedsvc.watcher import ContentWatcher
 from feedsvc.websub import HubNotifier
 
 log = logging.getLogger(__name__)
@@ -39,13 +39,13 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-class FeedService:
+class Runtime:
     """Owns the content store and the publication requests are answered from."""
 
-    def __init__(self, settings: Settings, store: ContentStore) -> None:
+    def __init__(self, settings: Settings, content: LiveCatalog) -> None:
         self.settings = settings
-        self.store = store
-        self.publication, _ = Publication.build(store.catalog, settings)
+        self.content = content
+        self.publication, _ = Publication.build(content.catalog, settings)
         self.published_at = datetime.now(UTC)
         self._refresh_lock = threading.Lock()
         self.watcher = (
@@ -74,7 +74,7 @@ class FeedService:
         ``changed_paths``, from the watcher, lets the store rescan only where files changed.
         """
         with self._refresh_lock:
-            report = self.store.reload(changed_paths)
+            report = self.content.reload(changed_paths)
             if report.catalog is self.publication.catalog:
                 return []
             publication, changed = Publication.build(
@@ -96,7 +96,7 @@ class FeedService:
         """
         catalog = self.catalog
         rejected = catalog.rejected
-        unreadable = self.store.folder_problems
+        unreadable = self.content.store.folder_problems
         return {
             "status": "degraded" if unreadable else "ok",
             "unreadable": [{"path": p.path, "message": p.message} for p in unreadable],
@@ -104,7 +104,7 @@ class FeedService:
             "feeds": len(catalog.feeds),
             "rejected": [{"path": p.path, "line": p.line, "message": p.message} for p in rejected],
             "warnings": len(catalog.problems) - len(rejected),
-            "content_loaded_at": self.store.loaded_at.isoformat(timespec="seconds"),
+            "content_loaded_at": self.content.store.loaded_at.isoformat(timespec="seconds"),
             "published_at": self.published_at.isoformat(timespec="seconds"),
             "watching": self.watcher is not None,
             "pid": os.getpid(),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from feedsvc.catalog import Feed, FeedKind
-from feedsvc.model import Source
+from feedsvc.articles.model import Source
+from feedsvc.feeds.catalog import Feed, FeedKind
 
 FEEDS_PREFIX = "/feeds/"
 ARTICLES_PREFIX = "/artikelen/"

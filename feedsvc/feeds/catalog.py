@@ -20,8 +20,8 @@ from dataclasses import InitVar, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from feedsvc.articles.model import Article, Category, Source, slugify
 from feedsvc.errors import ContentProblem, Severity
-from feedsvc.model import Article, Category, Source, slugify
 
 _K = TypeVar("_K")
 # A feed with no articles still needs an updated date; a fixed one keeps output reproducible.

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from lxml import etree
 
-from feedsvc.catalog import FeedPage
-from feedsvc.formats.common import (
+from feedsvc.feeds.catalog import FeedPage
+from feedsvc.feeds.urls import feed_path, source_feed_path
+from feedsvc.feeds.writers.common import (
     FAVICON_PATH,
     GENERATOR_NAME,
     GENERATOR_VERSION,
@@ -22,7 +23,6 @@ from feedsvc.formats.common import (
     with_stylesheet,
 )
 from feedsvc.settings import Settings
-from feedsvc.urls import feed_path, source_feed_path
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

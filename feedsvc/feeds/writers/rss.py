@@ -12,8 +12,9 @@ import html
 
 from lxml import etree
 
-from feedsvc.catalog import FeedPage
-from feedsvc.formats.common import (
+from feedsvc.feeds.catalog import FeedPage
+from feedsvc.feeds.urls import source_feed_path
+from feedsvc.feeds.writers.common import (
     FAVICON_PATH,
     FAVICON_SIZE,
     GENERATOR_NAME,
@@ -27,7 +28,6 @@ from feedsvc.formats.common import (
     with_stylesheet,
 )
 from feedsvc.settings import Settings
-from feedsvc.urls import source_feed_path
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
