@@ -25,9 +25,10 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
+from feedsvc.feeds.builder import build_document, build_opml
 from feedsvc.feeds.catalog import Catalog, FeedPage, newest_update
 from feedsvc.feeds.compression import IDENTITY, encode_all
-from feedsvc.feeds.urls import OPML_PATH, feed_path
+from feedsvc.feeds.urls import OPML_DIRECTORY_PATH, OPML_PATH, feed_path
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.feeds.writers.opml import CONTENT_TYPE as OPML_CONTENT_TYPE
 from feedsvc.feeds.writers.opml import render_opml
@@ -84,7 +85,7 @@ class UnknownFeedError(LookupError):
 
 
 _Key = tuple[str, str, int]  # (feed path, extension, page number)
-_OPML_KEY: _Key = ("", "opml", 0)
+_OPML_KEYS: dict[bool, _Key] = {False: ("", "opml", 0), True: ("", "opml-directory", 0)}
 
 
 class Publication:
@@ -172,13 +173,15 @@ class Publication:
                     return rendered
         return self._render(key)
 
-    def opml(self) -> RenderedFeed:
-        """The OPML list of every feed, rendered on first use."""
-        rendered = self._first.get(_OPML_KEY)
+    def opml(self, directory: bool = False) -> RenderedFeed:
+        """An OPML list, rendered on first use: the subscription list (every article once), or
+        with ``directory`` the list of every feed."""
+        key = _OPML_KEYS[directory]
+        rendered = self._first.get(key)
         if rendered is None:
-            body = render_opml(self.catalog, self.settings)
+            body = render_opml(build_opml(self.catalog, self.settings, directory=directory))
             rendered = RenderedFeed(
-                path=OPML_PATH,
+                path=OPML_DIRECTORY_PATH if directory else OPML_PATH,
                 content_type=OPML_CONTENT_TYPE,
                 variants=_variants(body),
                 last_modified=min(newest_update(self.catalog.articles), datetime.now(UTC)).replace(
@@ -187,7 +190,7 @@ class Publication:
                 content_key=(),
             )
             with self._lock:
-                rendered = self._first.setdefault(_OPML_KEY, rendered)
+                rendered = self._first.setdefault(key, rendered)
         return rendered
 
     def _page(self, key: _Key) -> FeedPage | None:
@@ -205,7 +208,7 @@ class Publication:
             raise UnknownFeedError(f"no feed page {key[0]}.{key[1]} page {key[2]}")
         page_key = content_key(page)
         fmt = FORMATS[key[1]]
-        variants = _variants(fmt.render(page, self.settings))
+        variants = _variants(fmt.render(build_document(page, key[1], self.settings)))
         etag = variants[IDENTITY].etag
         now = datetime.now(UTC)
         with self._lock:

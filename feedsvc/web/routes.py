@@ -23,12 +23,12 @@ from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles.dates import format_dutch_date
+from feedsvc.feeds.builder import body_html
 from feedsvc.feeds.catalog import CategoryNode, Feed, FeedKind
 from feedsvc.feeds.compression import IDENTITY, PREFERENCE
 from feedsvc.feeds.publication import RenderedFeed, UnknownFeedError
 from feedsvc.feeds.urls import article_path, embed_path, feed_page_path, feed_path
 from feedsvc.feeds.writers import FORMATS
-from feedsvc.feeds.writers.common import body_html
 from feedsvc.runtime import Runtime
 from feedsvc.settings import Settings
 from feedsvc.web import embed
@@ -130,6 +130,12 @@ def feed(name: str) -> BaseResponse:
 def opml() -> BaseResponse:
     service = _service()
     return _send(service.publication.opml(), service.settings, feed=False)
+
+
+@bp.get("/feeds-alle.opml")
+def opml_directory() -> BaseResponse:
+    service = _service()
+    return _send(service.publication.opml(directory=True), service.settings, feed=False)
 
 
 @bp.get("/healthz")
