@@ -288,7 +288,8 @@ def looks_like_html(text: str) -> str | None:
     """The first thing in ``text`` the W3C validator takes for HTML, or None.
 
     In a ``type="text"`` Atom construct it warns "should not contain HTML unless declared in
-    the type attribute"; text like that belongs in a ``type="html"`` construct, escaped.
+    the type attribute"; text like that belongs in a ``type="xhtml"`` construct (or, escaped,
+    ``type="html"``).
     """
     if match := _END_TAG_RE.search(text):
         return match[0]
@@ -402,6 +403,33 @@ def _check_atom_entry(problems: _Problems, entry: etree._Element, feed_has_autho
     _check_atom_links(problems, entry)
 
 
+def _check_text_construct(problems: _Problems, el: etree._Element, local: str) -> None:
+    """A text construct holds no raw markup, and nothing the W3C validator takes for HTML:
+    neither in type="text" ("should not contain HTML unless declared in the type attribute")
+    nor in an XHTML div that holds text only ("claims to be inline, but may contain html")."""
+    kind = el.get("type", "text")
+    if kind == "text":
+        _check_plain_text(problems, el, f"atom:{local}")
+        html_like = looks_like_html(el.text or "")
+        if html_like is not None:
+            problems.add(
+                el,
+                f"atom:{local} is type='text' but contains {html_like!r}, which reads as "
+                "HTML (W3C: should not contain HTML unless declared in the type "
+                "attribute); write such text as type='html', escaped, or in XHTML",
+            )
+    elif kind == "xhtml":
+        div = el.find("{http://www.w3.org/1999/xhtml}div")
+        if div is not None and len(div) == 0:
+            html_like = looks_like_html(div.text or "")
+            if html_like is not None:
+                problems.add(
+                    el,
+                    f"atom:{local} is type='xhtml' but its div holds only text with "
+                    f"{html_like!r} (W3C: claims to be inline, but may contain html)",
+                )
+
+
 def check_atom_rules(root: etree._Element, served_url: str) -> None:
     """Check an Atom feed for what ``atom.rng`` cannot express.
 
@@ -425,7 +453,8 @@ def check_atom_rules(root: etree._Element, served_url: str) -> None:
     * plain-text constructs (title, subtitle, summary, rights without
       ``type`` or with ``type="text"``) contain no raw markup (child
       elements) and no text the W3C validator takes for HTML (an end tag,
-      an entity such as ``&amp;``: :func:`looks_like_html`);
+      an entity such as ``&amp;``: :func:`looks_like_html`), nor does the
+      div of a ``type="xhtml"`` construct that holds text only;
     * every atom:source has an atom:id, atom:title and atom:updated
       (RFC 4287 4.2.11, the W3C validator's "Missing source element").
 
@@ -461,19 +490,9 @@ def check_atom_rules(root: etree._Element, served_url: str) -> None:
             _check_url(problems, el, f"atom:{local}", text)
         elif local in ("updated", "published") and parse_rfc3339(text) is None:
             problems.add(el, f"atom:{local} {text!r} is not an RFC 3339 date-time with a zone")
-        elif (
-            local in ("title", "subtitle", "summary", "rights") and el.get("type", "text") == "text"
-        ):
+        elif local in ("title", "subtitle", "summary", "rights"):
             if etree.QName(el.getparent()).namespace == ATOM_NS:
-                _check_plain_text(problems, el, f"atom:{local}")
-                html_like = looks_like_html(text)
-                if html_like is not None:
-                    problems.add(
-                        el,
-                        f"atom:{local} is type='text' but contains {html_like!r}, which reads as "
-                        "HTML (W3C: should not contain HTML unless declared in the type "
-                        "attribute); write such text as type='html', escaped",
-                    )
+                _check_text_construct(problems, el, local)
         elif local == "source":
             missing = [
                 f"atom:{child}"

@@ -426,6 +426,19 @@ ATOM_RULE_INVALID = [
         id="text-summary-with-an-entity",
     ),
     pytest.param(
+        mutate(
+            "atom-minimal.xml",
+            (
+                "<title>Hello</title>",
+                '<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">'
+                "Tom &amp;amp; Jerry</div></title>",
+            ),
+        ),
+        ATOM_URL,
+        "atom:title is type='xhtml' but its div holds only text with '&amp'",
+        id="xhtml-div-with-only-an-entity",
+    ),
+    pytest.param(
         mutate("atom-minimal.xml", ("<title>Hello</title>", "<title>a &lt;/b&gt; b</title>")),
         ATOM_URL,
         "atom:title is type='text' but contains '</b>'",
@@ -532,6 +545,15 @@ def test_what_reads_as_html(text: str, found: str | None) -> None:
 def test_escaped_markup_in_plain_text_is_fine() -> None:
     # Titles may really contain "<" and "&"; escaped, they are text. In Atom, text the W3C
     # validator takes for HTML is written as type="html", escaped once more.
+    xhtml = f'<div xmlns="http://www.w3.org/1999/xhtml"><span>{ESCAPED}</span></div>'
+    rich = mutate(
+        "atom-rich.xml",
+        (
+            '<summary type="text">A short summary.</summary>',
+            f'<summary type="xhtml">{xhtml}</summary>',
+        ),
+    )
+    assert_valid_atom(rich, ATOM_RICH_URL)
     atom = mutate(
         "atom-minimal.xml",
         ("<title>Hello</title>", f'<title type="html">{html.escape(ESCAPED)}</title>'),

@@ -77,7 +77,7 @@ def read_back(data: bytes) -> Any:
 
 def displayed(detail: Any) -> str:
     """The text a reader shows for a feedparser text construct: HTML is rendered to its text."""
-    if detail.type == "text/html":
+    if detail.type in ("text/html", "application/xhtml+xml"):
         return str(lxml_html.fragment_fromstring(detail.value, create_parent="div").text_content())
     return str(detail.value)
 

@@ -296,7 +296,7 @@ def entry_titles(data: bytes, extension: str) -> list[str]:
 def shown(detail: Any) -> str:
     """What a reader shows of a text construct: Atom text that reads as HTML is written as
     type="html", escaped, and shows as its text when rendered."""
-    if detail.type == "text/html":
+    if detail.type in ("text/html", "application/xhtml+xml"):
         return str(lxml_html.fragment_fromstring(detail.value, create_parent="div").text_content())
     return str(detail.value)
 

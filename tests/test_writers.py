@@ -9,6 +9,7 @@ file directly and compare its paragraphs with the text of each item's HTML body 
 from __future__ import annotations
 
 import json
+import locale
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -114,7 +115,7 @@ def document(extension: str, media_type: str) -> FeedDocument:
 
 def shown(detail: Any) -> str:
     """What a reader shows of a feedparser text construct: HTML rendered to its text."""
-    if detail.type == "text/html":
+    if detail.type in ("text/html", "application/xhtml+xml"):
         return str(lxml_html.fragment_fromstring(detail.value, create_parent="div").text_content())
     return str(detail.value)
 
@@ -198,11 +199,30 @@ def test_atom_of_a_hand_written_document() -> None:
         "last",
         "hub",
     }
-    first, second = root.findall(f"{A}entry")
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo
+    assert shown(parsed.feed.title_detail) == "Voorbeeld & Co"
+
+
+def test_atom_entries_of_a_hand_written_document() -> None:
+    data = ATOM.render(document("atom", ATOM.media_type))
+    first, second = etree.fromstring(data).findall(f"{A}entry")
     title = first.find(f"{A}title")
     assert title is not None
-    # Text that reads as HTML is type="html", escaped; shown, it is exactly the text.
-    assert (title.get("type"), title.text) == ("html", "Tom &amp;amp; Jerry &lt;/b&gt;")
+    # Text that reads as HTML is type="xhtml": a div holding exactly the text.
+    assert title.get("type") == "xhtml"
+    xhtml = "{http://www.w3.org/1999/xhtml}"
+    assert [child.tag for child in title.iter()][1:] == [f"{xhtml}div", f"{xhtml}span"]
+    assert "".join(title.itertext()) == "Tom &amp; Jerry </b>"
+    summary = first.find(f"{A}summary")
+    assert summary is not None
+    assert (summary.get("type"), "".join(summary.itertext())) == ("xhtml", "Kort &amp; goed")
+    second_summary = second.find(f"{A}summary")
+    assert second_summary is not None
+    assert (second_summary.get("type"), second_summary.text) == ("text", "Samenvatting")
+    link = first.find(f"{A}link")
+    assert link is not None
+    assert (link.get("rel"), link.get("type")) == ("alternate", "text/html")
     assert first.findtext(f"{A}published") == "2025-03-14T09:00:00+01:00"
     cat = first.find(f"{A}category")
     assert cat is not None
@@ -223,12 +243,9 @@ def test_atom_of_a_hand_written_document() -> None:
     second_title = second.find(f"{A}title")
     assert second_title is not None
     assert second_title.get("type", "text") == "text"
-    parsed = feedparser.parse(data)
-    assert not parsed.bozo
-    one, two = parsed.entries
+    one, two = feedparser.parse(data).entries
     assert shown(one.title_detail) == "Tom &amp; Jerry </b>"
     assert shown(one.summary_detail) == "Kort &amp; goed"
-    assert shown(parsed.feed.title_detail) == "Voorbeeld & Co"
     assert one.tags[0].term == "Nieuws -> Informatief"
     assert two.updated_parsed[:3] == (2025, 1, 2)
 
@@ -273,6 +290,18 @@ def test_opml_of_a_hand_written_document() -> None:
         "language": "nl",
         "version": "RSS2",
     }
+
+
+def test_writing_never_switches_the_process_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """feedgen formats RSS dates under locale.setlocale, which every thread of a server sees;
+    the writers never take that path."""
+
+    def refuse(*args: object) -> str:
+        raise AssertionError(f"locale.setlocale{args} while writing a feed")
+
+    monkeypatch.setattr(locale, "setlocale", refuse)
+    for extension, fmt in FORMATS.items():
+        assert fmt.render(document(extension, fmt.media_type))
 
 
 def test_writing_twice_gives_the_same_bytes() -> None:

@@ -7,7 +7,6 @@ writes otherwise (see :class:`_FeedExtension` and :class:`_EntryExtension`).
 
 from __future__ import annotations
 
-import html
 import re
 
 from feedgen.feed import FeedGenerator
@@ -16,33 +15,33 @@ from lxml import etree
 from feedsvc.feeds.document import DocumentEntry, FeedDocument
 from feedsvc.feeds.writers.common import FeedFormat, add_stylesheet, rfc3339, writable
 
+XHTML_NS = "http://www.w3.org/1999/xhtml"
 # Text that an HTML reader could take for markup: a tag or an entity-like "&name", "&#...".
-# The W3C Feed Validation Service warns "should not contain HTML unless declared in the type
-# attribute" about such text in a type="text" construct, although it is only text (an editor
-# who writes "&amp;" means those five characters), so such text is written as type="html",
-# escaped, which every reader shows as exactly the editor's characters.
+# The W3C Feed Validation Service warns about such text although it is only text (an editor who
+# writes "&amp;" means those five characters): in a type="text" construct, "should not contain
+# HTML unless declared in the type attribute"; in a type="xhtml" div holding text only, "claims
+# to be inline, but may contain html". So such text is written as type="xhtml" with the text in a
+# span inside the div, which is neither. Readers show it as exactly those characters, and so
+# does a browser showing the feed with its stylesheet (type="html", escaped, would show it the
+# escaped markup: CSS shows element text as it is).
 _MARKUP_LIKE = re.compile(r"<[A-Za-z/!?]|&[#\w]")
 
 
-def text_construct(text: str) -> tuple[str, str | None]:
-    """(value, type) of an Atom text construct showing ``text`` exactly; type None is "text"."""
-    if _MARKUP_LIKE.search(text):
-        return html.escape(text, quote=False), "html"
-    return text, None
-
-
 def _set_text(element: etree._Element | None, text: str) -> None:
-    """Give a feedgen-written title, subtitle or rights the value and type that show ``text``."""
+    """Make a title, subtitle, summary or rights written by feedgen show exactly ``text``."""
     assert element is not None
-    value, type_ = text_construct(text)
-    element.text = value
-    if type_ is not None:
-        element.set("type", type_)
+    if not _MARKUP_LIKE.search(text):
+        element.text = text
+        return
+    element.text = ""  # so the pretty printer adds no white space, which would be text here
+    element.set("type", "xhtml")
+    div = etree.SubElement(element, f"{{{XHTML_NS}}}div", nsmap={None: XHTML_NS})  # type: ignore[dict-item]  # lxml-stubs omit None
+    etree.SubElement(div, f"{{{XHTML_NS}}}span").text = text
 
 
 class _FeedExtension:
-    """The stylesheet instruction, and the type of title, subtitle and rights, which feedgen's
-    feed-level setters cannot set."""
+    """The stylesheet instruction, and the type of title, subtitle and rights (see
+    :func:`_set_text`), which feedgen's feed-level setters cannot set."""
 
     document: FeedDocument
 
@@ -63,8 +62,9 @@ class _FeedExtension:
 
 
 class _EntryExtension:
-    """The entry title's type (feedgen's title setter has none) and ``atom:source`` as RFC 4287
-    4.2.11 asks (id, title, self link and updated; feedgen's has a title and a link only)."""
+    """Title and summary types (see :func:`_set_text`), the entry link's rel and type (feedgen
+    1.0 drops every attribute of an entry link but href), and ``atom:source`` as RFC 4287 4.2.11
+    asks (id, title, self link and updated; feedgen's has a title and a link only)."""
 
     entry: DocumentEntry
     media_type: str
@@ -74,6 +74,11 @@ class _EntryExtension:
 
     def extend_atom(self, element: etree._Element) -> etree._Element:
         _set_text(element.find("title"), self.entry.title)
+        _set_text(element.find("summary"), self.entry.summary)
+        link = element.find("link")
+        assert link is not None
+        link.set("rel", "alternate")
+        link.set("type", "text/html")
         source = self.entry.source
         if source is not None:
             wrapper = etree.SubElement(element, "source")
@@ -124,8 +129,7 @@ def render_atom(document: FeedDocument) -> bytes:
             fe.author(name=entry.source.name)
         category = entry.category
         fe.category(term=category.display, scheme=category.scheme, label=category.label)
-        summary, summary_type = text_construct(entry.summary)
-        fe.summary(summary, type=summary_type or "text")
+        fe.summary(entry.summary, type="text")
         fe.content(entry.content_html, type="html")
     data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     return data
