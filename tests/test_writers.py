@@ -16,9 +16,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import dateutil.tz
 import feedparser
 import pytest
 from conftest import BUNDLED_CONTENT
+from feedgen.feed import FeedGenerator
 from flask import Flask
 from lxml import etree
 from lxml import html as lxml_html
@@ -302,6 +304,18 @@ def test_writing_never_switches_the_process_locale(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(locale, "setlocale", refuse)
     for extension, fmt in FORMATS.items():
         assert fmt.render(document(extension, fmt.media_type))
+
+
+def test_no_date_comes_from_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """feedgen dates a feed and each entry now() unless told otherwise; with its clock set to an
+    odd zone, no such date may show up in what the writers write."""
+    odd = timezone(timedelta(hours=13, minutes=37))
+    monkeypatch.setattr(dateutil.tz, "tzutc", lambda: odd)
+    assert FeedGenerator().updated().utcoffset() == timedelta(hours=13, minutes=37)  # it bites
+    for extension, fmt in FORMATS.items():
+        data = fmt.render(document(extension, fmt.media_type))
+        assert b"13:37" not in data, extension
+        assert b"+1337" not in data, extension
 
 
 def test_writing_twice_gives_the_same_bytes() -> None:
