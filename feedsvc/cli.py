@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from flask import Config
 
 from feedsvc import __version__
 from feedsvc.articles.store import ContentStore
 from feedsvc.errors import ConfigError, Severity
 from feedsvc.feeds.catalog import Catalog
 from feedsvc.feeds.live import LiveCatalog
-from feedsvc.settings import Settings, settings_from_environ
+from feedsvc.settings import ENV_PREFIX, Settings
 
 if TYPE_CHECKING:
     from feedsvc.deploy.export import SiteExporter
@@ -235,10 +236,16 @@ def _watch_export(publisher: _Publisher) -> None:
 
 
 def _settings(directory: Path | None) -> Settings:
-    """The service's settings from the environment, with the content folder ``directory``."""
-    overrides = {} if directory is None else {"CONTENT_DIR": str(directory)}
+    """The service's settings from the environment, with the content folder ``directory``.
+
+    Read as the app factory reads them (Flask's ``from_prefixed_env``), without building an app.
+    """
+    config = Config(root_path=os.getcwd())
+    config.from_prefixed_env(ENV_PREFIX)
+    if directory is not None:
+        config["CONTENT_DIR"] = str(directory)
     try:
-        return settings_from_environ(os.environ, overrides)
+        return Settings.from_mapping(config)
     except ConfigError as error:
         click.echo(f"Error: invalid configuration: {error}", err=True)
         raise click.exceptions.Exit(EXIT_USAGE) from None

@@ -10,7 +10,7 @@ from flask import Flask
 from feedsvc.articles.store import ContentStore
 from feedsvc.feeds.live import LiveCatalog
 from feedsvc.runtime import Runtime
-from feedsvc.settings import Settings
+from feedsvc.settings import ENV_PREFIX, Settings
 from feedsvc.web import routes
 
 
@@ -22,7 +22,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """
     # Named after this package, so Flask finds templates/ and static/ beside this module.
     app = Flask(__name__.rpartition(".")[0])
-    app.config.from_prefixed_env("FEEDSVC")
+    app.config.from_prefixed_env(ENV_PREFIX)
     if test_config is not None:
         app.config.update(test_config)
     settings = Settings.from_mapping(app.config)
