@@ -64,9 +64,6 @@ def init_app(app: Flask, service: Runtime) -> None:
     embed.init_app(app)
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(_security_headers)
-    if settings.watch_content:
-        # Started on the first request of each process: threads do not survive gunicorn's fork.
-        app.before_request(service.ensure_watching)
     app.jinja_env.globals.update(
         feed_formats=FORMATS,
         feed_path=feed_path,
