@@ -88,8 +88,12 @@ def serve(directory: Path | None, gunicorn_options: tuple[str, ...]) -> None:
     per core); the settings come from the FEEDSVC_* variables. Other options are gunicorn's and
     are passed on, e.g. --bind 0.0.0.0:8000 or --error-logfile FILE.
     """
-    settings = _settings(directory)  # a bad setting stops here, with the variable named
-    environ = {**os.environ, "FEEDSVC_CONTENT_DIR": str(settings.content_dir)}
+    _settings(directory)  # a bad setting stops here, with the variable named
+    environ = dict(os.environ)
+    if directory is not None:
+        environ[f"{ENV_PREFIX}_CONTENT_DIR"] = str(directory.resolve())
+    # Otherwise the app finds its default folder itself: gunicorn imports the app from its
+    # working directory first, so in a checkout that is the checkout's content/.
     command = gunicorn_command(gunicorn_options)
     # gunicorn takes this process's place: signals from a supervisor reach its master directly.
     os.execve(command[0], command, environ)
