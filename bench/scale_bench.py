@@ -493,7 +493,6 @@ def measure_static(
 
 RELOAD_EDITS = 5
 RELOAD_RESCANS = 2
-RELOAD_ARTICLE = 0  # the corpus's article 0: edited, then written back as it was
 
 
 class GcClock:
@@ -526,15 +525,17 @@ def child_reload(folder: Path, frozen: bool) -> dict[str, object]:
     client = app.test_client()
     client.get("/feeds/all.rss")
     shape = corpus.CorpusShape.of(int(json.loads((folder / corpus.MARKER).read_text())["n"]), SEED)
-    original = corpus.article_text(RELOAD_ARTICLE, shape, SEED)
-    path = folder / corpus.article_relpath(RELOAD_ARTICLE, original)
+    # The newest article, so that the edit reaches the first page of every feed it is in.
+    path = folder / f"{runtime.catalog.articles[0].id}.txt"
+    index = int(path.name.split("_", 1)[0])
+    original = corpus.article_text(index, shape, SEED)
     clock = GcClock()
     gc.callbacks.append(clock)
     edits: list[dict[str, float]] = []
     rescans: list[dict[str, float]] = []
     try:
         for revision in range(1, RELOAD_EDITS + 1):
-            path.write_text(corpus.article_text(RELOAD_ARTICLE, shape, SEED, revision=revision))
+            path.write_text(corpus.article_text(index, shape, SEED, revision=revision))
             gc_before, started = clock.seconds, time.perf_counter()
             runtime.refresh({str(path)})
             reloaded = time.perf_counter()

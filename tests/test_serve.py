@@ -215,9 +215,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pth.write_text(sysconfig.get_paths()["purelib"] + "\n")
     python = target / "bin" / "python"
     target_pip = [*pip, "--python", str(python)]
-    subprocess.run(
-        [*target_pip, "install", "-q", "--no-index", "--no-deps", str(wheel)], check=True
-    )
+    # --ignore-installed: a feedsvc that the test environment holds (the README's serve command
+    # installs one) is neither taken for this one nor uninstalled.
+    install = ["install", "-q", "--no-index", "--no-deps", "--ignore-installed", str(wheel)]
+    subprocess.run([*target_pip, *install], check=True)
     check = subprocess.run([*target_pip, "check"], capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
     return target / "bin"
