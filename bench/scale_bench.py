@@ -20,6 +20,8 @@ baselines measured in the same run:
    heap frozen after loading (``freeze_heap``, as ``wsgi.py`` does) against the baseline of the
    same without it, in alternating processes; the garbage collector stays on in both (nothing
    switches it off around a reload), and the time it spent in collections is measured too.
+   Also, in a process forked after loading (as a gunicorn worker is), how much of the memory
+   it shares with its parent becomes its own in one full collection.
 
 Targets (from the issue): load at 10,000 within 5x the baseline; at 100,000 ready in under 30 s
 with peak RSS under 1.5 GB; request rates at 100,000 at least 0.9x those at 100; a change served
@@ -511,6 +513,38 @@ class GcClock:
             self.collections[info["generation"]] += 1
 
 
+def private_dirty_mb() -> float:
+    """Memory this process has written to itself: what a forked worker does not share."""
+    with open("/proc/self/smaps_rollup", encoding="ascii") as rollup:
+        for line in rollup:
+            if line.startswith("Private_Dirty:"):
+                return int(line.split()[1]) / 1024
+    raise BenchError("no Private_Dirty in /proc/self/smaps_rollup")
+
+
+def forked_full_collection() -> dict[str, float]:
+    """In a forked child, as a gunicorn worker is: private memory before and after one full
+    collection of the garbage collector (which any long-running worker meets sooner or later)."""
+    import gc  # noqa: PLC0415
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: measure, report, leave without cleaning up the parent's state
+        before = private_dirty_mb()
+        started = time.perf_counter()
+        gc.collect()
+        seconds = time.perf_counter() - started
+        report = {"before_mb": before, "after_mb": private_dirty_mb(), "collect_s": seconds}
+        os.write(write_end, json.dumps(report).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    result: dict[str, float] = json.loads(data)
+    return result
+
+
 def child_reload(folder: Path, frozen: bool) -> dict[str, object]:
     """Load as wsgi.py does (``frozen``: with its ``freeze_heap``), then reload edits."""
     import gc  # noqa: PLC0415
@@ -524,6 +558,7 @@ def child_reload(folder: Path, frozen: bool) -> dict[str, object]:
     runtime: Runtime = app.extensions["feedsvc"]
     client = app.test_client()
     client.get("/feeds/all.rss")
+    worker = forked_full_collection()
     shape = corpus.CorpusShape.of(int(json.loads((folder / corpus.MARKER).read_text())["n"]), SEED)
     # The newest article, so that the edit reaches the first page of every feed it is in.
     path = folder / f"{runtime.catalog.articles[0].id}.txt"
@@ -535,7 +570,7 @@ def child_reload(folder: Path, frozen: bool) -> dict[str, object]:
     rescans: list[dict[str, float]] = []
     try:
         for revision in range(1, RELOAD_EDITS + 1):
-            path.write_text(corpus.article_text(index, shape, SEED, revision=revision))
+            path.write_bytes(corpus.article_text(index, shape, SEED, revision=revision).encode())
             gc_before, started = clock.seconds, time.perf_counter()
             runtime.refresh({str(path)})
             reloaded = time.perf_counter()
@@ -560,9 +595,15 @@ def child_reload(folder: Path, frozen: bool) -> dict[str, object]:
                 {"reload_s": time.perf_counter() - started, "gc_s": clock.seconds - gc_before}
             )
     finally:
-        path.write_text(original)
+        path.write_bytes(original.encode("utf-8"))
         gc.callbacks.remove(clock)
-    return {"frozen": frozen, "edits": edits, "rescans": rescans, "collections": clock.collections}
+    return {
+        "frozen": frozen,
+        "edits": edits,
+        "rescans": rescans,
+        "collections": clock.collections,
+        "forked_full_collection": worker,
+    }
 
 
 def measure_reload(large: int, rounds: int, results: Results) -> None:
@@ -586,6 +627,12 @@ def measure_reload(large: int, rounds: int, results: Results) -> None:
         values = [r["reload_s"] for run in kind_runs for r in run["rescans"]]  # type: ignore[index]
         summary[f"{kind}_rescan_median_s"] = statistics.median(values)
         summary[f"{kind}_rescan_range_s"] = [min(values), max(values)]
+        gained = [
+            run["forked_full_collection"]["after_mb"] - run["forked_full_collection"]["before_mb"]
+            for run in kind_runs
+        ]
+        summary[f"{kind}_worker_gc_unshared_mb_median"] = statistics.median(gained)
+        summary[f"{kind}_worker_gc_unshared_mb_range"] = [min(gained), max(gained)]
     summary["edit_ratio"] = float(summary["frozen_edit_median_s"]) / float(  # type: ignore[arg-type]
         summary["unfrozen_edit_median_s"]  # type: ignore[arg-type]
     )
@@ -661,6 +708,12 @@ def print_table(results: Results) -> None:
             print(
                 f"| full rescan, {r['articles']:,} articles, heap {kind} | "
                 f"{r[f'{kind}_rescan_median_s']:.3f} s ({low:.3f}-{high:.3f}) | | | | |"
+            )
+            low, high = r[f"{kind}_worker_gc_unshared_mb_range"]  # type: ignore[misc]
+            print(
+                f"| memory a forked worker stops sharing in one full collection, heap {kind} | "
+                f"{r[f'{kind}_worker_gc_unshared_mb_median']:.0f} MB ({low:.0f}-{high:.0f}) "
+                "| | | | |"
             )
     if results.static:
         ratio = results.static["ratio"]
