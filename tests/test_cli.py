@@ -182,10 +182,23 @@ def test_invalid_configuration_exits_2(variable: str, value: str) -> None:
     assert result.stderr.startswith(f"Error: invalid configuration: {variable}: ")
 
 
-def test_help_lists_check() -> None:
+def test_help_lists_the_commands() -> None:
     result = run("--help")
     assert result.exit_code == 0
-    assert "check" in result.stdout
+    commands = result.stdout.partition("Commands:")[2].split()
+    assert {"check", "export", "serve"} <= set(commands)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("FEEDSVC_PAGE_SIZE", "0"), ("FEEDSVC_LOG_LEVEL", "luid")],
+)
+def test_serve_refuses_an_invalid_setting_before_starting_gunicorn(
+    variable: str, value: str
+) -> None:
+    result = run("serve", **{variable: value})
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: invalid configuration: {variable}: ")
 
 
 # -- a real process -----------------------------------------------------------------------------
