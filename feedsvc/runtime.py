@@ -63,10 +63,17 @@ class Runtime:
     def catalog(self) -> Catalog:
         return self.publication.catalog
 
-    def ensure_watching(self) -> None:
-        """Start watching the content folder in this process (each gunicorn worker has its own)."""
-        if self.watcher is not None:
-            self.watcher.ensure_running()
+    def start_watching(self) -> None:
+        """Watch the content folder from this process on (if the settings say to); idempotent.
+
+        Threads do not survive a fork: a server that forks calls this in each child (gunicorn's
+        ``post_worker_init`` hook, :mod:`feedsvc.gunicorn_conf`). Reloads once before returning,
+        so what the process serves next is no older than the call.
+        """
+        if self.watcher is None:
+            return
+        self.watcher.ensure_running()
+        log.info("watching %s for changes", self.settings.content_dir)
 
     def refresh(self, changed_paths: Collection[str] | None = None) -> list[str]:
         """Reload changed files, publish what changed; returns the feed URLs whose bytes changed.

@@ -847,8 +847,9 @@ def test_the_watcher_follows_a_content_folder_that_is_replaced(
     watcher = service_of(app).watcher
     assert watcher is not None
     watcher.missing_poll_seconds = 0.1
+    service_of(app).start_watching()  # as gunicorn's post_worker_init hook does
     try:
-        assert health(client)["articles"] == 35  # the first request starts the watcher
+        assert health(client)["articles"] == 35
         time.sleep(0.3)
         shutil.move(copy_of_bundled_content, tmp_path / "weg")
         wait_for(lambda: health(client)["status"] == "degraded")

@@ -147,6 +147,15 @@ def test_if_none_match_wins_over_if_modified_since(client: FlaskClient) -> None:
     assert response.status_code == 200
 
 
+def test_if_match_is_a_precondition(client: FlaskClient) -> None:
+    """RFC 9110 section 13.1.1: a strong match serves the page, anything else is 412."""
+    etag = client.get(FEED).headers["ETag"]
+    assert client.get(FEED, headers={"If-Match": etag}).status_code == 200
+    failed = client.get(FEED, headers={"If-Match": '"something-else"'})
+    assert failed.status_code == 412
+    assert failed.content_type == "text/html; charset=utf-8"  # the error page, not the feed
+
+
 def test_head_supports_conditionals(client: FlaskClient) -> None:
     etag = client.get(FEED).headers["ETag"]
     assert client.head(FEED, headers={"If-None-Match": etag}).status_code == 304
@@ -306,8 +315,9 @@ def test_watcher_picks_up_changes_within_two_seconds(
     write_article("a.txt", title="Eerste bericht")
     app = make_app(WATCH=True)
     client = app.test_client()
+    service_of(app).start_watching()  # as gunicorn's post_worker_init hook does
     try:
-        assert titles(client) == ["Eerste bericht"]  # the first request starts the watcher
+        assert titles(client) == ["Eerste bericht"]
         time.sleep(0.3)  # let the watch get established
         write_article("nieuw.txt", title="Nieuw bericht", published="01-01-2026")
         deadline = time.monotonic() + 2.0

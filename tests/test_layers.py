@@ -63,6 +63,9 @@ RULES: dict[str, tuple[tuple[str, ...], bool]] = {
     "feedsvc.websub": (("feedsvc.web", "feedsvc.deploy", "feedsvc.cli", "feedsvc.feeds"), False),
     "feedsvc.web": (("feedsvc.deploy", "feedsvc.cli"), True),
     "feedsvc.deploy": (("feedsvc.cli",), True),
+    # What gunicorn loads: the app and its server settings, beside the CLI at the top.
+    "feedsvc.wsgi": (("feedsvc.deploy", "feedsvc.cli"), True),
+    "feedsvc.gunicorn_conf": (("feedsvc.deploy", "feedsvc.cli"), True),
 }
 
 

@@ -41,10 +41,13 @@ DEEP_PAGE_CACHE_SIZE = 256
 
 @dataclass(frozen=True, slots=True)
 class Variant:
-    """The feed's bytes in one content coding, with the strong ETag of exactly these bytes."""
+    """The feed's bytes in one content coding, with the strong ETags of exactly these bytes."""
 
     body: bytes
     etag: str  # quoted, e.g. "3f2a…-gzip"
+    # The same bytes labelled for a browser (another content type): another representation,
+    # so another strong ETag, made here once rather than on every request.
+    browser_etag: str  # "3f2a…-gzip-browser"
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,10 +262,11 @@ def content_key(page: FeedPage) -> tuple[Any, ...]:
 
 def _variants(body: bytes) -> dict[str, Variant]:
     digest = hashlib.sha256(body).hexdigest()[:32]
-    return {
-        coding: Variant(data, f'"{digest}"' if coding == IDENTITY else f'"{digest}-{coding}"')
-        for coding, data in encode_all(body).items()
-    }
+    variants = {}
+    for coding, data in encode_all(body).items():
+        tag = digest if coding == IDENTITY else f"{digest}-{coding}"
+        variants[coding] = Variant(data, f'"{tag}"', f'"{tag}-browser"')
+    return variants
 
 
 def _last_modified(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -19,7 +18,7 @@ from flask import (
     render_template,
     request,
 )
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, PreconditionFailed
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles.dates import format_dutch_date
@@ -65,9 +64,6 @@ def init_app(app: Flask, service: Runtime) -> None:
     embed.init_app(app)
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(_security_headers)
-    if settings.watch_content:
-        # Started on the first request of each process: threads do not survive gunicorn's fork.
-        app.before_request(service.ensure_watching)
     app.jinja_env.globals.update(
         feed_formats=FORMATS,
         feed_path=feed_path,
@@ -165,8 +161,7 @@ def _send(
     if browser_content_type is not None:
         vary = "Accept, Accept-Encoding"
         if _prefers_html(content_type):
-            # Same bytes, other metadata: a strong ETag of its own ("…-gzip" -> "…-gzip-browser").
-            etag, content_type = etag[:-1] + '-browser"', browser_content_type
+            etag, content_type = variant.browser_etag, browser_content_type
     headers = {
         "ETag": etag,
         "Last-Modified": rendered.http_last_modified,
@@ -178,11 +173,16 @@ def _send(
         if settings.websub_hub:
             self_url = settings.url(rendered.path)
             headers["Link"] = f'<{settings.websub_hub}>; rel="hub", <{self_url}>; rel="self"'
-    if _not_modified(etag, rendered.last_modified):
-        return Response(status=304, headers=headers, content_type=content_type)
     if coding != IDENTITY:
         headers["Content-Encoding"] = coding
-    return Response(variant.body, headers=headers, content_type=content_type)
+    response = Response(variant.body, headers=headers, content_type=content_type)
+    # Werkzeug decides from the ETag and Last-Modified just set: If-None-Match (weak comparison)
+    # over If-Modified-Since (RFC 9110 section 13.2.2), and a 304 goes without the body and the
+    # entity headers. A failed If-Match is a 412, which Werkzeug would send with the feed's body.
+    response.make_conditional(request)
+    if response.status_code == 412:
+        raise PreconditionFailed("If-Match noemt deze versie niet")
+    return response
 
 
 def _prefers_html(content_type: str) -> bool:
@@ -194,15 +194,6 @@ def _prefers_html(content_type: str) -> bool:
     accept = request.accept_mimetypes
     media_type = content_type.partition(";")[0].strip()
     return accept.quality("text/html") > accept.quality(media_type)
-
-
-def _not_modified(etag: str, last_modified: datetime) -> bool:
-    """RFC 9110 section 13.2.2: If-None-Match decides when present, else If-Modified-Since."""
-    if "If-None-Match" in request.headers:
-        candidates = request.if_none_match
-        return candidates.star_tag or candidates.contains_weak(etag.strip('"'))
-    since = request.if_modified_since  # None when absent or malformed: then ignored
-    return since is not None and last_modified <= since
 
 
 @bp.get("/artikelen/<path:name>")
