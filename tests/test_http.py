@@ -337,6 +337,9 @@ def test_hub_is_pinged_for_exactly_the_changed_feeds(
     pinged = sorted(request.form["hub.url"] for request, _ in httpserver.log)
     assert pinged == sorted(changed)
     assert {request.form["hub.mode"] for request, _ in httpserver.log} == {"publish"}
+    assert all(
+        request.form["hub.topic"] == request.form["hub.url"] for request, _ in httpserver.log
+    )
     expected = {
         f"{SITE_URL}/feeds/{path}.{ext}"
         for path in ("all", "categorie/sport", "bron/politie")

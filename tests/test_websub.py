@@ -1,0 +1,91 @@
+"""WebSub pings against a hub stub that answers as told: what is retried and what is not.
+
+The stub can show what a real hub cannot be made to do on demand: fail, throttle or refuse.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug.wrappers import Request, Response
+
+from feedsvc.websub import HubNotifier
+
+TOPIC = "https://nieuws.example.nl/feeds/all.atom"
+
+
+def answering(*statuses: int) -> tuple[list[Request], Callable[[Request], Response]]:
+    """A handler that answers each ping with the next status (the last one from then on)."""
+    seen: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request)
+        status = statuses[min(len(seen), len(statuses)) - 1]
+        return Response("Missing form argument: hub.foo" if status == 400 else "", status=status)
+
+    return seen, handler
+
+
+def notifier_for(httpserver: HTTPServer, name: str) -> HubNotifier:
+    return HubNotifier(
+        httpserver.url_for("/hub"), lock_name=f"test-websub-{name}", first_backoff=0.01
+    )
+
+
+def test_a_ping_names_the_topic_both_ways(httpserver: HTTPServer) -> None:
+    seen, handler = answering(202)
+    httpserver.expect_request("/hub", method="POST").respond_with_handler(handler)
+    notifier = notifier_for(httpserver, "both")
+    notifier.publish([TOPIC])
+    assert notifier.join(timeout=30)
+    assert len(seen) == 1
+    form = seen[0].form
+    assert form["hub.mode"] == "publish"
+    assert form["hub.topic"] == TOPIC  # flask-websub, Switchboard
+    assert form["hub.url"] == TOPIC  # PubSubHubbub 0.4 hubs
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 429, 408])
+def test_a_passing_failure_is_retried_until_accepted(httpserver: HTTPServer, status: int) -> None:
+    seen, handler = answering(status, status, 202)
+    httpserver.expect_request("/hub", method="POST").respond_with_handler(handler)
+    notifier = notifier_for(httpserver, f"retry-{status}")
+    notifier.publish([TOPIC])
+    assert notifier.join(timeout=30)
+    assert len(seen) == 3
+    assert {request.form["hub.topic"] for request in seen} == {TOPIC}
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 410])
+def test_a_refusal_is_not_retried_and_says_why(
+    httpserver: HTTPServer, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen, handler = answering(status, 202)
+    httpserver.expect_request("/hub", method="POST").respond_with_handler(handler)
+    notifier = notifier_for(httpserver, f"refuse-{status}")
+    with caplog.at_level(logging.WARNING, logger="feedsvc.websub"):
+        notifier.publish([TOPIC])
+        assert notifier.join(timeout=30)
+    assert len(seen) == 1
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 1
+    assert f"HTTP {status}" in refused[0]
+    assert TOPIC in refused[0]
+    if status == 400:
+        assert "Missing form argument" in refused[0]  # the hub's own reason
+
+
+def test_a_hub_that_never_recovers_is_given_up_after_the_attempts(
+    httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen, handler = answering(503)
+    httpserver.expect_request("/hub", method="POST").respond_with_handler(handler)
+    notifier = notifier_for(httpserver, "down")
+    with caplog.at_level(logging.ERROR, logger="feedsvc.websub"):
+        notifier.publish([TOPIC])
+        assert notifier.join(timeout=30)
+    assert len(seen) == notifier.attempts
+    assert any("failed after" in r.getMessage() for r in caplog.records)
