@@ -6,12 +6,16 @@ The stub can show what a real hub cannot be made to do on demand: fail, throttle
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 import pytest
+from conftest import ArticleWriter
+from flask import Flask
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
+from feedsvc.runtime import Runtime
 from feedsvc.websub import HubNotifier
 
 TOPIC = "https://nieuws.example.nl/feeds/all.atom"
@@ -89,3 +93,32 @@ def test_a_hub_that_never_recovers_is_given_up_after_the_attempts(
         assert notifier.join(timeout=30)
     assert len(seen) == notifier.attempts
     assert any("failed after" in r.getMessage() for r in caplog.records)
+
+
+def test_a_hub_that_hangs_blocks_neither_reloads_nor_requests(
+    httpserver: HTTPServer, write_article: ArticleWriter, make_app: Callable[..., Flask]
+) -> None:
+    release = threading.Event()
+    reached = threading.Event()
+
+    def hanging(request: Request) -> Response:
+        reached.set()
+        release.wait(60)
+        return Response("", status=202)
+
+    httpserver.expect_request("/hub", method="POST").respond_with_handler(hanging)
+    write_article("a.txt")
+    app = make_app(WEBSUB_HUB=httpserver.url_for("/hub"))
+    service: Runtime = app.extensions["feedsvc"]
+    write_article("b.txt", title="Later bericht", published="05-03-2025")
+    try:
+        assert service.refresh()  # returns although the hub has not answered
+        assert reached.wait(30)
+        assert not release.is_set()
+        response = app.test_client().get("/feeds/all.atom")
+        assert response.status_code == 200
+        assert b"Later bericht" in response.data
+    finally:
+        release.set()
+    assert service.notifier is not None
+    assert service.notifier.join(timeout=60)
