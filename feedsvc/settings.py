@@ -7,7 +7,10 @@ variable and what would fix it, so the service never starts half-configured.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +44,11 @@ class Settings:
     cache_max_age: int = 300
     websub_hub: str | None = None
     watch_content: bool = True  # reload when files change (off in most tests)
+    # Where what was last published is remembered across restarts (see feedsvc/feeds/state.py);
+    # None: the default folder for this content folder and site, see default_state_dir().
+    state_dir: Path | None = None
+    # A file written in place is published once it has not changed for this long.
+    quiet_seconds: float = 1.0
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path ("/feeds/all.rss"): the one place URLs are built."""
@@ -68,7 +76,20 @@ class Settings:
             ),
             websub_hub=_optional_url(config.get("WEBSUB_HUB"), "WEBSUB_HUB"),
             watch_content=_flag(config.get("WATCH", defaults.watch_content), "WATCH"),
+            state_dir=_state_dir(config.get("STATE_DIR")),
+            quiet_seconds=_seconds(
+                config.get("QUIET_SECONDS", defaults.quiet_seconds), "QUIET_SECONDS", 60.0
+            ),
         )
+
+    def resolved_state_dir(self) -> Path:
+        """``state_dir``, or by default a folder of its own for this content folder and site
+        under ``$XDG_STATE_HOME`` (``~/.local/state``): ``feedsvc/<digest>``."""
+        if self.state_dir is not None:
+            return self.state_dir
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        key = f"{self.content_dir}|{self.site_url}".encode("utf-8", "surrogateescape")
+        return Path(base) / "feedsvc" / hashlib.sha256(key).hexdigest()[:16]
 
 
 ENV_PREFIX = "FEEDSVC"
@@ -148,6 +169,25 @@ def _optional_url(value: object, name: str) -> str | None:
     if value is None or str(value).strip() == "":
         return None
     return _site_url(value, name)
+
+
+def _state_dir(value: object) -> Path | None:
+    if value is None or str(value).strip() == "":
+        return None
+    path = Path(str(value)).expanduser()
+    if path.exists() and not path.is_dir():
+        raise _fail("STATE_DIR", f"{str(path)!r} is not a directory")
+    return path.absolute()
+
+
+def _seconds(value: object, name: str, maximum: float) -> float:
+    try:
+        number = float(str(value)) if not isinstance(value, bool) else math.nan
+    except ValueError:
+        number = math.nan
+    if not 0 <= number <= maximum:  # also false for NaN
+        raise _fail(name, f"{value!r} is not a number of seconds from 0 to {maximum:g}")
+    return number
 
 
 def _timezone(value: object) -> ZoneInfo:

@@ -65,6 +65,16 @@ class HubNotifier:
         for url in urls:
             self._queue.put(url)
 
+    def is_leader(self) -> bool:
+        """Whether this process is the one that pings (taking that role if it is free)."""
+        return self._is_leader()
+
+    def close(self) -> None:
+        """Give up pinging, so another process (a restarted service) can take it over."""
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
     def join(self, timeout: float) -> bool:
         """Wait until every queued ping was sent or given up; True if the queue drained."""
         deadline = time.monotonic() + timeout
