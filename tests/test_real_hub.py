@@ -120,3 +120,24 @@ def test_an_edit_reaches_the_subscriber_of_its_feed_and_no_other(
             assert "pas zondag" in latest.entries[0].content[0].value
             assert unaffected.deliveries == []
             assert affected.bad_signatures == 0
+
+
+def test_an_edit_made_while_down_reaches_the_subscriber_at_start(
+    tmp_path: Path, content_dir: Path, write_article: ArticleWriter
+) -> None:
+    two_feeds(write_article, "Het park gaat zaterdag open.")
+    with feedsvc_with_hub(tmp_path, content_dir) as (service, hub):
+        service.start()
+        with (
+            subscribed(service, hub, AFFECTED) as affected,
+            subscribed(service, hub, UNAFFECTED) as unaffected,
+        ):
+            service.stop()
+            two_feeds(write_article, "Het park blijft dicht.")  # while feedsvc is down
+            runtime = service.start()  # no request is made to it from here on but the hub's
+            wait_until(lambda: delivered(affected, "blijft dicht"), what="the edit delivered")
+            assert runtime.notifier is not None
+            assert runtime.notifier.join(timeout=60)
+            wait_until(hub.runner.idle, what="the hub done")
+            assert unaffected.deliveries == []
+            assert len(affected.deliveries) == 1

@@ -122,3 +122,25 @@ def test_a_hub_that_hangs_blocks_neither_reloads_nor_requests(
         release.set()
     assert service.notifier is not None
     assert service.notifier.join(timeout=60)
+
+
+def test_a_feed_that_disappears_is_pinged(
+    httpserver: HTTPServer, write_article: ArticleWriter, make_app: Callable[..., Flask]
+) -> None:
+    httpserver.expect_request("/hub", method="POST").respond_with_data("", status=202)
+    write_article("a.txt", category="Nieuws")
+    last = write_article("b.txt", category="Sport", source="Sportclub", published="05-03-2025")
+    app = make_app(WEBSUB_HUB=httpserver.url_for("/hub"))
+    service: Runtime = app.extensions["feedsvc"]
+    last.unlink()
+    service.refresh()
+    assert service.notifier is not None
+    assert service.notifier.join(timeout=60)
+    pinged = {request.form["hub.topic"] for request, _ in httpserver.log}
+    gone = {
+        f"https://nieuws.example.nl/feeds/{path}.{ext}"
+        for path in ("categorie/sport", "bron/sportclub")
+        for ext in ("rss", "atom", "json")
+    }
+    assert gone <= pinged
+    assert app.test_client().get("/feeds/categorie/sport.atom").status_code == 404
