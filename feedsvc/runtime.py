@@ -62,7 +62,9 @@ class Runtime:
         self.published_at = datetime.now(UTC)
         self._refresh_lock = threading.Lock()
         self.watcher = (
-            ContentWatcher(settings.content_dir, self.refresh) if settings.watch_content else None
+            ContentWatcher(settings.content_dir, self.refresh, settling=content.store.settling)
+            if settings.watch_content
+            else None
         )
         self.notifier = (
             HubNotifier(

@@ -113,6 +113,7 @@ def make_app(content_dir: Path, state_dir: Path) -> Callable[..., Flask]:
                 "SITE_URL": SITE_URL,
                 "WATCH": False,  # tests reload explicitly; test_http turns watching on
                 "STATE_DIR": str(state_dir),
+                "QUIET_SECONDS": 0,  # test_inplace sets it: files here are written whole
                 **config,
             }
         )

@@ -25,7 +25,9 @@ def get_json(url: str) -> dict[str, object]:
 
 @pytest.fixture
 def server(content_dir: Path, write_article: ArticleWriter) -> Iterator[str]:
-    write_article("a.txt", title="Eerste bericht")
+    first = write_article("a.txt", title="Eerste bericht")
+    then = time.time() - 60  # written a while before the start, not still being written
+    os.utime(first, (then, then))
     port = free_port()
     env = {
         **os.environ,

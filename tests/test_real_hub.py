@@ -7,6 +7,8 @@ subscriber to a feed the edit does not touch receives nothing.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -86,11 +88,16 @@ def subscribed(service: Feedsvc, hub: RealHub, path: str) -> Iterator[Subscriber
         yield subscriber
 
 
-def two_feeds(write_article: ArticleWriter, park_text: str) -> None:
-    write_article("park.txt", category="Nieuws -> Informatief", body=(park_text,))
-    write_article(
+def two_feeds(write_article: ArticleWriter, park_text: str, *, written_ago: int = 0) -> None:
+    """Write the two articles, as if ``written_ago`` seconds ago (0: now, in place)."""
+    park = write_article("park.txt", category="Nieuws -> Informatief", body=(park_text,))
+    sport = write_article(
         "sport.txt", title="Derby gewonnen", category="Sport", source="Sportclub", body=("2-1.",)
     )
+    if written_ago:
+        for path in (park, sport):
+            then = time.time() - written_ago
+            os.utime(path, (then, then))
 
 
 def delivered(subscriber: Subscriber, text: str) -> bool:
@@ -100,7 +107,7 @@ def delivered(subscriber: Subscriber, text: str) -> bool:
 def test_an_edit_reaches_the_subscriber_of_its_feed_and_no_other(
     tmp_path: Path, content_dir: Path, write_article: ArticleWriter
 ) -> None:
-    two_feeds(write_article, "Het park gaat zaterdag open.")
+    two_feeds(write_article, "Het park gaat zaterdag open.", written_ago=60)
     with feedsvc_with_hub(tmp_path, content_dir) as (service, hub):
         runtime = service.start()
         body = requests.get(service.url + AFFECTED, timeout=30).content
@@ -125,7 +132,7 @@ def test_an_edit_reaches_the_subscriber_of_its_feed_and_no_other(
 def test_an_edit_made_while_down_reaches_the_subscriber_at_start(
     tmp_path: Path, content_dir: Path, write_article: ArticleWriter
 ) -> None:
-    two_feeds(write_article, "Het park gaat zaterdag open.")
+    two_feeds(write_article, "Het park gaat zaterdag open.", written_ago=60)
     with feedsvc_with_hub(tmp_path, content_dir) as (service, hub):
         service.start()
         with (
@@ -133,7 +140,7 @@ def test_an_edit_made_while_down_reaches_the_subscriber_at_start(
             subscribed(service, hub, UNAFFECTED) as unaffected,
         ):
             service.stop()
-            two_feeds(write_article, "Het park blijft dicht.")  # while feedsvc is down
+            two_feeds(write_article, "Het park blijft dicht.", written_ago=30)  # while down
             runtime = service.start()  # no request is made to it from here on but the hub's
             wait_until(lambda: delivered(affected, "blijft dicht"), what="the edit delivered")
             assert runtime.notifier is not None

@@ -40,7 +40,11 @@ class ContentWatcher:
         debounce_ms: int = 100,
         rescan_seconds: float = 30.0,
         missing_poll_seconds: float = 1.0,
+        settling: Callable[[], tuple[float, frozenset[str]] | None] | None = None,
     ) -> None:
+        """``settling`` says when files held back while being written will have settled
+        (seconds from now, and their paths): they are reloaded then, with no event to wait for.
+        """
         self.root = root
         self.on_change = on_change
         self.debounce_ms = debounce_ms
@@ -50,6 +54,9 @@ class ContentWatcher:
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._start_lock = threading.Lock()
+        self.settling = settling
+        self._settle_timer: threading.Timer | None = None
+        self._timer_lock = threading.Lock()
 
     def ensure_running(self) -> None:
         """Start the watching thread in this process if it is not running here yet.
@@ -70,6 +77,8 @@ class ContentWatcher:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -117,6 +126,22 @@ class ContentWatcher:
             self.on_change(changed_paths)
         except Exception:
             log.exception("reloading content from %s failed", self.root)
+        self._schedule_settled()
+
+    def _schedule_settled(self) -> None:
+        """After a reload that held files back, reload them once they have been quiet."""
+        pending = self.settling() if self.settling is not None else None
+        if pending is None or self._stop.is_set():
+            return
+        wait, paths = pending
+        with self._timer_lock:
+            if self._settle_timer is not None:
+                self._settle_timer.cancel()
+            # A little late rather than early: early finds them still settling, and waits again.
+            timer = threading.Timer(wait + 0.05, self._reload, args=(paths,))
+            timer.daemon = True
+            self._settle_timer = timer
+            timer.start()
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
