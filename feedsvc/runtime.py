@@ -28,6 +28,8 @@ from feedsvc.settings import Settings
 from feedsvc.websub import HubNotifier
 
 log = logging.getLogger(__name__)
+# Problems /healthz lists by default; it counts them all.
+HEALTH_PROBLEMS_SHOWN = 5
 
 
 def freeze_heap() -> None:
@@ -61,6 +63,7 @@ class Runtime:
         )
         self.published_at = datetime.now(UTC)
         self._refresh_lock = threading.Lock()
+        self._health: tuple[Catalog, tuple[Any, ...], dict[str, Any]] | None = None
         self.watcher = (
             ContentWatcher(settings.content_dir, self.refresh, settling=content.store.settling)
             if settings.watch_content
@@ -157,27 +160,50 @@ class Runtime:
                 self.notifier.publish(changed)
         return changed
 
-    def health(self) -> dict[str, Any]:
-        """What /healthz reports: enough to see at a glance whether content loads cleanly.
+    def health(self, *, full: bool = False) -> dict[str, Any]:
+        """What /healthz reports: enough to see at a glance whether content loads and reloads.
 
-        ``status`` is "degraded" while a folder cannot be read: the feeds are then served from
-        what was last read from it, and ``unreadable`` says which folder and why.
+        ``status`` is "degraded", with ``reasons``, while a folder cannot be read (the feeds
+        are then served from what was last read from it), while the watcher is not running in
+        this process although watching is on, or when the last reload failed. Problems are
+        counted, and only the first few are listed unless ``full`` (``python -m feedsvc
+        check`` and the log have them all); the answer is kept until the next reload.
         """
         catalog = self.catalog
-        rejected = catalog.rejected
+        watcher = self.watcher.status() if self.watcher is not None else None
         unreadable = self.content.store.folder_problems
-        return {
-            "status": "degraded" if unreadable else "ok",
-            "unreadable": [{"path": p.path, "message": p.message} for p in unreadable],
+        key = (unreadable, watcher, self.published_at, full)
+        cached = self._health
+        # The catalog by identity: comparing two catalogs would compare every article.
+        if cached is not None and cached[0] is catalog and cached[1] == key:
+            return cached[2]
+        shown = None if full else HEALTH_PROBLEMS_SHOWN
+        rejected = catalog.rejected
+        reasons = [f"cannot read {p.path}: {p.message}" for p in unreadable[:shown]]
+        if watcher is not None and not watcher.running:
+            reasons.append("the content watcher is not running in this process")
+        if watcher is not None and watcher.problem:
+            reasons.append(watcher.problem)
+        last_ok = watcher.last_reload_ok if watcher is not None else None
+        report = {
+            "status": "degraded" if reasons else "ok",
+            "reasons": reasons,
+            "unreadable": [{"path": p.path, "message": p.message} for p in unreadable[:shown]],
             "articles": len(catalog.articles),
             "feeds": len(catalog.feeds),
-            "rejected": [{"path": p.path, "line": p.line, "message": p.message} for p in rejected],
+            "rejected_count": len(rejected),
+            "rejected": [
+                {"path": p.path, "line": p.line, "message": p.message} for p in rejected[:shown]
+            ],
             "warnings": len(catalog.problems) - len(rejected),
             "content_loaded_at": self.content.store.loaded_at.isoformat(timespec="seconds"),
             "published_at": self.published_at.isoformat(timespec="seconds"),
+            "last_reload_ok_at": last_ok.isoformat(timespec="seconds") if last_ok else None,
             "watching": self.watcher is not None,
             "pid": os.getpid(),
         }
+        self._health = (catalog, key, report)
+        return report
 
 
 def _save_at_exit(runtime: weakref.ref[Runtime]) -> None:

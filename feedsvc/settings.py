@@ -49,6 +49,8 @@ class Settings:
     state_dir: Path | None = None
     # A file written in place is published once it has not changed for this long.
     quiet_seconds: float = 1.0
+    # /healthz: "summary" (counts and the first few problems), "full" (every problem), "off".
+    healthz: str = "summary"
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path ("/feeds/all.rss"): the one place URLs are built."""
@@ -77,6 +79,7 @@ class Settings:
             websub_hub=_optional_url(config.get("WEBSUB_HUB"), "WEBSUB_HUB"),
             watch_content=_flag(config.get("WATCH", defaults.watch_content), "WATCH"),
             state_dir=_state_dir(config.get("STATE_DIR")),
+            healthz=_choice(config.get("HEALTHZ", defaults.healthz), "HEALTHZ", HEALTHZ_MODES),
             quiet_seconds=_seconds(
                 config.get("QUIET_SECONDS", defaults.quiet_seconds), "QUIET_SECONDS", 60.0
             ),
@@ -145,7 +148,9 @@ def _content_dir(value: object) -> Path:
         raise _fail(
             "CONTENT_DIR", f"{str(path)!r} is not a directory; point it at the article folder"
         )
-    return path.resolve()
+    # Absolute, but symbolic links left in place: a release-folder deploy swaps the link
+    # ``current`` to another folder, and the store and the watcher follow it there.
+    return Path(os.path.abspath(path))
 
 
 def _site_url(value: object, name: str) -> str:
@@ -169,6 +174,16 @@ def _optional_url(value: object, name: str) -> str | None:
     if value is None or str(value).strip() == "":
         return None
     return _site_url(value, name)
+
+
+HEALTHZ_MODES = ("summary", "full", "off")
+
+
+def _choice(value: object, name: str, choices: tuple[str, ...]) -> str:
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise _fail(name, f"{value!r} is not one of {', '.join(choices)}")
+    return text
 
 
 def _state_dir(value: object) -> Path | None:

@@ -206,7 +206,9 @@ class ContentStore:
             for found in self._walk(unreadable, scope):
                 if found.problem is not None or found.info is None:
                     if found.problem is not None:
-                        scan_problems.append(found.problem)
+                        scan_problems.append(
+                            self._keep_replaced(found, found.problem, seen, walked)
+                        )
                     continue
                 visited = self._visit(found, found.info, scan_ns, settling)
                 if visited is None:
@@ -336,6 +338,26 @@ class ContentStore:
             )
             return ArticleSet(tuple(articles.values()), tuple(problems))
 
+    def _keep_replaced(
+        self, found: _Found, problem: ContentProblem, seen: dict[str, _Entry], walked: list[str]
+    ) -> ContentProblem:
+        """An article file replaced by a folder, FIFO or symbolic link keeps its last good
+        version, like any file that cannot be read; returns the problem to report."""
+        previous = self._entries.get(found.relpath)
+        if previous is None or previous.article is None:
+            return problem
+        seen[found.relpath] = previous
+        walked.append(found.relpath)
+        kept = ContentProblem(
+            problem.path,
+            problem.line,
+            f"{problem.message}; the feeds keep the last good version",
+            problem.severity,
+        )
+        if kept not in self._scan_problems:  # logged when it starts, not at every reload
+            log.warning("%s: %s", kept.path, kept.message)
+        return kept
+
     def _visit(
         self, found: _Found, info: os.stat_result, scan_ns: int, settling: dict[str, int]
     ) -> _Entry | None:
@@ -456,6 +478,10 @@ class ContentStore:
             if is_folder:
                 if not entry.name.startswith("."):
                     folders.append(entry.name)
+                if is_article_file(entry.name):
+                    relpath = prefix + entry.name
+                    problem = ContentProblem(relpath, 0, "a folder, not an article file")
+                    yield _Found(relpath, entry.name, dir_fd, None, problem)
             elif is_article_file(entry.name):
                 yield _found(prefix + entry.name, entry, dir_fd)
         for name in folders:

@@ -134,7 +134,10 @@ def opml() -> BaseResponse:
 
 @bp.get("/healthz")
 def healthz() -> BaseResponse:
-    response = jsonify(_service().health())
+    service = _service()
+    if service.settings.healthz == "off":
+        raise NotFound("/healthz is off (FEEDSVC_HEALTHZ)")
+    response = jsonify(service.health(full=service.settings.healthz == "full"))
     response.headers["Cache-Control"] = "no-store"
     return response
 
