@@ -190,3 +190,22 @@ def test_healthz_counts_problems_and_lists_the_first_few(
     full = make_app(HEALTHZ="full").test_client().get("/healthz").get_json()
     assert len(full["rejected"]) == 8
     assert make_app(HEALTHZ="off").test_client().get("/healthz").status_code == 404
+
+
+def test_a_folder_renamed_away_and_back_is_followed(
+    tmp_path: Path,
+    content_dir: Path,
+    write_article: ArticleWriter,
+    watching: Callable[..., Runtime],
+) -> None:
+    write_article("top.txt", title="Bovenaan")
+    aged(write_article("2025/maart.txt", title="In maart", published="13-03-2025"))
+    runtime = watching()
+    assert sorted(titles(runtime)) == ["Bovenaan", "In maart"]
+    os.rename(content_dir / "2025", tmp_path / "weg")
+    wait_until(lambda: titles(runtime) == ["Bovenaan"], what="the folder's articles gone")
+    os.rename(tmp_path / "weg", content_dir / "2025")
+    wait_until(lambda: sorted(titles(runtime)) == ["Bovenaan", "In maart"], what="back again")
+    # The folder is watched again: an edit inside it is seen.
+    write_article("2025/april.txt", title="In april", published="14-04-2025")
+    wait_until(lambda: "In april" in titles(runtime), what="an edit in the returned folder")

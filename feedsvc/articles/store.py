@@ -145,6 +145,7 @@ class ContentStore:
         self.loaded_at = datetime.fromtimestamp(0, UTC)
         # Files being written in place, not yet published: relative path -> mtime (ns).
         self._settling: dict[str, int] = {}
+        self._loaded_once = False
 
     def reload(self, changed_paths: Collection[str] | None = None) -> LoadReport:
         """Scan the folder, re-parse changed files, and report which articles changed.
@@ -230,6 +231,7 @@ class ContentStore:
         if seen.keys() != self._entries.keys() or tuple(scan_problems) != self._scan_problems:
             changed = True
         self._entries = seen
+        self._loaded_once = True
         self._scan_problems = tuple(scan_problems)
         self.loaded_at = datetime.now(UTC)
         changed_at = None
@@ -389,6 +391,10 @@ class ContentStore:
             return False
         if previous is not None:
             return previous.signature.inode == info.st_ino
+        if not self._loaded_once:
+            # At start there is no last good version to serve instead: content deployed just
+            # before the start is published, not held back for the quiet period.
+            return False
         return info.st_ctime_ns <= info.st_mtime_ns
 
     def _same_as_before(self, found: _Found, previous: _Entry, scan_ns: int) -> bool:
