@@ -87,7 +87,9 @@ def test_a_file_written_in_place_waits_until_it_is_quiet(content_dir: Path) -> N
     path = content_dir / "park.txt"
     path.write_text(OLD, encoding="utf-8")
     aged(path)
-    store = store_over(content_dir, quiet_seconds=1.0)
+    # Longer than the default, so that even a stalled test machine cannot make the half-written
+    # file look quiet between the write and the reload (the rule, not the value, is tested).
+    store = store_over(content_dir, quiet_seconds=3.0)
     store.reload()
     with path.open("r+b") as handle:
         handle.truncate(0)
@@ -113,7 +115,9 @@ def test_a_chunked_in_place_write_never_publishes_a_partial_version(
     httpserver.expect_request("/hub", method="POST").respond_with_data("", status=202)
     path = aged(write_article("park.txt", data=OLD))
     aged(write_article("ander.txt", title="Ander bericht", published="01-03-2025"))
-    app = make_app(WATCH=True, QUIET_SECONDS=1.0, WEBSUB_HUB=httpserver.url_for("/hub"))
+    # The pauses between chunks are about 0.2 s; a quiet period of 2.5 s keeps a stalled test
+    # machine from making one of them look like the end of the write.
+    app = make_app(WATCH=True, QUIET_SECONDS=2.5, WEBSUB_HUB=httpserver.url_for("/hub"))
     runtime: Runtime = app.extensions["feedsvc"]
     runtime.ensure_watching()
     client = app.test_client()
