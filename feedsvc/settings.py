@@ -8,7 +8,10 @@ never starts half-configured.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,6 +58,13 @@ class Settings:
     websub_hub: str | None = None
     watch_content: bool = True  # reload when files change (off in most tests)
     log_level: int = logging.INFO  # of feedsvc's own loggers
+    # Where what was last published is remembered across restarts (see feedsvc/feeds/state.py);
+    # None: the default folder for this content folder and site, see default_state_dir().
+    state_dir: Path | None = None
+    # A file written in place is published once it has not changed for this long.
+    quiet_seconds: float = 1.0
+    # /healthz: "summary" (counts and the first few problems), "full" (every problem), "off".
+    healthz: str = "summary"
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path ("/feeds/all.rss"): the one place URLs are built."""
@@ -83,7 +93,21 @@ class Settings:
             websub_hub=_optional_url(config.get("WEBSUB_HUB"), "WEBSUB_HUB"),
             watch_content=_flag(config.get("WATCH", defaults.watch_content), "WATCH"),
             log_level=_log_level(config.get("LOG_LEVEL", logging.getLevelName(defaults.log_level))),
+            state_dir=_state_dir(config.get("STATE_DIR")),
+            healthz=_choice(config.get("HEALTHZ", defaults.healthz), "HEALTHZ", HEALTHZ_MODES),
+            quiet_seconds=_seconds(
+                config.get("QUIET_SECONDS", defaults.quiet_seconds), "QUIET_SECONDS", 60.0
+            ),
         )
+
+    def resolved_state_dir(self) -> Path:
+        """``state_dir``, or by default a folder of its own for this content folder and site
+        under ``$XDG_STATE_HOME`` (``~/.local/state``): ``feedsvc/<digest>``."""
+        if self.state_dir is not None:
+            return self.state_dir
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        key = f"{self.content_dir}|{self.site_url}".encode("utf-8", "surrogateescape")
+        return Path(base) / "feedsvc" / hashlib.sha256(key).hexdigest()[:16]
 
 
 def _fail(name: str, message: str) -> ConfigError:
@@ -96,7 +120,9 @@ def _content_dir(value: object) -> Path:
         raise _fail(
             "CONTENT_DIR", f"{str(path)!r} is not a directory; point it at the article folder"
         )
-    return path.resolve()
+    # Absolute, but symbolic links left in place: a release-folder deploy swaps the link
+    # ``current`` to another folder, and the store and the watcher follow it there.
+    return Path(os.path.abspath(path))
 
 
 def _site_url(value: object, name: str) -> str:
@@ -120,6 +146,35 @@ def _optional_url(value: object, name: str) -> str | None:
     if value is None or str(value).strip() == "":
         return None
     return _site_url(value, name)
+
+
+HEALTHZ_MODES = ("summary", "full", "off")
+
+
+def _choice(value: object, name: str, choices: tuple[str, ...]) -> str:
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise _fail(name, f"{value!r} is not one of {', '.join(choices)}")
+    return text
+
+
+def _state_dir(value: object) -> Path | None:
+    if value is None or str(value).strip() == "":
+        return None
+    path = Path(str(value)).expanduser()
+    if path.exists() and not path.is_dir():
+        raise _fail("STATE_DIR", f"{str(path)!r} is not a directory")
+    return path.absolute()
+
+
+def _seconds(value: object, name: str, maximum: float) -> float:
+    try:
+        number = float(str(value)) if not isinstance(value, bool) else math.nan
+    except ValueError:
+        number = math.nan
+    if not 0 <= number <= maximum:  # also false for NaN
+        raise _fail(name, f"{value!r} is not a number of seconds from 0 to {maximum:g}")
+    return number
 
 
 def _timezone(value: object) -> ZoneInfo:

@@ -33,7 +33,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     settings = Settings.from_mapping(app.config)
     logging.getLogger("feedsvc").setLevel(settings.log_level)
-    content = LiveCatalog(ContentStore(settings), settings.site_title)
+    # Files being written in place are held back only where a watcher reloads them later.
+    quiet_seconds = settings.quiet_seconds if settings.watch_content else 0.0
+    content = LiveCatalog(ContentStore(settings, quiet_seconds=quiet_seconds), settings.site_title)
     content.reload()
     routes.init_app(app, Runtime(settings, content))
     return app

@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles.dates import format_dutch_date
 from feedsvc.feeds.builder import body_html
-from feedsvc.feeds.catalog import CategoryNode, Feed, FeedKind
+from feedsvc.feeds.catalog import Catalog, CategoryNode, Feed, FeedKind
 from feedsvc.feeds.compression import IDENTITY, PREFERENCE
 from feedsvc.feeds.publication import RenderedFeed, UnknownFeedError
 from feedsvc.feeds.urls import article_path, embed_path, feed_page_path, feed_path
@@ -136,7 +136,10 @@ def opml_directory() -> BaseResponse:
 
 @bp.get("/healthz")
 def healthz() -> BaseResponse:
-    response = jsonify(_service().health())
+    service = _service()
+    if service.settings.healthz == "off":
+        raise NotFound("/healthz is off (FEEDSVC_HEALTHZ)")
+    response = jsonify(service.health(full=service.settings.healthz == "full"))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -199,10 +202,10 @@ def _prefers_html(content_type: str) -> bool:
 @bp.get("/artikelen/<path:name>")
 def article(name: str) -> str:
     article_id = _strip_html_suffix(name)
-    found = _service().catalog.by_id.get(article_id)
+    catalog = _service().catalog  # read once: a reload mid-request must not mix two catalogs
+    found = catalog.by_id.get(article_id)
     if found is None:
         raise NotFound(f"Geen artikel {article_id!r}")
-    catalog = _service().catalog
     lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in found.category.lineage()]
     source_feed = catalog.feeds.get(f"bron/{found.source.slug}") if found.source else None
     return render_template("article.html", article=found, lineage=lineage, source_feed=source_feed)
@@ -219,9 +222,10 @@ def source_page(name: str) -> str:
 
 
 def _feed_page(kind: FeedKind, name: str) -> str:
-    shown = _feed_or_404(f"{kind.value}/{_strip_html_suffix(name)}")
-    catalog = _service().catalog
-    size = _service().settings.page_size
+    service = _service()
+    catalog = service.catalog  # read once: a reload mid-request must not mix two catalogs
+    shown = _feed_or_404(catalog, f"{kind.value}/{_strip_html_suffix(name)}")
+    size = service.settings.page_size
     lineage: list[Feed] = []
     children: tuple[CategoryNode, ...] = ()
     if shown.category is not None:
@@ -246,8 +250,8 @@ def _subcategories(nodes: tuple[CategoryNode, ...], feed: Feed) -> tuple[Categor
     return ()
 
 
-def _feed_or_404(path: str) -> Feed:
-    found = _service().catalog.feeds.get(path)
+def _feed_or_404(catalog: Catalog, path: str) -> Feed:
+    found = catalog.feeds.get(path)
     if found is None:
         raise NotFound(f"Geen feed {path!r}")
     return found
