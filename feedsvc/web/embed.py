@@ -132,12 +132,12 @@ def embed_code(feed: Feed) -> EmbedCode:
 def widget(name: str) -> BaseResponse:
     """The iframe widget: the feed's latest items as a small page any site may frame."""
     if not name.endswith(".html"):
-        raise NotFound(f"Geen widget {name!r}; gebruik bijvoorbeeld /embed/all.html")
+        raise NotFound("Dit is geen adres van een widget; gebruik bijvoorbeeld /embed/all.html")
     path = name[: -len(".html")]
     service = _service()
     feed = service.catalog.feeds.get(path)
     if feed is None:
-        raise NotFound(f"Geen feed {path!r}")
+        raise NotFound("Deze feed bestaat niet (meer); kies er een op de site.")
     options = WidgetOptions.from_query(request.args)
     body = render_template(
         "embed.html",

@@ -5,6 +5,7 @@ Turns "not found" into 404 and bad parameters into 400; nothing a client sends r
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from datetime import datetime
@@ -26,12 +27,18 @@ from feedsvc.articles.dates import format_dutch_date
 from feedsvc.feeds.catalog import CategoryNode, Feed, FeedKind
 from feedsvc.feeds.compression import IDENTITY, PREFERENCE
 from feedsvc.feeds.publication import RenderedFeed, UnknownFeedError
-from feedsvc.feeds.urls import article_path, embed_path, feed_page_path, feed_path
+from feedsvc.feeds.urls import (
+    FEEDS_PREFIX,
+    article_path,
+    embed_path,
+    feed_page_path,
+    feed_path,
+)
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.feeds.writers.common import body_html
 from feedsvc.runtime import Runtime
 from feedsvc.settings import Settings
-from feedsvc.web import embed
+from feedsvc.web import embed, errorpages
 
 bp = Blueprint("feedsvc", __name__)
 
@@ -77,6 +84,8 @@ def init_app(app: Flask, service: Runtime) -> None:
         site_url=settings.url,
         site_title=settings.site_title,
         site_description=settings.site_description,
+        error_title=errorpages.title,
+        error_message=errorpages.message,
     )
     app.jinja_env.filters["dutch_date"] = format_dutch_date
     app.jinja_env.filters["body_html"] = body_html
@@ -108,7 +117,9 @@ def index() -> str:
 def feed(name: str) -> BaseResponse:
     stem, dot, extension = name.rpartition(".")
     if not dot or extension not in FORMATS:
-        raise NotFound(f"Onbekend feedformaat; kies .rss, .atom of .json ({name!r})")
+        raise FeedNotFound(
+            stem or name, "Dit feedformaat kennen we niet: kies .rss, .atom of .json."
+        )
     page = _page_number()
     service = _service()
     publication = service.publication  # read once: one consistent snapshot per request
@@ -116,12 +127,14 @@ def feed(name: str) -> BaseResponse:
         # One URL per page: the first page's canonical URL has no page parameter.
         feed_ = publication.catalog.feeds.get(stem)
         if feed_ is None:
-            raise NotFound(f"Geen feed {stem!r}")
+            raise FeedNotFound(stem)
         return redirect(feed_path(feed_, extension), code=301)
     try:
         rendered = publication.feed(stem, extension, page)
-    except UnknownFeedError as error:
-        raise NotFound(str(error)) from None
+    except UnknownFeedError:
+        if stem in publication.catalog.feeds:
+            raise NotFound("Zo veel pagina's heeft deze feed niet.") from None
+        raise FeedNotFound(stem) from None
     browser_type = FORMATS[extension].browser_content_type
     return _send(rendered, service.settings, feed=True, browser_content_type=browser_type)
 
@@ -204,7 +217,7 @@ def article(name: str) -> str:
     article_id = _strip_html_suffix(name)
     found = _service().catalog.by_id.get(article_id)
     if found is None:
-        raise NotFound(f"Geen artikel {article_id!r}")
+        raise NotFound("Dit bericht bestaat niet (meer), of het adres is niet helemaal goed.")
     catalog = _service().catalog
     lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in found.category.lineage()]
     source_feed = catalog.feeds.get(f"bron/{found.source.slug}") if found.source else None
@@ -252,14 +265,34 @@ def _subcategories(nodes: tuple[CategoryNode, ...], feed: Feed) -> tuple[Categor
 def _feed_or_404(path: str) -> Feed:
     found = _service().catalog.feeds.get(path)
     if found is None:
-        raise NotFound(f"Geen feed {path!r}")
+        raise FeedNotFound(path, "Deze categorie of bron bestaat niet (meer).")
     return found
 
 
 def _strip_html_suffix(name: str) -> str:
     if not name.endswith(".html"):
-        raise NotFound(f"Geen pagina {name!r}")
+        raise NotFound()
     return name[: -len(".html")]
+
+
+class FeedNotFound(NotFound):
+    """A feed (or its page) that does not exist; the error page offers the nearest ones."""
+
+    def __init__(self, wanted: str, description: str = "We hebben geen feed op dit adres.") -> None:
+        super().__init__(description)
+        self.suggestions = nearest_feeds(wanted)
+
+
+def nearest_feeds(wanted: str, limit: int = 5) -> list[Feed]:
+    """The feeds whose path (``categorie/nieuws/verkeer``) looks most like ``wanted``."""
+    feeds = _service().catalog.feeds
+    by_path = {path: feed for path, feed in feeds.items() if path}
+    close = difflib.get_close_matches(wanted.strip("/").lower(), by_path, n=limit, cutoff=0.5)
+    if not close:  # "verkeer" alone still finds "categorie/nieuws/gemeente/verkeer"
+        last = wanted.rstrip("/").rpartition("/")[2].lower()
+        tails = {path.rpartition("/")[2]: path for path in by_path}
+        close = [tails[t] for t in difflib.get_close_matches(last, tails, n=limit, cutoff=0.6)]
+    return [by_path[path] for path in close]
 
 
 def _page_number() -> int:
@@ -274,9 +307,19 @@ def _page_number() -> int:
 def _error_page(error: HTTPException) -> BaseResponse:
     response = error.get_response()  # keeps headers such as Allow on a 405
     response.set_data(
-        render_template("error.html", code=error.code, name=error.name, message=error.description)
+        render_template(
+            "error.html",
+            code=error.code,
+            title=errorpages.title(error.code),
+            message=errorpages.message(error),
+            suggestions=getattr(error, "suggestions", ()),
+        )
     )
     response.content_type = "text/html; charset=utf-8"
+    if request.path.startswith(FEEDS_PREFIX):
+        # Scripts on other sites (embed.js) read feeds: let them see a 404 as a 404, not as
+        # a CORS failure.
+        response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
