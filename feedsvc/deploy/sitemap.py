@@ -24,19 +24,19 @@ from typing import TYPE_CHECKING, NamedTuple
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from feedsvc.feeds.catalog import Catalog, FeedKind, newest_update
+from feedsvc.feeds.catalog import Catalog, newest_update
 from feedsvc.feeds.publication import content_key
 from feedsvc.feeds.urls import (
     EMBED_SCRIPT_PATH,
     OPML_PATH,
     article_path,
     embed_path,
-    feed_page_path,
     feed_path_of,
+    listing_path,
 )
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.runtime import Runtime
-from feedsvc.web import embed
+from feedsvc.web import crawlers, embed
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -82,9 +82,12 @@ def site_pages(app: Flask) -> list[SitePage]:
             key = content_key(feed.page(number, size))
             paths = _feed_paths(feed.path, number)
             (first_pages if number == 1 else pages).extend(SitePage(p, key) for p in paths)
-        if feed.kind is not FeedKind.ALL:  # the all-feed's page is the index
-            # Category and source pages show the feed's neighbours and their counts too.
-            html_pages.append(SitePage(feed_page_path(feed), (structure, feed.articles[:size])))
+        # Category and source pages show the feed's neighbours and their counts too; every
+        # page of a listing shows the number of pages.
+        for number in range(1, count + 1):
+            start = (number - 1) * size
+            key = (structure, feed.articles[start : start + size])
+            html_pages.append(SitePage(listing_path(feed, number), key))
         widget_key = (feed.title, feed.articles[: embed.DEFAULT_COUNT])
         html_pages.append(SitePage(embed_path(feed), widget_key))
     pages += first_pages
@@ -93,6 +96,11 @@ def site_pages(app: Flask) -> list[SitePage]:
     # structure and the latest articles (ten: INDEX_LATEST is a margin above that).
     pages.append(SitePage(OPML_PATH, (structure, newest_update(catalog.articles))))
     pages.append(SitePage("/", (structure, catalog.articles[:INDEX_LATEST])))
+    # The sitemaps list every page with its date: every article and the structure.
+    sitemap_key = (structure, catalog.articles)
+    pages += [SitePage(path, sitemap_key) for path in crawlers.sitemap_part_paths(app)]
+    pages.append(SitePage(crawlers.SITEMAP_PATH, sitemap_key))
+    pages.append(SitePage(crawlers.ROBOTS_PATH, "robots"))
     return pages
 
 

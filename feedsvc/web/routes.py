@@ -24,25 +24,28 @@ from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles.dates import format_dutch_date
-from feedsvc.feeds.catalog import CategoryNode, Feed, FeedKind
+from feedsvc.feeds.catalog import CategoryNode, Feed, FeedKind, PageOutOfRangeError
 from feedsvc.feeds.compression import IDENTITY, PREFERENCE
 from feedsvc.feeds.publication import RenderedFeed, UnknownFeedError
 from feedsvc.feeds.urls import (
-    FEEDS_PREFIX,
+    ALL_ARTICLES_PREFIX,
+    LISTING_PAGE_PREFIX,
     article_path,
     embed_path,
     feed_page_path,
     feed_path,
+    listing_path,
 )
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.feeds.writers.common import body_html
 from feedsvc.runtime import Runtime
 from feedsvc.settings import Settings
-from feedsvc.web import embed, errorpages
+from feedsvc.web import crawlers, embed, errorpages
 
 bp = Blueprint("feedsvc", __name__)
 
 _PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
+_LISTING_PAGE = re.compile(rf"(?P<path>.*)/{LISTING_PAGE_PREFIX}(?P<number>[1-9][0-9]{{0,8}})")
 _HTML_SECURITY_HEADERS = {
     # Scripts and styles only from files of this site (no inline code, so nothing injected
     # runs); frames only of this site's own widgets, for the embed preview.
@@ -70,6 +73,7 @@ def init_app(app: Flask, service: Runtime) -> None:
     app.url_map.merge_slashes = False
     app.register_blueprint(bp)
     embed.init_app(app)
+    crawlers.init_app(app)
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(_security_headers)
     if settings.watch_content:
@@ -79,6 +83,7 @@ def init_app(app: Flask, service: Runtime) -> None:
         feed_formats=FORMATS,
         feed_path=feed_path,
         feed_page_path=feed_page_path,
+        listing_path=listing_path,
         article_path=article_path,
         embed_path=embed_path,
         site_url=settings.url,
@@ -234,20 +239,50 @@ def source_page(name: str) -> str:
     return _feed_page(FeedKind.SOURCE, name)
 
 
+@bp.get(ALL_ARTICLES_PREFIX + "<name>")
+def all_articles(name: str) -> str:
+    match = _LISTING_PAGE.fullmatch("/" + _strip_html_suffix(name))
+    if match is None:
+        raise NotFound()
+    return _listing(_service().catalog.all_feed, int(match["number"]))
+
+
 def _feed_page(kind: FeedKind, name: str) -> str:
-    shown = _feed_or_404(f"{kind.value}/{_strip_html_suffix(name)}")
+    path = f"{kind.value}/{_strip_html_suffix(name)}"
     catalog = _service().catalog
-    size = _service().settings.page_size
+    shown, number = catalog.feeds.get(path), 1
+    match = _LISTING_PAGE.fullmatch(path) if shown is None else None
+    if match is not None and int(match["number"]) >= 2:
+        # "categorie/nieuws/pagina-2": the older articles of categorie/nieuws
+        shown, number = catalog.feeds.get(match["path"]), int(match["number"])
+    if shown is None:
+        raise FeedNotFound(path, "Deze categorie of bron bestaat niet (meer).")
     lineage: list[Feed] = []
     children: tuple[CategoryNode, ...] = ()
     if shown.category is not None:
         lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in shown.category.lineage()]
         children = _subcategories(catalog.category_tree, shown)
+    return _listing(shown, number, lineage=lineage, children=children)
+
+
+def _listing(
+    shown: Feed,
+    number: int,
+    *,
+    lineage: list[Feed] | None = None,
+    children: tuple[CategoryNode, ...] = (),
+) -> str:
+    """Page ``number`` of a feed's articles, with links to newer and older pages."""
+    try:
+        page = shown.page(number, _service().settings.page_size)
+    except PageOutOfRangeError:
+        raise NotFound("Zo ver terug gaan de berichten hier niet.") from None
     return render_template(
         "feed.html",
         feed=shown,
-        articles=shown.articles[:size],
-        lineage=lineage,
+        page=page,
+        articles=page.articles,
+        lineage=lineage or [],
         children=children,
     )
 
@@ -260,13 +295,6 @@ def _subcategories(nodes: tuple[CategoryNode, ...], feed: Feed) -> tuple[Categor
         if found:
             return found
     return ()
-
-
-def _feed_or_404(path: str) -> Feed:
-    found = _service().catalog.feeds.get(path)
-    if found is None:
-        raise FeedNotFound(path, "Deze categorie of bron bestaat niet (meer).")
-    return found
 
 
 def _strip_html_suffix(name: str) -> str:
@@ -316,10 +344,10 @@ def _error_page(error: HTTPException) -> BaseResponse:
         )
     )
     response.content_type = "text/html; charset=utf-8"
-    if request.path.startswith(FEEDS_PREFIX):
-        # Scripts on other sites (embed.js) read feeds: let them see a 404 as a 404, not as
-        # a CORS failure.
-        response.headers["Access-Control-Allow-Origin"] = "*"
+    # Scripts on other sites (embed.js) read feeds: they must see a feed's 404 as a 404, not
+    # as a CORS failure. Every error page gets it, since the static export serves one 404 page
+    # for every path; an error page is public and holds nothing worth keeping from scripts.
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
