@@ -30,6 +30,7 @@ from feedsvc.feeds.urls import (
     EMBED_SCRIPT_PATH,
     OPML_PATH,
     article_path,
+    embed_page_path,
     embed_path,
     feed_path_of,
     listing_path,
@@ -72,6 +73,7 @@ def site_pages(app: Flask) -> list[SitePage]:
     pages = [SitePage(_article_path(article.id), article) for article in catalog.articles]
     pages += _static_pages(app)
     pages.append(SitePage(EMBED_SCRIPT_PATH, "embed.js"))  # built once at start-up
+    pages.append(SitePage(embed.RESIZE_SCRIPT_PATH, "hoogte.js"))
     pages.append(SitePage(NOT_FOUND_EXAMPLE, "error", 404))
     pages.append(SitePage(BAD_REQUEST_EXAMPLE, "error", 400))
     first_pages: list[SitePage] = []
@@ -90,6 +92,8 @@ def site_pages(app: Flask) -> list[SitePage]:
             html_pages.append(SitePage(listing_path(feed, number), key))
         widget_key = (feed.title, feed.articles[: embed.DEFAULT_COUNT])
         html_pages.append(SitePage(embed_path(feed), widget_key))
+        # The webmasters' page: this feed's code, and every feed by name to choose from.
+        html_pages.append(SitePage(embed_page_path(feed), (structure, feed.title)))
     pages += first_pages
     pages += html_pages
     # The OPML lists every feed by name, dated by the newest article; the index shows the

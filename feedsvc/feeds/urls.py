@@ -66,3 +66,11 @@ def listing_path(feed: Feed, page: int = 1) -> str:
     if page == 1:
         return feed_page_path(feed)
     return f"/{quote(feed.path, safe='/')}/{LISTING_PAGE_PREFIX}{page}.html"
+
+
+EMBED_PAGE_PREFIX = "/insluiten/"
+
+
+def embed_page_path(feed: Feed) -> str:
+    """The webmasters' page of a feed's widgets: ``/insluiten/categorie/nieuws.html``."""
+    return EMBED_PAGE_PREFIX + quote(feed.path, safe="/") + ".html"

@@ -29,8 +29,10 @@ from feedsvc.feeds.compression import IDENTITY, PREFERENCE
 from feedsvc.feeds.publication import RenderedFeed, UnknownFeedError
 from feedsvc.feeds.urls import (
     ALL_ARTICLES_PREFIX,
+    EMBED_PAGE_PREFIX,
     LISTING_PAGE_PREFIX,
     article_path,
+    embed_page_path,
     embed_path,
     feed_page_path,
     feed_path,
@@ -84,6 +86,7 @@ def init_app(app: Flask, service: Runtime) -> None:
         feed_path=feed_path,
         feed_page_path=feed_page_path,
         listing_path=listing_path,
+        embed_page_path=embed_page_path,
         article_path=article_path,
         embed_path=embed_path,
         site_url=settings.url,
@@ -245,6 +248,39 @@ def all_articles(name: str) -> str:
     if match is None:
         raise NotFound()
     return _listing(_service().catalog.all_feed, int(match["number"]))
+
+
+@bp.get(EMBED_PAGE_PREFIX + "<path:name>")
+def embed_page(name: str) -> BaseResponse:
+    """ "Op je eigen site": the widgets of one feed for webmasters, to configure and copy."""
+    path = _strip_html_suffix(name)
+    catalog = _service().catalog
+    shown = catalog.feeds.get(path)
+    if shown is None:
+        raise FeedNotFound(path, "Deze categorie of bron bestaat niet (meer).")
+    heights = {
+        style: embed.row_heights(embed.WidgetOptions.defaults(style))
+        for style in (embed.FULL, embed.COMPACT)
+    }
+    body = render_template(
+        "insluiten.html",
+        feed=shown,
+        heading="Alle berichten" if shown.kind is FeedKind.ALL else _arrows(shown.name),
+        feeds=list(catalog.feeds.values()),
+        code=embed.embed_code(shown),
+        heights=heights,
+        max_count=embed.MAX_COUNT,
+    )
+    response = Response(body, content_type="text/html; charset=utf-8")
+    # The previews are the offered code itself: its one style attribute (allowed by hash) and
+    # the script widget, which reads the JSON Feed.
+    response.headers["Content-Security-Policy"] = _HTML_SECURITY_HEADERS[
+        "Content-Security-Policy"
+    ].replace(
+        "style-src 'self';",
+        f"style-src 'self' 'unsafe-hashes' {embed.IFRAME_STYLE_HASH}; connect-src 'self';",
+    )
+    return response
 
 
 def _feed_page(kind: FeedKind, name: str) -> str:
