@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+import lxml.html
 import pytest
 from conftest import BUNDLED_CONTENT, REPO, article_text
 from feedcheck import assert_valid_atom, assert_valid_rss
@@ -36,6 +37,8 @@ from feedsvc.feeds.urls import (
     feed_path,
 )
 from feedsvc.feeds.writers import FORMATS
+from feedsvc.web import embed
+from feedsvc.web.embed import EmbedCode
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -648,3 +651,166 @@ def test_script_widget_says_so_when_the_feed_cannot_be_loaded(
     message.wait_for()
     # The feed's 404 carries CORS headers, so the widget can tell what is wrong.
     assert message.inner_text() == "Deze feed bestaat niet: kijk het adres in data-feed na."
+
+
+# -- embeds that fit, at every width, on a hostile host ------------------------------------------
+
+WIDTHS = (300, 390, 768, 1280)
+HOSTILE_HOST_CSS = (
+    "* { text-transform: uppercase; letter-spacing: 5px; text-shadow: 2px 2px 0 red;"
+    " cursor: wait; font-style: italic; word-spacing: 9px; line-height: 3; }"
+)
+
+
+def bare_host_page(host: Host, path: str, body: str, css: str = "") -> str:
+    """A host page with nothing around the widget: its width is the viewport's."""
+    return host.add(
+        path,
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Buren</title><style>body {{ margin: 0 }} {css}</style></head>"
+        f"<body><main>{body}</main></body></html>",
+    )
+
+
+def offered_code(site: Site, feed: Feed, style: str = embed.FULL, count: int = 5) -> EmbedCode:
+    with site.app.test_request_context():
+        return embed.embed_code(feed, embed.WidgetOptions.defaults(style, count))
+
+
+def frame_fit(page: Page) -> dict[str, float]:
+    """The iframe's height on the host page, and its content's height inside it."""
+    page.frame_locator("iframe").first.locator(".fw-voet").wait_for()
+    frame = next(f for f in page.frames if "/embed/" in f.url)
+    content = frame.evaluate(
+        "() => ({content: document.querySelector('.fw').getBoundingClientRect().bottom,"
+        " scroll: document.documentElement.scrollHeight,"
+        " clipped: [...document.querySelectorAll('.fw-item')].filter("
+        "   li => li.getBoundingClientRect().bottom > innerHeight).length})"
+    )
+    outer = page.locator("iframe").evaluate("f => f.getBoundingClientRect().height")
+    return {"frame": outer, **content}
+
+
+@pytest.mark.parametrize("style", [embed.FULL, embed.COMPACT])
+def test_the_offered_iframe_code_fits_at_every_width(
+    browser: Browser, site: Site, host: Host, style: str
+) -> None:
+    feed = site.feed("categorie/nieuws")
+    code = offered_code(site, feed, style)
+    url = bare_host_page(host, f"/past-{style}.html", code.iframe)
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        try:
+            page = context.new_page()
+            page.goto(url)
+            fit = frame_fit(page)
+            assert fit["clipped"] == 0, (width, fit)
+            assert fit["content"] <= fit["frame"], (width, fit)  # nothing cut off
+            assert fit["frame"] - fit["content"] <= 4, (width, fit)  # and no gap below
+            assert fit["scroll"] <= fit["frame"], (width, fit)
+            if width in (390, 1280):
+                screenshot(page, f"widget-iframe-{style}-{width}.png")
+        finally:
+            context.close()
+
+
+def test_the_resize_script_fits_the_frame_and_ignores_other_origins(
+    page: Page, site: Site, host: Host
+) -> None:
+    feed = site.feed("categorie/sport")
+    code = offered_code(site, feed)
+    # The host's iframe code, changed by hand to 2 items without changing its height.
+    iframe = code.iframe.replace("aantal=5", "aantal=2")
+    url = bare_host_page(host, "/hoogte.html", iframe + code.resize)
+    page.goto(url)
+    page.wait_for_function(
+        "() => { const f = document.querySelector('iframe');"
+        " return f.style.height !== '' && parseFloat(f.style.height) < f.height - 100; }",
+        timeout=30_000,
+    )
+    fit = frame_fit(page)
+    assert abs(fit["frame"] - fit["content"]) <= 2, fit
+    # A message in the same shape from anyone else (here the host page itself) changes nothing.
+    before = page.locator("iframe").evaluate("f => f.style.height")
+    page.evaluate("window.postMessage({feedsvc: 'hoogte', hoogte: 33}, '*')")
+    page.evaluate(
+        "() => { const f = document.createElement('iframe'); document.body.append(f);"
+        " f.contentWindow.parent.postMessage({feedsvc: 'hoogte', hoogte: 44}, '*'); }"
+    )
+    page.wait_for_timeout(300)  # messages are delivered asynchronously; give them a chance
+    assert page.locator("iframe").first.evaluate("f => f.style.height") == before
+
+
+def test_host_css_does_not_reach_into_the_script_widget(page: Page, site: Site, host: Host) -> None:
+    feed = site.feed("categorie/nieuws")
+    code = offered_code(site, feed)
+    url = bare_host_page(host, "/vijandig.html", code.script, HOSTILE_HOST_CSS)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(url)
+    widget = page.locator("feedsvc-nieuws")
+    widget.locator(".fw-item").first.wait_for()
+    styles = widget.locator(".fw-titel").first.evaluate(
+        """a => { const s = getComputedStyle(a), p = getComputedStyle(a.closest('li'));
+        return [s.textTransform, s.letterSpacing, s.textShadow, s.cursor, s.fontStyle,
+                s.wordSpacing, p.cursor, p.lineHeight]; }"""
+    )
+    assert styles == ["none", "normal", "none", "pointer", "normal", "0px", "auto", "21px"]
+    # The host's own text does get the host's CSS: the rule is in force.
+    assert page.locator("title").evaluate("t => getComputedStyle(document.body).cursor") == "wait"
+    screenshot(page, "widget-script-390.png")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshot(page, "widget-script-1280.png")
+    assert problems(page) == []
+
+
+@pytest.mark.parametrize(
+    ("attributes", "message"),
+    [
+        ('data-aantal="5"', "data-feed ontbreekt"),
+        ('data-feed="FEED" data-aantal="veel"', "data-aantal moet een geheel getal"),
+        ('data-feed="FEED" data-aantal="0"', "data-aantal moet een geheel getal"),
+        ('data-feed="FEED" data-stijl="groot"', "data-stijl moet volledig of compact"),
+    ],
+)
+def test_the_script_widget_shows_what_is_wrong_with_its_options(
+    page: Page, site: Site, host: Host, attributes: str, message: str
+) -> None:
+    feed_url = site.abs(feed_path(site.feed("all"), "json"))
+    tag = (
+        f'<script src="{site.abs(EMBED_SCRIPT_PATH)}" '
+        f"{attributes.replace('FEED', feed_url)} async></script>"
+    )
+    page.goto(bare_host_page(host, f"/fout-{abs(hash(attributes))}.html", tag))
+    shown = page.locator("feedsvc-nieuws .fw-fout")
+    shown.first.wait_for()
+    assert message in shown.first.inner_text()
+    assert shown.first.is_visible()
+
+
+def test_the_configurator_offers_what_it_previews(page: Page, site: Site) -> None:
+    feed = site.feed("categorie/nieuws")
+    page.goto(site.abs(embed_page_path(feed)))
+    wait_for_previews(page)
+    assert page.locator("#code-iframe").inner_text() == offered_code(site, feed).iframe
+    page.locator("#aantal").fill("3")
+    page.locator("#aantal").dispatch_event("change")
+    page.get_by_label("Compact").check()
+    expected = offered_code(site, feed, embed.COMPACT, 3)
+    assert page.locator("#code-iframe").inner_text() == expected.iframe
+    assert page.locator("#code-script").inner_text() == expected.script
+    # The preview is that code (its style then gets the height the resize script measured).
+    preview = dict(
+        lxml.html.fragment_fromstring(page.locator("#voorbeeld-iframe").inner_html()).attrib
+    )
+    offered = dict(lxml.html.fragment_fromstring(expected.iframe).attrib)
+    assert preview.pop("style").startswith("border: 0")
+    assert offered.pop("style") == "border:0"
+    assert preview == offered
+    page.frame_locator("#voorbeeld-iframe iframe").locator(".fw-compact .fw-item").nth(2).wait_for()
+    page.locator("#voorbeeld-script feedsvc-nieuws .fw-compact").wait_for()
+    screenshot(page, "embed-page.png")
+    page.select_option("#kies-feed", label="Sport")
+    page.wait_for_url(site.abs(embed_page_path(site.feed("categorie/sport"))))
+    for frame in page.frames:
+        assert problems(frame) == []

@@ -65,7 +65,7 @@ class WidgetOptions:
         query = f"aantal={self.count}"
         if self.style != FULL:
             query += f"&stijl={self.style}"
-        defaults = WidgetOptions(style=self.style, count=self.count)
+        defaults = WidgetOptions.defaults(self.style, self.count)
         for name, value, default in (
             ("samenvatting", self.summaries, defaults.summaries),
             ("datum", self.dates, defaults.dates),
