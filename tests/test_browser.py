@@ -814,3 +814,25 @@ def test_the_configurator_offers_what_it_previews(page: Page, site: Site) -> Non
     page.wait_for_url(site.abs(embed_page_path(site.feed("categorie/sport"))))
     for frame in page.frames:
         assert problems(frame) == []
+
+
+@pytest.mark.parametrize("extension", ["rss", "atom"])
+def test_a_feed_opened_on_a_phone_has_readable_text(
+    browser: Browser, site: Site, extension: str
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
+    try:
+        page = context.new_page()
+        page.goto(site.abs(feed_path(site.feed("categorie/nieuws"), extension)))
+        body = page.locator("item > description" if extension == "rss" else "entry > summary")
+        # The size on the screen: CSS px times the zoom the phone shows the page at.
+        shown = body.first.evaluate(
+            "e => parseFloat(getComputedStyle(e).fontSize) * visualViewport.scale"
+        )
+        assert shown >= 16, f"body text is {shown:.1f} px on the screen"
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth + 1")
+        screenshot(page, f"feed-{extension}-390.png", full_page=False)
+    finally:
+        context.close()
