@@ -43,7 +43,10 @@ if TYPE_CHECKING:
     from flask import Flask
 
 # Routes whose answers describe the running process or the request, never written to files.
-NOT_EXPORTED = {"feedsvc.healthz": "reports the state of the running process"}
+NOT_EXPORTED = {
+    "feedsvc.healthz": "reports the state of the running process",
+    "feedsvc.oembed": "answers a query (?url=…), which a file cannot",
+}
 INDEX_LATEST = 50
 # A URL that no route serves, and one that the feed route refuses: they give the error pages.
 NOT_FOUND_EXAMPLE = "/404.html"

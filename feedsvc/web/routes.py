@@ -9,6 +9,8 @@ import difflib
 import functools
 import re
 from datetime import datetime
+from typing import NamedTuple
+from urllib.parse import quote, unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -21,9 +23,11 @@ from flask import (
     request,
 )
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import NotImplemented as NotImplementedHTTP
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles.dates import format_dutch_date
+from feedsvc.articles.model import Article
 from feedsvc.feeds.catalog import CategoryNode, Feed, FeedKind, PageOutOfRangeError
 from feedsvc.feeds.compression import IDENTITY, PREFERENCE
 from feedsvc.feeds.publication import RenderedFeed, UnknownFeedError
@@ -95,9 +99,32 @@ def init_app(app: Flask, service: Runtime) -> None:
         error_title=errorpages.title,
         error_message=errorpages.message,
     )
+    app.jinja_env.globals.update(reader_links=reader_links, canonical_url=_canonical_url)
+    app.context_processor(lambda: {"site_feed": _service().catalog.all_feed})
     app.jinja_env.filters["dutch_date"] = format_dutch_date
     app.jinja_env.filters["body_html"] = body_html
     app.jinja_env.filters["arrows"] = _arrows
+
+
+class ReaderLink(NamedTuple):
+    name: str
+    url: str
+
+
+def reader_links(feed_url: str) -> tuple[ReaderLink, ...]:
+    """One-click subscribe links for popular feed readers: two web readers' "add feed" URLs,
+    and the ``feed:`` scheme that apps such as NetNewsWire register for."""
+    quoted = quote(feed_url, safe="")
+    return (
+        ReaderLink("Feedly", f"https://feedly.com/i/subscription/feed%2F{quoted}"),
+        ReaderLink("Inoreader", f"https://www.inoreader.com/?add_feed={quoted}"),
+        ReaderLink("NetNewsWire en andere apps", "feed:" + feed_url),
+    )
+
+
+def _canonical_url() -> str:
+    """The absolute URL of the page being rendered: its one URL, from the settings."""
+    return _service().settings.url(quote(request.path))
 
 
 def _arrows(label: str) -> str:
@@ -145,6 +172,59 @@ def feed(name: str) -> BaseResponse:
         raise FeedNotFound(stem) from None
     browser_type = FORMATS[extension].browser_content_type
     return _send(rendered, service.settings, feed=True, browser_content_type=browser_type)
+
+
+@bp.get("/oembed")
+def oembed() -> BaseResponse:
+    """oEmbed (https://oembed.com) for category and source pages and the front page: the
+    iframe widget of that page's feed, for CMSs that embed by URL."""
+    service = _service()
+    settings = service.settings
+    url = request.args.get("url", "")
+    if request.args.get("format", "json") != "json":
+        raise NotImplementedHTTP("Alleen format=json wordt ondersteund.")
+    site = urlsplit(settings.site_url)
+    target = urlsplit(url)
+    if (target.scheme, target.netloc) != (site.scheme, site.netloc):
+        raise NotFound("Dit adres hoort niet bij deze site.")
+    path = unquote(target.path[len(site.path) :] if site.path else target.path)
+    catalog = service.catalog
+    if path in ("", "/"):
+        shown: Feed | None = catalog.all_feed
+    elif path.endswith(".html"):
+        shown = catalog.feeds.get(path.strip("/")[: -len(".html")])
+    else:
+        shown = None
+    if shown is None:
+        raise NotFound("Van deze pagina is geen widget.")
+    options = embed.WidgetOptions.defaults()
+    maxheight = request.args.get("maxheight", "")
+    if maxheight.isascii() and maxheight.isdigit():
+        # As many items as fit, at least one.
+        base, item = embed.row_heights(options)
+        count = max(1, min(options.count, (int(maxheight) - base) // item))
+        options = embed.WidgetOptions.defaults(count=count)
+    width = 600
+    maxwidth = request.args.get("maxwidth", "")
+    if maxwidth.isascii() and maxwidth.isdigit():
+        width = max(300, min(width, int(maxwidth)))
+    code = embed.embed_code(shown, options)
+    response = jsonify(
+        {
+            "version": "1.0",
+            "type": "rich",
+            "title": shown.title,
+            "provider_name": settings.site_title,
+            "provider_url": settings.url("/"),
+            "html": code.iframe,
+            "width": width,
+            "height": options.height,
+            "cache_age": settings.cache_max_age,
+        }
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = f"public, max-age={settings.cache_max_age}"
+    return response
 
 
 @bp.get("/feeds.opml")
@@ -229,7 +309,41 @@ def article(name: str) -> str:
     catalog = _service().catalog
     lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in found.category.lineage()]
     source_feed = catalog.feeds.get(f"bron/{found.source.slug}") if found.source else None
-    return render_template("article.html", article=found, lineage=lineage, source_feed=source_feed)
+    return render_template(
+        "article.html",
+        article=found,
+        lineage=lineage,
+        source_feed=source_feed,
+        structured_data=_news_article(found, lineage),
+    )
+
+
+def _news_article(found: Article, lineage: list[Feed]) -> dict[str, object]:
+    """schema.org NewsArticle data for search engines (JSON-LD: data, never run as script)."""
+    settings = _service().settings
+    publisher = {
+        "@type": "Organization",
+        "name": settings.site_title,
+        "url": settings.url("/"),
+        "logo": {"@type": "ImageObject", "url": settings.url("/static/icon.png")},
+    }
+    data: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": found.title,
+        "description": found.summary,
+        "datePublished": found.published.isoformat(),
+        "dateModified": found.updated.isoformat(),
+        "inLanguage": "nl-NL",
+        "mainEntityOfPage": settings.url(article_path(found.id)),
+        "articleSection": [feed.category.name for feed in lineage if feed.category],
+        "image": [settings.url("/static/icon.png")],
+        "publisher": publisher,
+        "author": (
+            {"@type": "Organization", "name": found.source.name} if found.source else publisher
+        ),
+    }
+    return data
 
 
 @bp.get("/categorie/<path:name>")
