@@ -57,6 +57,8 @@ from feedsvc.deploy.sitemap import NOT_EXPORTED, SitePage, site_pages, uncovered
 from feedsvc.runtime import Runtime
 
 HUB = "https://hub.example.org/"
+IMAGES = (".png", ".ico")  # compressed already: the export writes no .gz or .br of them
+
 # Headers the service and nginx each make themselves, for their own reasons.
 OWN_HEADERS = {
     "date",
@@ -181,12 +183,12 @@ def test_every_page_is_a_file_with_the_services_bytes(
         assert response.status_code == page.status
         relpath = file_for(page.path, page.status)
         assert files[relpath] == response.data, page.path
-        if not relpath.endswith(".png"):
+        if not relpath.endswith(IMAGES):
             assert gzip.decompress(files[relpath + ".gz"]) == response.data
             assert brotli.decompress(files[relpath + ".br"]) == response.data
-    # PNG images are not compressed again; nothing else is in the tree.
+    # PNG images (and the icon, a PNG) are not compressed again; nothing else is in the tree.
     expected = {file_for(p.path, p.status) for p in pages}
-    siblings = {f + s for f in expected if not f.endswith(".png") for s in (".gz", ".br")}
+    siblings = {f + s for f in expected if not f.endswith(IMAGES) for s in (".gz", ".br")}
     assert set(files) == expected | siblings
 
 
@@ -616,7 +618,7 @@ def test_nginx_serves_every_url_as_the_service_does(
             assert last_modified == flask.headers["Last-Modified"], page.path
 
         status, coded, data = served.get(page.path, {"Accept-Encoding": "gzip"})
-        if page.path.endswith(".png"):
+        if page.path.endswith(IMAGES):
             assert "content-encoding" not in coded
             continue
         assert coded["content-encoding"] == "gzip", page.path

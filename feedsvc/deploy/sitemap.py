@@ -77,6 +77,7 @@ def site_pages(app: Flask) -> list[SitePage]:
     pages += _static_pages(app)
     pages.append(SitePage(EMBED_SCRIPT_PATH, "embed.js"))  # built once at start-up
     pages.append(SitePage(embed.RESIZE_SCRIPT_PATH, "hoogte.js"))
+    pages.append(SitePage("/favicon.ico", "favicon.ico"))  # a static file, by another name
     pages.append(SitePage(NOT_FOUND_EXAMPLE, "error", 404))
     pages.append(SitePage(BAD_REQUEST_EXAMPLE, "error", 400))
     first_pages: list[SitePage] = []

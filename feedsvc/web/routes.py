@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
@@ -21,6 +23,8 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
+    url_for,
 )
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.exceptions import NotImplemented as NotImplementedHTTP
@@ -46,7 +50,8 @@ from feedsvc.feeds.writers import FORMATS
 from feedsvc.feeds.writers.common import body_html
 from feedsvc.runtime import Runtime
 from feedsvc.settings import Settings
-from feedsvc.web import crawlers, embed, errorpages
+from feedsvc.web import crawlers, embed, errorpages, pagecache
+from feedsvc.web.pagecache import cached_page
 
 bp = Blueprint("feedsvc", __name__)
 
@@ -80,6 +85,8 @@ def init_app(app: Flask, service: Runtime) -> None:
     app.register_blueprint(bp)
     embed.init_app(app)
     crawlers.init_app(app)
+    pagecache.init_app(app)
+    _static_versions(app)
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(_security_headers)
     if settings.watch_content:
@@ -132,12 +139,50 @@ def _arrows(label: str) -> str:
     return label.replace(" -> ", " › ")
 
 
+# A year: static URLs carry their file's hash (?v=…), so a changed file has a new URL.
+STATIC_MAX_AGE = 365 * 24 * 3600
+
+
+def _static_versions(app: Flask) -> None:
+    """``static_url("style.css")`` is ``/static/style.css?v=<hash of the file>``; a request
+    with the current hash may be cached for a year."""
+    folder = Path(app.static_folder or "")
+    versions = {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+    app.extensions["feedsvc.web.static_versions"] = versions
+
+    def static_url(filename: str) -> str:
+        return url_for("static", filename=filename, v=versions[filename])
+
+    app.jinja_env.globals["static_url"] = static_url
+
+    @app.after_request
+    def _long_cache_for_versioned(response: Response) -> Response:
+        if request.endpoint == "static" and response.status_code in (200, 304):
+            filename = (request.view_args or {}).get("filename")
+            if filename is not None and request.args.get("v") == versions.get(filename):
+                response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
+        return response
+
+
+@bp.get("/favicon.ico")
+def favicon() -> BaseResponse:
+    """For browsers and tools that ask for it by name, whatever the page's icon link says."""
+    response = send_from_directory(current_app.static_folder or "", "favicon.ico")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 def _service() -> Runtime:
     service: Runtime = current_app.extensions["feedsvc"]
     return service
 
 
 @bp.get("/")
+@cached_page
 def index() -> str:
     catalog = _service().catalog
     return render_template(
@@ -301,6 +346,7 @@ def _not_modified(etag: str, last_modified: datetime) -> bool:
 
 
 @bp.get("/artikelen/<path:name>")
+@cached_page
 def article(name: str) -> str:
     article_id = _strip_html_suffix(name)
     found = _service().catalog.by_id.get(article_id)
@@ -347,16 +393,19 @@ def _news_article(found: Article, lineage: list[Feed]) -> dict[str, object]:
 
 
 @bp.get("/categorie/<path:name>")
+@cached_page
 def category_page(name: str) -> str:
     return _feed_page(FeedKind.CATEGORY, name)
 
 
 @bp.get("/bron/<path:name>")
+@cached_page
 def source_page(name: str) -> str:
     return _feed_page(FeedKind.SOURCE, name)
 
 
 @bp.get(ALL_ARTICLES_PREFIX + "<name>")
+@cached_page
 def all_articles(name: str) -> str:
     match = _LISTING_PAGE.fullmatch("/" + _strip_html_suffix(name))
     if match is None:
