@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -24,6 +27,7 @@ from test_browser import (  # noqa: F401 - fixtures, shared with the other brows
 )
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+LIGHTHOUSE = REPO / "node_modules" / ".bin" / "lighthouse"
 WIDTHS = (390, 1280)
 # The rules of WCAG 2.2 A and AA, and axe's best practices.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
@@ -115,3 +119,28 @@ def test_the_script_widget_on_another_site_has_no_violations(
     width = wide_page.viewport_size["width"] if wide_page.viewport_size else 0
     screenshot(wide_page, f"a11y-widgets-op-andere-site-{width}.png")
     assert violations(wide_page, axe_source) == []
+
+
+def test_lighthouse_scores_100_for_accessibility_best_practices_and_seo(tmp_path: Path) -> None:
+    """bench/lighthouse.py --check on the front page, a category page and an article page.
+    Lighthouse's performance score depends on the machine: reported by the script, not checked.
+    """
+    if not LIGHTHOUSE.exists():
+        message = f"this test needs Lighthouse in {LIGHTHOUSE.parent}: npm ci (scripts/test.sh)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    results = tmp_path / "lighthouse.json"
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "lighthouse.py"), "--check", "--json", str(results)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    scores = json.loads(results.read_text("utf-8"))["scores"]
+    assert set(scores) == {"voorpagina", "categorie", "artikel"}
+    for page in scores.values():
+        assert page["accessibility"] == page["best-practices"] == page["seo"] == 100
