@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import feedparser
 import lxml.html
 import pytest
 from conftest import SITE_URL, ArticleWriter
@@ -183,3 +184,26 @@ def test_copy_buttons_say_what_they_copy(client: FlaskClient) -> None:
     assert len(names) > 30
     assert len(set(names)) == len(names)
     assert "Kopieer RSS-adres van Cultuur" in names
+
+
+@pytest.mark.parametrize("extension", ["rss", "atom", "json"])
+def test_a_reader_with_a_browser_like_accept_header_still_gets_a_feed(
+    client: FlaskClient, bundled_app: Flask, extension: str
+) -> None:
+    """Some readers send what a browser sends; whatever a browser gets must parse as a feed."""
+    feed = catalog_of(bundled_app).feeds["categorie/nieuws"]
+    accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    response = client.get(feed_path(feed, extension), headers={"Accept": accept})
+    assert response.status_code == 200
+    titles = [a.title for a in feed.articles[:50]]
+    if extension == "json":  # feedparser reads XML feeds only
+        document = json.loads(response.data)
+        assert document["version"] == "https://jsonfeed.org/version/1.1"
+        assert [item["title"] for item in document["items"]] == titles
+        return
+    parsed = feedparser.parse(
+        response.data, response_headers={"content-type": response.headers["Content-Type"]}
+    )
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.title == feed.title
+    assert [entry.title for entry in parsed.entries] == titles
