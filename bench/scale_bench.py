@@ -294,8 +294,9 @@ def category_counts(folder: Path) -> dict[str, int]:
     """Articles per three-level category path (as written) in ``folder``."""
     counts: dict[str, int] = {}
     for path in folder.rglob("*.txt"):
-        lines = [line.strip() for line in path.read_text("utf-8-sig").splitlines() if line.strip()]
-        category = lines[2] if lines[0].startswith("Bijgewerkt:") else lines[1]
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        category = lines[2] if lines[0].lower().startswith("bijgewerkt") else lines[1]
         if category.count("->") == 2:
             counts[category] = counts.get(category, 0) + 1
     if not counts:
@@ -412,9 +413,9 @@ def measure_change_and_static(large: int, duration: int, results: Results, tmp: 
         try:
             for revision in range(1, EDITS + 1):
                 marker = f"[Aangepast, versie {revision}]".encode()
-                text = corpus.article_text(index, shape, SEED, revision=revision)
+                data = corpus.article_file(index, shape, SEED, revision=revision).data
                 written = time.perf_counter()
-                path.write_bytes(text.encode("utf-8"))
+                path.write_bytes(data)
                 served_s = exported_s = None
                 streak = 0
                 feed_file = out / "public/feeds/all.rss"
@@ -438,7 +439,7 @@ def measure_change_and_static(large: int, duration: int, results: Results, tmp: 
                 )
                 time.sleep(1)
         finally:
-            path.write_bytes(corpus.article_text(index, shape, SEED).encode("utf-8"))
+            path.write_bytes(corpus.article_file(index, shape, SEED).data)
             time.sleep(1)
             watcher.send_signal(signal.SIGTERM)
             watcher.wait(timeout=30)
@@ -485,7 +486,8 @@ def measure_static(
 
 
 def corpus_folder(size: int) -> Path:
-    folder = CORPUS_ROOT / f"feedsvc-corpus-{size}"
+    # The format version in the name: a corpus of another version (another branch) is left alone.
+    folder = CORPUS_ROOT / f"feedsvc-corpus-{size}-v{corpus.FORMAT_VERSION}"
     paths = corpus.generate(folder, size, SEED)
     if len(paths) != size:
         raise BenchError(f"{folder} holds {len(paths)} articles, not {size}")
