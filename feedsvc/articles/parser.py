@@ -13,6 +13,12 @@ The format, as the site's editors write it::
 Blank lines may stand anywhere between header lines; Bron, the published date and a late
 Bijgewerkt line may come in any order after the category. This module knows nothing of the file
 system beyond the bytes and the relative path it is given, nor of feeds or HTTP.
+
+Cost: a load reads every file, so parsing should cost little more than reading. Each header line
+is classified once, by one regular expression (:data:`_HEADER`: the labels, the date grammar of
+:mod:`feedsvc.articles.dates`, and the cheap tests for what could still be a date), and the result
+is kept for the line, so peeking at a line again repeats nothing; dateutil only sees lines with a
+four-digit number that neither the grammar reads nor a long unknown word rules out.
 """
 
 from __future__ import annotations
@@ -24,7 +30,15 @@ from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from feedsvc.articles.dates import DateFormatError, localize, parse_dutch_datetime
+from feedsvc.articles.dates import (
+    DATE_GRAMMAR,
+    MAX_DATE_LENGTH,
+    DateFormatError,
+    cannot_be_date,
+    date_from_grammar,
+    localize,
+    parse_other_date,
+)
 from feedsvc.articles.model import XML_UNSAFE, Article, Category, Source
 from feedsvc.errors import ContentError, ContentProblem, Severity
 
@@ -38,15 +52,30 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}
 # Characters XML 1.0 forbids (C0 controls but tab/newline) or discourages (DEL, C1 controls):
 # the model's definition, which the model itself enforces.
 _FORBIDDEN_CHARS = XML_UNSAFE
-_UPDATED_LINE = re.compile(r"bijgewerkt\s*:\s*(?P<value>.*)", re.IGNORECASE)
-_SOURCE_LINE = re.compile(r"bron\s*:\s*(?P<value>.*)", re.IGNORECASE)
-_LABELLED_DATE_LINE = re.compile(
-    r"(?:datum|gepubliceerd|publicatiedatum)\s*:\s*(?P<value>.*)", re.IGNORECASE
+# Every header line, in one pass: an optional label ("Bron:", "Bijgewerkt:", "Datum:" and its
+# synonyms), then what follows it: a date in the grammar, a line that is clearly an attempt at a
+# numeric date (so a failure to parse it is an error about the date rather than "this is not a
+# header line"), a line with a four-digit number (it could still be a date: dateutil decides), or
+# anything else. The label and the rest ignore case.
+_HEADER = re.compile(
+    r"(?P<label>(?:(?P<updated>bijgewerkt)|(?P<source>bron)|datum|gepubliceerd|publicatiedatum)"
+    r"\s*:\s*)?"
+    rf"(?P<value>(?P<date>{DATE_GRAMMAR})"
+    r"|(?P<datelike>\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*)"
+    r"|(?P<has_year>.*?(?<!\d)\d{4}(?!\d).*)"
+    r"|.*)",
+    re.IGNORECASE,
 )
-# A line that is clearly an attempt at a numeric date, so a failure to parse it is an error about
-# the date rather than "this is not a header line".
-_DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*")
-_CATEGORY_SEPARATOR = re.compile(r"\s*(?:->|→)\s*")
+# A line longer than any date (MAX_DATE_LENGTH once its white space is normalised), such as the
+# first paragraph, which ends the header: only its label and the numeric-attempt test can make it
+# a header line, and scanning it for a year would cost more than the rest of its header.
+_LONG_HEADER = re.compile(
+    r"(?P<label>(?:(?P<updated>bijgewerkt)|(?P<source>bron)|datum|gepubliceerd|publicatiedatum)"
+    r"\s*:\s*)?"
+    r"(?P<value>(?P<datelike>\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*)|.*)",
+    re.IGNORECASE,
+)
+_OTHER, _SOURCE, _UPDATED, _DATE = range(4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +91,25 @@ class _Line(NamedTuple):
     # a tuple costs a fraction of a frozen dataclass's __init__ (it counts at 100,000 files).
     number: int  # 1-based, as an editor's status bar shows it
     text: str  # stripped of surrounding white space
+
+
+class _Header(NamedTuple):
+    """What a header line is: one of the kinds above, and for a date, its date."""
+
+    kind: int
+    value: str  # after the label, if any
+    # For a date line, or a Bijgewerkt line: the match of _HEADER when the date grammar matched
+    # the value, so the date is read from its groups without matching the text again.
+    grammar: re.Match[str] | None = None
+    # The date, when classifying the line had to read it already.
+    date: tuple[datetime, bool] | None = None
+
+
+class _Dated(NamedTuple):
+    """A date line's number and what it holds."""
+
+    number: int
+    header: _Header
 
 
 def parse_article(data: bytes, path: str, *, zone: ZoneInfo, disclaimer: str) -> ParseResult:
@@ -80,6 +128,7 @@ class _ArticleParser:
         self.zone = zone
         self.disclaimer_key = _disclaimer_key(disclaimer)
         self.warnings: list[ContentProblem] = []
+        self.headers: dict[int, _Header] = {}  # by line number: each line is classified once
 
     def error(self, line: int, message: str) -> ContentError:
         return ContentError(self.path, line, message)
@@ -97,11 +146,11 @@ class _ArticleParser:
             raise self.error(1, "the file is empty")
         reader = _LineReader(lines)
 
-        updated_raw: _Line | None = None
+        updated_raw: _Dated | None = None
         first = reader.next_filled()
         assert first is not None  # the file is not empty
-        if match := _UPDATED_LINE.fullmatch(first.text):
-            updated_raw = _Line(first.number, match["value"])
+        if (header := self.classify(first)).kind == _UPDATED:
+            updated_raw = _Dated(first.number, header)
             first = reader.next_filled()
             if first is None:
                 raise self.error(reader.last_number, "no title after the Bijgewerkt line")
@@ -192,17 +241,16 @@ class _ArticleParser:
     # -- header --------------------------------------------------------------------------------
 
     def read_title(self, line: _Line, reader: _LineReader) -> _Line:
-        if _SOURCE_LINE.fullmatch(line.text):
+        kind = self.classify(line).kind
+        if kind == _SOURCE:
             raise self.error(line.number, "the title and category path are missing")
         following = reader.peek_filled()
-        if self.is_date_line(line.text) and not self.is_source_or_date(reader.peek_filled(1)):
+        if kind == _DATE and not self.is_source_or_date(reader.peek_filled(1)):
             # A title may read like a date ("Op 4 mei 2025"); it is one only if the header goes
             # on as title, category, then Bron or date. Otherwise the title is what is missing.
             raise self.error(line.number, "the title and category path are missing")
-        if _CATEGORY_SEPARATOR.search(line.text) and (
-            following is None
-            or _SOURCE_LINE.fullmatch(following.text)
-            or self.is_date_line(following.text)
+        if _has_category_separator(line.text) and (
+            following is None or self.is_source_or_date(following)
         ):
             raise self.error(
                 line.number,
@@ -214,11 +262,13 @@ class _ArticleParser:
         line = reader.next_filled()
         if line is None:
             raise self.error(title.number, "no category path after the title")
-        if _SOURCE_LINE.fullmatch(line.text) or self.is_date_line(line.text):
+        if self.is_source_or_date(line):
             raise self.error(
                 line.number, "the category path (such as 'Nieuws -> Informatief') is missing"
             )
-        names = tuple(" ".join(name.split()) for name in _CATEGORY_SEPARATOR.split(line.text))
+        # "->" and "→" are the separators; white space around them goes with " ".join(split()).
+        levels = line.text.replace("→", "->").split("->")
+        names = tuple(" ".join(name.split()) for name in levels)
         if not all(names):
             raise self.error(
                 line.number, f"the category path {_shorten(line.text)!r} has an empty level"
@@ -227,28 +277,28 @@ class _ArticleParser:
 
     def read_source_and_date(
         self, reader: _LineReader
-    ) -> tuple[Source | None, _Line, _Line | None]:
+    ) -> tuple[Source | None, _Dated, _Dated | None]:
         """Read the Bron, published-date and (late) Bijgewerkt lines, which come in any order."""
         source: Source | None = None
         source_seen = False
-        published: _Line | None = None
-        late_updated: _Line | None = None
+        published: _Dated | None = None
+        late_updated: _Dated | None = None
         while (line := reader.peek_filled()) is not None:
-            if match := _SOURCE_LINE.fullmatch(line.text):
+            header = self.classify(line)
+            if header.kind == _SOURCE:
                 if source_seen:
                     self.warn(line.number, "second Bron line ignored")
                 else:
                     source_seen = True
-                    name = " ".join(match["value"].split())
+                    name = " ".join(header.value.split())
                     if name:
                         source = Source(name)
                     else:
                         self.warn(line.number, "the Bron line names no source")
-            elif match := _UPDATED_LINE.fullmatch(line.text):
-                late_updated = _Line(line.number, match["value"])
-            elif published is None and self.is_date_line(line.text):
-                labelled = _LABELLED_DATE_LINE.fullmatch(line.text)
-                published = _Line(line.number, labelled["value"]) if labelled else line
+            elif header.kind == _UPDATED:
+                late_updated = _Dated(line.number, header)
+            elif published is None and header.kind == _DATE:
+                published = _Dated(line.number, header)
             else:
                 break
             reader.next_filled()
@@ -259,30 +309,23 @@ class _ArticleParser:
         return source, published, late_updated
 
     def is_source_or_date(self, line: _Line | None) -> bool:
-        return line is not None and (
-            _SOURCE_LINE.fullmatch(line.text) is not None or self.is_date_line(line.text)
-        )
+        return line is not None and self.classify(line).kind in (_SOURCE, _DATE)
 
-    def is_date_line(self, text: str) -> bool:
-        labelled = _LABELLED_DATE_LINE.fullmatch(text)
-        if labelled:
-            return True
-        if _DATE_LIKE.fullmatch(text):
-            return True
-        try:
-            parse_dutch_datetime(text)
-        except DateFormatError:
-            return False
-        return True
+    def classify(self, line: _Line) -> _Header:
+        """What header line ``line`` is: one match of :data:`_HEADER`, kept for the line."""
+        header = self.headers.get(line.number)
+        if header is None:
+            header = self.headers[line.number] = _classify(line.text)
+        return header
 
-    def read_date(self, line: _Line, what: str) -> tuple[datetime, bool]:
+    def read_date(self, dated: _Dated, what: str) -> tuple[datetime, bool]:
         try:
-            naive, has_time = parse_dutch_datetime(line.text)
+            naive, has_time = _date_of(dated.header)
         except DateFormatError as error:
-            raise self.error(line.number, f"invalid {what}: {error}") from None
+            raise self.error(dated.number, f"invalid {what}: {error}") from None
         return localize(naive, self.zone), has_time
 
-    def read_updated(self, line: _Line | None, published: datetime) -> datetime:
+    def read_updated(self, line: _Dated | None, published: datetime) -> datetime:
         if line is None:
             return published
         try:
@@ -362,6 +405,66 @@ class _LineReader:
         rest = self.lines[self.position :]
         self.position = len(self.lines)
         return rest
+
+
+def _classify(text: str) -> _Header:
+    if len(text) > MAX_DATE_LENGTH and len(" ".join(text.split())) > MAX_DATE_LENGTH:
+        return _classify_long(text)
+    match = _HEADER.fullmatch(text)
+    assert match is not None  # its last alternative matches any line
+    if match["label"] is not None:
+        # By group, not by the label's text: "BİJGEWERKT" matches "bijgewerkt" ignoring case, and
+        # is not "bijgewerkt" once lowercased.
+        kind = _UPDATED if match["updated"] else _SOURCE if match["source"] else _DATE
+        return _Header(kind, match["value"], match if match["date"] is not None else None)
+    if match["date"] is not None:
+        if match["day"] is not None:
+            # A numeric date is a date line even when the date does not exist (31-02-2024):
+            # the error is then about the date.
+            return _Header(_DATE, text, match)
+        try:
+            date = date_from_grammar(match, text)
+        except DateFormatError:
+            return _Header(_OTHER, text)  # "31 februari 2024", "4 foo 2025": a title, maybe
+        return _Header(_DATE, text, match, date)
+    if match["datelike"] is not None:
+        return _Header(_DATE, text)
+    if match["has_year"] is not None and not cannot_be_date(text):
+        try:
+            date = parse_other_date(text, has_year=True)
+        except DateFormatError:
+            return _Header(_OTHER, text)
+        return _Header(_DATE, text, None, date)
+    return _Header(_OTHER, text)
+
+
+def _classify_long(text: str) -> _Header:
+    """:func:`_classify` for a line longer than any date.
+
+    Unlabelled, it is a date line only if it is clearly an attempt at a numeric date (every
+    date reading of it would fail: too long). Labelled, the date grammar cannot read its value
+    (a value the grammar matches in so long a line has a word of any length for its month,
+    which goes to dateutil anyway), so it is left out.
+    """
+    match = _LONG_HEADER.fullmatch(text)
+    assert match is not None  # its last alternative matches any line
+    if match["label"] is not None:
+        kind = _UPDATED if match["updated"] else _SOURCE if match["source"] else _DATE
+        return _Header(kind, match["value"])
+    return _Header(_DATE if match["datelike"] is not None else _OTHER, text)
+
+
+def _date_of(header: _Header) -> tuple[datetime, bool]:
+    """The date of a date or Bijgewerkt line; raises :class:`DateFormatError`."""
+    if header.date is not None:
+        return header.date
+    if header.grammar is not None:
+        return date_from_grammar(header.grammar, header.value)
+    return parse_other_date(header.value)
+
+
+def _has_category_separator(text: str) -> bool:
+    return "->" in text or "→" in text
 
 
 def summarize(paragraph: str, limit: int = SUMMARY_LIMIT) -> str:
