@@ -40,8 +40,10 @@ def case(word: str, style: int) -> str:
 
 @st.composite
 def worded_dates(draw: st.DrawFn) -> str:
+    weekday = draw(st.sampled_from(["", "maandag ", "Di, ", "ZONDAG  ", "wo ", "morgen ", "za,"]))
     text = (
-        draw(DIGITS_1_2)
+        weekday
+        + draw(DIGITS_1_2)
         + draw(SPACE)
         + case(draw(st.sampled_from(MONTH_WORDS)), draw(st.integers(0, 2)))
         + draw(st.sampled_from(["", "."]))

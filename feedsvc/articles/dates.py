@@ -68,8 +68,9 @@ DATE_GRAMMAR = (
     r"(?P<day>\d{1,2})[-/.](?P<month>\d{1,2})[-/.](?P<year>\d{4})"
     r"(?:,?\s+(?:om\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?"
     r"(?:\s*uur)?)?"
-    # 28 november 2024, 3 mrt. 2025, 4 SEPT 2025, optionally with a time: 9:30, ", om 9:30 uur"
-    r"|(?P<wday>\d{1,2})\s+(?P<wmonth>[^\W\d_]+)\.?\s+(?P<wyear>\d{4})"
+    # 28 november 2024, 3 mrt. 2025, 4 SEPT 2025, optionally with a time: 9:30, ", om 9:30 uur",
+    # optionally after the weekday: "maandag 4 juni 2025", "di, 3 juni 2025"
+    r"|(?:(?P<weekday>[^\W\d_]+),?\s+)?(?P<wday>\d{1,2})\s+(?P<wmonth>[^\W\d_]+)\.?\s+(?P<wyear>\d{4})"
     r"(?:,?\s+(?:om\s+)?(?P<whour>[0-9]{1,2}):(?P<wminute>[0-9]{2})(?:\s+uur)?)?"
 )
 # IGNORECASE: "OM 9:30 UUR" in a line typed in capitals.
@@ -180,6 +181,11 @@ def _from_worded(match: re.Match[str]) -> tuple[datetime, bool] | None:
     month = _PARSER_INFO.month(match["wmonth"])
     if month is None:
         return None
+    weekday = match["weekday"]
+    if weekday is not None and _PARSER_INFO.weekday(weekday) is None:
+        return None
+    # A weekday that does not go with the date is ignored, as dateutil ignores it when the
+    # date has its day.
     hour = match["whour"]
     if hour is not None and not (match["wday"].isascii() and match["wyear"].isascii()):
         return None  # digits of other scripts: dateutil's own reading of the time decides

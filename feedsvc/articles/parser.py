@@ -127,7 +127,7 @@ class _ArticleParser:
     def __init__(self, path: str, zone: ZoneInfo, disclaimer: str) -> None:
         self.path = path
         self.zone = zone
-        self.disclaimer_key = _disclaimer_key(disclaimer)
+        self.disclaimer_key = _configured_disclaimer_key(disclaimer)
         self.warnings: list[ContentProblem] = []
         self.headers: dict[int, _Header] = {}  # by line number: each line is classified once
 
@@ -343,21 +343,21 @@ class _ArticleParser:
     # -- body ----------------------------------------------------------------------------------
 
     def read_body(self, reader: _LineReader) -> tuple[str, ...]:
-        paragraphs: list[list[str]] = []
-        current: list[str] = []
-        for text in reader.rest():
-            if text:
-                current.append(text)
-            elif current:
-                paragraphs.append(current)
-                current = []
-        if current:
-            paragraphs.append(current)
-        if paragraphs and _disclaimer_key(" ".join(paragraphs[-1])) == self.disclaimer_key:
+        # Runs of non-blank lines, joined and split in C rather than line by line: an odd
+        # number of blank lines leaves a line break at the start of a paragraph, which strip
+        # removes (the lines themselves are stripped and hold no line break).
+        paragraphs = [
+            paragraph.strip("\n")
+            for paragraph in "\n".join(reader.rest()).split("\n\n")
+            if paragraph.strip("\n")
+        ]
+        if paragraphs and _disclaimer_key(paragraphs[-1]) == self.disclaimer_key:
             paragraphs.pop()
-        elif paragraphs and _disclaimer_key(paragraphs[-1][-1]) == self.disclaimer_key:
-            paragraphs[-1].pop()  # the disclaimer without the blank line before it
-        return tuple("\n".join(lines) for lines in paragraphs if lines)
+        elif paragraphs:
+            rest, _, last_line = paragraphs[-1].rpartition("\n")
+            if _disclaimer_key(last_line) == self.disclaimer_key:
+                paragraphs[-1] = rest  # the disclaimer without the blank line before it
+        return tuple(paragraphs)
 
 
 class _LineReader:
@@ -500,6 +500,10 @@ def _line_of(data: bytes, offset: int) -> int:
 
 def _disclaimer_key(text: str) -> str:
     return " ".join(text.split()).casefold().rstrip(".")
+
+
+# The configured disclaimer is the same for every file of a load.
+_configured_disclaimer_key = functools.lru_cache(maxsize=8)(_disclaimer_key)
 
 
 def _article_id(path: str) -> str:
