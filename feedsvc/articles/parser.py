@@ -222,8 +222,13 @@ class _ArticleParser:
     def split_lines(self, text: str) -> list[str]:
         """The text of each line, stripped; line N is at index N - 1."""
         # CRLF, CR and LF each end a line; str.replace and split do that faster than a regex.
-        raws = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        if not _FORBIDDEN_CHARS.search(text):  # the usual case: one scan of the whole text
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        raws = text.split("\n")
+        # The usual case. Every forbidden character is a control, a surrogate or a noncharacter,
+        # so printable lines have none; isprintable() says so in less time than the search, which
+        # is left for lines with a tab or another unprintable character.
+        if all(map(str.isprintable, raws)) or not _FORBIDDEN_CHARS.search(text):
             return [raw.strip() for raw in raws]
         lines = []
         dropped_at: list[int] = []
@@ -405,7 +410,7 @@ class _LineReader:
 
 
 def _classify(text: str) -> _Header:
-    if len(text) > MAX_DATE_LENGTH and len(" ".join(text.split())) > MAX_DATE_LENGTH:
+    if len(text) > MAX_DATE_LENGTH and _normalised_length(text, MAX_DATE_LENGTH) > MAX_DATE_LENGTH:
         return _classify_long(text)
     match = _HEADER.fullmatch(text)
     assert match is not None  # its last alternative matches any line
@@ -451,6 +456,17 @@ def _classify_long(text: str) -> _Header:
     return _Header(_DATE if match["datelike"] is not None else _OTHER, text)
 
 
+def _normalised_length(text: str, limit: int) -> int:
+    """The length of ``" ".join(text.split())`` where it is at most ``limit``; otherwise some
+    length over ``limit``, found without normalising the whole of a long ``text``.
+
+    ``text`` has no white space at its start (lines are stripped), so normalising a prefix of
+    it gives a prefix of the normalised text.
+    """
+    head = len(" ".join(text[: 2 * limit].split()))
+    return head if head > limit else len(" ".join(text.split()))
+
+
 def _date_of(header: _Header) -> tuple[datetime, bool]:
     """The date of a date or Bijgewerkt line; raises :class:`DateFormatError`."""
     if header.date is not None:
@@ -483,7 +499,13 @@ def _has_category_separator(text: str) -> bool:
 
 def summarize(paragraph: str, limit: int = SUMMARY_LIMIT) -> str:
     """The paragraph as one line, cut at a word boundary to at most ``limit`` characters."""
-    text = " ".join(paragraph.split())
+    # Only the first ``limit`` characters of the one-line text are used: normalise a prefix
+    # first, which gives a prefix of the whole one-line text, and the whole only if it is short.
+    # (lstrip: a prefix of the normalised text only for text without white space at its start.)
+    paragraph = paragraph.lstrip()
+    text = " ".join(paragraph[: 2 * limit].split()) if limit > 0 else ""
+    if len(text) <= limit:
+        text = " ".join(paragraph.split())
     if len(text) <= limit:
         return text
     # One character more than fits: a space there means the last word fits whole.
