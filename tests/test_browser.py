@@ -840,7 +840,11 @@ def test_the_configurator_offers_what_it_previews(page: Page, site: Site) -> Non
     expected = offered_code(site, feed, embed.COMPACT, 3)
     assert page.locator("#code-iframe").inner_text() == expected.iframe
     assert page.locator("#code-script").inner_text() == expected.script
-    # The preview is that code (its style then gets the height the resize script measured).
+    # The preview is that code (its style then gets the height the resize script measured,
+    # once the new preview has loaded and reported it: waited for, not raced).
+    page.wait_for_function(
+        "() => document.querySelector('#voorbeeld-iframe iframe').style.height !== ''"
+    )
     preview = dict(
         lxml.html.fragment_fromstring(page.locator("#voorbeeld-iframe").inner_html()).attrib
     )

@@ -49,8 +49,7 @@ def add_browser_view(parent: etree._Element, document: FeedDocument) -> None:
     entries = _element(root, "ol", class_="entries")
     for entry in document.entries:
         _entry(entries, entry, view)
-    pages = [link for link in (view.newer, view.older) if link is not None]
-    if pages:
+    if view.newer is not None or view.older is not None:
         nav = _element(root, "nav", class_="pages")
         if view.newer is not None:
             _link(nav, view.newer, rel="prev")
