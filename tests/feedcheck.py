@@ -41,6 +41,7 @@ __all__ = [
     "ATOM_NS",
     "CONTENT_NS",
     "DC_NS",
+    "XHTML_NS",
     "assert_valid_atom",
     "assert_valid_json_feed",
     "assert_valid_rss",
@@ -59,6 +60,7 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 
@@ -267,6 +269,26 @@ class _Problems:
         if self.items:
             raise AssertionError(
                 f"{self.what} breaks {len(self.items)} rule(s):\n" + "\n".join(self.items)
+            )
+
+
+def _check_xhtml_placement(
+    problems: _Problems, root: etree._Element, allowed: dict[etree._Element, str]
+) -> None:
+    """XHTML starts only where the W3C validator accepts it: as the element ``allowed`` names
+    for each parent (its ``do_xhtml_div`` of channel and feed, ``do_xhtml_body`` of an RSS
+    item, the div of a type="xhtml" Atom construct); anywhere else it warns "Misplaced XHTML
+    content". What is inside accepted XHTML is not its concern."""
+    for el in root.iter(f"{{{XHTML_NS}}}*"):
+        parent = el.getparent()
+        if parent is None or etree.QName(parent).namespace == XHTML_NS:
+            continue
+        if allowed.get(parent) != etree.QName(el).localname:
+            problems.add(
+                el,
+                f"xhtml:{etree.QName(el).localname} in {_name(parent)}: the W3C validator's "
+                "Misplaced XHTML content (XHTML may start as a div in channel or atom:feed, "
+                "the div of a type='xhtml' Atom construct, or xhtml:body in an item)",
             )
 
 
@@ -518,6 +540,11 @@ def check_atom_rules(root: etree._Element, served_url: str) -> None:
             scheme = el.get("scheme")
             if scheme is not None and not _is_absolute_iri(scheme):
                 problems.add(el, f"atom:category scheme must be an absolute IRI, got {scheme!r}")
+    xhtml_constructs = root.iter(
+        *(_atom(n) for n in ("title", "subtitle", "summary", "rights", "content"))
+    )
+    allowed = {el: "div" for el in xhtml_constructs if el.get("type") == "xhtml"}
+    _check_xhtml_placement(problems, root, {root: "div", **allowed})
     problems.raise_if_any()
 
 
@@ -605,6 +632,7 @@ def check_rss_rules(root: etree._Element, served_url: str) -> None:
                 problems.add(el, f"{local} {el.text!r} {problem}")
         elif local in ("title", "category"):
             _check_plain_text(problems, el, f"{_name(parent)}/{local}")
+    _check_xhtml_placement(problems, root, {channel: "div", **dict.fromkeys(items, "body")})
     problems.raise_if_any()
 
 

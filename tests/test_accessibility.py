@@ -42,6 +42,8 @@ PAGES = {
     "fout-404": "/feeds/categorie/nieuwss.rss",
     "widget-iframe": "/embed/categorie/nieuws.html",
     "widget-iframe-compact": "/embed/categorie/nieuws.html?stijl=compact&aantal=3",
+    "feed-rss": "/feeds/categorie/nieuws.rss",  # the page for people an XML feed carries
+    "feed-atom": "/feeds/categorie/sport.atom",
 }
 
 
@@ -56,7 +58,9 @@ def axe_source() -> str:
 
 
 def violations(page: Page, axe_source: str) -> list[str]:
-    page.add_script_tag(content=axe_source)
+    # Evaluated rather than added as a script element: in an XML document (a feed) an element
+    # made by createElement("script") is no HTML script and never runs.
+    page.evaluate(axe_source)
     result = page.evaluate(
         "tags => axe.run(document, "
         "{runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
@@ -97,7 +101,8 @@ def test_every_kind_of_page_has_no_accessibility_violations(
     wide_page.goto(site.abs(PAGES[name]))
     wide_page.wait_for_load_state("networkidle")
     width = wide_page.viewport_size["width"] if wide_page.viewport_size else 0
-    screenshot(wide_page, f"a11y-{name}-{width}.png")
+    # A full-page screenshot of an XML document never finishes in Chromium: the first screen.
+    screenshot(wide_page, f"a11y-{name}-{width}.png", full_page=not name.startswith("feed-"))
     assert violations(wide_page, axe_source) == []
 
 

@@ -26,6 +26,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from feedsvc import create_app
+from feedsvc.articles.model import Article
 from feedsvc.feeds.catalog import Catalog, Feed
 from feedsvc.feeds.urls import (
     EMBED_SCRIPT_PATH,
@@ -389,6 +390,16 @@ def test_hostile_text_never_runs_on_pages(page: Page, site: Site, which: str) ->
 # -- feeds in the browser -------------------------------------------------------------------------
 
 
+DUTCH_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+                "september", "oktober", "november", "december")  # fmt: skip
+
+
+def in_dutch(article: Article) -> str:
+    """An article's publication date as a Dutch reader writes it: "24 november 2026"."""
+    day = article.published
+    return f"{day.day} {DUTCH_MONTHS[day.month - 1]} {day.year}"
+
+
 @pytest.mark.parametrize("extension", ["rss", "atom"])
 def test_a_feed_opened_in_the_browser_is_readable(page: Page, site: Site, extension: str) -> None:
     feed = site.feed("categorie/nieuws")
@@ -405,32 +416,65 @@ def test_a_feed_opened_in_the_browser_is_readable(page: Page, site: Site, extens
     assert fetched.headers["content-type"] == "application/xml; charset=utf-8"
     validate = assert_valid_rss if extension == "rss" else assert_valid_atom
     validate(fetched.body(), url)
-    # Rendered with the feed stylesheet, not as plain text or as Chromium's XML tree.
+    # Rendered with the feed stylesheet, not as plain text or as Chromium's XML tree: the page
+    # for people the feed carries shows, the parts for feed readers do not.
     root = "rss" if extension == "rss" else "feed"
     assert page.evaluate("document.documentElement.localName") == root
     assert page.evaluate("document.styleSheets.length") == 1
-    title = page.locator("channel > title" if extension == "rss" else ":root > title")
-    assert title.text_content() == feed.title
-    assert title.is_visible()
-    assert float(title.evaluate("t => getComputedStyle(t).fontSize")[:-2]) >= 28
-    notice = page.evaluate(
-        """() => {
-            const before = (e) => getComputedStyle(e, '::before').content;
-            const root = document.documentElement;
-            return before(root) + ' ' + before(root.querySelector(':root > channel, :root > id'));
-        }"""
-    )
-    assert "Dit is een nieuwsfeed" in notice
-    assert "plak het in je feedlezer" in notice
-    items = page.locator("item > title" if extension == "rss" else "entry > title")
+    assert page.title() == feed.title
+    view = page.locator("div.feedsvc-browser")
+    heading = view.locator("h1")
+    assert heading.text_content() == feed.title
+    assert heading.is_visible()
+    assert float(heading.evaluate("t => getComputedStyle(t).fontSize")[:-2]) >= 28
+    notice = view.locator("section.notice")
+    assert notice.is_visible()
+    assert "Dit is een nieuwsfeed" in notice.inner_text()
+    assert "plak het in je feedlezer" in notice.inner_text()
+    for hidden in ("channel > title", "item", "entry", ":root > title"):
+        for element in page.locator(hidden).all():
+            assert element.evaluate("e => getComputedStyle(e).display") == "none", hidden
+    items = view.locator("ol.entries > li")
     assert items.count() == len(feed.articles)
-    assert items.nth(0).is_visible()
-    assert items.nth(0).text_content() == HOSTILE_TITLE  # as text
-    assert items.nth(1).text_content() == feed.articles[1].title
-    unreadable = page.locator("item > guid" if extension == "rss" else "entry > content").first
-    assert unreadable.evaluate("e => getComputedStyle(e).display") == "none"
-    screenshot(page, f"feed-{extension}.png", full_page=False)
+    assert items.nth(0).locator("h2 a").text_content() == HOSTILE_TITLE  # as text
+    second = feed.articles[1]
+    assert items.nth(1).locator("h2 a").text_content() == second.title
+    date = items.nth(1).locator("time")
+    assert date.inner_text() == in_dutch(second)
+    assert date.is_visible()
+    summary = items.nth(1).locator("p.summary")
+    assert summary.inner_text() == second.summary
+    assert float(summary.evaluate("e => getComputedStyle(e).fontSize")[:-2]) >= 16
+    screenshot(page, f"feed-{extension}-1280.png", full_page=False)
     assert_nothing_ran(page)
+    # Each title is a link to its article.
+    items.nth(1).locator("h2 a").click()
+    page.wait_for_url(site.abs(article_path(second.id)))
+    assert page.locator("h1").inner_text() == second.title
+
+
+@pytest.mark.parametrize("extension", ["rss", "atom"])
+def test_a_feed_in_the_browser_leads_back_to_the_site_and_to_subscribing(
+    page: Page, site: Site, extension: str
+) -> None:
+    feed = site.feed("categorie/sport")
+    url = site.abs(feed_path(feed, extension))
+    page.goto(url)
+    view = page.locator("div.feedsvc-browser")
+    # The address to copy: one click selects all of it.
+    address = view.locator("section.notice code")
+    assert address.inner_text() == url
+    address.click()
+    assert page.evaluate("getSelection().toString()") == url
+    # Following it: the feed's own page, with its one-click buttons for feed readers.
+    view.locator("a.subscribe").click()
+    page.wait_for_url(site.abs(feed_page_path(feed)))
+    assert page.locator(f"a[href='feed:{url.replace(extension, 'rss')}']").count() >= 1
+    page.go_back()
+    page.wait_for_url(url)
+    page.locator("div.feedsvc-browser p.home a").click()
+    page.wait_for_url(site.abs("/"))
+    assert problems(page) == []
 
 
 def test_a_json_feed_opened_in_the_browser_is_shown_not_downloaded(page: Page, site: Site) -> None:
@@ -796,7 +840,11 @@ def test_the_configurator_offers_what_it_previews(page: Page, site: Site) -> Non
     expected = offered_code(site, feed, embed.COMPACT, 3)
     assert page.locator("#code-iframe").inner_text() == expected.iframe
     assert page.locator("#code-script").inner_text() == expected.script
-    # The preview is that code (its style then gets the height the resize script measured).
+    # The preview is that code (its style then gets the height the resize script measured,
+    # once the new preview has loaded and reported it: waited for, not raced).
+    page.wait_for_function(
+        "() => document.querySelector('#voorbeeld-iframe iframe').style.height !== ''"
+    )
     preview = dict(
         lxml.html.fragment_fromstring(page.locator("#voorbeeld-iframe").inner_html()).attrib
     )
@@ -822,14 +870,26 @@ def test_a_feed_opened_on_a_phone_has_readable_text(
     )
     try:
         page = context.new_page()
-        page.goto(site.abs(feed_path(site.feed("categorie/nieuws"), extension)))
-        body = page.locator("item > description" if extension == "rss" else "entry > summary")
+        feed = site.feed("categorie/nieuws")
+        page.goto(site.abs(feed_path(feed, extension)))
+        view = page.locator("div.feedsvc-browser")
+        body = view.locator("p.summary").first
         # The size on the screen: CSS px times the zoom the phone shows the page at.
-        shown = body.first.evaluate(
+        shown = body.evaluate(
             "e => parseFloat(getComputedStyle(e).fontSize) * visualViewport.scale"
         )
         assert shown >= 16, f"body text is {shown:.1f} px on the screen"
         assert page.evaluate("document.documentElement.scrollWidth <= innerWidth + 1")
+        date = view.locator("ol.entries > li").nth(1).locator("time")
+        assert date.inner_text() == in_dutch(feed.articles[1])
+        assert date.is_visible()
+        for target in (view.locator("a.subscribe"), view.locator("p.home a")):
+            box = target.bounding_box()
+            assert box is not None
+            assert box["height"] >= 44, "a touch target smaller than 44 px"
         screenshot(page, f"feed-{extension}-390.png", full_page=False)
+        link = view.locator("ol.entries > li").nth(1).locator("h2 a")
+        link.click()
+        page.wait_for_url(site.abs(article_path(feed.articles[1].id)))
     finally:
         context.close()

@@ -711,6 +711,8 @@ def test_browsers_get_feeds_labelled_as_the_service_labels_them(
         status, nginx_headers, body = served.get(nginx_headers["location"], headers)
     assert (status, body) == (200, flask.data)
     assert nginx_headers["content-type"] == flask.headers["Content-Type"]
+    if not path.startswith("/feeds/all.json"):  # the page for people that XML feeds carry
+        assert b'<div xmlns="http://www.w3.org/1999/xhtml" class="feedsvc-browser"' in body
     # Feed readers, whatever they accept, get the feed's own type.
     for accept in ("*/*", "application/rss+xml, application/atom+xml, text/xml;q=0.9, */*;q=0.1"):
         reader = fetch(client_small, "/feeds/all.atom", headers={"Accept": accept})

@@ -480,6 +480,24 @@ ATOM_RULE_INVALID = [
         "several entries share the atom:id 'tag:example.org,2024:posts/xhtml'",
         id="duplicate-entry-ids",
     ),
+    pytest.param(
+        mutate(
+            "atom-minimal.xml",
+            ("  </entry>", '    <p xmlns="http://www.w3.org/1999/xhtml">Hoi</p>\n  </entry>'),
+        ),
+        ATOM_URL,
+        "xhtml:p in atom:entry: the W3C validator's Misplaced XHTML content",
+        id="xhtml-in-an-entry",
+    ),
+    pytest.param(
+        mutate(
+            "atom-minimal.xml",
+            ("  <entry>", '  <p xmlns="http://www.w3.org/1999/xhtml">Hoi</p>\n  <entry>'),
+        ),
+        ATOM_URL,
+        "xhtml:p in atom:feed: the W3C validator's Misplaced XHTML content",
+        id="xhtml-p-in-the-feed",
+    ),
 ]
 
 
@@ -780,6 +798,30 @@ RSS_RULE_INVALID = [
         "type should be 'application/rss+xml'",
         id="self-link-wrong-type",
     ),
+    pytest.param(
+        mutate(
+            "rss-minimal.xml",
+            (
+                "    </item>",
+                '      <div xmlns="http://www.w3.org/1999/xhtml">Hoi</div>\n    </item>',
+            ),
+        ),
+        RSS_URL,
+        "xhtml:div in item: the W3C validator's Misplaced XHTML content",
+        id="xhtml-div-in-an-item",
+    ),
+    pytest.param(
+        mutate(
+            "rss-minimal.xml",
+            (
+                "    <item>",
+                '    <a xmlns="http://www.w3.org/1999/xhtml" href="x">Hoi</a>\n    <item>',
+            ),
+        ),
+        RSS_URL,
+        "xhtml:a in channel: the W3C validator's Misplaced XHTML content",
+        id="xhtml-a-in-the-channel",
+    ),
 ]
 
 
@@ -789,6 +831,21 @@ def test_rss_rules_reject(data: bytes, served_url: str, message: str) -> None:
     with pytest.raises(AssertionError, match=r"RSS feed breaks \d+ rule") as info:
         check_rss_rules(root, served_url)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "before", "check", "served_url"),
+    [
+        ("rss-minimal.xml", "    <item>", assert_valid_rss, RSS_URL),
+        ("atom-minimal.xml", "  <entry>", assert_valid_atom, ATOM_URL),
+    ],
+)
+def test_an_xhtml_div_in_the_channel_or_feed_is_accepted(
+    name: str, before: str, check: Callable[[bytes, str], object], served_url: str
+) -> None:
+    """Where the W3C validator takes XHTML without a word (its do_xhtml_div), whatever it holds."""
+    div = '<div xmlns="http://www.w3.org/1999/xhtml"><p>Hoi <a href="x">daar</a></p></div>'
+    check(mutate(name, (before, f"{before[: -len(before.lstrip())]}{div}\n{before}")), served_url)
 
 
 def test_rss_rules_want_an_rss_document() -> None:

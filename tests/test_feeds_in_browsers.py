@@ -7,10 +7,14 @@ and HTTP caching that keeps the browser's and the readers' representations apart
 from __future__ import annotations
 
 import gzip
+from datetime import datetime
+from typing import Any
 
 import feedparser
+import lxml.html
 import pytest
 from conftest import SITE_URL
+from feedcheck import assert_valid_atom, assert_valid_rss
 from flask.testing import FlaskClient
 from lxml import etree
 from werkzeug.test import TestResponse
@@ -73,12 +77,86 @@ def test_the_json_feed_has_no_stylesheet(client: FlaskClient) -> None:
 
 def test_the_feed_stylesheet_is_served_as_css(client: FlaskClient) -> None:
     response = client.get(FEED_STYLESHEET_PATH)
+    css = response.get_data(as_text=True)
+    response.close()
     assert response.status_code == 200
     assert response.mimetype == "text/css"
-    css = response.get_data(as_text=True)
+    assert "@namespace h url(http://www.w3.org/1999/xhtml);" in css
     assert "@namespace atom url(http://www.w3.org/2005/Atom);" in css
-    assert "Dit is een nieuwsfeed" in css
-    response.close()
+    assert "channel > h|div.feedsvc-browser" in css
+
+
+# -- the page for people inside the feed ----------------------------------------------------------
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+DUTCH_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+                "september", "oktober", "november", "december")  # fmt: skip
+
+
+def as_text(detail: Any) -> str:
+    """What a reader shows of a feedparser text construct: HTML rendered to its text."""
+    if detail.type in ("text/html", "application/xhtml+xml"):
+        return str(lxml.html.fragment_fromstring(detail.value, create_parent="div").text_content())
+    return str(detail.value)
+
+
+def browser_view(data: bytes, extension: str) -> etree._Element:
+    """The XHTML div a browser shows, where the W3C validator accepts one: in channel or feed."""
+    root = etree.fromstring(data)
+    parent = root.find("channel") if extension == "rss" else root
+    assert parent is not None
+    (view,) = parent.findall(f"{XHTML}div")
+    return view
+
+
+@pytest.mark.parametrize("browser", ["chromium", "firefox"])
+@pytest.mark.parametrize("extension", ["rss", "atom"])
+def test_a_browser_gets_a_page_for_people_inside_a_valid_feed(
+    client: FlaskClient, browser: str, extension: str
+) -> None:
+    url = f"/feeds/categorie/sport.{extension}"
+    data = get(client, url, BROWSERS[browser]).data
+    validate = assert_valid_rss if extension == "rss" else assert_valid_atom
+    validate(data, SITE_URL + url)  # schema and rules, placement of XHTML included
+    view = browser_view(data, extension)
+    entries = feedparser.parse(data).entries  # an independent reading of the items
+    assert entries
+    shown = list(view.iter(f"{XHTML}li"))
+    assert [li.findtext(f"{XHTML}h2/{XHTML}a") for li in shown] == [
+        as_text(e.title_detail) for e in entries
+    ]
+    assert [li.find(f"{XHTML}h2/{XHTML}a").get("href") for li in shown] == [  # type: ignore[union-attr]
+        e.link for e in entries
+    ]
+    for li, entry in zip(shown, entries, strict=True):
+        time = li.find(f"{XHTML}p/{XHTML}time")
+        assert time is not None
+        published = datetime.fromisoformat(time.get("datetime", ""))
+        assert published.utctimetuple()[:6] == entry.published_parsed[:6]
+        assert time.text == f"{published.day} {DUTCH_MONTHS[published.month - 1]} {published.year}"
+    # The summary as its own characters: "H&BC", never the escaped "H&amp;BC" RSS carries.
+    summaries = [li.findtext(f"{XHTML}p[@class='summary']") or "" for li in shown]
+    assert any("H&BC" in text for text in summaries)
+    assert not any("&amp;" in text for text in summaries)
+    links = {a.text: a.get("href") for a in view.iter(f"{XHTML}a")}
+    assert links["Volg deze feed in je feedlezer"] == SITE_URL + "/categorie/sport.html"
+    assert any(href == SITE_URL + "/" for href in links.values())  # back to the site
+    assert view.findtext(f".//{XHTML}code") == SITE_URL + url
+
+
+@pytest.mark.parametrize("extension", ["rss", "atom"])
+def test_a_reader_with_a_browsers_accept_header_reads_the_same_feed(
+    client: FlaskClient, extension: str
+) -> None:
+    """newsboat-like readers that send text/html,…,*/*;q=0.8 read every item as others do."""
+    url = URL.format(extension)
+    as_reader = feedparser.parse(get(client, url, READERS["feed types"]).data)
+    as_browser = feedparser.parse(get(client, url, BROWSERS["firefox"]).data)
+    assert not as_browser.bozo
+    assert as_browser.version == ("rss20" if extension == "rss" else "atom10")
+    assert as_browser.feed.title == as_reader.feed.title
+    assert as_browser.entries == as_reader.entries
+    assert len(as_browser.entries) > 1
 
 
 # -- content type per client ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ import json
 import locale
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,12 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from feedsvc.feeds.document import (
+    BrowserView,
     DocumentCategory,
     DocumentEntry,
     DocumentSource,
     FeedDocument,
+    Link,
     OpmlDocument,
     Outline,
 )
@@ -38,6 +41,7 @@ from feedsvc.feeds.writers import ATOM, FORMATS, JSON_FEED, RSS
 from feedsvc.feeds.writers.opml import render_opml
 
 A = "{http://www.w3.org/2005/Atom}"
+H = "{http://www.w3.org/1999/xhtml}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 DC = "{http://purl.org/dc/elements/1.1/}"
 CET = timezone(timedelta(hours=1))
@@ -93,6 +97,7 @@ def document(extension: str, media_type: str) -> FeedDocument:
                 content_html="<p>Een &amp; twee</p>",
                 published=datetime(2025, 3, 14, 9, 0, tzinfo=CET),
                 updated=datetime(2025, 3, 14, 9, 30, tzinfo=CET),
+                published_text="14 maart 2025",
                 category=category("Nieuws", "Informatief"),
                 source=DocumentSource(
                     name="NAVO",
@@ -108,9 +113,21 @@ def document(extension: str, media_type: str) -> FeedDocument:
                 content_html="<p>Tekst</p>",
                 published=datetime(2025, 1, 1, tzinfo=UTC),
                 updated=datetime(2025, 1, 2, tzinfo=UTC),
+                published_text="1 januari 2025",
                 category=category("Sport"),
                 source=None,
             ),
+        ),
+        browser_view=BrowserView(
+            home=Link("Naar Voorbeeld", BASE + "/"),
+            notice="Dit is een nieuwsfeed.",
+            explanation="Uitleg <b>&amp;</b>",
+            subscribe=Link("Volg deze feed", BASE + "/alles.html"),
+            copy_hint="Kopieer dit adres:",
+            address=feed,
+            source_label="Bron",
+            newer=Link("Nieuwere berichten", feed),
+            older=Link("Oudere berichten", feed + "?page=3"),
         ),
     )
 
@@ -250,6 +267,102 @@ def test_atom_entries_of_a_hand_written_document() -> None:
     assert shown(one.summary_detail) == "Kort &amp; goed"
     assert one.tags[0].term == "Nieuws -> Informatief"
     assert two.updated_parsed[:3] == (2025, 1, 2)
+
+
+# -- the browser view -----------------------------------------------------------------------------
+
+
+def browser_view_of(extension: str) -> etree._Element:
+    """The XHTML div of the hand-written document in ``extension``, found by lxml."""
+    fmt = FORMATS[extension]
+    root = etree.fromstring(fmt.render(document(extension, fmt.media_type)))
+    parent = root.find("channel") if extension == "rss" else root
+    assert parent is not None
+    (view,) = parent.findall(f"{H}div")
+    return view
+
+
+@pytest.mark.parametrize("extension", ["rss", "atom"])
+def test_the_browser_view_is_one_xhtml_div_before_the_entries(extension: str) -> None:
+    fmt = FORMATS[extension]
+    root = etree.fromstring(fmt.render(document(extension, fmt.media_type)))
+    parent = root.find("channel") if extension == "rss" else root
+    assert parent is not None
+    tags = [child.tag for child in parent]
+    assert [tag for tag in tags if tag.startswith(H)] == [f"{H}div"]
+    assert tags.index(f"{H}div") < tags.index("item" if extension == "rss" else f"{A}entry")
+    # Nowhere else but in Atom text constructs (type="xhtml") does XHTML start.
+    for element in root.iter(f"{H}*"):
+        outer = element.getparent()
+        assert outer is not None
+        if not str(outer.tag).startswith(H):
+            assert outer is parent or outer.get("type") == "xhtml", outer.tag
+
+
+@pytest.mark.parametrize("extension", ["rss", "atom"])
+def test_the_browser_view_links_each_entry_with_its_date_in_words(extension: str) -> None:
+    view = browser_view_of(extension)
+    assert view.get("lang") == "nl"
+    meta = view.find(f"{H}meta")
+    assert meta is not None
+    assert (meta.get("name"), meta.get("content")) == (
+        "viewport",
+        "width=device-width, initial-scale=1",
+    )
+    assert view.findtext(f"{H}title") == "Voorbeeld & Co"
+    assert view.findtext(f".//{H}h1") == "Voorbeeld & Co"
+    entries = view.findall(f"{H}ol/{H}li")
+    titles = [li.find(f"{H}h2/{H}a") for li in entries]
+    assert [(a.text, a.get("href")) for a in titles if a is not None] == [
+        ("Tom &amp; Jerry </b>", BASE + "/artikelen/b.html"),
+        ("Ouder bericht", BASE + "/artikelen/a.html"),
+    ]
+    times = [li.find(f"{H}p/{H}time") for li in entries]
+    assert [(t.text, t.get("datetime")) for t in times if t is not None] == [
+        ("14 maart 2025", "2025-03-14T09:00:00+01:00"),
+        ("1 januari 2025", "2025-01-01T00:00:00+00:00"),
+    ]
+    assert [li.findtext(f"{H}p[@class='summary']") for li in entries] == [
+        "Kort &amp; goed",  # the summary's own characters, not HTML
+        "Samenvatting",
+    ]
+    assert [li.findtext(f".//{H}span[@class='source']") for li in entries] == ["Bron: NAVO", None]
+
+
+@pytest.mark.parametrize("extension", ["rss", "atom"])
+def test_the_browser_view_leads_back_to_the_site_and_to_subscribing(extension: str) -> None:
+    view = browser_view_of(extension)
+    links = {a.text: a.get("href") for a in view.iter(f"{H}a") if a.getparent().tag != f"{H}h2"}
+    feed = f"{BASE}/feeds/all.{extension}"
+    assert links == {
+        "Naar Voorbeeld": BASE + "/",
+        "Volg deze feed": BASE + "/alles.html",
+        "Nieuwere berichten": feed,
+        "Oudere berichten": feed + "?page=3",
+    }
+    pages = {a.get("rel"): a.text for a in view.iter(f"{H}a") if a.get("rel")}
+    assert pages == {"prev": "Nieuwere berichten", "next": "Oudere berichten"}
+    assert view.findtext(f".//{H}code") == feed
+    notice = "".join(view.find(f".//{H}section").itertext())  # type: ignore[union-attr]
+    assert "Dit is een nieuwsfeed. Uitleg <b>&amp;</b>" in notice  # text, never markup
+    assert view.find(f".//{H}b") is None
+
+
+@pytest.mark.parametrize("extension", ["rss", "atom"])
+def test_readers_read_the_same_feed_with_or_without_the_browser_view(extension: str) -> None:
+    fmt = FORMATS[extension]
+    full = document(extension, fmt.media_type)
+    plain = replace(full, browser_view=None)
+    root = etree.fromstring(fmt.render(plain))
+    assert root.find(f"channel/{H}div" if extension == "rss" else f"{H}div") is None
+    with_view, without = feedparser.parse(fmt.render(full)), feedparser.parse(fmt.render(plain))
+    assert not with_view.bozo
+    assert with_view.entries == without.entries
+    # feedparser files the view's elements under keys of their own ("xhtml_div", ...).
+    added = with_view.feed.keys() - without.feed.keys()
+    assert added
+    assert all(key.startswith("xhtml_") for key in added)
+    assert {key: with_view.feed[key] for key in without.feed} == dict(without.feed)
 
 
 def test_json_feed_of_a_hand_written_document() -> None:

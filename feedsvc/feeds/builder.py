@@ -10,13 +10,16 @@ from __future__ import annotations
 import html
 
 from feedsvc import __version__
+from feedsvc.articles.dates import format_dutch_date
 from feedsvc.articles.model import Article
 from feedsvc.feeds.catalog import Catalog, CategoryNode, Feed, FeedPage, newest_update
 from feedsvc.feeds.document import (
+    BrowserView,
     DocumentCategory,
     DocumentEntry,
     DocumentSource,
     FeedDocument,
+    Link,
     OpmlDocument,
     Outline,
 )
@@ -53,6 +56,8 @@ def build_document(page: FeedPage, extension: str, settings: Settings) -> FeedDo
 
     paged = page.count > 1
     scheme = settings.url(CATEGORY_SCHEME_PATH)
+    previous_url = url(page.number - 1) if page.number > 1 else None
+    next_url = url(page.number + 1) if page.number < page.count else None
     return FeedDocument(
         extension=extension,
         media_type=fmt.media_type,
@@ -66,8 +71,8 @@ def build_document(page: FeedPage, extension: str, settings: Settings) -> FeedDo
         self_url=url(page.number),
         alternate_url=settings.url(feed_page_path(feed)),
         first_url=url(1) if paged else None,
-        previous_url=url(page.number - 1) if page.number > 1 else None,
-        next_url=url(page.number + 1) if page.number < page.count else None,
+        previous_url=previous_url,
+        next_url=next_url,
         last_url=url(page.count) if paged else None,
         hub_url=settings.websub_hub,
         generator_name=GENERATOR_NAME,
@@ -81,6 +86,20 @@ def build_document(page: FeedPage, extension: str, settings: Settings) -> FeedDo
         updated=page.updated,
         ttl_minutes=max(1, settings.cache_max_age // 60),
         entries=tuple(_entry(article, extension, scheme, settings) for article in page.articles),
+        browser_view=BrowserView(
+            home=Link(f"Naar {settings.site_title}", settings.url("/")),
+            notice="Dit is een nieuwsfeed.",
+            explanation=(
+                "Met een feedlezer (zoals Feedly, Inoreader of NetNewsWire) krijg je nieuwe "
+                "berichten vanzelf binnen, zonder steeds de website te bezoeken."
+            ),
+            subscribe=Link("Volg deze feed in je feedlezer", settings.url(feed_page_path(feed))),
+            copy_hint="Of kopieer dit adres en plak het in je feedlezer:",
+            address=url(1),
+            source_label="Bron",
+            newer=None if previous_url is None else Link("Nieuwere berichten", previous_url),
+            older=None if next_url is None else Link("Oudere berichten", next_url),
+        ),
     )
 
 
@@ -102,6 +121,7 @@ def _entry(article: Article, extension: str, scheme: str, settings: Settings) ->
         content_html=body_html(article),
         published=article.published,
         updated=article.updated,
+        published_text=format_dutch_date(article.published),
         category=DocumentCategory(
             names=category.names,
             path=category.path,

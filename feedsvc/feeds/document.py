@@ -54,8 +54,36 @@ class DocumentEntry:
     content_html: str  # the body as HTML paragraphs
     published: datetime
     updated: datetime
+    published_text: str  # the publication date as people read it: "24 november 2026"
     category: DocumentCategory
     source: DocumentSource | None
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link as a person sees it: its text and where it goes."""
+
+    text: str
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserView:
+    """What a person reads who opens the RSS or Atom feed in a browser, every text decided.
+
+    The writers put it in the feed as one XHTML element, which browsers render as HTML (so the
+    links work) and feed readers ignore; see :mod:`feedsvc.feeds.writers.browserview`.
+    """
+
+    home: Link  # back to the site
+    notice: str  # what this page is: "Dit is een nieuwsfeed"
+    explanation: str  # what a feed is good for
+    subscribe: Link  # the feed's HTML page, with its one-click subscribe buttons
+    copy_hint: str  # introduces ``address``
+    address: str  # the feed's URL to copy into a reader: its first page
+    source_label: str  # before an entry's source: "Bron"
+    newer: Link | None  # the previous page of the feed, if any
+    older: Link | None  # the next page, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +117,8 @@ class FeedDocument:
     updated: datetime  # the newest update on this page
     ttl_minutes: int  # how long readers may cache the feed
     entries: tuple[DocumentEntry, ...]
+    # For people who open the feed in a browser (RSS and Atom); None writes none.
+    browser_view: BrowserView | None = None
 
     def paging(self) -> tuple[tuple[str, str], ...]:
         """(rel, href) of the RFC 5005 links present, in a fixed order."""

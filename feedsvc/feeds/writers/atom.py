@@ -13,6 +13,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feedsvc.feeds.document import DocumentEntry, FeedDocument
+from feedsvc.feeds.writers.browserview import add_browser_view
 from feedsvc.feeds.writers.common import FeedFormat, add_stylesheet, rfc3339, writable
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -40,8 +41,9 @@ def _set_text(element: etree._Element | None, text: str) -> None:
 
 
 class _FeedExtension:
-    """The stylesheet instruction, and the type of title, subtitle and rights (see
-    :func:`_set_text`), which feedgen's feed-level setters cannot set."""
+    """The stylesheet instruction, the type of title, subtitle and rights (see
+    :func:`_set_text`), which feedgen's feed-level setters cannot set, and the browser view
+    (feedgen calls this before it adds the entries, so the view precedes them)."""
 
     document: FeedDocument
 
@@ -55,6 +57,7 @@ class _FeedExtension:
         _set_text(feed.find("subtitle"), self.document.description)
         _set_text(feed.find("rights"), self.document.rights)
         add_stylesheet(feed, self.document.stylesheet_url)
+        add_browser_view(feed, self.document)
         return feed
 
     def extend_rss(self, rss: etree._Element) -> etree._Element:

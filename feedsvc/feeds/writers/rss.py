@@ -14,13 +14,15 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feedsvc.feeds.document import DocumentEntry, FeedDocument
+from feedsvc.feeds.writers.browserview import add_browser_view
 from feedsvc.feeds.writers.common import FeedFormat, add_stylesheet, rfc822, rfc3339
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
 class _ChannelExtension:
-    """RFC 5005 paging and WebSub hub links, ``lastBuildDate`` and the stylesheet instruction.
+    """RFC 5005 paging and WebSub hub links, ``lastBuildDate``, the stylesheet instruction and
+    the browser view (feedgen calls this before it adds the items, so the view precedes them).
 
     feedgen's RSS writer keeps only the ``rel="self"`` ``atom:link``, and it formats dates by
     switching the process-wide locale (``locale.setlocale`` in ``feedgen.util.formatRFC2822``),
@@ -42,6 +44,7 @@ class _ChannelExtension:
             _atom_link(channel, "hub", self.document.hub_url)
         etree.SubElement(channel, "lastBuildDate").text = rfc822(self.document.updated)
         add_stylesheet(rss, self.document.stylesheet_url)
+        add_browser_view(channel, self.document)
         return rss
 
     def extend_atom(self, feed: etree._Element) -> etree._Element:

@@ -1,0 +1,101 @@
+"""The browser view of an RSS or Atom feed: one XHTML ``div`` that the feed carries for people.
+
+Browsers dropped XSLT, and CSS alone cannot make a link of a URL, turn a date into Dutch or show
+an RSS summary (escaped HTML) as the text it is. But a browser renders elements in the XHTML
+namespace as HTML wherever they stand in an XML document: ``<a href>`` is a working link,
+``<meta name="viewport">`` gives a phone a layout as wide as its screen. So the feed carries
+its page for people as one ``div`` in that namespace, and ``feed.css`` shows that and hides the
+rest.
+
+Where: directly in the RSS ``channel`` or the Atom ``feed``, the one place the W3C Feed
+Validation Service accepts XHTML outside text constructs (its ``do_xhtml_div`` in both; an
+XHTML element anywhere else is "Misplaced XHTML content", an unknown namespace is "Unknown
+namespace"), after the feed's own metadata and before its items, so that a reader looking for
+the first ``title`` still finds the feed's. Every reader takes no notice of an extension element
+it does not know (RSS 2.0, "Extending RSS"; RFC 4287 section 6.3); feedparser files it under
+``feed["xhtml_div"]`` and leaves entries as they were. It is written into every representation,
+so browsers and readers get the same bytes.
+
+Every text and URL comes from the document's :class:`~feedsvc.feeds.document.BrowserView` and
+entries; nothing here is worded or computed but the markup.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from feedsvc.feeds.document import BrowserView, DocumentEntry, FeedDocument, Link
+from feedsvc.feeds.writers.common import rfc3339
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+# Gives a phone a layout as wide as its screen: without it, it lays an XML document out 980 px
+# wide and shrinks it to fit (to ~40% on a 390 px screen). Chromium honours it in XML documents.
+VIEWPORT = "width=device-width, initial-scale=1"
+
+
+def add_browser_view(parent: etree._Element, document: FeedDocument) -> None:
+    """Append the browser view of ``document`` to ``parent`` (an RSS channel, an Atom feed),
+    if the document has one."""
+    view = document.browser_view
+    if view is None:
+        return
+    root = etree.SubElement(parent, _h("div"), nsmap={None: XHTML_NS})  # type: ignore[dict-item]  # lxml-stubs omit None
+    root.set("class", "feedsvc-browser")
+    root.set("lang", document.language)
+    _element(root, "meta", name="viewport", content=VIEWPORT)
+    # The tab's title: a document's title is its first title element in the XHTML namespace.
+    _element(root, "title", document.title)
+    _header(root, document, view)
+    entries = _element(root, "ol", class_="entries")
+    for entry in document.entries:
+        _entry(entries, entry, view)
+    if view.newer is not None or view.older is not None:
+        nav = _element(root, "nav", class_="pages")
+        if view.newer is not None:
+            _link(nav, view.newer, rel="prev")
+        if view.older is not None:
+            _link(nav, view.older, rel="next")
+
+
+def _header(root: etree._Element, document: FeedDocument, view: BrowserView) -> None:
+    header = _element(root, "header")
+    _link(_element(header, "p", "", class_="home"), view.home)
+    notice = _element(header, "section", class_="notice")
+    what = _element(notice, "p", "")
+    _element(what, "strong", view.notice).tail = " " + view.explanation
+    _link(_element(notice, "p", ""), view.subscribe, class_="subscribe")
+    _element(_element(notice, "p", view.copy_hint + " ", class_="address"), "code", view.address)
+    _element(header, "h1", document.title)
+    _element(header, "p", document.description, class_="description")
+
+
+def _entry(entries: etree._Element, entry: DocumentEntry, view: BrowserView) -> None:
+    item = _element(entries, "li")
+    _link(_element(item, "h2", ""), Link(entry.title, entry.link))
+    meta = _element(item, "p", "", class_="meta")
+    _element(meta, "time", entry.published_text, datetime=rfc3339(entry.published))
+    if entry.source is not None:
+        _element(meta, "span", f"{view.source_label}: {entry.source.name}", class_="source")
+    if entry.summary:
+        _element(item, "p", entry.summary, class_="summary")
+
+
+def _h(local: str) -> str:
+    return f"{{{XHTML_NS}}}{local}"
+
+
+def _element(
+    parent: etree._Element, local: str, text: str | None = None, **attributes: str
+) -> etree._Element:
+    """An XHTML element; give ``text=""`` rather than None to one that holds phrasing content,
+    so that the pretty printer adds no white space inside it (it would be text there)."""
+    element = etree.SubElement(parent, _h(local))
+    for name, value in attributes.items():
+        element.set(name.rstrip("_"), value)  # class_ -> class
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _link(parent: etree._Element, link: Link, **attributes: str) -> etree._Element:
+    return _element(parent, "a", link.text, href=link.href, **attributes)
