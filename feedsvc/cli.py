@@ -180,6 +180,9 @@ class _Publisher:
         next export syncs again and tells it of everything since)."""
         report = self.exporter.export()
         click.echo(report.line())
+        if report.nginx_changed:
+            config = self.exporter.outdir / "nginx" / "feedsvc.conf"
+            click.echo(f"{config} changed: reload nginx (nginx -s reload)")
         self._unsynced |= bool(report.written or report.removed)
         self._unannounced.update(report.changed_feeds)
         if not self._unsynced:

@@ -37,10 +37,16 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from feedsvc.deploy.nginx import BROTLI_MODULE, NginxSite, RouteProfile, render_server_config
+from feedsvc.deploy.nginx import (
+    BROTLI_MODULE,
+    FeedLocation,
+    NginxSite,
+    RouteProfile,
+    render_server_config,
+)
 from feedsvc.deploy.sitemap import SitePage, endpoint_of, site_pages, uncovered_endpoints
 from feedsvc.feeds.compression import BROTLI, GZIP, encode_all
-from feedsvc.feeds.urls import FEEDS_PREFIX
+from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.runtime import Runtime
 
@@ -103,6 +109,7 @@ class ExportReport:
     rendered: int = 0  # pages asked of the app; fewer than pages after a small change
     seconds: float = 0.0
     uncovered: tuple[str, ...] = ()
+    nginx_changed: bool = False  # the configuration was written anew: nginx needs a reload
     # Absolute URLs of feeds whose first page was there and changed: what a WebSub hub needs
     # to hear about once the files are where subscribers fetch them.
     changed_feeds: list[str] = field(default_factory=list)
@@ -207,7 +214,7 @@ class SiteExporter:
             gone &= self._owned
         report.removed = sum(self._remove(relpath) for relpath in sorted(gone, reverse=True))
         self._profiles = profiles
-        self._write_nginx_config()
+        report.nginx_changed = self._write_nginx_config()
         if gone:
             self._owned -= gone
             self._save_manifest()
@@ -392,7 +399,9 @@ class SiteExporter:
         if browser_type != item.content_type:
             seen.browser_types[item.extension] = browser_type
 
-    def _write_nginx_config(self) -> None:
+    def _write_nginx_config(self) -> bool:
+        """Write the configuration if it changed; whether an older one was replaced (then nginx
+        needs a reload)."""
         settings = self.service.settings
         errors = {
             status: "/" + file_for("", status)
@@ -419,11 +428,25 @@ class SiteExporter:
             error_pages=errors,
             websub_hub=settings.websub_hub,
             site_url=settings.site_url,
+            feeds=self._feed_locations() if FEED_ENDPOINT in self._profiles else (),
         )
         text = render_server_config(site).encode("utf-8")
         path = self.outdir / NGINX_DIR / NGINX_CONF
-        if not path.is_file() or path.read_bytes() != text:
+        existed = path.is_file()
+        if not existed or path.read_bytes() != text:
             _atomic_write(path, text, None)
+            return existed  # a first configuration needs no reload, nginx never had it
+        return False
+
+    def _feed_locations(self) -> tuple[FeedLocation, ...]:
+        """Every feed's first page: nginx has a location for each, with its URL written out."""
+        settings = self.service.settings
+        paths = sorted(
+            feed_path(feed, extension)
+            for feed in self.service.publication.catalog.feeds.values()
+            for extension in FORMATS
+        )
+        return tuple(FeedLocation(unquote(path), settings.url(path), path) for path in paths)
 
 
 _MISSING = object()
