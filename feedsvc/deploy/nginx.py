@@ -32,12 +32,19 @@ import jinja2
 
 # Prefix of the internal location of feeds for browsers; no route of the app starts with "_".
 _BROWSER_PREFIX = "/_feedsvc/browser"
+_OPTIONS_PATH = "/_feedsvc/options"
+_FIRST_PAGE_PATH = "/_feedsvc/first-page"
 BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
-# Accept headers in which text/html is asked for without a q-value (so at q=1) and no feed type is
-# named: how browsers navigate, and never how feed readers ask. An approximation of the service's
-# comparison of q-values, which a map of regular expressions cannot make exactly; one expression
-# on the header alone, which costs next to nothing when there is no Accept header.
-_BROWSER_ACCEPT = r"^(?!.*(?:{media_types}))(.*,)?\s*text/html\s*(;(?!\s*q=)[^,]*)?(,|$)"
+# When a browser gets a feed labelled so that it shows it: the Accept header asks for text/html
+# (or text/*) at q=1 without parameters, names no feed type nor application/*, and does not
+# accept */* at q=1 (a tie goes to the feed). The service compares q-values (text/html strictly
+# above the feed's type), which a regular expression cannot do in general; this agrees with it
+# for browsers, readers and the cases in tests/test_parity.py, and README.md lists where not.
+_BROWSER_ACCEPT = (
+    r"^(?!.*(?:{media_types}|application/\*))"
+    r"(?!(?:.*,)?\s*\*/\*\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$))"
+    r"(?:.*,)?\s*text/(?:html|\*)\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$)"
+)
 _UNSAFE_VALUE = re.compile(r'[$"\\\x00-\x1f\x7f]')
 _UNSAFE_IN_REGEX = re.compile(r'["\x00-\x1f\x7f]|\\$')
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
@@ -178,6 +185,8 @@ class _Model:
             "feed_pattern": f"^{re.escape(site.feed_prefix)}.*\\.({extensions})$",
             "browser_accept": browser_accept,
             "browser_prefix": _BROWSER_PREFIX,
+            "options_path": _OPTIONS_PATH,
+            "first_page_path": _FIRST_PAGE_PATH,
             "browser_route": browser_route,
             "routes": routes,
             # Last: the directives above name the maps they need.
