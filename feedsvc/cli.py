@@ -121,14 +121,17 @@ def export(
 
     Every feed (every format and page), HTML page, widget, the OPML and the static files, byte
     for byte as the service serves them, each with .gz and .br siblings; the nginx server
-    configuration for them is OUTDIR/nginx/feedsvc.conf. Only files whose bytes changed are
-    written, each to a temporary name and then renamed, and files of pages that are gone are
-    removed. Settings come from the FEEDSVC_* variables, as for the service; with
-    FEEDSVC_WEBSUB_HUB set, the hub is told about feeds that changed once they are written
-    (and synced, with --sync).
+    configuration for them is OUTDIR/nginx/feedsvc.conf. OUTDIR/public is a symbolic link
+    to the current generation (OUTDIR/generations/N): each export builds a new one (unchanged
+    files are hard links, only changed files are written) and switches the link in one step,
+    so nginx sees the old site or the new one, never a mix. One export at a time: a second one
+    on the same OUTDIR stops with a message (exit status 1). Settings come from the FEEDSVC_*
+    variables, as for the service; with FEEDSVC_WEBSUB_HUB set, the hub is told about feeds
+    that changed once they are written (and synced, with --sync).
     """
     from feedsvc import create_app  # noqa: PLC0415 - Flask only for the commands that use it
     from feedsvc.deploy.export import ExportError, NginxOptions, SiteExporter  # noqa: PLC0415
+    from feedsvc.deploy.generations import ExportBusyError  # noqa: PLC0415
 
     logging.getLogger("feedsvc").setLevel(logging.WARNING)
     config: dict[str, object] = {"WATCH": False}
@@ -144,7 +147,7 @@ def export(
     publisher = _Publisher(exporter, sync_command, watch=watch)
     try:
         published = publisher.export()
-    except ExportError as error:
+    except (ExportError, ExportBusyError) as error:
         click.echo(f"Error: {error}", err=True)
         raise click.exceptions.Exit(EXIT_REJECTED) from None
     if watch:
@@ -208,6 +211,7 @@ def _watch_export(publisher: _Publisher) -> None:
     """Re-export after every content change until interrupted (Ctrl-C or SIGTERM)."""
     from feedsvc.articles.watcher import ContentWatcher  # noqa: PLC0415
     from feedsvc.deploy.export import ExportError  # noqa: PLC0415
+    from feedsvc.deploy.generations import ExportBusyError  # noqa: PLC0415
     from feedsvc.runtime import freeze_heap  # noqa: PLC0415
 
     service = publisher.exporter.service
@@ -219,7 +223,7 @@ def _watch_export(publisher: _Publisher) -> None:
             return
         try:
             publisher.export()
-        except ExportError as error:  # the last good export stays in place
+        except (ExportError, ExportBusyError) as error:  # the last good export stays in place
             click.echo(f"Error: {error}", err=True)
         freeze_heap()
 
