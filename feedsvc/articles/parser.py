@@ -25,6 +25,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from feedsvc.articles.dates import DateFormatError, localize, parse_dutch_datetime
+from feedsvc.articles.limits import category_problem, source_problem
 from feedsvc.articles.model import XML_UNSAFE, Article, Category, Source
 from feedsvc.errors import ContentError, ContentProblem, Severity
 
@@ -223,6 +224,8 @@ class _ArticleParser:
             raise self.error(
                 line.number, f"the category path {_shorten(line.text)!r} has an empty level"
             )
+        if too_much := category_problem(names):
+            raise self.error(line.number, too_much)
         return Category(names)
 
     def read_source_and_date(
@@ -240,6 +243,8 @@ class _ArticleParser:
                 else:
                     source_seen = True
                     name = " ".join(match["value"].split())
+                    if too_much := source_problem(name):
+                        raise self.error(line.number, too_much)
                     if name:
                         source = Source(name)
                     else:
