@@ -5,18 +5,25 @@
 ``check`` loads the folder exactly as the service does (through :class:`ContentStore`, with the
 settings the service would read from ``FEEDSVC_*`` variables) and prints one line per problem,
 ``PATH:LINE: error: message`` or ``PATH:LINE: warning: message`` with PATH relative to the folder,
-then a summary. Exit status: 0 when every file is an article (warnings allowed), 1 when any file
-is rejected, 2 for a usage or configuration error.
+then a summary. No file name can make a line that looks like another file's: a PATH with a
+colon, a double quote, a backslash, or a control or bidirectional-formatting character is
+printed in double quotes with those characters escaped (``"vals:99: error: x.txt":0: …``), and
+the same characters are escaped in messages. Exit status: 0 when every file is an article
+(warnings allowed), 1 when any file is rejected, 2 for a usage or configuration error, or an
+error of feedsvc itself (then reported as an internal error, with its traceback).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import traceback
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +33,7 @@ import click
 
 from feedsvc import __version__
 from feedsvc.articles.store import ContentStore
-from feedsvc.errors import ConfigError, Severity
+from feedsvc.errors import ConfigError, ContentProblem, Severity
 from feedsvc.feeds.catalog import Catalog
 from feedsvc.feeds.live import LiveCatalog
 from feedsvc.settings import Settings, settings_from_environ
@@ -37,6 +44,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 2  # as click's usage errors: anything but a verdict on the content
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,17 +67,77 @@ def main() -> None:
 def check(ctx: click.Context, directory: Path | None) -> None:
     """Check every article file in DIR and report the problems found.
 
-    DIR defaults to FEEDSVC_CONTENT_DIR, or the bundled content folder. Exits with 1 when a
-    file is rejected (it would be missing from the feeds), 0 otherwise, warnings included.
+    DIR defaults to FEEDSVC_CONTENT_DIR, or the bundled content folder. Prints one line per
+    problem, PATH:LINE: error: MESSAGE or PATH:LINE: warning: MESSAGE, then a summary. A PATH
+    with a colon, a double quote, a backslash, a control or a bidirectional-formatting
+    character is printed in double quotes with those characters escaped (backslash escapes
+    such as \\n, \\x1b, \\u202e), so no file name can pass for another line; messages escape
+    the same characters.
+
+    \b
+    Exit status:
+      0  every file is an article (warnings allowed)
+      1  a file is rejected (it would be missing from the feeds)
+      2  a usage or configuration error, or an internal error of feedsvc (a bug, reported
+         as "internal error" with its traceback on stderr; the content is not to blame)
     """
     settings = _settings(directory)
-    report = LiveCatalog(ContentStore(settings), settings.site_title).reload()
-    catalog = report.catalog
-    for problem in catalog.problems:
-        click.echo(str(problem))
-    summary = CheckSummary.of(catalog)
+    try:
+        report = LiveCatalog(ContentStore(settings), settings.site_title).reload()
+        catalog = report.catalog
+        lines = [format_problem(problem) for problem in catalog.problems]
+        summary = CheckSummary.of(catalog)
+    except Exception as error:  # any bug must be told apart from bad content
+        traceback.print_exc()
+        click.echo(
+            f"Error: internal error of feedsvc (not a problem of the content): "
+            f"{type(error).__name__}: {shown_text(str(error))}",
+            err=True,
+        )
+        ctx.exit(EXIT_INTERNAL)
+    for line in lines:
+        click.echo(line)
     click.echo(summary.line())
     ctx.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+
+
+# What a bare PATH may not contain: the separator, quoting and escaping characters, and
+# whatever a terminal would not show as itself (controls, bidirectional and other formatting
+# characters, line and paragraph separators).
+_UNSAFE_IN_PATH = re.compile(r'[:"\\\s]')
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def format_problem(problem: ContentProblem) -> str:
+    """``PATH:LINE: severity: message`` with PATH quoted when it must be, both escaped."""
+    return (
+        f"{shown_path(problem.path)}:{problem.line}: {problem.severity.value}: "
+        f"{shown_text(problem.message)}"
+    )
+
+
+def shown_path(path: str) -> str:
+    """``path`` as it is when nothing in it can mislead, else double-quoted and escaped."""
+    plain = shown_text(path)
+    if plain == path and not _UNSAFE_IN_PATH.search(path.replace(" ", "")):
+        return path
+    return '"' + shown_text(path.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+
+
+def shown_text(text: str) -> str:
+    """``text`` with control and formatting characters escaped (\\n, \\x1b, \\u202e)."""
+    return "".join(_escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    if char == " " or unicodedata.category(char) not in _ESCAPED_CATEGORIES:
+        return char
+    if char == "\n":
+        return "\\n"
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 @main.command()
