@@ -225,6 +225,47 @@ def export(
     publisher.finish()
 
 
+@main.command("nginx-proxy")
+@click.argument("outfile", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option(
+    "--listen",
+    default="80",
+    show_default=True,
+    help="What nginx listens on, e.g. 443 ssl behind your TLS settings, or 127.0.0.1:8080.",
+)
+@click.option(
+    "--upstream",
+    default="127.0.0.1:8000",
+    show_default=True,
+    help="Where gunicorn listens (FEEDSVC_BIND): unix:/PATH or a loopback HOST:PORT.",
+)
+def nginx_proxy(outfile: Path, *, listen: str, upstream: str) -> None:
+    """Write an nginx reverse-proxy configuration for gunicorn to OUTFILE.
+
+    nginx reads each request whole before gunicorn sees it and takes each response at once,
+    so slow clients cannot hold gunicorn's workers (see docs/deploy.md). gunicorn must listen
+    on loopback or a unix socket only. The server name is the host of FEEDSVC_SITE_URL.
+    """
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    from feedsvc.deploy.nginx import NginxConfigError, ProxySite, render_proxy_config  # noqa: PLC0415
+
+    settings = _settings(None)
+    site = ProxySite(
+        listen=listen,
+        server_name=urlsplit(settings.site_url).hostname or "_",
+        upstream=upstream.removeprefix("http://"),
+    )
+    try:
+        text = render_proxy_config(site)
+    except NginxConfigError as error:
+        click.echo(f"Error: {error}", err=True)
+        raise click.exceptions.Exit(EXIT_USAGE) from None
+    outfile.parent.mkdir(parents=True, exist_ok=True)
+    outfile.write_text(text, "utf-8")
+    click.echo(f"wrote {outfile}")
+
+
 class _Publisher:
     """Export, then sync (``--sync``), then tell the WebSub hub: in that order, so a
     subscriber the hub sends to the feed finds the new version there."""

@@ -401,9 +401,7 @@ class ContentStore:
 def _beyond_limits(relfolder: str) -> bool:
     """Whether the walk would not go into ``relfolder`` (or a folder above it)."""
     parts = relfolder.split("/")
-    return any(
-        folder_problem("/".join(parts[:depth]), depth) for depth in range(1, len(parts) + 1)
-    )
+    return any(folder_problem("/".join(parts[:depth]), depth) for depth in range(1, len(parts) + 1))
 
 
 def _below(relpath: str, folders: Iterable[str]) -> bool:

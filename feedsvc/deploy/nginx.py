@@ -311,3 +311,35 @@ def _bare(text: str) -> str:
     if not _BARE_VALUE.fullmatch(str(text)):
         raise NginxConfigError(f"{text!r} cannot be written for nginx as a bare word")
     return str(text)
+
+
+@dataclass(frozen=True, slots=True)
+class ProxySite:
+    """nginx as a buffering reverse proxy in front of gunicorn."""
+
+    listen: str  # "80", "127.0.0.1:8080"
+    server_name: str
+    upstream: str  # where gunicorn listens: "unix:/run/feedsvc/gunicorn.sock", "127.0.0.1:8000"
+    read_timeout: int = 30  # gunicorn's own worker timeout: nginx waits no longer
+
+
+def render_proxy_config(site: ProxySite) -> str:
+    """The text of the reverse proxy's configuration file: one ``upstream`` and one ``server``."""
+    if not _UPSTREAM.fullmatch(site.upstream):
+        raise NginxConfigError(
+            f"upstream {site.upstream!r}: expected unix:/PATH or a loopback HOST:PORT"
+        )
+    return (
+        _environment()
+        .get_template("proxy.conf.j2")
+        .render(
+            listen=site.listen,
+            server_name=site.server_name,
+            upstream=site.upstream,
+            read_timeout=int(site.read_timeout),
+        )
+    )
+
+
+# gunicorn behind the proxy listens on loopback or a unix socket, never on a public address.
+_UPSTREAM = re.compile(r"unix:/[A-Za-z0-9._/-]+|(?:127\.0\.0\.1|\[::1\]|localhost):[0-9]{1,5}")
