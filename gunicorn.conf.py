@@ -14,8 +14,10 @@ workers = int(os.environ.get("FEEDSVC_WORKERS", os.cpu_count() or 2))
 # it, so a client that sends them slowly holds that thread. With 2 sync workers, 200 such
 # connections let no normal request through within 1 s; with 2 gthread workers of 256 threads
 # each, they hold at most 200 threads and the rest serve everyone else. Idle threads cost
-# next to nothing (they are started as connections need them). More slow connections than
-# threads would still starve it: a public site runs behind nginx, which reads whole requests.
+# next to nothing (they are started as connections need them). The price is throughput: with
+# one request per connection, about half what sync workers serve (docs/deploy.md). More slow
+# connections than threads would still starve it: a public site runs behind nginx (which reads
+# whole requests), where `--worker-class sync --threads 1` is safe and faster.
 worker_class = "gthread"
 threads = int(os.environ.get("FEEDSVC_THREADS", "256"))
 # Load the content once in the master, before forking, so workers share its memory.

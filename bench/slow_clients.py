@@ -20,6 +20,7 @@ Deployments (``--deployments``, default all):
 - ``gunicorn-gthread-N`` (not in the default list): with ``--worker-class gthread --threads N``;
 - ``nginx-proxy``: nginx with ``python -m feedsvc nginx-proxy``'s configuration in front of that
   gunicorn on a unix socket;
+- ``nginx-proxy-sync``: the same with gunicorn's sync workers behind the proxy;
 - ``nginx-export``: nginx serving ``python -m feedsvc export``.
 
 ``--runs N`` alternates the deployments N times; the summary gives the median and the range.
@@ -55,7 +56,7 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 PATH = "/feeds/all.rss"
-DEPLOYMENTS = ("gunicorn", "gunicorn-sync", "nginx-proxy", "nginx-export")
+DEPLOYMENTS = ("gunicorn", "gunicorn-sync", "nginx-proxy", "nginx-proxy-sync", "nginx-export")
 WITHIN = 1.0  # seconds: the bar a normal request must meet
 
 
@@ -237,9 +238,10 @@ def deployment(name: str, tmp: Path) -> Iterator[int]:
             elif name != "gunicorn":  # gunicorn-gthread-N: N threads per worker
                 extra = ("--worker-class", "gthread", "--threads", name.rpartition("-")[2])
             process = stack.enter_context(gunicorn(f"127.0.0.1:{port}", tmp, *extra))
-        elif name == "nginx-proxy":
+        elif name in ("nginx-proxy", "nginx-proxy-sync"):
             socket_path = tmp / f"gunicorn-{port}.sock"
-            stack.enter_context(gunicorn(f"unix:{socket_path}", tmp))
+            extra = ("--worker-class", "sync", "--threads", "1") if name.endswith("sync") else ()
+            stack.enter_context(gunicorn(f"unix:{socket_path}", tmp, *extra))
             config = tmp / f"proxy-{port}.conf"
             feedsvc_command(
                 "nginx-proxy", str(config), "--listen", f"127.0.0.1:{port}",
