@@ -1,7 +1,5 @@
-"""The WSGI entry point for gunicorn: ``gunicorn wsgi:app``."""
+"""``gunicorn wsgi:app`` from the checkout; the app is :mod:`feedsvc.wsgi`'s."""
 
-from feedsvc import create_app
-from feedsvc.runtime import freeze_heap
+from feedsvc.wsgi import app
 
-app = create_app()
-freeze_heap()  # the loaded content lives as long as the process, shared by gunicorn's workers
+__all__ = ["app"]

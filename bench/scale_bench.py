@@ -14,6 +14,14 @@ baselines measured in the same run:
    serves the change (in every answer) and until ``export --watch`` has written it.
 4. **Static path**: nginx serving the export with the generated configuration, against nginx
    serving a plain copy of the same feed file.
+5. **Reload** (``--parts reload``): at 100,000 articles, in fresh processes loaded as
+   ``feedsvc/wsgi.py`` does, one article file is edited and the runtime reloads it as the watcher
+   asks (only the changed path), then renders ``/feeds/all.rss``; and a full rescan. With the
+   heap frozen after loading (``freeze_heap``, as ``wsgi.py`` does) against the baseline of the
+   same without it, in alternating processes; the garbage collector stays on in both (nothing
+   switches it off around a reload), and the time it spent in collections is measured too.
+   Also, in a process forked after loading (as a gunicorn worker is), how much of the memory
+   it shares with its parent becomes its own in one full collection.
 
 Targets (from the issue): load at 10,000 within 5x the baseline; at 100,000 ready in under 30 s
 with peak RSS under 1.5 GB; request rates at 100,000 at least 0.9x those at 100; a change served
@@ -22,7 +30,7 @@ and exported within 1 s; the export served at least 0.9x as fast as the plain co
 Usage::
 
     .venv/bin/python bench/scale_bench.py [--sizes 1000,10000,100000] [--large 100000]
-        [--duration 10] [--parts load,requests,change,static] [--json FILE]
+        [--duration 10] [--parts load,requests,change,static,reload] [--rounds 3] [--json FILE]
 
 Corpora are generated once under /tmp (``bench/corpus.py``) and reused. Needs ``wrk`` and
 ``nginx`` (Debian packages ``wrk``, ``nginx``, ``libnginx-mod-http-brotli-static``). The full
@@ -49,6 +57,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
@@ -76,6 +85,7 @@ class Results:
     requests: list[dict[str, object]] = field(default_factory=list)
     change: dict[str, object] = field(default_factory=dict)
     static: dict[str, float] = field(default_factory=dict)
+    reload: dict[str, object] = field(default_factory=dict)
 
 
 # -- the child processes: one measurement each ------------------------------------------------
@@ -129,7 +139,7 @@ def child_load(folder: Path) -> dict[str, float]:
     }
 
 
-def run_child(kind: str, folder: Path) -> dict[str, float]:
+def run_child(kind: str, folder: Path) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, __file__, "--child", kind, str(folder)],
         cwd=REPO,
@@ -140,7 +150,7 @@ def run_child(kind: str, folder: Path) -> dict[str, float]:
     )
     if done.returncode != 0:
         raise BenchError(f"child {kind} {folder} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     return result
 
 
@@ -397,8 +407,8 @@ def measure_change_and_static(large: int, duration: int, results: Results, tmp: 
     nginx_port, copy_port = free_port(), free_port()
     shape = corpus.CorpusShape.of(large, SEED)
     with gunicorn(folder, tmp) as port:
-        # Every worker answers once and so starts watching (gunicorn.conf.py: at its first
-        # request), as on a site in use.
+        # Every worker watches from its start (gunicorn's post_worker_init hook); answering
+        # once each warms them up as on a site in use.
         wrk(port, "/feeds/all.rss", 2)
         article_id = newest_article(port)
         index = int(article_id.rsplit("/", 1)[1].split("_", 1)[0])
@@ -481,6 +491,154 @@ def measure_static(
     print(f"  export {export_rps:8.0f} req/s, plain copy {copy_rps:8.0f} req/s")
 
 
+# -- 5. reload ----------------------------------------------------------------------------------
+
+RELOAD_EDITS = 5
+RELOAD_RESCANS = 2
+
+
+class GcClock:
+    """Time spent in the cyclic garbage collector, from ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = [0, 0, 0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.collections[info["generation"]] += 1
+
+
+def private_dirty_mb() -> float:
+    """Memory this process has written to itself: what a forked worker does not share."""
+    with open("/proc/self/smaps_rollup", encoding="ascii") as rollup:
+        for line in rollup:
+            if line.startswith("Private_Dirty:"):
+                return int(line.split()[1]) / 1024
+    raise BenchError("no Private_Dirty in /proc/self/smaps_rollup")
+
+
+def forked_full_collection() -> dict[str, float]:
+    """In a forked child, as a gunicorn worker is: private memory before and after one full
+    collection of the garbage collector (which any long-running worker meets sooner or later)."""
+    import gc  # noqa: PLC0415
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: measure, report, leave without cleaning up the parent's state
+        before = private_dirty_mb()
+        started = time.perf_counter()
+        gc.collect()
+        seconds = time.perf_counter() - started
+        report = {"before_mb": before, "after_mb": private_dirty_mb(), "collect_s": seconds}
+        os.write(write_end, json.dumps(report).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    result: dict[str, float] = json.loads(data)
+    return result
+
+
+def child_reload(folder: Path, frozen: bool) -> dict[str, object]:
+    """Load as wsgi.py does (``frozen``: with its ``freeze_heap``), then reload edits."""
+    import gc  # noqa: PLC0415
+
+    from feedsvc import create_app  # noqa: PLC0415
+    from feedsvc.runtime import Runtime, freeze_heap  # noqa: PLC0415
+
+    app = create_app({"CONTENT_DIR": str(folder), "WATCH": False})
+    if frozen:
+        freeze_heap()
+    runtime: Runtime = app.extensions["feedsvc"]
+    client = app.test_client()
+    client.get("/feeds/all.rss")
+    worker = forked_full_collection()
+    shape = corpus.CorpusShape.of(int(json.loads((folder / corpus.MARKER).read_text())["n"]), SEED)
+    # The newest article, so that the edit reaches the first page of every feed it is in.
+    path = folder / f"{runtime.catalog.articles[0].id}.txt"
+    index = int(path.name.split("_", 1)[0])
+    original = corpus.article_text(index, shape, SEED)
+    clock = GcClock()
+    gc.callbacks.append(clock)
+    edits: list[dict[str, float]] = []
+    rescans: list[dict[str, float]] = []
+    try:
+        for revision in range(1, RELOAD_EDITS + 1):
+            path.write_bytes(corpus.article_text(index, shape, SEED, revision=revision).encode())
+            gc_before, started = clock.seconds, time.perf_counter()
+            runtime.refresh({str(path)})
+            reloaded = time.perf_counter()
+            marker = f"[Aangepast, versie {revision}]".encode()
+            response = client.get("/feeds/all.rss")
+            served = time.perf_counter()
+            if response.status_code != 200:
+                raise BenchError(f"/feeds/all.rss answered {response.status_code}")
+            if marker not in response.data:
+                raise BenchError(f"revision {revision} is not in /feeds/all.rss")
+            edits.append(
+                {
+                    "reload_s": reloaded - started,
+                    "served_s": served - started,
+                    "gc_s": clock.seconds - gc_before,
+                }
+            )
+        for _ in range(RELOAD_RESCANS):
+            gc_before, started = clock.seconds, time.perf_counter()
+            runtime.refresh(None)
+            rescans.append(
+                {"reload_s": time.perf_counter() - started, "gc_s": clock.seconds - gc_before}
+            )
+    finally:
+        path.write_bytes(original.encode("utf-8"))
+        gc.callbacks.remove(clock)
+    return {
+        "frozen": frozen,
+        "edits": edits,
+        "rescans": rescans,
+        "collections": clock.collections,
+        "forked_full_collection": worker,
+    }
+
+
+def measure_reload(large: int, rounds: int, results: Results) -> None:
+    folder = corpus_folder(large)
+    print(f"\n== reload at {large} articles: an edit and a full rescan, heap frozen or not")
+    runs: dict[str, list[dict[str, object]]] = {"frozen": [], "unfrozen": []}
+    for round_ in range(rounds):
+        for kind in ("frozen", "unfrozen"):  # alternating, so a busy moment hits both
+            run = run_child(f"reload-{kind}", folder)
+            runs[kind].append(run)
+            edits = run["edits"]  # type: ignore[index]
+            middle = statistics.median(e["served_s"] for e in edits)
+            print(f"  round {round_ + 1}, {kind}: edit served in {middle:.3f} s (median)")
+    summary: dict[str, object] = {"articles": large, "rounds": rounds, "runs": runs}
+    for kind, kind_runs in runs.items():
+        for what, key in (("edit", "served_s"), ("edit_reload", "reload_s"), ("edit_gc", "gc_s")):
+            # The first edit of a process pays for warming up; the rest are what a site sees.
+            values = [e[key] for run in kind_runs for e in run["edits"][1:]]  # type: ignore[index]
+            summary[f"{kind}_{what}_median_s"] = statistics.median(values)
+            summary[f"{kind}_{what}_range_s"] = [min(values), max(values)]
+        values = [r["reload_s"] for run in kind_runs for r in run["rescans"]]  # type: ignore[index]
+        summary[f"{kind}_rescan_median_s"] = statistics.median(values)
+        summary[f"{kind}_rescan_range_s"] = [min(values), max(values)]
+        gained = [
+            run["forked_full_collection"]["after_mb"] - run["forked_full_collection"]["before_mb"]
+            for run in kind_runs
+        ]
+        summary[f"{kind}_worker_gc_unshared_mb_median"] = statistics.median(gained)
+        summary[f"{kind}_worker_gc_unshared_mb_range"] = [min(gained), max(gained)]
+    summary["edit_ratio"] = float(summary["frozen_edit_median_s"]) / float(  # type: ignore[arg-type]
+        summary["unfrozen_edit_median_s"]  # type: ignore[arg-type]
+    )
+    results.reload = summary
+
+
 # -- the table -----------------------------------------------------------------------------------
 
 
@@ -536,6 +694,27 @@ def print_table(results: Results) -> None:
                 f"{worst:.2f} s) | {middle:.2f} s | | | < {TARGET_CHANGE_S:.0f} s | "
                 f"{verdict(middle < TARGET_CHANGE_S)} |"
             )
+    if results.reload:
+        r = results.reload
+        for kind in ("frozen", "unfrozen"):
+            low, high = r[f"{kind}_edit_range_s"]  # type: ignore[misc]
+            print(
+                f"| edit reloaded and served, {r['articles']:,} articles, heap {kind} | "
+                f"{r[f'{kind}_edit_median_s']:.3f} s ({low:.3f}-{high:.3f}; in GC "
+                f"{r[f'{kind}_edit_gc_median_s']:.3f} s) | | "
+                f"{r['edit_ratio'] if kind == 'frozen' else 1.0:.2f}x | | |"
+            )
+            low, high = r[f"{kind}_rescan_range_s"]  # type: ignore[misc]
+            print(
+                f"| full rescan, {r['articles']:,} articles, heap {kind} | "
+                f"{r[f'{kind}_rescan_median_s']:.3f} s ({low:.3f}-{high:.3f}) | | | | |"
+            )
+            low, high = r[f"{kind}_worker_gc_unshared_mb_range"]  # type: ignore[misc]
+            print(
+                f"| memory a forked worker stops sharing in one full collection, heap {kind} | "
+                f"{r[f'{kind}_worker_gc_unshared_mb_median']:.0f} MB ({low:.0f}-{high:.0f}) "
+                "| | | | |"
+            )
     if results.static:
         ratio = results.static["ratio"]
         print(
@@ -562,20 +741,36 @@ def machine() -> dict[str, str]:
         "memory": memory,
         "python": platform.python_version(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _git("rev-parse", "HEAD"),
+        "uncommitted_changes": str(bool(_git("status", "--porcelain", "--untracked-files=no"))),
     }
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+    return done.stdout.strip() if done.returncode == 0 else "unknown"
 
 
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         kind, folder = sys.argv[2], Path(sys.argv[3])
-        result = child_baseline(folder) if kind == "baseline" else child_load(folder)
+        result: dict[str, object]
+        if kind == "baseline":
+            result = dict(child_baseline(folder))
+        elif kind.startswith("reload-"):
+            result = child_reload(folder, frozen=kind == "reload-frozen")
+        else:
+            result = dict(child_load(folder))
         print(json.dumps(result))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--parts", default="load,requests,change,static")
+    parser.add_argument("--parts", default="load,requests,change,static,reload")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds of --parts reload"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -588,6 +783,8 @@ def main() -> int:
                 measure_requests(args.large, args.duration, results, Path(tmp))
             if "change" in parts or "static" in parts:
                 measure_change_and_static(args.large, args.duration, results, Path(tmp))
+            if "reload" in parts:
+                measure_reload(args.large, args.rounds, results)
     except BenchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

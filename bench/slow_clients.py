@@ -15,7 +15,8 @@ within 1 s under attack to the baseline's.
 
 Deployments (``--deployments``, default all):
 
-- ``gunicorn``: ``gunicorn -c gunicorn.conf.py wsgi:app`` as the README serves it;
+- ``gunicorn``: ``gunicorn -c gunicorn.conf.py wsgi:app``, the settings ``feedsvc serve`` (the
+  README's command) uses;
 - ``gunicorn-sync``: the same with ``--worker-class sync`` (what it was before);
 - ``gunicorn-gthread-N`` (not in the default list): with ``--worker-class gthread --threads N``;
 - ``nginx-proxy``: nginx with ``python -m feedsvc nginx-proxy``'s configuration in front of that

@@ -389,8 +389,10 @@ class Checker:
             if target.extension == "rss":
                 items = {i.findtext("guid"): i.findtext("title") for i in root.iter("item")}
             elif target.extension == "atom":
+                # The title's text: itertext also reads a type="xhtml" title, whose text is
+                # in a div (how feedsvc writes text that could be taken for HTML).
                 items = {
-                    e.findtext(f"{_ATOM}id"): e.findtext(f"{_ATOM}title")
+                    e.findtext(f"{_ATOM}id"): "".join(e.find(f"{_ATOM}title").itertext())
                     for e in root.iter(f"{_ATOM}entry")
                 }
             else:

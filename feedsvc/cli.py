@@ -1,6 +1,6 @@
-"""The command line: ``python -m feedsvc check [DIR]`` lints a content folder, and
-``python -m feedsvc export OUTDIR`` writes the site as static files
-(see :mod:`feedsvc.deploy.export`).
+"""The command line (``feedsvc``, or ``python -m feedsvc``): ``check [DIR]`` lints a content
+folder, ``serve`` runs the service under gunicorn with :mod:`feedsvc.gunicorn_conf`, and
+``export OUTDIR`` writes the site as static files (see :mod:`feedsvc.deploy.export`).
 
 ``check`` loads the folder exactly as the service does (through :class:`ContentStore`, with the
 settings the service would read from ``FEEDSVC_*`` variables) and prints one line per problem,
@@ -30,13 +30,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from flask import Config
 
 from feedsvc import __version__
 from feedsvc.articles.store import ContentStore
 from feedsvc.errors import ConfigError, ContentProblem, Severity
 from feedsvc.feeds.catalog import Catalog
 from feedsvc.feeds.live import LiveCatalog
-from feedsvc.settings import Settings, settings_from_environ
+from feedsvc.settings import ENV_PREFIX, Settings
 
 if TYPE_CHECKING:
     from feedsvc.deploy.export import SiteExporter
@@ -140,6 +141,46 @@ def _escaped(char: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option(
+    "--content",
+    "directory",
+    type=click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path),
+    help="The article folder (default: FEEDSVC_CONTENT_DIR, or the bundled content).",
+)
+@click.argument("gunicorn_options", nargs=-1, type=click.UNPROCESSED)
+def serve(directory: Path | None, gunicorn_options: tuple[str, ...]) -> None:
+    """Serve the site with gunicorn, configured as feedsvc/gunicorn_conf.py says.
+
+    Listens on FEEDSVC_BIND (default 127.0.0.1:8000) with FEEDSVC_WORKERS workers (default one
+    per core); the settings come from the FEEDSVC_* variables. Other options are gunicorn's and
+    are passed on, e.g. --bind unix:/run/feedsvc/gunicorn.sock or --error-logfile FILE.
+    Keep gunicorn on loopback or a unix socket, behind `feedsvc nginx-proxy` (docs/deploy.md).
+    """
+    _settings(directory)  # a bad setting stops here, with the variable named
+    environ = dict(os.environ)
+    if directory is not None:
+        environ[f"{ENV_PREFIX}_CONTENT_DIR"] = str(directory.resolve())
+    # Otherwise the app finds its default folder itself: gunicorn imports the app from its
+    # working directory first, so in a checkout that is the checkout's content/.
+    command = gunicorn_command(gunicorn_options)
+    # gunicorn takes this process's place: signals from a supervisor reach its master directly.
+    os.execve(command[0], command, environ)
+
+
+def gunicorn_command(options: Collection[str] = ()) -> list[str]:
+    """The gunicorn command line ``feedsvc serve`` runs, with gunicorn ``options`` added."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:feedsvc.gunicorn_conf",
+        *options,
+        "feedsvc.wsgi:app",
+    ]
+
+
 @main.command()
 @click.argument(
     "outdir", type=click.Path(file_okay=False, dir_okay=True, writable=True, path_type=Path)
@@ -201,8 +242,9 @@ def export(
     from feedsvc.deploy.export import ExportError, NginxOptions, SiteExporter  # noqa: PLC0415
     from feedsvc.deploy.generations import ExportBusyError  # noqa: PLC0415
 
-    logging.getLogger("feedsvc").setLevel(logging.WARNING)
     config: dict[str, object] = {"WATCH": False}
+    if f"{ENV_PREFIX}_LOG_LEVEL" not in os.environ:
+        config["LOG_LEVEL"] = "WARNING"  # the export prints its own report of what it did
     if directory is not None:
         config["CONTENT_DIR"] = str(directory)
     try:
@@ -351,10 +393,16 @@ def _watch_export(publisher: _Publisher) -> None:
 
 
 def _settings(directory: Path | None) -> Settings:
-    """The service's settings from the environment, with the content folder ``directory``."""
-    overrides = {} if directory is None else {"CONTENT_DIR": str(directory)}
+    """The service's settings from the environment, with the content folder ``directory``.
+
+    Read as the app factory reads them (Flask's ``from_prefixed_env``), without building an app.
+    """
+    config = Config(root_path=os.getcwd())
+    config.from_prefixed_env(ENV_PREFIX)
+    if directory is not None:
+        config["CONTENT_DIR"] = str(directory)
     try:
-        return settings_from_environ(os.environ, overrides)
+        return Settings.from_mapping(config)
     except ConfigError as error:
         click.echo(f"Error: invalid configuration: {error}", err=True)
         raise click.exceptions.Exit(EXIT_USAGE) from None

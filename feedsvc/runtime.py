@@ -7,10 +7,12 @@ sees half-updated feeds or an ETag that does not belong to its body. Knows nothi
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
@@ -19,10 +21,15 @@ from feedsvc.articles.watcher import ContentWatcher
 from feedsvc.feeds.catalog import Catalog
 from feedsvc.feeds.live import LiveCatalog
 from feedsvc.feeds.publication import Publication
+from feedsvc.feeds.state import PublishedState, Recorded, StateKey
+from feedsvc.feeds.urls import feed_path_of
+from feedsvc.feeds.writers import FORMATS
 from feedsvc.settings import Settings
 from feedsvc.websub import HubNotifier
 
 log = logging.getLogger(__name__)
+# Problems /healthz lists by default; it counts them all.
+HEALTH_PROBLEMS_SHOWN = 5
 
 
 def freeze_heap() -> None:
@@ -45,11 +52,22 @@ class Runtime:
     def __init__(self, settings: Settings, content: LiveCatalog) -> None:
         self.settings = settings
         self.content = content
-        self.publication, _ = Publication.build(content.catalog, settings)
+        self.state = PublishedState(settings.resolved_state_dir())
+        # What the last run published (None on a first start): dates survive the restart, and
+        # the first process to start watching tells the hub what changed in between.
+        self._recorded_at_start = self.state.load()
+        self._saved: dict[StateKey, Recorded] = {}
+        self._announced_pid = 0
+        self.publication, _ = Publication.build(
+            content.catalog, settings, recorded=self._recorded_at_start
+        )
         self.published_at = datetime.now(UTC)
         self._refresh_lock = threading.Lock()
+        self._health: tuple[Catalog, tuple[Any, ...], dict[str, Any]] | None = None
         self.watcher = (
-            ContentWatcher(settings.content_dir, self.refresh) if settings.watch_content else None
+            ContentWatcher(settings.content_dir, self.refresh, settling=content.store.settling)
+            if settings.watch_content
+            else None
         )
         self.notifier = (
             HubNotifier(
@@ -58,15 +76,73 @@ class Runtime:
             if settings.websub_hub
             else None
         )
+        # Dates given out since the last save are kept when the process ends normally.
+        atexit.register(_save_at_exit, weakref.ref(self))
 
     @property
     def catalog(self) -> Catalog:
         return self.publication.catalog
 
-    def ensure_watching(self) -> None:
-        """Start watching the content folder in this process (each gunicorn worker has its own)."""
+    def start_watching(self) -> None:
+        """Watch the content folder from this process on (if the settings say to), and have
+        the changes made since the last run announced to the hub (by one process); idempotent.
+
+        Threads do not survive a fork: a server that forks calls this in each child (gunicorn's
+        ``post_worker_init`` hook, :mod:`feedsvc.gunicorn_conf`). Reloads once before returning,
+        so what the process serves next is no older than the call.
+        """
         if self.watcher is not None:
             self.watcher.ensure_running()
+            log.info("watching %s for changes", self.settings.content_dir)
+        if self.notifier is not None and self._announced_pid != os.getpid():
+            self._announced_pid = os.getpid()
+            threading.Thread(
+                target=self.announce_changes_since_last_run, name="websub-start", daemon=True
+            ).start()
+
+    def announce_changes_since_last_run(self) -> list[str]:
+        """Ping the hub for each feed (every format, first page) whose bytes differ from what
+        the last run recorded, new feeds and feeds that are gone included; returns the URLs.
+
+        Only the process that pings (see :class:`HubNotifier`) does this; it renders every
+        first page, so the state records them all for the next start to compare with. On a
+        first start (nothing recorded) nothing is pinged: no hub has heard of these feeds.
+        """
+        if self.notifier is None or not self.notifier.is_leader():
+            return []
+        recorded = self._recorded_at_start
+        publication = self.publication
+        urls: list[str] = []
+        for path in publication.catalog.feeds:
+            for ext in FORMATS:
+                rendered = publication.feed(path, ext, 1)
+                before = recorded.get((path, ext, 1)) if recorded is not None else None
+                if recorded is not None and (before is None or before.etag != rendered.etag):
+                    urls.append(self.settings.url(rendered.path))
+        for path, ext, page in recorded or {}:
+            if page == 1 and ext in FORMATS and path not in publication.catalog.feeds:
+                urls.append(self.settings.url(feed_path_of(path, ext)))
+        if urls:
+            log.info("%d feed URLs changed since the last run; telling the hub", len(urls))
+            self.notifier.publish(urls)
+        self.save_state()
+        return urls
+
+    def save_state(self) -> None:
+        """Record what was rendered since the last save (merged with other processes')."""
+        publication = self.publication
+        records = publication.recorded()
+        if records != self._saved:
+            self.state.save(records, publication.is_alive)
+            self._saved = records
+
+    def close(self) -> None:
+        """Stop watching, save the state and let another process ping: as at shutdown."""
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.save_state()
+        if self.notifier is not None:
+            self.notifier.close()
 
     def refresh(self, changed_paths: Collection[str] | None = None) -> list[str]:
         """Reload changed files, publish what changed; returns the feed URLs whose bytes changed.
@@ -76,36 +152,67 @@ class Runtime:
         with self._refresh_lock:
             report = self.content.reload(changed_paths)
             if report.catalog is self.publication.catalog:
+                self.save_state()  # the pages rendered since (the watcher calls this often)
                 return []
             publication, changed = Publication.build(
                 report.catalog, self.settings, self.publication, report.changed_at
             )
             self.publication = publication
             self.published_at = datetime.now(UTC)
+            self.save_state()
         if changed:
             log.info("content changed: %d feed pages re-rendered", len(changed))
             if self.notifier is not None:
                 self.notifier.publish(changed)
         return changed
 
-    def health(self) -> dict[str, Any]:
-        """What /healthz reports: enough to see at a glance whether content loads cleanly.
+    def health(self, *, full: bool = False) -> dict[str, Any]:
+        """What /healthz reports: enough to see at a glance whether content loads and reloads.
 
-        ``status`` is "degraded" while a folder cannot be read: the feeds are then served from
-        what was last read from it, and ``unreadable`` says which folder and why.
+        ``status`` is "degraded", with ``reasons``, while a folder cannot be read (the feeds
+        are then served from what was last read from it), while the watcher is not running in
+        this process although watching is on, or when the last reload failed. Problems are
+        counted, and only the first few are listed unless ``full`` (``python -m feedsvc
+        check`` and the log have them all); the answer is kept until the next reload.
         """
         catalog = self.catalog
-        rejected = catalog.rejected
+        watcher = self.watcher.status() if self.watcher is not None else None
         unreadable = self.content.store.folder_problems
-        return {
-            "status": "degraded" if unreadable else "ok",
-            "unreadable": [{"path": p.path, "message": p.message} for p in unreadable],
+        key = (unreadable, watcher, self.published_at, full)
+        cached = self._health
+        # The catalog by identity: comparing two catalogs would compare every article.
+        if cached is not None and cached[0] is catalog and cached[1] == key:
+            return cached[2]
+        shown = None if full else HEALTH_PROBLEMS_SHOWN
+        rejected = catalog.rejected
+        reasons = [f"cannot read {p.path}: {p.message}" for p in unreadable[:shown]]
+        if watcher is not None and not watcher.running:
+            reasons.append("the content watcher is not running in this process")
+        if watcher is not None and watcher.problem:
+            reasons.append(watcher.problem)
+        last_ok = watcher.last_reload_ok if watcher is not None else None
+        report = {
+            "status": "degraded" if reasons else "ok",
+            "reasons": reasons,
+            "unreadable": [{"path": p.path, "message": p.message} for p in unreadable[:shown]],
             "articles": len(catalog.articles),
             "feeds": len(catalog.feeds),
-            "rejected": [{"path": p.path, "line": p.line, "message": p.message} for p in rejected],
+            "rejected_count": len(rejected),
+            "rejected": [
+                {"path": p.path, "line": p.line, "message": p.message} for p in rejected[:shown]
+            ],
             "warnings": len(catalog.problems) - len(rejected),
             "content_loaded_at": self.content.store.loaded_at.isoformat(timespec="seconds"),
             "published_at": self.published_at.isoformat(timespec="seconds"),
+            "last_reload_ok_at": last_ok.isoformat(timespec="seconds") if last_ok else None,
             "watching": self.watcher is not None,
             "pid": os.getpid(),
         }
+        self._health = (catalog, key, report)
+        return report
+
+
+def _save_at_exit(runtime: weakref.ref[Runtime]) -> None:
+    alive = runtime()
+    if alive is not None:
+        alive.save_state()

@@ -1,16 +1,21 @@
 """Configuration, checked once at start-up into one frozen object.
 
-Values come from a mapping (Flask's config, filled from ``FEEDSVC_*`` environment variables by
-``app.config.from_prefixed_env("FEEDSVC")``). A bad value raises :class:`ConfigError` naming the
-variable and what would fix it, so the service never starts half-configured.
+Values come from a mapping: a :class:`flask.Config` filled from ``FEEDSVC_*`` environment
+variables by ``from_prefixed_env(ENV_PREFIX)``, in the app and in the command line alike. A bad
+value raises :class:`ConfigError` naming the variable and what would fix it, so the service
+never starts half-configured.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
+import logging
+import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,17 +26,28 @@ from feedsvc.errors import ConfigError
 
 # What RFC 3986 leaves out of URIs besides non-ASCII: controls, space and "<>\"{}|\\^`.
 _URL_UNSAFE = re.compile(r'[\x00-\x20\x7f"<>{}|\\^`]')
-BUNDLED_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+ENV_PREFIX = "FEEDSVC"  # FEEDSVC_PAGE_SIZE=20 is the setting PAGE_SIZE
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_DISCLAIMER = (
     "Amstelveenweb.com is niet verantwoordelijk voor de inhoud van de nieuwsberichten."
 )
+
+
+def bundled_content_dir() -> Path:
+    """The sample articles: the checkout's ``content/`` when running from a checkout (the
+    folder the editors' format is kept in), else the copy an installed package carries."""
+    package = Path(str(resources.files("feedsvc")))
+    checkout = package.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "content").is_dir():
+        return checkout / "content"
+    return package / "sample_content"
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything feedsvc can be configured with, validated."""
 
-    content_dir: Path = BUNDLED_CONTENT_DIR
+    content_dir: Path = field(default_factory=bundled_content_dir)
     site_url: str = "http://localhost:8000"
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Amsterdam"))
     page_size: int = 50
@@ -41,6 +57,14 @@ class Settings:
     cache_max_age: int = 300
     websub_hub: str | None = None
     watch_content: bool = True  # reload when files change (off in most tests)
+    log_level: int = logging.INFO  # of feedsvc's own loggers
+    # Where what was last published is remembered across restarts (see feedsvc/feeds/state.py);
+    # None: the default folder for this content folder and site, see default_state_dir().
+    state_dir: Path | None = None
+    # A file written in place is published once it has not changed for this long.
+    quiet_seconds: float = 1.0
+    # /healthz: "summary" (counts and the first few problems), "full" (every problem), "off".
+    healthz: str = "summary"
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path ("/feeds/all.rss"): the one place URLs are built."""
@@ -68,50 +92,22 @@ class Settings:
             ),
             websub_hub=_optional_url(config.get("WEBSUB_HUB"), "WEBSUB_HUB"),
             watch_content=_flag(config.get("WATCH", defaults.watch_content), "WATCH"),
+            log_level=_log_level(config.get("LOG_LEVEL", logging.getLevelName(defaults.log_level))),
+            state_dir=_state_dir(config.get("STATE_DIR")),
+            healthz=_choice(config.get("HEALTHZ", defaults.healthz), "HEALTHZ", HEALTHZ_MODES),
+            quiet_seconds=_seconds(
+                config.get("QUIET_SECONDS", defaults.quiet_seconds), "QUIET_SECONDS", 60.0
+            ),
         )
 
-
-ENV_PREFIX = "FEEDSVC"
-
-
-def config_from_environ(environ: Mapping[str, str], prefix: str = ENV_PREFIX) -> dict[str, Any]:
-    """The ``{prefix}_*`` variables as config keys, read as Flask's ``from_prefixed_env`` does.
-
-    Keys lose the prefix (``FEEDSVC_PAGE_SIZE`` -> ``PAGE_SIZE``); values are JSON-decoded where
-    they are valid JSON (``20`` -> 20) and kept as strings otherwise; ``A__B`` nests B in A.
-    """
-    config: dict[str, Any] = {}
-    start = f"{prefix}_"
-    for name in sorted(environ):
-        if not name.startswith(start):
-            continue
-        raw = environ[name]
-        value: Any
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            value = raw
-        *parents, key = name.removeprefix(start).split("__")
-        current = config
-        for parent in parents:
-            current = current.setdefault(parent, {})
-            if not isinstance(current, dict):
-                raise ConfigError(f"{name}: {start}{parent} is set, so it cannot hold {key}")
-        current[key] = value
-    return config
-
-
-def settings_from_environ(
-    environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None
-) -> Settings:
-    """Settings from ``FEEDSVC_*`` variables, as the app reads them, then ``overrides``.
-
-    For tools that run without the Flask app (``python -m feedsvc check``); raises
-    :class:`ConfigError` for an invalid value, like :meth:`Settings.from_mapping`.
-    """
-    config = config_from_environ(environ)
-    config.update(overrides or {})
-    return Settings.from_mapping(config)
+    def resolved_state_dir(self) -> Path:
+        """``state_dir``, or by default a folder of its own for this content folder and site
+        under ``$XDG_STATE_HOME`` (``~/.local/state``): ``feedsvc/<digest>``."""
+        if self.state_dir is not None:
+            return self.state_dir
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        key = f"{self.content_dir}|{self.site_url}".encode("utf-8", "surrogateescape")
+        return Path(base) / "feedsvc" / hashlib.sha256(key).hexdigest()[:16]
 
 
 def _fail(name: str, message: str) -> ConfigError:
@@ -124,7 +120,9 @@ def _content_dir(value: object) -> Path:
         raise _fail(
             "CONTENT_DIR", f"{str(path)!r} is not a directory; point it at the article folder"
         )
-    return path.resolve()
+    # Absolute, but symbolic links left in place: a release-folder deploy swaps the link
+    # ``current`` to another folder, and the store and the watcher follow it there.
+    return Path(os.path.abspath(path))
 
 
 def _site_url(value: object, name: str) -> str:
@@ -148,6 +146,35 @@ def _optional_url(value: object, name: str) -> str | None:
     if value is None or str(value).strip() == "":
         return None
     return _site_url(value, name)
+
+
+HEALTHZ_MODES = ("summary", "full", "off")
+
+
+def _choice(value: object, name: str, choices: tuple[str, ...]) -> str:
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise _fail(name, f"{value!r} is not one of {', '.join(choices)}")
+    return text
+
+
+def _state_dir(value: object) -> Path | None:
+    if value is None or str(value).strip() == "":
+        return None
+    path = Path(str(value)).expanduser()
+    if path.exists() and not path.is_dir():
+        raise _fail("STATE_DIR", f"{str(path)!r} is not a directory")
+    return path.absolute()
+
+
+def _seconds(value: object, name: str, maximum: float) -> float:
+    try:
+        number = float(str(value)) if not isinstance(value, bool) else math.nan
+    except ValueError:
+        number = math.nan
+    if not 0 <= number <= maximum:  # also false for NaN
+        raise _fail(name, f"{value!r} is not a number of seconds from 0 to {maximum:g}")
+    return number
 
 
 def _timezone(value: object) -> ZoneInfo:
@@ -181,6 +208,15 @@ def _flag(value: object, name: str) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise _fail(name, f"{value!r} is not a yes/no value; use true or false")
+
+
+def _log_level(value: object) -> int:
+    name = str(value).strip().upper()
+    if name not in _LOG_LEVELS:
+        raise _fail(
+            "LOG_LEVEL", f"{value!r} is not a log level; use one of {', '.join(_LOG_LEVELS)}"
+        )
+    return logging.getLevelNamesMapping()[name]
 
 
 def _text(value: object, name: str) -> str:

@@ -1,5 +1,9 @@
 """WebSub publishing: tell the hub which feed URLs changed, in the background.
 
+The WebSub recommendation leaves how a publisher notifies its hub open; hubs in use read either
+``hub.url`` (PubSubHubbub 0.4, Google's and Superfeedr's hubs) or ``hub.topic`` (flask-websub,
+Switchboard), so each ping carries ``hub.mode=publish`` with both, for one topic URL.
+
 Pings go out from a daemon thread with a timeout and retries with exponential backoff, so a
 slow or dead hub never delays a request or a reload. With several gunicorn workers each sees the
 same change; only the one holding an exclusive lock file pings, so the hub hears it once.
@@ -61,6 +65,16 @@ class HubNotifier:
         for url in urls:
             self._queue.put(url)
 
+    def is_leader(self) -> bool:
+        """Whether this process is the one that pings (taking that role if it is free)."""
+        return self._is_leader()
+
+    def close(self) -> None:
+        """Give up pinging, so another process (a restarted service) can take it over."""
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
     def join(self, timeout: float) -> bool:
         """Wait until every queued ping was sent or given up; True if the queue drained."""
         deadline = time.monotonic() + timeout
@@ -118,8 +132,10 @@ class HubNotifier:
                 self._queue.task_done()
 
     def _ping(self, url: str) -> None:
-        data = urllib.parse.urlencode({"hub.mode": "publish", "hub.url": url}).encode("ascii")
+        form = {"hub.mode": "publish", "hub.topic": url, "hub.url": url}
+        data = urllib.parse.urlencode(form).encode("ascii")
         delay = self.first_backoff
+        reason = ""
         for attempt in range(1, self.attempts + 1):
             request = urllib.request.Request(self.hub_url, data=data, method="POST")
             request.add_header("Content-Type", "application/x-www-form-urlencoded")
@@ -128,8 +144,9 @@ class HubNotifier:
                     log.info("WebSub hub %s accepted %s (%d)", self.hub_url, url, response.status)
                     return
             except urllib.error.HTTPError as error:
-                reason = f"HTTP {error.code}"
-                if 400 <= error.code < 500 and error.code not in (408, 429):
+                reason = f"HTTP {error.code}{_said(error)}"
+                if not _worth_retrying(error.code):
+                    # The hub understood and refused: asking again will not change its mind.
                     log.warning("WebSub hub %s refused %s: %s", self.hub_url, url, reason)
                     return
             except (urllib.error.URLError, OSError) as error:
@@ -146,3 +163,19 @@ class HubNotifier:
                 time.sleep(delay)
                 delay *= 2
         log.error("WebSub ping for %s failed after %d attempts (%s)", url, self.attempts, reason)
+
+
+def _worth_retrying(status: int) -> bool:
+    """5xx (the hub is down or overloaded), 429 (too many requests) and 408 (timeout) are
+    passing troubles; any other 4xx says the request itself was refused."""
+    return status >= 500 or status in (408, 429)
+
+
+def _said(error: urllib.error.HTTPError) -> str:
+    """The start of the hub's answer, for the log: hubs say there what they did not like."""
+    try:
+        text = error.read(200).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    text = " ".join(text.split())
+    return f": {text}" if text else ""

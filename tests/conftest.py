@@ -91,7 +91,18 @@ def write_article(content_dir: Path) -> ArticleWriter:
 
 
 @pytest.fixture
-def make_app(content_dir: Path) -> Callable[..., Flask]:
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps made without a state folder keep theirs in the test's folder, not in the home."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+
+
+@pytest.fixture
+def make_app(content_dir: Path, state_dir: Path) -> Callable[..., Flask]:
     """Build an app over ``content_dir`` (or another folder) with test settings."""
 
     def make(folder: Path | None = None, **config: Any) -> Flask:
@@ -101,6 +112,8 @@ def make_app(content_dir: Path) -> Callable[..., Flask]:
                 "CONTENT_DIR": str(folder or content_dir),
                 "SITE_URL": SITE_URL,
                 "WATCH": False,  # tests reload explicitly; test_http turns watching on
+                "STATE_DIR": str(state_dir),
+                "QUIET_SECONDS": 0,  # test_inplace sets it: files here are written whole
                 **config,
             }
         )

@@ -29,9 +29,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from html.entities import name2codepoint
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import jsonschema  # type: ignore[import-untyped, unused-ignore]
 from lxml import etree
@@ -46,6 +47,8 @@ __all__ = [
     "check_atom_rules",
     "check_json_feed_rules",
     "check_rss_rules",
+    "feed_url_of",
+    "looks_like_html",
     "parse_rfc3339",
     "validate_atom",
     "validate_json_feed",
@@ -274,6 +277,29 @@ def _name(el: etree._Element) -> str:
     return prefix + qname.localname
 
 
+# What the W3C Feed Validation Service takes for HTML in text (its ``nonhtml`` check): an end
+# tag, or "&" and a word that is an HTML entity name or starts a numeric reference ("&amp",
+# "&#38"), whether or not a ";" follows.
+_END_TAG_RE = re.compile(r"</(\w+)>")
+_ENTITY_RE = re.compile(r"&(#?\w+)")
+
+
+def looks_like_html(text: str) -> str | None:
+    """The first thing in ``text`` the W3C validator takes for HTML, or None.
+
+    In a ``type="text"`` Atom construct it warns "should not contain HTML unless declared in
+    the type attribute"; text like that belongs in a ``type="xhtml"`` construct (or, escaped,
+    ``type="html"``).
+    """
+    if match := _END_TAG_RE.search(text):
+        return match[0]
+    for match in _ENTITY_RE.finditer(text):
+        name = match[1]
+        if name in name2codepoint or name == "apos" or not name.isalpha():
+            return match[0]
+    return None
+
+
 def _check_plain_text(problems: _Problems, el: etree._Element, label: str) -> None:
     """Plain text must not contain raw markup, i.e. child elements.
 
@@ -377,6 +403,33 @@ def _check_atom_entry(problems: _Problems, entry: etree._Element, feed_has_autho
     _check_atom_links(problems, entry)
 
 
+def _check_text_construct(problems: _Problems, el: etree._Element, local: str) -> None:
+    """A text construct holds no raw markup, and nothing the W3C validator takes for HTML:
+    neither in type="text" ("should not contain HTML unless declared in the type attribute")
+    nor in an XHTML div that holds text only ("claims to be inline, but may contain html")."""
+    kind = el.get("type", "text")
+    if kind == "text":
+        _check_plain_text(problems, el, f"atom:{local}")
+        html_like = looks_like_html(el.text or "")
+        if html_like is not None:
+            problems.add(
+                el,
+                f"atom:{local} is type='text' but contains {html_like!r}, which reads as "
+                "HTML (W3C: should not contain HTML unless declared in the type "
+                "attribute); write such text as type='html', escaped, or in XHTML",
+            )
+    elif kind == "xhtml":
+        div = el.find("{http://www.w3.org/1999/xhtml}div")
+        if div is not None and len(div) == 0:
+            html_like = looks_like_html(div.text or "")
+            if html_like is not None:
+                problems.add(
+                    el,
+                    f"atom:{local} is type='xhtml' but its div holds only text with "
+                    f"{html_like!r} (W3C: claims to be inline, but may contain html)",
+                )
+
+
 def check_atom_rules(root: etree._Element, served_url: str) -> None:
     """Check an Atom feed for what ``atom.rng`` cannot express.
 
@@ -399,7 +452,11 @@ def check_atom_rules(root: etree._Element, served_url: str) -> None:
     * exactly one ``rel="self"`` link on the feed, whose href is ``served_url``;
     * plain-text constructs (title, subtitle, summary, rights without
       ``type`` or with ``type="text"``) contain no raw markup (child
-      elements; escaped markup is just text).
+      elements) and no text the W3C validator takes for HTML (an end tag,
+      an entity such as ``&amp;``: :func:`looks_like_html`), nor does the
+      div of a ``type="xhtml"`` construct that holds text only;
+    * every atom:source has an atom:id, atom:title and atom:updated
+      (RFC 4287 4.2.11, the W3C validator's "Missing source element").
 
     Raises AssertionError listing every violation.
     """
@@ -433,11 +490,21 @@ def check_atom_rules(root: etree._Element, served_url: str) -> None:
             _check_url(problems, el, f"atom:{local}", text)
         elif local in ("updated", "published") and parse_rfc3339(text) is None:
             problems.add(el, f"atom:{local} {text!r} is not an RFC 3339 date-time with a zone")
-        elif (
-            local in ("title", "subtitle", "summary", "rights") and el.get("type", "text") == "text"
-        ):
+        elif local in ("title", "subtitle", "summary", "rights"):
             if etree.QName(el.getparent()).namespace == ATOM_NS:
-                _check_plain_text(problems, el, f"atom:{local}")
+                _check_text_construct(problems, el, local)
+        elif local == "source":
+            missing = [
+                f"atom:{child}"
+                for child in ("id", "title", "updated")
+                if el.find(f"atom:{child}", _NS) is None
+            ]
+            if missing:
+                problems.add(
+                    el,
+                    f"atom:source should carry {', '.join(missing)} (RFC 4287 4.2.11; W3C: "
+                    "Missing source element)",
+                )
         elif local == "link":
             _check_url(problems, el, "atom:link href", el.get("href"))
             rel = el.get("rel", "")
@@ -577,18 +644,21 @@ def check_json_feed_rules(doc: Mapping[str, Any], served_url: str) -> None:
     """Check a JSON Feed for what its JSON Schema cannot express.
 
     ``doc`` is the dict returned by :func:`validate_json_feed`. Checks:
-    ``feed_url`` is ``served_url``; every URL member (feed, authors, hubs,
-    items, attachments; not inside ``_`` extensions) is an absolute http(s)
-    URL; item ids are unique.
+    ``feed_url`` is ``served_url`` without its ``page`` parameter (JSON Feed's
+    ``feed_url`` is the feed's own URL, the same on every page; pages chain
+    with ``next_url``); every URL member (feed, authors, hubs, items,
+    attachments; not inside ``_`` extensions) is an absolute http(s) URL;
+    item ids are unique.
 
     Raises AssertionError listing every violation.
     """
     problems = _Problems("JSON Feed")
-    if doc.get("feed_url") != served_url:
+    own_url = feed_url_of(served_url)
+    if doc.get("feed_url") != own_url:
         problems.add(
             None,
             f"feed_url {doc.get('feed_url')!r} is not the URL the feed is served at, "
-            f"{served_url!r}",
+            f"{own_url!r} (the feed's own URL: its first page, also on later pages)",
         )
     for path, value in _json_urls(doc):
         if not isinstance(value, str) or not _is_http_url(value):
@@ -598,6 +668,13 @@ def check_json_feed_rules(doc: Mapping[str, Any], served_url: str) -> None:
     for dup in _duplicates(str(i) for i in ids):
         problems.add(None, f"several items share the id {dup!r}")
     problems.raise_if_any()
+
+
+def feed_url_of(served_url: str) -> str:
+    """``served_url`` without a ``page`` query parameter: the URL of the feed's first page."""
+    parts = urlsplit(served_url)
+    query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("page="))
+    return urlunsplit(parts._replace(query=query))
 
 
 def assert_valid_json_feed(data: bytes, served_url: str) -> dict[str, Any]:

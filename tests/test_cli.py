@@ -6,17 +6,14 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from conftest import BUNDLED_CONTENT, REPO, ArticleWriter
-from flask import Flask
 
 from feedsvc.cli import main
-from feedsvc.errors import ConfigError
-from feedsvc.settings import config_from_environ, settings_from_environ
+from feedsvc.settings import Settings
 
 BEFORE_PUBLISHED = "the Bijgewerkt date is before the published date; using the published date"
 
@@ -175,6 +172,7 @@ def test_configuration_is_read_from_the_environment(
         ("FEEDSVC_TIMEZONE", "Europe/Amstelveen"),
         ("FEEDSVC_SITE_URL", "nieuws.example.nl"),
         ("FEEDSVC_CONTENT_DIR", "/bestaat/niet"),
+        ("FEEDSVC_LOG_LEVEL", "luid"),
     ],
 )
 def test_invalid_configuration_exits_2(variable: str, value: str) -> None:
@@ -184,10 +182,23 @@ def test_invalid_configuration_exits_2(variable: str, value: str) -> None:
     assert result.stderr.startswith(f"Error: invalid configuration: {variable}: ")
 
 
-def test_help_lists_check() -> None:
+def test_help_lists_the_commands() -> None:
     result = run("--help")
     assert result.exit_code == 0
-    assert "check" in result.stdout
+    commands = result.stdout.partition("Commands:")[2].split()
+    assert {"check", "export", "serve"} <= set(commands)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("FEEDSVC_PAGE_SIZE", "0"), ("FEEDSVC_LOG_LEVEL", "luid")],
+)
+def test_serve_refuses_an_invalid_setting_before_starting_gunicorn(
+    variable: str, value: str
+) -> None:
+    result = run("serve", **{variable: value})
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: invalid configuration: {variable}: ")
 
 
 # -- a real process -----------------------------------------------------------------------------
@@ -230,62 +241,24 @@ def test_python_m_feedsvc_check(
 
 # -- settings from the environment --------------------------------------------------------------
 
-ENVIRON = {
-    "FEEDSVC_PAGE_SIZE": "20",
-    "FEEDSVC_SITE_TITLE": "Amstelveen Nieuws",
-    "FEEDSVC_CACHE_MAX_AGE": "0",
-    "FEEDSVC_WEBSUB_HUB": "null",
-    "FEEDSVC_DISCLAIMER": '"Tussen aanhalingstekens"',
-    "FEEDSVC_LIST": "[1, 2]",
-    "FEEDSVC_GROUP__KEY": "true",
-    "FEEDSVC_GROUP__OTHER": "{",
-    "FEEDSVCX_NOT_OURS": "1",
-    "PATH": "/usr/bin",
-}
+
+def test_settings_are_read_as_flask_reads_them(
+    content_dir: Path, write_article: ArticleWriter
+) -> None:
+    """Values are JSON-decoded where they are JSON (a quoted string), as Flask does."""
+    write_article("a.txt", body=(), disclaimer="Onze eigen slottekst.")
+    result = run(
+        "check",
+        FEEDSVC_CONTENT_DIR=str(content_dir),
+        FEEDSVC_DISCLAIMER='"Onze eigen slottekst."',
+    )
+    assert result.stdout.splitlines() == [
+        "a.txt:6: warning: the article has no body text",
+        "checked 1 file: 1 article, 0 rejected, 1 warning",
+    ]
 
 
-def test_config_from_environ_reads_like_flask(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("FEEDSVC"):
-            monkeypatch.delenv(name)
-    for name, value in ENVIRON.items():
-        monkeypatch.setenv(name, value)
-    app = Flask(__name__)
-    before = dict(app.config)
-    app.config.from_prefixed_env("FEEDSVC")
-    from_flask = {k: v for k, v in app.config.items() if k not in before}
-    assert config_from_environ(ENVIRON) == from_flask
-    assert config_from_environ(ENVIRON) == {
-        "PAGE_SIZE": 20,
-        "SITE_TITLE": "Amstelveen Nieuws",
-        "CACHE_MAX_AGE": 0,
-        "WEBSUB_HUB": None,
-        "DISCLAIMER": "Tussen aanhalingstekens",
-        "LIST": [1, 2],
-        "GROUP": {"KEY": True, "OTHER": "{"},
-    }
-
-
-def test_settings_from_environ(content_dir: Path) -> None:
-    environ: Mapping[str, str] = {**ENVIRON, "FEEDSVC_CONTENT_DIR": str(content_dir)}
-    settings = settings_from_environ(environ)
-    assert settings.page_size == 20
-    assert settings.site_title == "Amstelveen Nieuws"
-    assert settings.cache_max_age == 0
-    assert settings.websub_hub is None
-    assert settings.content_dir == content_dir.resolve()
-    overridden = settings_from_environ(environ, {"PAGE_SIZE": 5})
-    assert overridden.page_size == 5
-
-
-def test_settings_from_an_empty_environ_are_the_defaults() -> None:
-    settings = settings_from_environ({})
-    assert settings.content_dir == BUNDLED_CONTENT.resolve()
+def test_default_settings_serve_the_bundled_content() -> None:
+    settings = Settings()
+    assert settings.content_dir == BUNDLED_CONTENT
     assert settings.timezone.key == "Europe/Amsterdam"
-
-
-def test_settings_from_environ_rejects_invalid_values() -> None:
-    with pytest.raises(ConfigError, match="FEEDSVC_PAGE_SIZE"):
-        settings_from_environ({"FEEDSVC_PAGE_SIZE": "veel"})
-    with pytest.raises(ConfigError, match="FEEDSVC_GROUP__KEY"):
-        config_from_environ({"FEEDSVC_GROUP": "1", "FEEDSVC_GROUP__KEY": "2"})

@@ -9,6 +9,7 @@ applies, and the tests assert which layer rejects it and why.
 from __future__ import annotations
 
 import copy
+import html
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -410,6 +411,40 @@ ATOM_RULE_INVALID = [
         id="relative-person-uri",
     ),
     pytest.param(
+        mutate("atom-rich.xml", ("      <updated>2024-10-26T00:00:00Z</updated>\n", "")),
+        ATOM_RICH_URL,
+        "atom:source should carry atom:updated (RFC 4287 4.2.11",
+        id="source-without-updated",
+    ),
+    pytest.param(
+        mutate(
+            "atom-rich.xml",
+            ('<summary type="text">A short summary.', '<summary type="text">Fish &amp;amp; chips'),
+        ),
+        ATOM_RICH_URL,
+        "atom:summary is type='text' but contains '&amp', which reads as HTML",
+        id="text-summary-with-an-entity",
+    ),
+    pytest.param(
+        mutate(
+            "atom-minimal.xml",
+            (
+                "<title>Hello</title>",
+                '<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">'
+                "Tom &amp;amp; Jerry</div></title>",
+            ),
+        ),
+        ATOM_URL,
+        "atom:title is type='xhtml' but its div holds only text with '&amp'",
+        id="xhtml-div-with-only-an-entity",
+    ),
+    pytest.param(
+        mutate("atom-minimal.xml", ("<title>Hello</title>", "<title>a &lt;/b&gt; b</title>")),
+        ATOM_URL,
+        "atom:title is type='text' but contains '</b>'",
+        id="text-title-with-an-end-tag",
+    ),
+    pytest.param(
         mutate("atom-rich.xml", ('rel="hub"', 'rel="my:rel with space"')),
         ATOM_RICH_URL,
         "is neither a name nor an absolute IRI",
@@ -491,10 +526,39 @@ def test_plain_text_with_child_elements_is_rejected_by_the_rules_too() -> None:
         check_rss_rules(rss, RSS_URL)
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Tom &amp; Jerry", "&amp"),
+        ("&#38; and &#x26;", "&#38"),
+        ("a </p> b", "</p>"),
+        ("&copy 2024", "&copy"),
+        ("Tom & Jerry", None),
+        ("AT&T, R&D, B&B", None),
+        ("3 < 4 > 2 <b>", None),  # the validator looks for end tags only
+    ],
+)
+def test_what_reads_as_html(text: str, found: str | None) -> None:
+    assert feedcheck.looks_like_html(text) == found
+
+
 def test_escaped_markup_in_plain_text_is_fine() -> None:
-    # Titles may really contain "<" and "&"; escaped, they are text (the W3C
-    # validator only warns about text that looks like HTML).
-    atom = mutate("atom-minimal.xml", ("<title>Hello</title>", f"<title>{ESCAPED}</title>"))
+    # Titles may really contain "<" and "&"; escaped, they are text. In Atom, text the W3C
+    # validator takes for HTML is written as type="html", escaped once more.
+    xhtml = f'<div xmlns="http://www.w3.org/1999/xhtml"><span>{ESCAPED}</span></div>'
+    rich = mutate(
+        "atom-rich.xml",
+        (
+            '<summary type="text">A short summary.</summary>',
+            f'<summary type="xhtml">{xhtml}</summary>',
+        ),
+    )
+    assert_valid_atom(rich, ATOM_RICH_URL)
+    atom = mutate(
+        "atom-minimal.xml",
+        ("<title>Hello</title>", f'<title type="html">{html.escape(ESCAPED)}</title>'),
+        ("<title>Example</title>", "<title>Tom &amp; Jerry &lt;b&gt; 3 &lt; 4</title>"),
+    )
     assert_valid_atom(atom, ATOM_URL)
     rss = mutate(
         "rss-minimal.xml",

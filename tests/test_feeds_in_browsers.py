@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from lxml import etree
 from werkzeug.test import TestResponse
 
+from feedsvc.feeds.builder import FEED_STYLESHEET_PATH
 from feedsvc.feeds.writers import FORMATS
-from feedsvc.feeds.writers.common import FEED_STYLESHEET_PATH
 
 BROWSERS = {
     "chromium": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"

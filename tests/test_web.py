@@ -255,8 +255,10 @@ def test_article_with_a_non_ascii_path(
 # -- OPML -----------------------------------------------------------------------------------------
 
 
-def test_opml_lists_every_feed_nested(client: FlaskClient, bundled_app: Flask) -> None:
-    response = client.get("/feeds.opml")
+def test_opml_directory_lists_every_feed_in_folders(
+    client: FlaskClient, bundled_app: Flask
+) -> None:
+    response = client.get("/feeds-alle.opml")
     assert response.status_code == 200
     assert response.content_type == "text/x-opml; charset=utf-8"
     root = etree.fromstring(response.data)
@@ -273,7 +275,8 @@ def test_opml_lists_every_feed_nested(client: FlaskClient, bundled_app: Flask) -
         assert outline.get("text")
         assert outline.get("htmlUrl", "").startswith(SITE_URL)
     nested = root.find(
-        ".//outline[@text='Categorieën']/outline[@text='Nieuws']/outline[@text='Gemeente']/outline[@text='Verkeer']"
+        ".//outline[@text='Categorieën']/outline[@text='Nieuws']/outline[@text='Gemeente']"
+        "/outline[@text='Verkeer'][@type='rss']"
     )
     assert nested is not None
     assert root.find(".//outline[@text='Bronnen']/outline[@text='NAVO']") is not None

@@ -7,6 +7,15 @@ that is deleted leaves the feeds. A folder that cannot be read (the content fold
 deleted or made unreadable) keeps the articles last read from it, and is reported, rather than
 emptying the feeds. Knows nothing of feed formats or HTTP.
 
+Two kinds of change are not taken at face value. A file whose timestamp is too close to the scan
+that read it is "racy": another write in the same timestamp tick, of the same size, would leave
+its (size, mtime, inode) as it was, so it is read again at the next reload and compared by
+content (git does the same for its index). And a file being written in place (an editor, cp,
+FTP or SMB: truncate, then write in chunks) is only published once it has not changed for
+``quiet_seconds``; until then its last good version stays. A file that arrives whole, renamed
+into place (a new inode at a known path, or a new path whose inode changed after its last
+write), is published at once.
+
 Files are found and read through directory descriptors, never through a path that a symbolic
 link could redirect: a link, or a folder swapped for one between the scan and the read, is
 refused, so nothing outside the content folder is ever published.
@@ -16,19 +25,21 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import itertools
 import logging
 import os
 import re
 import stat
 import threading
+import time
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from feedsvc.articles.limits import file_problem, folder_problem
 from feedsvc.articles.model import Article
-from feedsvc.articles.parser import MAX_ARTICLE_BYTES, ParseResult, parse_article
+from feedsvc.articles.parser import MAX_ARTICLE_BYTES, parse_article
 from feedsvc.errors import ContentError, ContentProblem, Severity
 from feedsvc.settings import Settings
 
@@ -42,6 +53,11 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 # O_NOFOLLOW: a symbolic link is refused (ELOOP) rather than followed. O_NONBLOCK: opening a FIFO
 # returns at once instead of waiting for a writer; fstat then refuses it as not a regular file.
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+# A file modified less than this before the scan that read it is read again at the next one:
+# timestamps are taken from a coarse clock, and some file systems keep whole or even 2 seconds.
+RACY_NS = 2_000_000_000
+# A modification time further in the future than this is a wrong clock, not a write going on.
+_FUTURE_NS = 60_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +74,8 @@ class _Entry:
     signature: _Signature
     article: Article | None  # the last good version, kept while the file is broken
     problems: tuple[ContentProblem, ...]
+    digest: bytes = b""  # of the bytes read, to tell a racy file's rewrite from no change
+    racy: bool = False  # modified too close to the scan that read it: read it again
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +131,11 @@ def is_article_file(name: str) -> bool:
 class ContentStore:
     """The articles of one content folder; :meth:`reload` brings them up to date."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, quiet_seconds: float = 0.0) -> None:
+        """``quiet_seconds`` > 0 holds back files being written in place (see the module's
+        docstring): for a store that is watched, so that it is reloaded once they settle."""
         self.settings = settings
+        self.quiet_seconds = quiet_seconds
         self.root = settings.content_dir
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
@@ -123,6 +144,9 @@ class ContentStore:
         # Folders that could not be read at the last reload, their articles kept: for /healthz.
         self.folder_problems: tuple[ContentProblem, ...] = ()
         self.loaded_at = datetime.fromtimestamp(0, UTC)
+        # Files being written in place, not yet published: relative path -> mtime (ns).
+        self._settling: dict[str, int] = {}
+        self._loaded_once = False
 
     def reload(self, changed_paths: Collection[str] | None = None) -> LoadReport:
         """Scan the folder, re-parse changed files, and report which articles changed.
@@ -147,6 +171,18 @@ class ContentStore:
             folders.add(relfolder.replace(os.sep, "/"))
         return tuple(f for f in sorted(folders) if not _below(f, folders - {f}))
 
+    def settling(self) -> tuple[float, frozenset[str]] | None:
+        """Files being written in place: in how many seconds the first of them will have been
+        quiet long enough to publish, and their absolute paths (for the reload then)."""
+        with self._lock:
+            if not self._settling:
+                return None
+            quiet_ns = int(self.quiet_seconds * 1e9)
+            due_ns = min(self._settling.values()) + quiet_ns
+            wait = max(0.0, (due_ns - time.time_ns()) / 1e9)
+            paths = frozenset(str(self.root / relpath) for relpath in self._settling)
+            return wait, paths
+
     def _reload(self, scope: tuple[str, ...] | None = None) -> LoadReport:
         # Outside the scope, everything stays as it was; inside, what the walk finds replaces it.
         seen: dict[str, _Entry] = {}
@@ -162,34 +198,41 @@ class ContentStore:
         parsed = 0
         changed = False
         newest_change_ns = 0
+        scan_ns = time.time_ns()
+        settling = {
+            relpath: mtime
+            for relpath, mtime in self._settling.items()
+            if scope is not None and not _below(relpath, scope)
+        }
         try:
             for found in self._walk(unreadable, scope):
                 if found.problem is not None or found.info is None:
                     if found.problem is not None:
-                        scan_problems.append(found.problem)
+                        scan_problems.append(
+                            self._keep_replaced(found, found.problem, seen, walked)
+                        )
                     continue
-                info = found.info
-                signature = _Signature(info.st_size, info.st_mtime_ns, info.st_ino)
-                previous = self._entries.get(found.relpath)
-                if previous is not None and previous.signature == signature:
-                    seen[found.relpath] = previous
-                    walked.append(found.relpath)
-                    continue
-                parsed += 1
-                changed = True
-                newest_change_ns = max(newest_change_ns, signature.mtime_ns)
-                seen[found.relpath] = self._load_file(found, signature, previous)
+                visited = self._visit(found, found.info, scan_ns, settling)
+                if visited is None:
+                    continue  # a new file, still being written
+                if visited is not self._entries.get(found.relpath):  # read now
+                    parsed += 1
+                    changed = True
+                    newest_change_ns = max(newest_change_ns, visited.signature.mtime_ns)
+                seen[found.relpath] = visited
                 walked.append(found.relpath)
         except OSError as error:  # listing a folder failed half-way (an I/O error, unmounted)
             unreadable.append(("", error))
         if scope is not None and (unreadable or scan_problems):
             return self._reload()  # what to keep of unreadable folders needs the whole picture
+        self._settling = settling
         folder_problems = self._keep_unreadable(unreadable, seen)
         scan_problems.extend(folder_problems)
         # A new or removed symbolic link (or badly named file) changes only the scan problems.
         if seen.keys() != self._entries.keys() or tuple(scan_problems) != self._scan_problems:
             changed = True
         self._entries = seen
+        self._loaded_once = True
         self._scan_problems = tuple(scan_problems)
         self.loaded_at = datetime.now(UTC)
         changed_at = None
@@ -298,10 +341,86 @@ class ContentStore:
             )
             return ArticleSet(tuple(articles.values()), tuple(problems))
 
+    def _keep_replaced(
+        self, found: _Found, problem: ContentProblem, seen: dict[str, _Entry], walked: list[str]
+    ) -> ContentProblem:
+        """An article file replaced by a folder, FIFO or symbolic link keeps its last good
+        version, like any file that cannot be read; returns the problem to report."""
+        previous = self._entries.get(found.relpath)
+        if previous is None or previous.article is None:
+            return problem
+        seen[found.relpath] = previous
+        walked.append(found.relpath)
+        kept = ContentProblem(
+            problem.path,
+            problem.line,
+            f"{problem.message}; the feeds keep the last good version",
+            problem.severity,
+        )
+        if kept not in self._scan_problems:  # logged when it starts, not at every reload
+            log.warning("%s: %s", kept.path, kept.message)
+        return kept
+
+    def _visit(
+        self, found: _Found, info: os.stat_result, scan_ns: int, settling: dict[str, int]
+    ) -> _Entry | None:
+        """The entry of a file the walk found: the previous one if the file is unchanged or
+        still being written (then noted in ``settling``), else a new one read now."""
+        signature = _Signature(info.st_size, info.st_mtime_ns, info.st_ino)
+        previous = self._entries.get(found.relpath)
+        if previous is not None and previous.signature == signature:
+            if not previous.racy or self._same_as_before(found, previous, scan_ns):
+                return previous
+        elif self._being_written(info, previous, scan_ns):
+            settling[found.relpath] = info.st_mtime_ns
+            return previous  # its last good version stays until it settles
+        entry = self._load_file(found, signature, previous)
+        entry.racy = signature.mtime_ns >= scan_ns - RACY_NS
+        return entry
+
+    def _being_written(self, info: os.stat_result, previous: _Entry | None, scan_ns: int) -> bool:
+        """Whether the file changed in place so recently that it may still be being written.
+
+        A new inode at a known path was renamed into place, whole. A new path whose inode
+        changed after its last write (ctime > mtime: a rename) arrived whole too; one written
+        and renamed within one tick of the file system's clock cannot be told from a file
+        being written, and waits for the quiet period like one.
+        """
+        quiet_ns = int(self.quiet_seconds * 1e9)
+        age_ns = scan_ns - info.st_mtime_ns
+        if quiet_ns == 0 or age_ns >= quiet_ns or age_ns < -_FUTURE_NS:
+            return False
+        if previous is not None:
+            return previous.signature.inode == info.st_ino
+        if not self._loaded_once:
+            # At start there is no last good version to serve instead: content deployed just
+            # before the start is published, not held back for the quiet period.
+            return False
+        return info.st_ctime_ns <= info.st_mtime_ns
+
+    def _same_as_before(self, found: _Found, previous: _Entry, scan_ns: int) -> bool:
+        """For a racy entry: whether the file still holds the bytes read last time."""
+        try:
+            data = _read_article_file(found)
+        except ContentError:
+            return False  # unreadable now: load it as changed, which reports why
+        if hashlib.blake2b(data, digest_size=16).digest() != previous.digest:
+            return False
+        previous.racy = previous.signature.mtime_ns >= scan_ns - RACY_NS
+        return True
+
     def _load_file(self, found: _Found, signature: _Signature, previous: _Entry | None) -> _Entry:
         relpath = found.relpath
+        digest = b""
         try:
-            result = self._parse(found)
+            data = _read_article_file(found)
+            digest = hashlib.blake2b(data, digest_size=16).digest()
+            result = parse_article(
+                data,
+                found.relpath,
+                zone=self.settings.timezone,
+                disclaimer=self.settings.disclaimer,
+            )
         except ContentError as error:
             last_good = previous.article if previous is not None else None
             message = error.reason
@@ -309,14 +428,8 @@ class ContentStore:
                 message += "; the feeds keep the last good version"
             log.warning("%s:%d: %s", relpath, error.line, message)
             problem = ContentProblem(relpath, error.line, message, Severity.ERROR)
-            return _Entry(signature, last_good, (problem,))
-        return _Entry(signature, result.article, result.warnings)
-
-    def _parse(self, found: _Found) -> ParseResult:
-        data = _read_article_file(found)
-        return parse_article(
-            data, found.relpath, zone=self.settings.timezone, disclaimer=self.settings.disclaimer
-        )
+            return _Entry(signature, last_good, (problem,), digest)
+        return _Entry(signature, result.article, result.warnings, digest)
 
     def _walk(
         self, unreadable: list[tuple[str, OSError]], scope: tuple[str, ...] | None = None
@@ -378,6 +491,10 @@ class ContentStore:
             if is_folder:
                 if not entry.name.startswith("."):
                     folders.append(entry.name)
+                if is_article_file(entry.name):
+                    relpath = prefix + entry.name
+                    problem = ContentProblem(relpath, 0, "a folder, not an article file")
+                    yield _Found(relpath, entry.name, dir_fd, None, problem)
             elif is_article_file(entry.name):
                 yield _found(prefix + entry.name, entry, dir_fd)
         for name in folders:

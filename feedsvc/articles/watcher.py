@@ -6,9 +6,17 @@ kernel dropped, at least every ``rescan_seconds``. One thread per process: gunic
 each run their own, because threads do not survive the fork from the master.
 
 inotify watches a folder, not a path: when the content folder is deleted, moved away or replaced
-(a restore from backup, a remount), the watch is dropped and started again on whatever folder is
-at the path, and while there is none the path is looked at every ``missing_poll_seconds``, so its
-return is seen within about that time rather than at the next rescan.
+(a restore from backup, a remount, a release-folder deploy that swaps a symbolic link:
+``ln -s releases/B current.tmp && mv -T current.tmp current``), the watch is dropped and started
+again on whatever folder is at the path now. The path is looked at again every
+``missing_poll_seconds``, so a swap or a return is seen within about that time.
+
+Each folder is watched on its own (not recursively), from a walk that, like the store, does not
+follow symbolic links nor enter hidden folders: a link such as ``usr -> /usr`` costs nothing. A
+name that is not valid UTF-8 (reported by the store, and skipped) makes watchfiles fail on an
+event; such folders are not watched, and a failure for a file's name means one full reload and
+a new watch, not a stall. If watching fails anyway, the folder is polled (a full reload every
+``missing_poll_seconds``) and inotify is tried again at each rescan.
 """
 
 from __future__ import annotations
@@ -17,12 +25,28 @@ import logging
 import os
 import stat
 import threading
+import time
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import watchfiles
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WatcherStatus:
+    """What /healthz says of the watcher in this process."""
+
+    running: bool
+    problem: str | None  # why watching or the last reload did not work; None when all is well
+    last_reload_ok: datetime | None  # when a reload last succeeded
+
+
+class _NewFolders(Exception):  # noqa: N818 - a signal to re-walk, not an error
+    """Folders came or went: the watch must be set up again over the folders there are now."""
 
 
 class ContentWatcher:
@@ -40,7 +64,11 @@ class ContentWatcher:
         debounce_ms: int = 100,
         rescan_seconds: float = 30.0,
         missing_poll_seconds: float = 1.0,
+        settling: Callable[[], tuple[float, frozenset[str]] | None] | None = None,
     ) -> None:
+        """``settling`` says when files held back while being written will have settled
+        (seconds from now, and their paths): they are reloaded then, with no event to wait for.
+        """
         self.root = root
         self.on_change = on_change
         self.debounce_ms = debounce_ms
@@ -50,6 +78,18 @@ class ContentWatcher:
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._start_lock = threading.Lock()
+        self.settling = settling
+        self._settle_timer: threading.Timer | None = None
+        self._timer_lock = threading.Lock()
+        self._watch_problem: str | None = None
+        self._reload_problem: str | None = None
+        self._last_reload_ok: datetime | None = None
+
+    def status(self) -> WatcherStatus:
+        running = self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
+        return WatcherStatus(
+            running, self._reload_problem or self._watch_problem, self._last_reload_ok
+        )
 
     def ensure_running(self) -> None:
         """Start the watching thread in this process if it is not running here yet.
@@ -70,6 +110,8 @@ class ContentWatcher:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -92,31 +134,91 @@ class ContentWatcher:
             # Changes made before the watch (re)starts would be missed otherwise.
             self._reload()
             try:
-                for changes in watchfiles.watch(
-                    self.root,
-                    watch_filter=None,
-                    debounce=self.debounce_ms,
-                    step=25,
-                    stop_event=self._stop,
-                    rust_timeout=int(self.rescan_seconds * 1000),
-                    yield_on_timeout=True,
-                    raise_interrupt=False,
-                ):
-                    # Empty after rescan_seconds without events: then everything is rescanned.
-                    self._reload(frozenset(path for _, path in changes))
-                    if _identity(self.root) != watched:
-                        break  # deleted, moved or replaced: the watch is on the old folder
-            except Exception:  # inotify ran out of watches, the folder vanished mid-setup, ...
+                self._watch(watched)
+            except Exception as error:  # inotify ran out of watches, a name that is not UTF-8
                 if _identity(self.root) is None:
                     continue  # reported and polled for above
-                log.exception("watching %s failed; retrying in %.0f s", self.root, 5.0)
-                self._stop.wait(5.0)
+                self._poll_instead(error)
+
+    def _watch(self, watched: tuple[int, int]) -> None:
+        """Watch the folders below the root until the root is another folder (or none)."""
+        folders = _folders(str(self.root))
+        last_rescan = time.monotonic()
+        try:
+            for changes in watchfiles.watch(
+                *folders,
+                watch_filter=None,
+                debounce=self.debounce_ms,
+                step=25,
+                stop_event=self._stop,
+                rust_timeout=int(self.missing_poll_seconds * 1000),
+                yield_on_timeout=True,
+                raise_interrupt=False,
+                recursive=False,
+            ):
+                if self._watch_problem is not None:
+                    log.warning("watching %s works again", self.root)
+                    self._watch_problem = None
+                if _identity(self.root) != watched:
+                    return  # deleted, moved or replaced (a symlink swapped): watch it anew
+                if changes:
+                    self._reload(frozenset(path for _, path in changes))
+                    watching = set(folders)
+                    if any(_folders_changed(change, path, watching) for change, path in changes):
+                        raise _NewFolders
+                elif time.monotonic() - last_rescan >= self.rescan_seconds:
+                    # A safety net for events the kernel dropped (a full queue).
+                    last_rescan = time.monotonic()
+                    self._reload()
+        except _NewFolders:
+            return
+        except Exception as error:
+            if "Unable to decode path" not in str(error):
+                raise
+            # watchfiles cannot name a file whose name is not UTF-8 (the store reports it and
+            # skips it): reload everything, since which change it was is not known, and watch
+            # again; the folders themselves are left out of the watch by _folders.
+            log.warning("%s: %s; reloading all and watching again", self.root, error)
+            self._stop.wait(self.missing_poll_seconds)  # never a busy loop
+
+    def _poll_instead(self, error: Exception) -> None:
+        """Watching failed: reload every ``missing_poll_seconds`` until the next try."""
+        problem = f"watching failed ({error}); polling every {self.missing_poll_seconds:g} s"
+        if problem != self._watch_problem:
+            log.warning("%s: %s", self.root, problem)
+            self._watch_problem = problem
+        deadline = time.monotonic() + self.rescan_seconds
+        watched = _identity(self.root)
+        while not self._stop.wait(self.missing_poll_seconds):
+            self._reload()
+            if time.monotonic() > deadline or _identity(self.root) != watched:
+                return
 
     def _reload(self, changed_paths: frozenset[str] | None = None) -> None:
         try:
             self.on_change(changed_paths)
-        except Exception:
+        except Exception as error:
             log.exception("reloading content from %s failed", self.root)
+            self._reload_problem = f"reloading failed: {type(error).__name__}: {error}"
+        else:
+            self._reload_problem = None
+            self._last_reload_ok = datetime.now(UTC)
+        self._schedule_settled()
+
+    def _schedule_settled(self) -> None:
+        """After a reload that held files back, reload them once they have been quiet."""
+        pending = self.settling() if self.settling is not None else None
+        if pending is None or self._stop.is_set():
+            return
+        wait, paths = pending
+        with self._timer_lock:
+            if self._settle_timer is not None:
+                self._settle_timer.cancel()
+            # A little late rather than early: early finds them still settling, and waits again.
+            timer = threading.Timer(wait + 0.05, self._reload, args=(paths,))
+            timer.daemon = True
+            self._settle_timer = timer
+            timer.start()
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -128,3 +230,38 @@ def _identity(path: Path) -> tuple[int, int] | None:
     if not stat.S_ISDIR(info.st_mode) or not os.access(path, os.R_OK | os.X_OK):
         return None
     return (info.st_dev, info.st_ino)
+
+
+def _folders(root: str) -> list[str]:
+    """The root and every folder below it that the store reads: no symbolic links, no hidden
+    folders, and no names that are not valid UTF-8 (watchfiles cannot report those)."""
+    folders = [root]
+    for top, names, _ in os.walk(root, followlinks=False):
+        keep = []
+        for name in names:
+            if name.startswith("."):
+                continue
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                continue
+            path = os.path.join(top, name)
+            if os.path.islink(path):
+                continue  # os.walk lists links to folders among the folders
+            keep.append(name)
+            folders.append(path)
+        names[:] = keep
+    return folders
+
+
+def _folders_changed(change: watchfiles.Change, path: str, watching: set[str]) -> bool:
+    """Whether a folder came or went (moved in or away included): then the watch is set up
+    again, as each folder is watched on its own."""
+    if change is watchfiles.Change.deleted:
+        return path in watching
+    if change is not watchfiles.Change.added:
+        return False
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False

@@ -28,6 +28,7 @@ from feedsvc.feeds.catalog import Catalog, FeedKind, newest_update
 from feedsvc.feeds.publication import content_key
 from feedsvc.feeds.urls import (
     EMBED_SCRIPT_PATH,
+    OPML_DIRECTORY_PATH,
     OPML_PATH,
     article_path,
     embed_path,
@@ -89,9 +90,10 @@ def site_pages(app: Flask) -> list[SitePage]:
         html_pages.append(SitePage(embed_path(feed), widget_key))
     pages += first_pages
     pages += html_pages
-    # The OPML lists every feed by name, dated by the newest article; the index shows the
+    # The OPML lists name feeds, dated by the newest article; the index shows the
     # structure and the latest articles (ten: INDEX_LATEST is a margin above that).
     pages.append(SitePage(OPML_PATH, (structure, newest_update(catalog.articles))))
+    pages.append(SitePage(OPML_DIRECTORY_PATH, (structure, newest_update(catalog.articles))))
     pages.append(SitePage("/", (structure, catalog.articles[:INDEX_LATEST])))
     return pages
 

@@ -25,9 +25,11 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
+from feedsvc.feeds.builder import build_document, build_opml
 from feedsvc.feeds.catalog import Catalog, FeedPage, newest_update
 from feedsvc.feeds.compression import IDENTITY, encode_all
-from feedsvc.feeds.urls import OPML_PATH, feed_path
+from feedsvc.feeds.state import Recorded, StateKey
+from feedsvc.feeds.urls import OPML_DIRECTORY_PATH, OPML_PATH, feed_path, feed_path_of
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.feeds.writers.opml import CONTENT_TYPE as OPML_CONTENT_TYPE
 from feedsvc.feeds.writers.opml import render_opml
@@ -40,10 +42,13 @@ DEEP_PAGE_CACHE_SIZE = 256
 
 @dataclass(frozen=True, slots=True)
 class Variant:
-    """The feed's bytes in one content coding, with the strong ETag of exactly these bytes."""
+    """The feed's bytes in one content coding, with the strong ETags of exactly these bytes."""
 
     body: bytes
     etag: str  # quoted, e.g. "3f2a…-gzip"
+    # The same bytes labelled for a browser (another content type): another representation,
+    # so another strong ETag, made here once rather than on every request.
+    browser_etag: str  # "3f2a…-gzip-browser"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,20 +76,17 @@ class RenderedFeed:
         return self.variants[IDENTITY].etag
 
 
-@dataclass(frozen=True, slots=True)
-class _Seen:
-    """What a page looked like when it was last rendered: enough to date the next version."""
-
-    etag: str
-    last_modified: datetime
+# What a page looked like when it was last rendered: enough to date the next version. Seeded
+# at start from what the state file (feeds/state.py) recorded, so dates survive restarts.
+_Seen = Recorded
 
 
 class UnknownFeedError(LookupError):
     """No feed at that path, in that format, or with that page."""
 
 
-_Key = tuple[str, str, int]  # (feed path, extension, page number)
-_OPML_KEY: _Key = ("", "opml", 0)
+_Key = StateKey  # (feed path, extension, page number)
+_OPML_KEYS: dict[bool, _Key] = {False: ("", "opml", 0), True: ("", "opml-directory", 0)}
 
 
 class Publication:
@@ -112,6 +114,7 @@ class Publication:
         settings: Settings,
         previous: Publication | None = None,
         changed_at: datetime | None = None,
+        recorded: Mapping[_Key, Recorded] | None = None,
     ) -> tuple[Publication, list[str]]:
         """A publication of ``catalog`` that reuses ``previous`` wherever content is unchanged.
 
@@ -119,6 +122,8 @@ class Publication:
         (or that are new), which is what a WebSub hub needs to hear about. ``changed_at`` is
         when the change was seen; a page whose bytes changed gets a Last-Modified no earlier,
         so ``If-Modified-Since`` never hides a change that added no newer article date.
+        ``recorded`` (at start, without ``previous``) is what the last run published: bytes
+        that are the same keep their date, changed ones are dated later.
         """
         publication = cls(catalog, settings, changed_at)
         size = settings.page_size
@@ -133,8 +138,24 @@ class Publication:
                     for ext in FORMATS:
                         publication._pending[(feed.path, ext, 1)] = changed_at
         if previous is not None:
+            # A feed that is gone (its last article removed) changed too: subscribers hear so.
+            for path in previous._first_keys.keys() - publication._first_keys.keys():
+                changed.extend(settings.url(feed_path_of(path, ext)) for ext in FORMATS)
             publication._carry_over(previous)
+        elif recorded:
+            publication._seen.update(
+                (key, before) for key, before in recorded.items() if publication.is_alive(key)
+            )
         return publication, changed
+
+    def is_alive(self, key: _Key) -> bool:
+        """Whether this publication has the resource (a feed page, or the OPML list)."""
+        return key in _OPML_KEYS.values() or self._page(key) is not None
+
+    def recorded(self) -> dict[_Key, Recorded]:
+        """Every resource rendered so far, with its ETag and date: what the state file keeps."""
+        with self._lock:
+            return dict(self._seen)
 
     def _carry_over(self, previous: Publication) -> None:
         """Keep what ``previous`` rendered and still holds, and the history of every page."""
@@ -147,7 +168,7 @@ class Publication:
             if key not in self._pending and self._page(key) is not None:
                 self._pending[key] = when
         for key, before in seen.items():
-            if self._page(key) is not None:  # forget pages that are gone: bounded history
+            if self.is_alive(key):  # forget pages that are gone: bounded history
                 self._seen[key] = before
         for key, rendered in first:
             if key[1] in FORMATS and self._first_keys.get(key[0]) == rendered.content_key:
@@ -172,22 +193,34 @@ class Publication:
                     return rendered
         return self._render(key)
 
-    def opml(self) -> RenderedFeed:
-        """The OPML list of every feed, rendered on first use."""
-        rendered = self._first.get(_OPML_KEY)
+    def opml(self, directory: bool = False) -> RenderedFeed:
+        """An OPML list, rendered on first use: the subscription list (every article once), or
+        with ``directory`` the list of every feed."""
+        key = _OPML_KEYS[directory]
+        rendered = self._first.get(key)
         if rendered is None:
-            body = render_opml(self.catalog, self.settings)
+            body = render_opml(build_opml(self.catalog, self.settings, directory=directory))
+            variants = _variants(body)
+            with self._lock:
+                seen = self._seen.get(key)
+            if seen is not None and seen.etag == variants[IDENTITY].etag:
+                last_modified = seen.last_modified
+            else:
+                # Its bytes follow the list of feeds, not article dates: a new feed whose
+                # articles are old still changes it, so it is dated after the last version.
+                last_modified = _dated(
+                    newest_update(self.catalog.articles), seen, self.changed_at, datetime.now(UTC)
+                )
             rendered = RenderedFeed(
-                path=OPML_PATH,
+                path=OPML_DIRECTORY_PATH if directory else OPML_PATH,
                 content_type=OPML_CONTENT_TYPE,
-                variants=_variants(body),
-                last_modified=min(newest_update(self.catalog.articles), datetime.now(UTC)).replace(
-                    microsecond=0
-                ),
+                variants=variants,
+                last_modified=last_modified,
                 content_key=(),
             )
             with self._lock:
-                rendered = self._first.setdefault(_OPML_KEY, rendered)
+                rendered = self._first.setdefault(key, rendered)
+                self._seen[key] = _Seen(rendered.etag, rendered.last_modified)
         return rendered
 
     def _page(self, key: _Key) -> FeedPage | None:
@@ -205,7 +238,7 @@ class Publication:
             raise UnknownFeedError(f"no feed page {key[0]}.{key[1]} page {key[2]}")
         page_key = content_key(page)
         fmt = FORMATS[key[1]]
-        variants = _variants(fmt.render(page, self.settings))
+        variants = _variants(fmt.render(build_document(page, key[1], self.settings)))
         etag = variants[IDENTITY].etag
         now = datetime.now(UTC)
         with self._lock:
@@ -256,10 +289,11 @@ def content_key(page: FeedPage) -> tuple[Any, ...]:
 
 def _variants(body: bytes) -> dict[str, Variant]:
     digest = hashlib.sha256(body).hexdigest()[:32]
-    return {
-        coding: Variant(data, f'"{digest}"' if coding == IDENTITY else f'"{digest}-{coding}"')
-        for coding, data in encode_all(body).items()
-    }
+    variants = {}
+    for coding, data in encode_all(body).items():
+        tag = digest if coding == IDENTITY else f"{digest}-{coding}"
+        variants[coding] = Variant(data, f'"{tag}"', f'"{tag}-browser"')
+    return variants
 
 
 def _last_modified(
@@ -269,7 +303,13 @@ def _last_modified(
 
     Never in the future, and whole seconds, as HTTP dates are.
     """
-    value = page.updated
+    return _dated(page.updated, seen, changed_at, now)
+
+
+def _dated(
+    newest: datetime, seen: _Seen | None, changed_at: datetime | None, now: datetime
+) -> datetime:
+    value = newest
     if seen is not None:
         value = max(value, seen.last_modified + _ONE_SECOND)
     if changed_at is not None:

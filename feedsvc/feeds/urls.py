@@ -9,7 +9,8 @@ from feedsvc.feeds.catalog import Feed, FeedKind
 
 FEEDS_PREFIX = "/feeds/"
 ARTICLES_PREFIX = "/artikelen/"
-OPML_PATH = "/feeds.opml"
+OPML_PATH = "/feeds.opml"  # the subscription list: every article once
+OPML_DIRECTORY_PATH = "/feeds-alle.opml"  # every feed of the site
 CATEGORY_SCHEME_PATH = "/categorie/"
 EMBED_PREFIX = "/embed/"
 EMBED_SCRIPT_PATH = "/embed.js"

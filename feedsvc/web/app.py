@@ -1,7 +1,13 @@
-"""The Flask app factory: settings from ``FEEDSVC_*``, the content loaded, routes wired."""
+"""The Flask app factory: settings from ``FEEDSVC_*``, the content loaded, routes wired.
+
+The factory starts no thread: the server starts the content watcher where it will run, in
+each gunicorn worker (:mod:`feedsvc.gunicorn_conf`) or once in a single-process server
+(:func:`create_watching_app`).
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +16,7 @@ from flask import Flask
 from feedsvc.articles.store import ContentStore
 from feedsvc.feeds.live import LiveCatalog
 from feedsvc.runtime import Runtime
-from feedsvc.settings import Settings
+from feedsvc.settings import ENV_PREFIX, Settings
 from feedsvc.web import routes
 
 
@@ -22,11 +28,38 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """
     # Named after this package, so Flask finds templates/ and static/ beside this module.
     app = Flask(__name__.rpartition(".")[0])
-    app.config.from_prefixed_env("FEEDSVC")
+    app.config.from_prefixed_env(ENV_PREFIX)
     if test_config is not None:
         app.config.update(test_config)
     settings = Settings.from_mapping(app.config)
-    content = LiveCatalog(ContentStore(settings), settings.site_title)
+    logging.getLogger("feedsvc").setLevel(settings.log_level)
+    # Files being written in place are held back only where a watcher reloads them later.
+    quiet_seconds = settings.quiet_seconds if settings.watch_content else 0.0
+    content = LiveCatalog(ContentStore(settings, quiet_seconds=quiet_seconds), settings.site_title)
     content.reload()
     routes.init_app(app, Runtime(settings, content))
+    return app
+
+
+def start_watching(app: object) -> None:
+    """Start watching the content folder in this process, if the app's settings say to watch.
+
+    ``app`` is what a server loaded (gunicorn's ``worker.wsgi``), so it is checked to be ours.
+    """
+    if not isinstance(app, Flask) or "feedsvc" not in app.extensions:
+        raise TypeError(f"not an app made by feedsvc's create_app: {app!r}")
+    runtime(app).start_watching()
+
+
+def runtime(app: Flask) -> Runtime:
+    """The :class:`Runtime` behind ``app``: its settings, publication, watcher and notifier."""
+    found: Runtime = app.extensions["feedsvc"]
+    return found
+
+
+def create_watching_app() -> Flask:
+    """An app that watches its content from this process: for one-process servers such as
+    Flask's development server (``flask --app feedsvc.web.app:create_watching_app run``)."""
+    app = create_app()
+    start_watching(app)
     return app

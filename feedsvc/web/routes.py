@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -19,16 +18,16 @@ from flask import (
     render_template,
     request,
 )
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, PreconditionFailed
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles.dates import format_dutch_date
-from feedsvc.feeds.catalog import CategoryNode, Feed, FeedKind
+from feedsvc.feeds.builder import body_html
+from feedsvc.feeds.catalog import Catalog, CategoryNode, Feed, FeedKind
 from feedsvc.feeds.compression import IDENTITY, PREFERENCE
 from feedsvc.feeds.publication import RenderedFeed, UnknownFeedError
 from feedsvc.feeds.urls import article_path, embed_path, feed_page_path, feed_path
 from feedsvc.feeds.writers import FORMATS
-from feedsvc.feeds.writers.common import body_html
 from feedsvc.runtime import Runtime
 from feedsvc.settings import Settings
 from feedsvc.web import embed
@@ -65,9 +64,6 @@ def init_app(app: Flask, service: Runtime) -> None:
     embed.init_app(app)
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(_security_headers)
-    if settings.watch_content:
-        # Started on the first request of each process: threads do not survive gunicorn's fork.
-        app.before_request(service.ensure_watching)
     app.jinja_env.globals.update(
         feed_formats=FORMATS,
         feed_path=feed_path,
@@ -132,9 +128,18 @@ def opml() -> BaseResponse:
     return _send(service.publication.opml(), service.settings, feed=False)
 
 
+@bp.get("/feeds-alle.opml")
+def opml_directory() -> BaseResponse:
+    service = _service()
+    return _send(service.publication.opml(directory=True), service.settings, feed=False)
+
+
 @bp.get("/healthz")
 def healthz() -> BaseResponse:
-    response = jsonify(_service().health())
+    service = _service()
+    if service.settings.healthz == "off":
+        raise NotFound("/healthz is off (FEEDSVC_HEALTHZ)")
+    response = jsonify(service.health(full=service.settings.healthz == "full"))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -159,8 +164,7 @@ def _send(
     if browser_content_type is not None:
         vary = "Accept, Accept-Encoding"
         if _prefers_html(content_type):
-            # Same bytes, other metadata: a strong ETag of its own ("…-gzip" -> "…-gzip-browser").
-            etag, content_type = etag[:-1] + '-browser"', browser_content_type
+            etag, content_type = variant.browser_etag, browser_content_type
     headers = {
         "ETag": etag,
         "Last-Modified": rendered.http_last_modified,
@@ -172,11 +176,16 @@ def _send(
         if settings.websub_hub:
             self_url = settings.url(rendered.path)
             headers["Link"] = f'<{settings.websub_hub}>; rel="hub", <{self_url}>; rel="self"'
-    if _not_modified(etag, rendered.last_modified):
-        return Response(status=304, headers=headers, content_type=content_type)
     if coding != IDENTITY:
         headers["Content-Encoding"] = coding
-    return Response(variant.body, headers=headers, content_type=content_type)
+    response = Response(variant.body, headers=headers, content_type=content_type)
+    # Werkzeug decides from the ETag and Last-Modified just set: If-None-Match (weak comparison)
+    # over If-Modified-Since (RFC 9110 section 13.2.2), and a 304 goes without the body and the
+    # entity headers. A failed If-Match is a 412, which Werkzeug would send with the feed's body.
+    response.make_conditional(request)
+    if response.status_code == 412:
+        raise PreconditionFailed("If-Match noemt deze versie niet")
+    return response
 
 
 def _prefers_html(content_type: str) -> bool:
@@ -190,22 +199,13 @@ def _prefers_html(content_type: str) -> bool:
     return accept.quality("text/html") > accept.quality(media_type)
 
 
-def _not_modified(etag: str, last_modified: datetime) -> bool:
-    """RFC 9110 section 13.2.2: If-None-Match decides when present, else If-Modified-Since."""
-    if "If-None-Match" in request.headers:
-        candidates = request.if_none_match
-        return candidates.star_tag or candidates.contains_weak(etag.strip('"'))
-    since = request.if_modified_since  # None when absent or malformed: then ignored
-    return since is not None and last_modified <= since
-
-
 @bp.get("/artikelen/<path:name>")
 def article(name: str) -> str:
     article_id = _strip_html_suffix(name)
-    found = _service().catalog.by_id.get(article_id)
+    catalog = _service().catalog  # read once: a reload mid-request must not mix two catalogs
+    found = catalog.by_id.get(article_id)
     if found is None:
         raise NotFound(f"Geen artikel {article_id!r}")
-    catalog = _service().catalog
     lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in found.category.lineage()]
     source_feed = catalog.feeds.get(f"bron/{found.source.slug}") if found.source else None
     return render_template("article.html", article=found, lineage=lineage, source_feed=source_feed)
@@ -222,9 +222,10 @@ def source_page(name: str) -> str:
 
 
 def _feed_page(kind: FeedKind, name: str) -> str:
-    shown = _feed_or_404(f"{kind.value}/{_strip_html_suffix(name)}")
-    catalog = _service().catalog
-    size = _service().settings.page_size
+    service = _service()
+    catalog = service.catalog  # read once: a reload mid-request must not mix two catalogs
+    shown = _feed_or_404(catalog, f"{kind.value}/{_strip_html_suffix(name)}")
+    size = service.settings.page_size
     lineage: list[Feed] = []
     children: tuple[CategoryNode, ...] = ()
     if shown.category is not None:
@@ -249,8 +250,8 @@ def _subcategories(nodes: tuple[CategoryNode, ...], feed: Feed) -> tuple[Categor
     return ()
 
 
-def _feed_or_404(path: str) -> Feed:
-    found = _service().catalog.feeds.get(path)
+def _feed_or_404(catalog: Catalog, path: str) -> Feed:
+    found = catalog.feeds.get(path)
     if found is None:
         raise NotFound(f"Geen feed {path!r}")
     return found

@@ -1,101 +1,138 @@
-"""Atom 1.0 (RFC 4287), with RFC 5005 paging links and WebSub hub links.
+"""Atom 1.0 (RFC 4287) with RFC 5005 paging and WebSub hub links, written by feedgen from a
+:class:`~feedsvc.feeds.document.FeedDocument`.
 
-Written with lxml, like RSS, so both XML formats share one way of building documents and neither
-depends on feedgen's process-wide locale switching.
+feedgen's core writes the feed and its entries; its extension API adds what the core lacks or
+writes otherwise (see :class:`_FeedExtension` and :class:`_EntryExtension`).
 """
 
 from __future__ import annotations
 
+import re
+
+from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feedsvc.feeds.catalog import FeedPage
-from feedsvc.feeds.urls import feed_path, source_feed_path
-from feedsvc.feeds.writers.common import (
-    FAVICON_PATH,
-    GENERATOR_NAME,
-    GENERATOR_VERSION,
-    FeedFormat,
-    PageLinks,
-    body_html,
-    category_scheme,
-    permalink,
-    rfc3339,
-    with_stylesheet,
-)
-from feedsvc.settings import Settings
+from feedsvc.feeds.document import DocumentEntry, FeedDocument
+from feedsvc.feeds.writers.common import FeedFormat, add_stylesheet, rfc3339, writable
 
-ATOM_NS = "http://www.w3.org/2005/Atom"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_A = f"{{{ATOM_NS}}}"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+# Text that an HTML reader could take for markup: a tag or an entity-like "&name", "&#...".
+# The W3C Feed Validation Service warns about such text although it is only text (an editor who
+# writes "&amp;" means those five characters): in a type="text" construct, "should not contain
+# HTML unless declared in the type attribute"; in a type="xhtml" div holding text only, "claims
+# to be inline, but may contain html". So such text is written as type="xhtml" with the text in a
+# span inside the div, which is neither. Readers show it as exactly those characters, and so
+# does a browser showing the feed with its stylesheet (type="html", escaped, would show it the
+# escaped markup: CSS shows element text as it is).
+_MARKUP_LIKE = re.compile(r"<[A-Za-z/!?]|&[#\w]")
 
 
-def render_atom(page: FeedPage, settings: Settings) -> bytes:
-    """One feed page as an Atom 1.0 document (UTF-8 bytes)."""
-    links = PageLinks.of(page, ATOM.extension, settings)
-    feed = page.feed
-    root = etree.Element(_A + "feed", nsmap={None: ATOM_NS})  # type: ignore[dict-item]  # lxml-stubs omit None
-    root.set(XML_LANG, "nl")
+def _set_text(element: etree._Element | None, text: str) -> None:
+    """Make a title, subtitle, summary or rights written by feedgen show exactly ``text``."""
+    assert element is not None
+    if not _MARKUP_LIKE.search(text):
+        element.text = text
+        return
+    element.text = ""  # so the pretty printer adds no white space, which would be text here
+    element.set("type", "xhtml")
+    div = etree.SubElement(element, f"{{{XHTML_NS}}}div", nsmap={None: XHTML_NS})  # type: ignore[dict-item]  # lxml-stubs omit None
+    etree.SubElement(div, f"{{{XHTML_NS}}}span").text = text
+
+
+class _FeedExtension:
+    """The stylesheet instruction, and the type of title, subtitle and rights (see
+    :func:`_set_text`), which feedgen's feed-level setters cannot set."""
+
+    document: FeedDocument
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        # feedgen writes Atom elements without a namespace and declares it with an xmlns
+        # attribute on the root, so they are found and added by local name.
+        _set_text(feed.find("title"), self.document.title)
+        _set_text(feed.find("subtitle"), self.document.description)
+        _set_text(feed.find("rights"), self.document.rights)
+        add_stylesheet(feed, self.document.stylesheet_url)
+        return feed
+
+    def extend_rss(self, rss: etree._Element) -> etree._Element:
+        return rss
+
+
+class _EntryExtension:
+    """Title and summary types (see :func:`_set_text`), the entry link's rel and type (feedgen
+    1.0 drops every attribute of an entry link but href), and ``atom:source`` as RFC 4287 4.2.11
+    asks (id, title, self link and updated; feedgen's has a title and a link only)."""
+
+    entry: DocumentEntry
+    media_type: str
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_atom(self, element: etree._Element) -> etree._Element:
+        _set_text(element.find("title"), self.entry.title)
+        _set_text(element.find("summary"), self.entry.summary)
+        link = element.find("link")
+        assert link is not None
+        link.set("rel", "alternate")
+        link.set("type", "text/html")
+        source = self.entry.source
+        if source is not None:
+            wrapper = etree.SubElement(element, "source")
+            etree.SubElement(wrapper, "id").text = source.feed_url
+            title = etree.SubElement(wrapper, "title")
+            _set_text(title, source.name)
+            etree.SubElement(
+                wrapper, "link", rel="self", type=self.media_type, href=source.feed_url
+            )
+            etree.SubElement(wrapper, "updated").text = rfc3339(source.updated)
+        return element
+
+    def extend_rss(self, item: etree._Element) -> etree._Element:
+        return item
+
+
+def render_atom(document: FeedDocument) -> bytes:
+    """``document`` as an Atom 1.0 document (UTF-8 bytes)."""
+    fg = FeedGenerator()
+    fg.register_extension("feedsvc", _FeedExtension, _EntryExtension, atom=True, rss=False)
+    fg.feedsvc.document = document
     # The id names the feed, not the page: every page of a feed is part of the same logical feed.
-    _text(root, "id", settings.url(feed_path(feed, ATOM.extension)))
-    _text(root, "title", feed.title).set("type", "text")
-    _text(root, "subtitle", feed.description).set("type", "text")
-    _text(root, "updated", rfc3339(page.updated))
-    author = etree.SubElement(root, _A + "author")
-    _text(author, "name", settings.site_title)
-    _text(author, "uri", settings.url("/"))
-    _link(root, "self", links.self, ATOM.media_type)
-    _link(root, "alternate", links.alternate, "text/html")
-    for rel, href in links.paging():
-        _link(root, rel, href, ATOM.media_type)
-    if links.hub:
-        _link(root, "hub", links.hub)
-    generator = _text(root, "generator", GENERATOR_NAME)
-    generator.set("version", GENERATOR_VERSION)
-    _text(root, "icon", settings.url(FAVICON_PATH))
-    _text(root, "rights", f"© {settings.site_title}").set("type", "text")
-    scheme = category_scheme(settings)
-    for article in page.articles:
-        entry = etree.SubElement(root, _A + "entry")
-        link = permalink(article, settings)
-        _text(entry, "id", link)
-        _text(entry, "title", article.title).set("type", "text")
-        _link(entry, "alternate", link, "text/html")
-        _text(entry, "published", rfc3339(article.published))
-        _text(entry, "updated", rfc3339(article.updated))
-        if article.source is not None:
-            _text(etree.SubElement(entry, _A + "author"), "name", article.source.name)
-        etree.SubElement(
-            entry,
-            _A + "category",
-            term=article.category.slug_path,
-            scheme=scheme,
-            label=article.category.label,
-        )
-        _text(entry, "summary", article.summary).set("type", "text")
-        _text(entry, "content", body_html(article)).set("type", "html")
-        if article.source is not None:
-            source_url = settings.url(source_feed_path(article.source, ATOM.extension))
-            source = etree.SubElement(entry, _A + "source")
-            _text(source, "id", source_url)
-            _text(source, "title", article.source.name).set("type", "text")
-            _link(source, "self", source_url, ATOM.media_type)
-    document = with_stylesheet(root, settings)
-    data: bytes = etree.tostring(
-        document, xml_declaration=True, encoding="UTF-8", pretty_print=True
-    )
+    fg.id(document.id)
+    fg.title(document.title)
+    fg.subtitle(document.description)
+    fg.updated(writable(document.updated))  # every date set: feedgen's default is now()
+    fg.author(name=document.author_name, uri=document.author_url)
+    fg.link(href=document.self_url, rel="self", type=document.media_type)
+    fg.link(href=document.alternate_url, rel="alternate", type="text/html")
+    for rel, href in document.paging():
+        fg.link(href=href, rel=rel, type=document.media_type)
+    if document.hub_url:
+        fg.link(href=document.hub_url, rel="hub")
+    fg.generator(document.generator_name, version=document.generator_version)
+    fg.icon(document.favicon_url)
+    fg.rights(document.rights)
+    fg.language(document.language)
+    for entry in document.entries:  # appended: feedgen prepends by default
+        fe = fg.add_entry(order="append")
+        fe.feedsvc.entry = entry
+        fe.feedsvc.media_type = document.media_type
+        fe.id(entry.id)
+        fe.title(entry.title)
+        fe.updated(writable(entry.updated))
+        fe.published(writable(entry.published))
+        fe.link(href=entry.link, rel="alternate", type="text/html")
+        if entry.source is not None:
+            fe.author(name=entry.source.name)
+        category = entry.category
+        fe.category(term=category.display, scheme=category.scheme, label=category.label)
+        fe.summary(entry.summary, type="text")
+        fe.content(entry.content_html, type="html")
+    data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     return data
-
-
-def _text(parent: etree._Element, name: str, text: str) -> etree._Element:
-    element = etree.SubElement(parent, _A + name)
-    element.text = text
-    return element
-
-
-def _link(parent: etree._Element, rel: str, href: str, media_type: str | None = None) -> None:
-    link = etree.SubElement(parent, _A + "link", rel=rel, href=href)
-    if media_type:
-        link.set("type", media_type)
 
 
 ATOM = FeedFormat(

@@ -5,72 +5,57 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from feedsvc.articles.model import Article
-from feedsvc.feeds.catalog import FeedPage
-from feedsvc.feeds.urls import source_feed_path
-from feedsvc.feeds.writers.common import (
-    FAVICON_PATH,
-    ICON_PATH,
-    FeedFormat,
-    PageLinks,
-    body_html,
-    permalink,
-    rfc3339,
-)
-from feedsvc.settings import Settings
+from feedsvc.feeds.document import DocumentEntry, FeedDocument
+from feedsvc.feeds.writers.common import FeedFormat, rfc3339
 
 VERSION_URL = "https://jsonfeed.org/version/1.1"
-# Where the "_bron" and "_categorie" extensions are explained, as JSON Feed asks of extensions.
-EXTENSIONS_ABOUT_PATH = "/#json-feed"
 
 
-def render_json_feed(page: FeedPage, settings: Settings) -> bytes:
-    """One feed page as a JSON Feed 1.1 document (UTF-8 bytes)."""
-    links = PageLinks.of(page, JSON_FEED.extension, settings)
-    feed = page.feed
-    document: dict[str, Any] = {
+def render_json_feed(document: FeedDocument) -> bytes:
+    """``document`` as a JSON Feed 1.1 document (UTF-8 bytes)."""
+    data: dict[str, Any] = {
         "version": VERSION_URL,
-        "title": feed.title,
-        "home_page_url": links.alternate,
-        "feed_url": links.self,
-        "description": feed.description,
-        "icon": settings.url(ICON_PATH),
-        "favicon": settings.url(FAVICON_PATH),
-        "language": "nl",
-        "authors": [{"name": settings.site_title, "url": settings.url("/")}],
+        "title": document.title,
+        "home_page_url": document.alternate_url,
+        # The feed's own URL on every page, as JSON Feed defines feed_url; pages chain by next_url.
+        "feed_url": document.id,
+        "description": document.description,
+        "icon": document.icon_url,
+        "favicon": document.favicon_url,
+        "language": document.language,
+        "authors": [{"name": document.author_name, "url": document.author_url}],
     }
-    if links.next:
-        document["next_url"] = links.next
-    if links.hub:
-        document["hubs"] = [{"type": "WebSub", "url": links.hub}]
-    document["items"] = [_item(article, settings) for article in page.articles]
-    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    if document.next_url:
+        data["next_url"] = document.next_url
+    if document.hub_url:
+        data["hubs"] = [{"type": "WebSub", "url": document.hub_url}]
+    data["items"] = [_item(entry, document.extensions_about_url) for entry in document.entries]
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def _item(article: Article, settings: Settings) -> dict[str, Any]:
-    link = permalink(article, settings)
+def _item(entry: DocumentEntry, about: str) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "id": link,
-        "url": link,
-        "title": article.title,
-        "summary": article.summary,
-        "content_html": body_html(article),
-        "date_published": rfc3339(article.published),
-        "date_modified": rfc3339(article.updated),
-        "tags": list(article.category.names),
+        "id": entry.id,
+        "url": entry.link,
+        "title": entry.title,
+        "summary": entry.summary,
+        "content_html": entry.content_html,
+        "date_published": rfc3339(entry.published),
+        "date_modified": rfc3339(entry.updated),
+        "tags": list(entry.category.names),
     }
-    if article.source is not None:
-        item["authors"] = [{"name": article.source.name}]
+    if entry.source is not None:
+        item["authors"] = [{"name": entry.source.name}]
         # JSON Feed has no source element; this extension carries what RSS <source> does.
         item["_bron"] = {
-            "about": settings.url(EXTENSIONS_ABOUT_PATH),
-            "name": article.source.name,
-            "feed_url": settings.url(source_feed_path(article.source, JSON_FEED.extension)),
+            "about": about,
+            "name": entry.source.name,
+            "feed_url": entry.source.feed_url,
         }
     item["_categorie"] = {
-        "about": settings.url(EXTENSIONS_ABOUT_PATH),
-        "path": article.category.path,
-        "label": article.category.label,
+        "about": about,
+        "path": entry.category.path,
+        "label": entry.category.label,
     }
     return item
 

@@ -1,88 +1,113 @@
-"""RSS 2.0 (rssboard.org specification, following the RSS Best Practices Profile).
+"""RSS 2.0 (rssboard.org specification, following the RSS Best Practices Profile), written by
+feedgen from a :class:`~feedsvc.feeds.document.FeedDocument`.
 
-Written with lxml rather than feedgen: feedgen 1.0's RSS writer drops every ``atom:link`` but
-``rel="self"`` (so RFC 5005 paging and WebSub hub links cannot be expressed), drops ``<author>``
-without an e-mail address, and formats dates under a process-wide ``locale.setlocale`` that is
-unsafe in a threaded server.
+feedgen's core RSS writer covers the channel and items; its extension API adds what the core
+lacks (see :class:`_ChannelExtension` and :class:`_ItemExtension`), and its bundled ``dc``
+extension writes ``dc:creator``, since RSS ``<author>`` needs an e-mail address sources lack.
 """
 
 from __future__ import annotations
 
 import html
 
+from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feedsvc.feeds.catalog import FeedPage
-from feedsvc.feeds.urls import source_feed_path
-from feedsvc.feeds.writers.common import (
-    FAVICON_PATH,
-    FAVICON_SIZE,
-    GENERATOR_NAME,
-    GENERATOR_VERSION,
-    FeedFormat,
-    PageLinks,
-    body_html,
-    category_scheme,
-    permalink,
-    rfc822,
-    with_stylesheet,
-)
-from feedsvc.settings import Settings
+from feedsvc.feeds.document import DocumentEntry, FeedDocument
+from feedsvc.feeds.writers.common import FeedFormat, add_stylesheet, rfc822, rfc3339
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
-CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
-DC_NS = "http://purl.org/dc/elements/1.1/"
-_NSMAP = {"atom": ATOM_NS, "content": CONTENT_NS, "dc": DC_NS}
-_RSS_DOCS = "https://www.rssboard.org/rss-specification"
 
 
-def render_rss(page: FeedPage, settings: Settings) -> bytes:
-    """One feed page as an RSS 2.0 document (UTF-8 bytes)."""
-    links = PageLinks.of(page, RSS.extension, settings)
-    feed = page.feed
-    rss = etree.Element("rss", version="2.0", nsmap=_NSMAP)
-    channel = etree.SubElement(rss, "channel")
-    _text(channel, "title", feed.title)
-    _text(channel, "link", links.alternate)
-    _text(channel, "description", feed.description)
-    _atom_link(channel, "self", links.self, RSS.media_type)
-    for rel, href in links.paging():
-        _atom_link(channel, rel, href, RSS.media_type)
-    if links.hub:
-        _atom_link(channel, "hub", links.hub)
-    _text(channel, "language", "nl")
-    _text(channel, "copyright", f"© {settings.site_title}")
-    _text(channel, "lastBuildDate", rfc822(page.updated))
-    _text(channel, "generator", f"{GENERATOR_NAME} {GENERATOR_VERSION}")
-    _text(channel, "docs", _RSS_DOCS)
-    _text(channel, "ttl", str(max(1, settings.cache_max_age // 60)))
-    image = etree.SubElement(channel, "image")
-    _text(image, "url", settings.url(FAVICON_PATH))
-    _text(image, "title", feed.title)  # validators expect the channel's own title here
-    _text(image, "link", links.alternate)
-    _text(image, "width", str(FAVICON_SIZE))
-    _text(image, "height", str(FAVICON_SIZE))
-    scheme = category_scheme(settings)
-    for article in page.articles:
-        item = etree.SubElement(channel, "item")
-        link = permalink(article, settings)
-        _text(item, "title", article.title)
-        _text(item, "link", link)
-        # description is HTML in RSS; escaping once more keeps the summary plain text.
-        _text(item, "description", html.escape(article.summary, quote=False))
-        _text(item, f"{{{CONTENT_NS}}}encoded", body_html(article))
-        if article.source is not None:
-            _text(item, f"{{{DC_NS}}}creator", article.source.name)
-        _text(item, "category", article.category.path).set("domain", scheme)
-        _text(item, "guid", link).set("isPermaLink", "true")
-        _text(item, "pubDate", rfc822(article.published))
-        if article.source is not None:
-            url = settings.url(source_feed_path(article.source, RSS.extension))
-            _text(item, "source", article.source.name).set("url", url)
-    document = with_stylesheet(rss, settings)
-    data: bytes = etree.tostring(
-        document, xml_declaration=True, encoding="UTF-8", pretty_print=True
+class _ChannelExtension:
+    """RFC 5005 paging and WebSub hub links, ``lastBuildDate`` and the stylesheet instruction.
+
+    feedgen's RSS writer keeps only the ``rel="self"`` ``atom:link``, and it formats dates by
+    switching the process-wide locale (``locale.setlocale`` in ``feedgen.util.formatRFC2822``),
+    which other threads of a server see; so every RSS date is written here, with
+    :func:`email.utils.format_datetime`, and feedgen is never given one.
+    """
+
+    document: FeedDocument
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"atom": ATOM_NS}
+
+    def extend_rss(self, rss: etree._Element) -> etree._Element:
+        channel = rss.find("channel")
+        assert channel is not None
+        for rel, href in self.document.paging():
+            _atom_link(channel, rel, href, self.document.media_type)
+        if self.document.hub_url:
+            _atom_link(channel, "hub", self.document.hub_url)
+        etree.SubElement(channel, "lastBuildDate").text = rfc822(self.document.updated)
+        add_stylesheet(rss, self.document.stylesheet_url)
+        return rss
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        return feed
+
+
+class _ItemExtension:
+    """``pubDate`` (see :class:`_ChannelExtension` for why here) and the item's update date as
+    ``atom:updated``, which RSS lacks and feedparser, among others, reads as the entry's
+    updated date."""
+
+    entry: DocumentEntry
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_rss(self, item: etree._Element) -> etree._Element:
+        etree.SubElement(item, "pubDate").text = rfc822(self.entry.published)
+        etree.SubElement(item, f"{{{ATOM_NS}}}updated").text = rfc3339(self.entry.updated)
+        return item
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        return entry
+
+
+def render_rss(document: FeedDocument) -> bytes:
+    """``document`` as an RSS 2.0 document (UTF-8 bytes)."""
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.register_extension("feedsvc", _ChannelExtension, _ItemExtension, atom=False, rss=True)
+    fg.feedsvc.document = document
+    # feedgen sets lastBuildDate to now() and writes it with its locale switching; the extension
+    # writes it instead. feedgen has no way to unset it but its (name-mangled) attribute.
+    fg._FeedGenerator__rss_lastBuildDate = None
+    fg.title(document.title)
+    fg.description(document.description)
+    fg.link(href=document.self_url, rel="self", type=document.media_type)
+    # feedgen's RSS <link> is the href of the last link given: the alternate one, so it is last.
+    fg.link(href=document.alternate_url, rel="alternate", type="text/html")
+    fg.language(document.language)
+    fg.copyright(document.rights)
+    fg.generator(f"{document.generator_name} {document.generator_version}")
+    fg.docs(document.docs_url)
+    fg.ttl(document.ttl_minutes)
+    fg.image(
+        url=document.favicon_url,
+        title=document.title,  # validators expect the channel's own title here
+        link=document.alternate_url,
+        width=str(document.favicon_size),
+        height=str(document.favicon_size),
     )
+    for entry in document.entries:  # appended: feedgen prepends by default
+        fe = fg.add_entry(order="append")
+        fe.feedsvc.entry = entry
+        fe.title(entry.title)
+        fe.link(href=entry.link)
+        # description is HTML in RSS; escaping once more keeps the summary plain text.
+        fe.description(html.escape(entry.summary, quote=False))
+        fe.content(entry.content_html)
+        # guid() rather than id(): id() marks the guid isPermaLink="false", and it is one.
+        fe.guid(entry.id, permalink=True)
+        fe.category(term=entry.category.path, scheme=entry.category.scheme)
+        if entry.source is not None:
+            fe.dc.dc_creator(entry.source.name)
+            fe.source(url=entry.source.feed_url, title=entry.source.name)
+    data: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     return _hex_escapes(data)
 
 
@@ -91,16 +116,11 @@ def _hex_escapes(data: bytes) -> bytes:
 
     The RSS Best Practices Profile asks for these in plain text, because aggregators disagree on
     whether ``&lt;`` in a title is text or markup; ``&#x3C;`` is read as text by all of them.
-    lxml writes those characters only as ``&amp;``/``&lt;``/``&gt;``, and nothing else in its
-    output contains those sequences, so replacing them leaves the parsed document unchanged.
+    lxml (which feedgen writes with) writes those characters only as ``&amp;``/``&lt;``/``&gt;``,
+    and nothing else in its output contains those sequences, so replacing them leaves the parsed
+    document unchanged.
     """
     return data.replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;").replace(b"&gt;", b"&#x3E;")
-
-
-def _text(parent: etree._Element, tag: str, text: str) -> etree._Element:
-    element = etree.SubElement(parent, tag)
-    element.text = text
-    return element
 
 
 def _atom_link(parent: etree._Element, rel: str, href: str, media_type: str | None = None) -> None:

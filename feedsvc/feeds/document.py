@@ -1,0 +1,133 @@
+"""What goes in a feed, fully resolved: the values every writer gets and nothing more.
+
+A :class:`FeedDocument` is one feed page in one format with every title, absolute URL, date and
+text already decided, the way Django's ``feedgenerator`` gets its feeds: the writers in
+``feedsvc/feeds/writers/`` turn one into bytes and know nothing of settings, URL layout, the
+catalog or the package. :mod:`feedsvc.feeds.builder` makes these values from the catalog and the
+settings. This module imports only the standard library, so a writer that imports it cannot reach
+anything else through it.
+
+One document per (page, format): a page's own links (self, paging, a source's feed) point to the
+same format, so the RSS and Atom documents of a page differ in those URLs only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentCategory:
+    """An entry's category, in every spelling a format or a reader needs."""
+
+    names: tuple[str, ...]  # ("Nieuws", "Informatief"), outermost first
+    path: str  # "Nieuws/Informatief": RSS 2.0's slash-separated hierarchy
+    label: str  # "Nieuws -> Informatief", as editors write it
+    scheme: str  # absolute URL naming the category vocabulary
+    # What readers should show people for this category. feedparser, sfeed and most readers show
+    # an Atom category's term, so the term carries this rather than an identifier only machines
+    # read (the scheme and the label already identify the category).
+    display: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSource:
+    """Where an entry's text comes from: an organisation with a feed of its own on this site."""
+
+    name: str
+    feed_url: str  # that source's feed (first page) in the document's format
+    # The source feed's updated date as of this entry: the entry's own update, which the
+    # source feed carried at least from then on. Not the source feed's newest article, which
+    # would make every page's bytes depend on articles that are not on it.
+    updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentEntry:
+    """One article as a feed entry."""
+
+    id: str  # the permalink; ids never change when a title does
+    link: str  # the article's HTML page (the same URL as the id)
+    title: str  # plain text
+    summary: str  # plain text
+    content_html: str  # the body as HTML paragraphs
+    published: datetime
+    updated: datetime
+    category: DocumentCategory
+    source: DocumentSource | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDocument:
+    """One page of one feed in one format, ready to be written."""
+
+    extension: str  # "rss", "atom", "json": the format this document's links point to
+    media_type: str  # of this format, for link type attributes
+    id: str  # the feed's own URL: its first page, the same on every page
+    title: str  # plain text
+    description: str  # plain text
+    language: str  # "nl"
+    rights: str  # plain text
+    author_name: str  # the publisher (the site)
+    author_url: str
+    self_url: str  # this page
+    alternate_url: str  # the feed's HTML page
+    first_url: str | None  # RFC 5005 paging; all four None when the feed has one page
+    previous_url: str | None
+    next_url: str | None
+    last_url: str | None
+    hub_url: str | None  # WebSub hub, when one is configured
+    generator_name: str
+    generator_version: str
+    icon_url: str  # square, large (JSON Feed's icon)
+    favicon_url: str  # small: Atom icon, RSS image, JSON Feed favicon
+    favicon_size: int  # pixels, width and height
+    stylesheet_url: str  # CSS for people who open an XML feed in a browser
+    docs_url: str  # where the format and its extensions are explained (RSS docs)
+    extensions_about_url: str  # where feedsvc's own JSON Feed extensions are explained
+    updated: datetime  # the newest update on this page
+    ttl_minutes: int  # how long readers may cache the feed
+    entries: tuple[DocumentEntry, ...]
+
+    def paging(self) -> tuple[tuple[str, str], ...]:
+        """(rel, href) of the RFC 5005 links present, in a fixed order."""
+        pairs = (
+            ("first", self.first_url),
+            ("previous", self.previous_url),
+            ("next", self.next_url),
+            ("last", self.last_url),
+        )
+        return tuple((rel, href) for rel, href in pairs if href is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """An OPML outline: a folder (``xml_url`` None, ``children`` set) or one feed (no children).
+
+    Feed outlines never hold other outlines: readers such as sfeed and listparser treat an
+    outline with children as a folder and drop or misfile a feed that is also one.
+    """
+
+    text: str
+    title: str | None = None
+    xml_url: str | None = None  # the feed's RSS URL
+    html_url: str | None = None
+    children: tuple[Outline, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.xml_url is not None and self.children:
+            raise ValueError(f"outline {self.text!r} is a feed and a folder at once")
+
+
+@dataclass(frozen=True, slots=True)
+class OpmlDocument:
+    """An OPML 2.0 subscription list."""
+
+    title: str
+    created: datetime  # from the content, not the clock, so the bytes are reproducible
+    owner_name: str
+    owner_url: str
+    docs_url: str
+    language: str
+    outlines: tuple[Outline, ...]

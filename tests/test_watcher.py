@@ -1,0 +1,216 @@
+"""A watcher that cannot be stalled: symlink-swap deploys, names that are not UTF-8, links to
+folders, articles replaced by other things, and a /healthz that says when watching is broken."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ArticleWriter, article_text
+from flask import Flask
+from websub_hub import wait_until
+
+from feedsvc.runtime import Runtime
+
+
+def aged(path: Path) -> Path:
+    then = time.time() - 60
+    os.utime(path, (then, then), follow_symlinks=False)
+    return path
+
+
+def titles(runtime: Runtime) -> list[str]:
+    return [article.title for article in runtime.catalog.articles]
+
+
+@pytest.fixture
+def watching(make_app: Callable[..., Flask]) -> Iterator[Callable[..., Runtime]]:
+    """Start an app that watches its content, and stop its watcher afterwards."""
+    started: list[Runtime] = []
+
+    def start(folder: Path | None = None, **config: object) -> Runtime:
+        app = make_app(folder, WATCH=True, **config)
+        runtime: Runtime = app.extensions["feedsvc"]
+        runtime.start_watching()
+        started.append(runtime)
+        return runtime
+
+    yield start
+    for runtime in started:
+        runtime.close()
+
+
+def test_a_symlink_swap_deploy_is_picked_up(
+    tmp_path: Path, watching: Callable[..., Runtime]
+) -> None:
+    releases = tmp_path / "releases"
+    for name, title in (("A", "Uit release A"), ("B", "Uit release B")):
+        (releases / name).mkdir(parents=True)
+        (releases / name / "bericht.txt").write_text(article_text(title=title))
+        aged(releases / name / "bericht.txt")
+    current = tmp_path / "current"
+    current.symlink_to(releases / "A")
+    runtime = watching(current)
+    assert titles(runtime) == ["Uit release A"]
+    # The usual release-folder deploy: a new link, renamed over the old one in one step.
+    (tmp_path / "current.tmp").symlink_to(releases / "B")
+    os.replace(tmp_path / "current.tmp", current)
+    wait_until(lambda: titles(runtime) == ["Uit release B"], what="release B served")
+    # And an edit in the new release is seen: the watch moved along with the link.
+    (releases / "B" / "nieuw.txt").write_text(article_text(title="Nieuw in B"))
+    wait_until(lambda: "Nieuw in B" in titles(runtime), what="an edit in B served")
+
+
+def test_names_that_are_not_utf8_are_reported_and_never_stall_the_watcher(
+    content_dir: Path, write_article: ArticleWriter, watching: Callable[..., Runtime]
+) -> None:
+    write_article("goed.txt", title="Goed bericht")
+    os.mkdir(os.path.join(os.fsencode(content_dir), b"map-\xff"))  # a folder, there from the start
+    runtime = watching()
+    assert titles(runtime) == ["Goed bericht"]
+    with open(os.path.join(os.fsencode(content_dir), b"slecht-\xff.txt"), "wb") as handle:
+        handle.write(article_text(title="Slecht genoemd").encode())
+    write_article("later.txt", title="Later bericht", published="13-03-2025")
+    wait_until(lambda: "Later bericht" in titles(runtime), what="the next edit served")
+    write_article("nog-later.txt", title="Nog later", published="14-03-2025")
+    wait_until(lambda: "Nog later" in titles(runtime), what="and the one after")
+    assert "Slecht genoemd" not in titles(runtime)
+    health = runtime.health(full=True)
+    assert any("not valid UTF-8" in problem["message"] for problem in health["rejected"])
+    assert health["status"] == "ok", health["reasons"]
+
+
+def inotify_watches() -> dict[str, int]:
+    """This process's inotify instances and how many watches each holds, from /proc (the
+    kernel's own count)."""
+    found: dict[str, int] = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") != "anon_inode:inotify":
+                continue
+            with open(f"/proc/self/fdinfo/{fd}", encoding="ascii") as info:
+                found[fd] = sum(line.startswith("inotify wd:") for line in info)
+        except OSError:
+            continue
+    return found
+
+
+def test_links_to_folders_are_not_followed_by_the_watcher(
+    content_dir: Path, write_article: ArticleWriter, watching: Callable[..., Runtime]
+) -> None:
+    write_article("2025/bericht.txt", title="Bericht")
+    (content_dir / "usr").symlink_to("/usr")
+    before = inotify_watches().keys()
+
+    def ours() -> list[int]:  # the watcher's own inotify instance, not an earlier test's
+        return [n for fd, n in inotify_watches().items() if fd not in before]
+
+    runtime = watching()
+    wait_until(lambda: sum(ours()) >= 2, what="the watch set up")
+    time.sleep(0.5)  # not a speed check: lets a (wrong) recursive walk of /usr add its watches
+    assert sum(ours()) == 2  # the content folder and 2025/, not /usr
+    write_article("2025/nieuw.txt", title="Nieuw", published="13-03-2025")
+    wait_until(lambda: "Nieuw" in titles(runtime), what="an edit in a subfolder served")
+
+
+@pytest.mark.parametrize("replacement", ["folder", "fifo", "symlink"])
+def test_an_article_replaced_by_something_else_keeps_its_last_good_version(
+    content_dir: Path,
+    write_article: ArticleWriter,
+    make_app: Callable[..., Flask],
+    caplog: pytest.LogCaptureFixture,
+    replacement: str,
+) -> None:
+    path = write_article("park.txt", title="Park gaat open")
+    app = make_app()
+    runtime: Runtime = app.extensions["feedsvc"]
+    path.unlink()
+    if replacement == "folder":
+        path.mkdir()
+    elif replacement == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to(write_article("elders/ander.txt", title="Ander"))
+    with caplog.at_level(logging.WARNING):
+        runtime.refresh()
+    assert "Park gaat open" in titles(runtime)
+    problems = {p.path: p.message for p in runtime.catalog.problems}
+    assert "last good version" in problems["park.txt"]
+    assert any("park.txt" in r.getMessage() for r in caplog.records)
+    runtime.refresh()  # and it stays so
+    assert "Park gaat open" in titles(runtime)
+
+
+# -- /healthz ----------------------------------------------------------------------------------
+
+
+def test_healthz_is_degraded_while_reloads_fail_and_says_when_one_last_worked(
+    write_article: ArticleWriter, watching: Callable[..., Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_article("a.txt")
+    runtime = watching()
+    health = runtime.health()
+    assert health["status"] == "ok"
+    assert health["last_reload_ok_at"] is not None
+
+    def broken(*args: object) -> object:
+        raise RuntimeError("schijf kapot")
+
+    monkeypatch.setattr(runtime.content, "reload", broken)
+    write_article("b.txt", title="Tweede", published="13-03-2025")
+    wait_until(lambda: runtime.health()["status"] == "degraded", what="degraded")
+    assert any("schijf kapot" in reason for reason in runtime.health()["reasons"])
+    monkeypatch.undo()
+    write_article("c.txt", title="Derde", published="14-03-2025")
+    wait_until(lambda: runtime.health()["status"] == "ok", what="ok again")
+    assert "Derde" in titles(runtime)
+
+
+def test_healthz_is_degraded_when_the_watcher_is_not_running(
+    write_article: ArticleWriter, watching: Callable[..., Runtime]
+) -> None:
+    write_article("a.txt")
+    runtime = watching()
+    assert runtime.watcher is not None
+    runtime.watcher.stop()
+    health = runtime.health()
+    assert health["status"] == "degraded"
+    assert "not running" in " ".join(health["reasons"])
+
+
+def test_healthz_counts_problems_and_lists_the_first_few(
+    write_article: ArticleWriter, make_app: Callable[..., Flask]
+) -> None:
+    write_article("goed.txt")
+    for number in range(8):
+        write_article(f"kapot-{number}.txt", data="")
+    client = make_app().test_client()
+    health = client.get("/healthz").get_json()
+    assert health["rejected_count"] == 8
+    assert len(health["rejected"]) == 5
+    full = make_app(HEALTHZ="full").test_client().get("/healthz").get_json()
+    assert len(full["rejected"]) == 8
+    assert make_app(HEALTHZ="off").test_client().get("/healthz").status_code == 404
+
+
+def test_a_folder_renamed_away_and_back_is_followed(
+    tmp_path: Path,
+    content_dir: Path,
+    write_article: ArticleWriter,
+    watching: Callable[..., Runtime],
+) -> None:
+    write_article("top.txt", title="Bovenaan")
+    aged(write_article("2025/maart.txt", title="In maart", published="13-03-2025"))
+    runtime = watching()
+    assert sorted(titles(runtime)) == ["Bovenaan", "In maart"]
+    os.rename(content_dir / "2025", tmp_path / "weg")
+    wait_until(lambda: titles(runtime) == ["Bovenaan"], what="the folder's articles gone")
+    os.rename(tmp_path / "weg", content_dir / "2025")
+    wait_until(lambda: sorted(titles(runtime)) == ["Bovenaan", "In maart"], what="back again")
+    # The folder is watched again: an edit inside it is seen.
+    write_article("2025/april.txt", title="In april", published="14-04-2025")
+    wait_until(lambda: "In april" in titles(runtime), what="an edit in the returned folder")
