@@ -75,10 +75,10 @@ def test_what_check_accepts_is_served_and_read_back(
 ) -> None:
     app = make_app(extremes)
     client = app.test_client()
-    for path in ("/", "/feeds.opml", "/feeds/all.rss", "/embed/all.html"):
+    for path in ("/", "/feeds.opml", "/feeds-alle.opml", "/feeds/all.rss", "/embed/all.html"):
         response = client.get(path)
         assert response.status_code == 200, path
-    opml = etree.fromstring(client.get("/feeds.opml").data)
+    opml = etree.fromstring(client.get("/feeds-alle.opml").data)  # every feed, nested
     assert len(opml.xpath("//outline[@xmlUrl]")) > MAX_CATEGORY_DEPTH
     deepest = "/".join(f"niveau-{n}" for n in range(MAX_CATEGORY_DEPTH))
     for path in (f"/categorie/{deepest}.html", f"/feeds/categorie/{deepest}.atom"):
