@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SITE_URL, article_text
 from flask import Flask
-from lxml import etree
+from lxml import etree, html
 
 from feedsvc.articles.limits import MAX_CATEGORY_DEPTH, MAX_FOLDER_DEPTH, MAX_NAME_BYTES
 from feedsvc.cli import main
@@ -90,6 +90,11 @@ def test_what_check_accepts_is_served_and_read_back(
     assert {"Diep genest", "Nieuws"} <= titles
     article = client.get(f"/artikelen/ok/{LONGEST_NAME[: -len('.txt')]}.html")
     assert article.status_code == 200
+    # The index shows the deepest category nested as deep as it is, in well-formed lists.
+    index = html.fromstring(client.get("/").data)
+    deepest_name = f"Niveau {MAX_CATEGORY_DEPTH - 1}"
+    (link,) = index.xpath(f'//ul[@class="tree"]//a[@class="name"][text()="{deepest_name}"]')
+    assert len(link.xpath('ancestor::ul[@class="tree"]')) == MAX_CATEGORY_DEPTH
 
 
 def test_what_check_accepts_is_exported(
