@@ -10,7 +10,7 @@ from pathlib import Path
 
 RED = (200, 16, 46)
 WHITE = (255, 255, 255)
-STATIC = Path(__file__).resolve().parent.parent / "feedsvc" / "static"
+STATIC = Path(__file__).resolve().parent.parent / "feedsvc" / "web" / "static"
 
 
 def pixel(x: float, y: float) -> tuple[int, int, int]:
@@ -47,6 +47,15 @@ def png(size: int) -> bytes:
     )
 
 
+def ico(image: bytes, size: int) -> bytes:
+    """An ICO file holding one PNG image (allowed since Windows Vista; every browser reads it),
+    for clients that ask for /favicon.ico without reading the page's icon link."""
+    header = struct.pack("<HHH", 0, 1, 1)  # reserved, type 1 (icon), one image
+    entry = struct.pack("<BBBBHHII", size % 256, size % 256, 0, 0, 1, 32, len(image), 6 + 16)
+    return header + entry + image
+
+
 if __name__ == "__main__":
     (STATIC / "icon.png").write_bytes(png(512))
     (STATIC / "favicon.png").write_bytes(png(64))
+    (STATIC / "favicon.ico").write_bytes(ico(png(32), 32))

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
+import lxml.html
 import pytest
 from conftest import BUNDLED_CONTENT, REPO, article_text
 from feedcheck import assert_valid_atom, assert_valid_rss
@@ -30,11 +30,14 @@ from feedsvc.feeds.catalog import Catalog, Feed
 from feedsvc.feeds.urls import (
     EMBED_SCRIPT_PATH,
     article_path,
+    embed_page_path,
     embed_path,
     feed_page_path,
     feed_path,
 )
 from feedsvc.feeds.writers import FORMATS
+from feedsvc.web import embed
+from feedsvc.web.embed import EmbedCode
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -54,7 +57,8 @@ HOSTILE_CATEGORY = "Nieuws -> Gemeente"
 
 # Everything a page, frame or shadow root must not contain if hostile text stayed text.
 INJECTED = (
-    "img[src='x'], script:not([src]):not(#host-script), svg, b[onmouseover], "
+    "img[src='x'], script:not([src]):not(#host-script):not([type='application/ld+json']), svg, "
+    "b[onmouseover], "
     "a[href^='javascript:'], iframe[src^='javascript:']"
 )
 # Records CSP violations and errors in every frame, before any page script runs.
@@ -246,9 +250,9 @@ def assert_nothing_ran(frame: Page | Frame) -> None:
 
 def wait_for_previews(page: Page) -> None:
     """Scroll the embed previews into view, so they load (lazily), and wait until they have."""
-    page.locator("#insluiten .previews").scroll_into_view_if_needed()
-    for index in range(2):
-        page.frame_locator("#insluiten iframe").nth(index).locator(".fw-item").first.wait_for()
+    page.locator("#voorbeeld-iframe").scroll_into_view_if_needed()
+    page.frame_locator("#voorbeeld-iframe iframe").locator(".fw-item").first.wait_for()
+    page.locator("#voorbeeld-script feedsvc-nieuws").locator(".fw-item").first.wait_for()
 
 
 # -- pages ----------------------------------------------------------------------------------------
@@ -259,7 +263,6 @@ def test_index_lists_every_category_and_its_feed_links_work(page: Page, site: Si
     assert response is not None
     assert response.ok
     assert page.locator("html").get_attribute("lang") == "nl"
-    wait_for_previews(page)
     screenshot(page, "index.png")
     tree = page.locator("#feeds")
     categories = [f for f in site.catalog.feeds.values() if f.category is not None]
@@ -276,14 +279,9 @@ def test_index_lists_every_category_and_its_feed_links_work(page: Page, site: Si
         assert row.locator("button.copy").get_attribute("data-copy") == site.abs(
             feed_path(feed, "rss")
         )
-        for extension, fmt in FORMATS.items():
-            link = row.locator(f"a.feed.{extension}")
-            assert link.is_visible()
-            href = link.get_attribute("href")
-            assert href == feed_path(feed, extension)
-            fetched = page.request.get(urljoin(site.url, href))
-            assert fetched.status == 200, href
-            assert fetched.headers["content-type"] == fmt.content_type  # a reader's request
+        box = row.locator("button.copy").bounding_box()
+        assert box is not None
+        assert box["height"] >= 44  # a touch target
     assert_nothing_ran(page)
 
 
@@ -294,11 +292,12 @@ def test_copy_buttons_put_the_feed_address_on_the_clipboard(
     page = context.new_page()
     feed = site.feed("categorie/sport")
     page.goto(site.abs(feed_page_path(feed)))
-    button = page.locator(".follow button.copy")
+    button = page.get_by_role("button", name="Kopieer RSS-adres van Sport", exact=True)
     button.click()
     assert page.evaluate("navigator.clipboard.readText()") == site.abs(feed_path(feed, "rss"))
     assert "Gekopieerd" in button.inner_text()
-    page.locator("#insluiten button.copy").nth(1).click()
+    page.goto(site.abs(embed_page_path(feed)))
+    page.locator("#met-script + p + .code-block button.copy").click()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith(f'<script src="{site.abs(EMBED_SCRIPT_PATH)}"')
     assert 'data-feed="' + site.abs(feed_path(feed, "json")) + '"' in copied
@@ -322,10 +321,12 @@ def test_category_page(page: Page, site: Site) -> None:
     feed = site.feed("categorie/nieuws")
     page.goto(site.abs(feed_page_path(feed)))
     assert page.locator("h1").inner_text() == "Nieuws"
-    discovered = page.locator("head link[rel=alternate]")
-    assert sorted(discovered.evaluate_all("links => links.map(l => l.href)")) == sorted(
-        site.abs(feed_path(feed, extension)) for extension in FORMATS
-    )
+    discovered = page.locator("head link[rel=alternate]:not([type='application/json+oembed'])")
+    # Its own feeds first, then the site-wide one.
+    assert discovered.evaluate_all("links => links.map(l => l.href)") == [
+        *(site.abs(feed_path(feed, extension)) for extension in FORMATS),
+        site.abs(feed_path(site.feed("all"), "rss")),
+    ]
     items = page.locator("ol.articles > li")
     assert items.count() == len(feed.articles)
     newest = items.first
@@ -337,13 +338,7 @@ def test_category_page(page: Page, site: Site) -> None:
     assert article.source is not None
     assert second.locator(".source").inner_text() == article.source.name
     assert str(article.published.year) in second.locator("time").inner_text()
-    code = page.locator("#insluiten pre").all_inner_texts()
-    assert code[0].startswith(f'<iframe src="{site.abs(embed_path(feed))}?aantal=5"')
-    assert code[1].startswith(f'<script src="{site.abs(EMBED_SCRIPT_PATH)}"')
-    wait_for_previews(page)
-    previews = page.frame_locator("#insluiten iframe")
-    assert previews.first.locator(".fw-item").count() == 2
-    assert previews.last.locator(".fw-compact .fw-item").count() == 3
+    assert page.locator("#insluiten a").get_attribute("href") == embed_page_path(feed)
     screenshot(page, "category.png")
     for frame in page.frames:
         assert_nothing_ran(frame)
@@ -358,7 +353,7 @@ def test_category_page_on_a_phone(browser: Browser, site: Site) -> None:
         page.goto(site.abs("/categorie/cultuur.html"))
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, "the page scrolls sideways on a phone"
-        assert page.locator(".follow button.copy").is_visible()
+        assert page.locator(".follow .address button.copy").is_visible()
         screenshot(page, "category-phone.png", full_page=False)
     finally:
         context.close()
@@ -400,7 +395,7 @@ def test_a_feed_opened_in_the_browser_is_readable(page: Page, site: Site, extens
     url = site.abs(feed_path(feed, extension))
     page.goto(site.abs(feed_page_path(feed)))
     with page.expect_request(url) as request:
-        page.locator(f".follow a.feed.{extension}").click()  # as a person would
+        page.goto(url)  # as a person pasting the copied address would
     page.wait_for_load_state()
     assert page.url == url
     # What Chromium got, asked for with its own Accept header, is XML and still a valid feed.
@@ -628,7 +623,8 @@ def test_script_widget_never_follows_hostile_links_or_html(
     widget.locator(".fw-titel").first.click()
     widget.locator(".fw-kop").click()
     assert (
-        widget.locator(".fw-samenvatting").inner_text() == '<img src=x onerror="window.__pwned=1">'
+        widget.locator(".fw-samenvatting").first.inner_text()
+        == '<img src=x onerror="window.__pwned=1">'
     )
     assert widget.locator("time").first.inner_text() == "30 november 2026"
     assert widget.locator(".fw-bron").inner_text() == "<b onmouseover=window.__pwned=1>x</b>"
@@ -650,4 +646,190 @@ def test_script_widget_says_so_when_the_feed_cannot_be_loaded(
     page.goto(url)
     message = page.locator("feedsvc-nieuws .fw-fout")
     message.wait_for()
-    assert message.inner_text() == "Het nieuws kon niet worden geladen."
+    # The feed's 404 carries CORS headers, so the widget can tell what is wrong.
+    assert message.inner_text() == "Deze feed bestaat niet: kijk het adres in data-feed na."
+
+
+# -- embeds that fit, at every width, on a hostile host ------------------------------------------
+
+WIDTHS = (300, 390, 768, 1280)
+HOSTILE_HOST_CSS = (
+    "* { text-transform: uppercase; letter-spacing: 5px; text-shadow: 2px 2px 0 red;"
+    " cursor: wait; font-style: italic; word-spacing: 9px; line-height: 3; }"
+)
+
+
+def bare_host_page(host: Host, path: str, body: str, css: str = "") -> str:
+    """A host page with nothing around the widget: its width is the viewport's."""
+    return host.add(
+        path,
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Buren</title><style>body {{ margin: 0 }} {css}</style></head>"
+        f"<body><main>{body}</main></body></html>",
+    )
+
+
+def offered_code(site: Site, feed: Feed, style: str = embed.FULL, count: int = 5) -> EmbedCode:
+    with site.app.test_request_context():
+        return embed.embed_code(feed, embed.WidgetOptions.defaults(style, count))
+
+
+def frame_fit(page: Page) -> dict[str, float]:
+    """The iframe's height on the host page, and its content's height inside it."""
+    page.frame_locator("iframe").first.locator(".fw-voet").wait_for()
+    frame = next(f for f in page.frames if "/embed/" in f.url)
+    content = frame.evaluate(
+        "() => ({content: document.querySelector('.fw').getBoundingClientRect().bottom,"
+        " scroll: document.documentElement.scrollHeight,"
+        " clipped: [...document.querySelectorAll('.fw-item')].filter("
+        "   li => li.getBoundingClientRect().bottom > innerHeight).length})"
+    )
+    outer = page.locator("iframe").evaluate("f => f.getBoundingClientRect().height")
+    return {"frame": outer, **content}
+
+
+@pytest.mark.parametrize("style", [embed.FULL, embed.COMPACT])
+def test_the_offered_iframe_code_fits_at_every_width(
+    browser: Browser, site: Site, host: Host, style: str
+) -> None:
+    feed = site.feed("categorie/nieuws")
+    code = offered_code(site, feed, style)
+    url = bare_host_page(host, f"/past-{style}.html", code.iframe)
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        try:
+            page = context.new_page()
+            page.goto(url)
+            fit = frame_fit(page)
+            assert fit["clipped"] == 0, (width, fit)
+            assert fit["content"] <= fit["frame"], (width, fit)  # nothing cut off
+            assert fit["frame"] - fit["content"] <= 4, (width, fit)  # and no gap below
+            assert fit["scroll"] <= fit["frame"], (width, fit)
+            if width in (390, 1280):
+                screenshot(page, f"widget-iframe-{style}-{width}.png")
+        finally:
+            context.close()
+
+
+def test_the_resize_script_fits_the_frame_and_ignores_other_origins(
+    page: Page, site: Site, host: Host
+) -> None:
+    feed = site.feed("categorie/sport")
+    code = offered_code(site, feed)
+    # The host's iframe code, changed by hand to 2 items without changing its height.
+    iframe = code.iframe.replace("aantal=5", "aantal=2")
+    url = bare_host_page(host, "/hoogte.html", iframe + code.resize)
+    page.goto(url)
+    page.wait_for_function(
+        "() => { const f = document.querySelector('iframe');"
+        " return f.style.height !== '' && parseFloat(f.style.height) < f.height - 100; }",
+        timeout=30_000,
+    )
+    fit = frame_fit(page)
+    assert abs(fit["frame"] - fit["content"]) <= 2, fit
+    # A message in the same shape from anyone else (here the host page itself) changes nothing.
+    before = page.locator("iframe").evaluate("f => f.style.height")
+    page.evaluate("window.postMessage({feedsvc: 'hoogte', hoogte: 33}, '*')")
+    page.evaluate(
+        "() => { const f = document.createElement('iframe'); document.body.append(f);"
+        " f.contentWindow.parent.postMessage({feedsvc: 'hoogte', hoogte: 44}, '*'); }"
+    )
+    page.wait_for_timeout(300)  # messages are delivered asynchronously; give them a chance
+    assert page.locator("iframe").first.evaluate("f => f.style.height") == before
+
+
+def test_host_css_does_not_reach_into_the_script_widget(page: Page, site: Site, host: Host) -> None:
+    feed = site.feed("categorie/nieuws")
+    code = offered_code(site, feed)
+    url = bare_host_page(host, "/vijandig.html", code.script, HOSTILE_HOST_CSS)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(url)
+    widget = page.locator("feedsvc-nieuws")
+    widget.locator(".fw-item").first.wait_for()
+    styles = widget.locator(".fw-titel").first.evaluate(
+        """a => { const s = getComputedStyle(a), p = getComputedStyle(a.closest('li'));
+        return [s.textTransform, s.letterSpacing, s.textShadow, s.cursor, s.fontStyle,
+                s.wordSpacing, p.cursor, p.lineHeight]; }"""
+    )
+    assert styles == ["none", "normal", "none", "pointer", "normal", "0px", "auto", "21px"]
+    # The host's own text does get the host's CSS: the rule is in force.
+    assert page.locator("title").evaluate("t => getComputedStyle(document.body).cursor") == "wait"
+    screenshot(page, "widget-script-390.png")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshot(page, "widget-script-1280.png")
+    assert problems(page) == []
+
+
+@pytest.mark.parametrize(
+    ("attributes", "message"),
+    [
+        ('data-aantal="5"', "data-feed ontbreekt"),
+        ('data-feed="FEED" data-aantal="veel"', "data-aantal moet een geheel getal"),
+        ('data-feed="FEED" data-aantal="0"', "data-aantal moet een geheel getal"),
+        ('data-feed="FEED" data-stijl="groot"', "data-stijl moet volledig of compact"),
+    ],
+)
+def test_the_script_widget_shows_what_is_wrong_with_its_options(
+    page: Page, site: Site, host: Host, attributes: str, message: str
+) -> None:
+    feed_url = site.abs(feed_path(site.feed("all"), "json"))
+    tag = (
+        f'<script src="{site.abs(EMBED_SCRIPT_PATH)}" '
+        f"{attributes.replace('FEED', feed_url)} async></script>"
+    )
+    page.goto(bare_host_page(host, f"/fout-{abs(hash(attributes))}.html", tag))
+    shown = page.locator("feedsvc-nieuws .fw-fout")
+    shown.first.wait_for()
+    assert message in shown.first.inner_text()
+    assert shown.first.is_visible()
+
+
+def test_the_configurator_offers_what_it_previews(page: Page, site: Site) -> None:
+    feed = site.feed("categorie/nieuws")
+    page.goto(site.abs(embed_page_path(feed)))
+    wait_for_previews(page)
+    assert page.locator("#code-iframe").inner_text() == offered_code(site, feed).iframe
+    page.locator("#aantal").fill("3")
+    page.locator("#aantal").dispatch_event("change")
+    page.get_by_label("Compact").check()
+    expected = offered_code(site, feed, embed.COMPACT, 3)
+    assert page.locator("#code-iframe").inner_text() == expected.iframe
+    assert page.locator("#code-script").inner_text() == expected.script
+    # The preview is that code (its style then gets the height the resize script measured).
+    preview = dict(
+        lxml.html.fragment_fromstring(page.locator("#voorbeeld-iframe").inner_html()).attrib
+    )
+    offered = dict(lxml.html.fragment_fromstring(expected.iframe).attrib)
+    assert preview.pop("style").startswith("border: 0")
+    assert offered.pop("style") == "border:0"
+    assert preview == offered
+    page.frame_locator("#voorbeeld-iframe iframe").locator(".fw-compact .fw-item").nth(2).wait_for()
+    page.locator("#voorbeeld-script feedsvc-nieuws .fw-compact").wait_for()
+    screenshot(page, "embed-page.png")
+    page.select_option("#kies-feed", label="Sport")
+    page.wait_for_url(site.abs(embed_page_path(site.feed("categorie/sport"))))
+    for frame in page.frames:
+        assert problems(frame) == []
+
+
+@pytest.mark.parametrize("extension", ["rss", "atom"])
+def test_a_feed_opened_on_a_phone_has_readable_text(
+    browser: Browser, site: Site, extension: str
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
+    try:
+        page = context.new_page()
+        page.goto(site.abs(feed_path(site.feed("categorie/nieuws"), extension)))
+        body = page.locator("item > description" if extension == "rss" else "entry > summary")
+        # The size on the screen: CSS px times the zoom the phone shows the page at.
+        shown = body.first.evaluate(
+            "e => parseFloat(getComputedStyle(e).fontSize) * visualViewport.scale"
+        )
+        assert shown >= 16, f"body text is {shown:.1f} px on the screen"
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth + 1")
+        screenshot(page, f"feed-{extension}-390.png", full_page=False)
+    finally:
+        context.close()

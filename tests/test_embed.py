@@ -20,6 +20,7 @@ from feedsvc.feeds.catalog import Catalog
 from feedsvc.feeds.urls import (
     EMBED_SCRIPT_PATH,
     article_path,
+    embed_page_path,
     embed_path,
     feed_page_path,
     feed_path,
@@ -151,8 +152,12 @@ def test_the_inline_style_is_allowed_by_its_hash_and_nothing_else_is_inline(
     digest = base64.b64encode(hashlib.sha256(styles[0].text.encode()).digest()).decode()
     csp = response.headers["Content-Security-Policy"]
     assert f"style-src 'sha256-{digest}';" in csp
-    assert "script-src" not in csp  # falls back to default-src 'none': no script at all
-    assert not list(page.iter("script"))
+    assert "script-src 'self';" in csp  # only the height reporter, a file of this site
+    scripts = list(page.iter("script"))
+    assert [script.get("src").partition("?")[0] for script in scripts] == [
+        "/static/widget-hoogte.js"
+    ]
+    assert not any((script.text or "").strip() for script in scripts)
     assert not [e for e in page.iter() if any(a.startswith("on") or a == "style" for a in e.attrib)]
 
 
@@ -236,8 +241,7 @@ def test_assets_refuse_a_script_without_its_placeholder(tmp_path: Path) -> None:
 
 def embed_snippets(client: FlaskClient, url: str) -> list[str]:
     page = lxml.html.fromstring(client.get(url).data)
-    section = page.get_element_by_id("insluiten")
-    blocks = section.find_class("code-block")
+    blocks = page.find_class("code-block")
     snippets = [block.find("pre").text_content() for block in blocks]
     copied = [block.find("button").get("data-copy") for block in blocks]
     assert copied == snippets  # the copy button copies exactly what is shown
@@ -251,11 +255,18 @@ def test_feed_pages_show_embed_code_for_both_ways(
     client: FlaskClient, bundled_app: Flask, path: str
 ) -> None:
     feed = catalog_of(bundled_app).feeds[path]
-    iframe, script = embed_snippets(client, feed_page_path(feed))
+    # The feed's page leads to its webmasters' page, which has the code.
+    feed_page = lxml.html.fromstring(client.get(feed_page_path(feed)).data)
+    assert embed_page_path(feed) in feed_page.get_element_by_id("insluiten").xpath(".//a/@href")
+    iframe, resize, script = embed_snippets(client, embed_page_path(feed))
     frame = lxml.html.fragment_fromstring(iframe)
     assert frame.tag == "iframe"
     assert frame.get("src") == SITE_URL + embed_path(feed) + "?aantal=5"
     assert frame.get("title") == f"Nieuws van {feed.title}"
+    assert int(frame.get("height")) > 5 * 100  # five full items (measured in test_browser.py)
+    resizer = lxml.html.fragment_fromstring(resize)
+    assert resizer.get("src") == SITE_URL + "/embed-hoogte.js"
+    assert client.get("/embed-hoogte.js").status_code == 200
     tag = lxml.html.fragment_fromstring(script)
     assert tag.tag == "script"
     assert tag.get("src") == SITE_URL + EMBED_SCRIPT_PATH
@@ -264,3 +275,27 @@ def test_feed_pages_show_embed_code_for_both_ways(
     # Both point at things that exist.
     assert client.get(frame.get("src").removeprefix(SITE_URL)).status_code == 200
     assert client.get(tag.get("data-feed").removeprefix(SITE_URL)).status_code == 200
+
+
+def test_the_previews_are_the_offered_code(client: FlaskClient, bundled_app: Flask) -> None:
+    feed = catalog_of(bundled_app).feeds["categorie/nieuws"]
+    page = lxml.html.fromstring(client.get(embed_page_path(feed)).data)
+    offered_iframe = page.get_element_by_id("code-iframe").text_content()
+    offered_script = page.get_element_by_id("code-script").text_content()
+    preview_iframe = page.get_element_by_id("voorbeeld-iframe")[0]
+    preview_script = page.get_element_by_id("voorbeeld-script")[0]
+    assert dict(preview_iframe.attrib) == dict(lxml.html.fragment_fromstring(offered_iframe).attrib)
+    assert dict(preview_script.attrib) == dict(lxml.html.fragment_fromstring(offered_script).attrib)
+
+
+def test_the_resize_script_listens_only_to_the_sites_origin(client: FlaskClient) -> None:
+    response = client.get("/embed-hoogte.js")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    text = response.get_data(as_text=True)
+    assert f'var ORIGIN = "{SITE_URL}";' in text
+    assert "event.origin !== ORIGIN" in text
+    assert "contentWindow === event.source" in text
+
+
+def test_an_unknown_webmasters_page_is_404(client: FlaskClient) -> None:
+    assert client.get("/insluiten/categorie/bestaat-niet.html").status_code == 404

@@ -3,6 +3,8 @@ security headers and markup rules that let their Content-Security-Policy do with
 
 from __future__ import annotations
 
+import json
+
 import lxml.html
 import pytest
 from conftest import SITE_URL
@@ -35,11 +37,19 @@ def page_of(client: FlaskClient, url: str) -> lxml.html.HtmlElement:
 
 
 def discovered(page: lxml.html.HtmlElement) -> dict[str, str]:
-    return {
-        link.get("type"): link.get("href")
+    """The first feed of each type the page offers: its own; the feeds around it follow."""
+    found: dict[str, str] = {}
+    for href, type_ in feeds_offered(page):
+        found.setdefault(type_, href)
+    return found
+
+
+def feeds_offered(page: lxml.html.HtmlElement) -> list[tuple[str, str]]:
+    return [
+        (link.get("href"), link.get("type"))
         for link in page.iter("link")
-        if link.get("rel") == "alternate"
-    }
+        if link.get("rel") == "alternate" and link.get("type") != "application/json+oembed"
+    ]
 
 
 def own_feeds(feed: Feed) -> dict[str, str]:
@@ -58,10 +68,13 @@ def test_index_offers_every_feed_with_a_copy_button(
     rows = {row.find("a").get("href"): row for row in page.find_class("feed-row")}
     for feed in [*catalog.feeds.values()][1:]:
         row = rows[feed_page_path(feed)]
-        hrefs = [a.get("href") for a in row.find_class("feed")]
-        assert hrefs == [feed_path(feed, extension) for extension in FORMATS]
         button = row.find_class("copy")[0]
         assert button.get("data-copy") == SITE_URL + feed_path(feed, "rss")
+        # Each button says what it copies, not only "Kopieer".
+        assert (
+            button.get("aria-label") == f"Kopieer RSS-adres van {feed.name.replace(' -> ', ' › ')}"
+        )
+        assert button.get("aria-label").startswith(button.text_content())
         assert button.get("hidden") is not None  # shown by site.js, which makes it work
     assert len(rows) == len(catalog.feeds) - 1
     address = page.get_element_by_id("adres-alles")
@@ -174,6 +187,9 @@ def test_pages_have_no_inline_code_and_no_external_assets(client: FlaskClient, u
             continue
         handlers = [name for name in element.attrib if name.startswith("on") or name == "style"]
         assert not handlers, (element.tag, handlers)
+        if element.tag == "script" and element.get("type") == "application/ld+json":
+            json.loads(element.text)  # data for search engines, which no browser runs
+            continue
         if element.tag == "script":
             assert element.get("src"), "inline script"
         if element.tag in ("script", "img", "iframe") or (

@@ -24,26 +24,30 @@ from typing import TYPE_CHECKING, NamedTuple
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from feedsvc.feeds.catalog import Catalog, FeedKind, newest_update
+from feedsvc.feeds.catalog import Catalog, newest_update
 from feedsvc.feeds.publication import content_key
 from feedsvc.feeds.urls import (
     EMBED_SCRIPT_PATH,
     OPML_DIRECTORY_PATH,
     OPML_PATH,
     article_path,
+    embed_page_path,
     embed_path,
-    feed_page_path,
     feed_path_of,
+    listing_path,
 )
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.runtime import Runtime
-from feedsvc.web import embed
+from feedsvc.web import crawlers, embed
 
 if TYPE_CHECKING:
     from flask import Flask
 
 # Routes whose answers describe the running process or the request, never written to files.
-NOT_EXPORTED = {"feedsvc.healthz": "reports the state of the running process"}
+NOT_EXPORTED = {
+    "feedsvc.healthz": "reports the state of the running process",
+    "feedsvc.oembed": "answers a query (?url=…), which a file cannot",
+}
 INDEX_LATEST = 50
 # A URL that no route serves, and one that the feed route refuses: they give the error pages.
 NOT_FOUND_EXAMPLE = "/404.html"
@@ -73,6 +77,8 @@ def site_pages(app: Flask) -> list[SitePage]:
     pages = [SitePage(_article_path(article.id), article) for article in catalog.articles]
     pages += _static_pages(app)
     pages.append(SitePage(EMBED_SCRIPT_PATH, "embed.js"))  # built once at start-up
+    pages.append(SitePage(embed.RESIZE_SCRIPT_PATH, "hoogte.js"))
+    pages.append(SitePage("/favicon.ico", "favicon.ico"))  # a static file, by another name
     pages.append(SitePage(NOT_FOUND_EXAMPLE, "error", 404))
     pages.append(SitePage(BAD_REQUEST_EXAMPLE, "error", 400))
     first_pages: list[SitePage] = []
@@ -83,11 +89,16 @@ def site_pages(app: Flask) -> list[SitePage]:
             key = content_key(feed.page(number, size))
             paths = _feed_paths(feed.path, number)
             (first_pages if number == 1 else pages).extend(SitePage(p, key) for p in paths)
-        if feed.kind is not FeedKind.ALL:  # the all-feed's page is the index
-            # Category and source pages show the feed's neighbours and their counts too.
-            html_pages.append(SitePage(feed_page_path(feed), (structure, feed.articles[:size])))
+        # Category and source pages show the feed's neighbours and their counts too; every
+        # page of a listing shows the number of pages.
+        for number in range(1, count + 1):
+            start = (number - 1) * size
+            key = (structure, feed.articles[start : start + size])
+            html_pages.append(SitePage(listing_path(feed, number), key))
         widget_key = (feed.title, feed.articles[: embed.DEFAULT_COUNT])
         html_pages.append(SitePage(embed_path(feed), widget_key))
+        # The webmasters' page: this feed's code, and every feed by name to choose from.
+        html_pages.append(SitePage(embed_page_path(feed), (structure, feed.title)))
     pages += first_pages
     pages += html_pages
     # The OPML lists name feeds, dated by the newest article; the index shows the
@@ -95,6 +106,11 @@ def site_pages(app: Flask) -> list[SitePage]:
     pages.append(SitePage(OPML_PATH, (structure, newest_update(catalog.articles))))
     pages.append(SitePage(OPML_DIRECTORY_PATH, (structure, newest_update(catalog.articles))))
     pages.append(SitePage("/", (structure, catalog.articles[:INDEX_LATEST])))
+    # The sitemaps list every page with its date: every article and the structure.
+    sitemap_key = (structure, catalog.articles)
+    pages += [SitePage(path, sitemap_key) for path in crawlers.sitemap_part_paths(app)]
+    pages.append(SitePage(crawlers.SITEMAP_PATH, sitemap_key))
+    pages.append(SitePage(crawlers.ROBOTS_PATH, "robots"))
     return pages
 
 

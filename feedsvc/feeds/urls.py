@@ -51,3 +51,27 @@ def feed_page_path(feed: Feed) -> str:
 def embed_path(feed: Feed) -> str:
     """The iframe widget of a feed: ``/embed/all.html``, ``/embed/categorie/nieuws.html``."""
     return EMBED_PREFIX + quote(feed.path, safe="/") + ".html"
+
+
+ALL_ARTICLES_PREFIX = "/berichten/"
+LISTING_PAGE_PREFIX = "pagina-"
+
+
+def listing_path(feed: Feed, page: int = 1) -> str:
+    """Page ``page`` of a feed's articles on the site: the category or source page
+    (``/categorie/nieuws.html``, then ``/categorie/nieuws/pagina-2.html``), and for the
+    all-feed the "Alle berichten" pages (``/berichten/pagina-1.html``, ``…/pagina-2.html``:
+    one route for all of them, so that it always has pages to export)."""
+    if feed.kind is FeedKind.ALL:
+        return f"{ALL_ARTICLES_PREFIX}{LISTING_PAGE_PREFIX}{page}.html"
+    if page == 1:
+        return feed_page_path(feed)
+    return f"/{quote(feed.path, safe='/')}/{LISTING_PAGE_PREFIX}{page}.html"
+
+
+EMBED_PAGE_PREFIX = "/insluiten/"
+
+
+def embed_page_path(feed: Feed) -> str:
+    """The webmasters' page of a feed's widgets: ``/insluiten/categorie/nieuws.html``."""
+    return EMBED_PAGE_PREFIX + quote(feed.path, safe="/") + ".html"

@@ -15,6 +15,7 @@ import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
@@ -26,6 +27,7 @@ from feedsvc.feeds.urls import EMBED_SCRIPT_PATH, embed_path, feed_path
 from feedsvc.feeds.writers import JSON_FEED
 from feedsvc.runtime import Runtime
 from feedsvc.settings import Settings
+from feedsvc.web import snapshot
 
 bp = Blueprint("embed", __name__)
 
@@ -34,8 +36,9 @@ ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 CSS_PLACEHOLDER = '"__WIDGET_CSS__"'  # the string literal in embed.js that gets the CSS
 MAX_COUNT = 50
 DEFAULT_COUNT = 5
-IFRAME_HEIGHT = 600  # pixels, in the suggested embed code; the host may change it
 COMPACT, FULL = "compact", "volledig"
+RESIZE_SCRIPT_PATH = "/embed-hoogte.js"
+ORIGIN_PLACEHOLDER = '"__SITE_ORIGIN__"'  # the string literal in hoogte.js that gets the origin
 _YES = frozenset({"ja", "1", "true"})
 _NO = frozenset({"nee", "0", "false"})
 
@@ -49,6 +52,34 @@ class WidgetOptions:
     summaries: bool = True
     dates: bool = True
     sources: bool = True
+
+    @property
+    def height(self) -> int:
+        """The iframe's height in CSS pixels: the widget's rows have fixed heights (see
+        ``assets/widget.css``, whose numbers these are), so it fits at every width."""
+        base, item = row_heights(self)
+        return base + self.count * item
+
+    @property
+    def query(self) -> str:
+        """The options as the iframe's query, leaving out what is the default."""
+        query = f"aantal={self.count}"
+        if self.style != FULL:
+            query += f"&stijl={self.style}"
+        defaults = WidgetOptions.defaults(self.style, self.count)
+        for name, value, default in (
+            ("samenvatting", self.summaries, defaults.summaries),
+            ("datum", self.dates, defaults.dates),
+            ("bron", self.sources, defaults.sources),
+        ):
+            if value != default:
+                query += f"&{name}={'ja' if value else 'nee'}"
+        return query
+
+    @classmethod
+    def defaults(cls, style: str = FULL, count: int = DEFAULT_COUNT) -> WidgetOptions:
+        full = style == FULL
+        return cls(count=count, style=style, summaries=full, dates=True, sources=full)
 
     @classmethod
     def from_query(cls, args: MultiDict[str, str]) -> WidgetOptions:
@@ -70,6 +101,19 @@ class WidgetOptions:
         )
 
 
+def row_heights(options: WidgetOptions) -> tuple[int, int]:
+    """(everything but the items, one item) in CSS pixels, for a widget with ``options``.
+
+    Full: border and padding 26, heading 32 + 4, footer 6 + 27, and per item padding 20, a
+    border 1 (none under the last), title 42, meta 21, summary 67. Compact: border and padding
+    18, heading 27 + 4, footer 4 + 25, per item padding 10, a row of two lines 40, summary 38.
+    """
+    if options.style == COMPACT:
+        return 18 + 31 + 29, 10 + 40 + (38 if options.summaries else 0)
+    item = 20 + 1 + 42 + (21 if options.dates or options.sources else 0)
+    return 26 + 36 + 33 - 1, item + (67 if options.summaries else 0)
+
+
 @dataclass(frozen=True, slots=True)
 class EmbedAssets:
     """The widget stylesheet and the embed script, read once at start-up."""
@@ -78,6 +122,7 @@ class EmbedAssets:
     css_hash: str  # for CSP: 'sha256-…'
     script: bytes
     script_etag: str
+    resize_source: str  # hoogte.js, with ORIGIN_PLACEHOLDER for the site's origin
 
     @classmethod
     def load(cls, assets_dir: Path = ASSETS_DIR) -> EmbedAssets:
@@ -86,20 +131,35 @@ class EmbedAssets:
         if source.count(CSS_PLACEHOLDER) != 1:
             raise RuntimeError(f"embed.js must contain {CSS_PLACEHOLDER} exactly once")
         script = source.replace(CSS_PLACEHOLDER, json.dumps(css)).encode("utf-8")
+        resize_source = (assets_dir / "hoogte.js").read_text("utf-8")
+        if resize_source.count(ORIGIN_PLACEHOLDER) != 1:
+            raise RuntimeError(f"hoogte.js must contain {ORIGIN_PLACEHOLDER} exactly once")
         return cls(
             css=css,
             css_hash=f"'sha256-{_b64_sha256(css.encode('utf-8'))}'",
             script=script,
             script_etag=hashlib.sha256(script).hexdigest()[:32],
+            resize_source=resize_source,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class EmbedCode:
-    """Copy-paste HTML for embedding one feed, both ways."""
+    """Copy-paste HTML for embedding one feed, both ways; ``resize`` is the optional script
+    that fits iframes to their content."""
 
     iframe: str
+    resize: str
     script: str
+    options: WidgetOptions
+
+
+# The style attribute of the suggested iframe code. The site's own pages show that very code
+# as a preview, and allow this one inline style by its hash (CSP 'unsafe-hashes').
+IFRAME_STYLE = "border:0"
+IFRAME_STYLE_HASH = (
+    f"'sha256-{base64.b64encode(hashlib.sha256(IFRAME_STYLE.encode()).digest()).decode()}'"
+)
 
 
 def init_app(app: Flask) -> None:
@@ -109,22 +169,29 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["embed_code"] = embed_code
 
 
-def embed_code(feed: Feed) -> EmbedCode:
-    """The suggested embed code for ``feed``, with absolute URLs from the settings."""
+def embed_code(feed: Feed, options: WidgetOptions | None = None) -> EmbedCode:
+    """The suggested embed code for ``feed``, with absolute URLs from the settings.
+
+    ``static/configurator.js`` builds the same code in the browser when the options change.
+    """
+    options = options or WidgetOptions.defaults()
     settings = _service().settings
     title = html.escape(f"Nieuws van {feed.title}")
-    iframe_url = html.escape(settings.url(embed_path(feed)) + f"?aantal={DEFAULT_COUNT}")
+    iframe_url = html.escape(settings.url(embed_path(feed)) + "?" + options.query)
     script_url = html.escape(settings.url(EMBED_SCRIPT_PATH))
     json_url = html.escape(settings.url(feed_path(feed, JSON_FEED.extension)))
+    script_style = "" if options.style == FULL else f' data-stijl="{options.style}"'
     return EmbedCode(
         iframe=(
             f'<iframe src="{iframe_url}" title="{title}" width="100%" '
-            f'height="{IFRAME_HEIGHT}" loading="lazy" style="border:0"></iframe>'
+            f'height="{options.height}" loading="lazy" style="{IFRAME_STYLE}"></iframe>'
         ),
+        resize=f'<script src="{html.escape(settings.url(RESIZE_SCRIPT_PATH))}" async></script>',
         script=(
             f'<script src="{script_url}" data-feed="{json_url}" '
-            f'data-aantal="{DEFAULT_COUNT}" async></script>'
+            f'data-aantal="{options.count}"{script_style} async></script>'
         ),
+        options=options,
     )
 
 
@@ -132,12 +199,12 @@ def embed_code(feed: Feed) -> EmbedCode:
 def widget(name: str) -> BaseResponse:
     """The iframe widget: the feed's latest items as a small page any site may frame."""
     if not name.endswith(".html"):
-        raise NotFound(f"Geen widget {name!r}; gebruik bijvoorbeeld /embed/all.html")
+        raise NotFound("Dit is geen adres van een widget; gebruik bijvoorbeeld /embed/all.html")
     path = name[: -len(".html")]
     service = _service()
-    feed = service.catalog.feeds.get(path)
+    feed = snapshot.catalog().feeds.get(path)
     if feed is None:
-        raise NotFound(f"Geen feed {path!r}")
+        raise NotFound("Deze feed bestaat niet (meer); kies er een op de site.")
     options = WidgetOptions.from_query(request.args)
     body = render_template(
         "embed.html",
@@ -169,6 +236,25 @@ def script() -> BaseResponse:
     return response.make_conditional(request)
 
 
+@bp.get(RESIZE_SCRIPT_PATH)
+def resize_script() -> BaseResponse:
+    """The optional script that fits the iframes to their content (see ``assets/hoogte.js``)."""
+    settings = _service().settings
+    parts = urlsplit(settings.site_url)
+    origin = json.dumps(f"{parts.scheme}://{parts.netloc}")
+    body = _assets().resize_source.replace(ORIGIN_PLACEHOLDER, origin)
+    response = Response(body, content_type="text/javascript; charset=utf-8")
+    response.headers.update(
+        {
+            "Access-Control-Allow-Origin": "*",
+            "Cross-Origin-Resource-Policy": "cross-origin",
+            "Cache-Control": f"public, max-age={settings.cache_max_age}",
+        }
+    )
+    response.add_etag()
+    return response.make_conditional(request)
+
+
 @bp.errorhandler(HTTPException)
 def _widget_error(error: HTTPException) -> BaseResponse:
     """Errors of the widget stay frameable, so whoever embeds it sees what went wrong."""
@@ -183,7 +269,7 @@ def _widget_error(error: HTTPException) -> BaseResponse:
 
 def _widget_headers(response: BaseResponse, settings: Settings, *, cache: bool = True) -> None:
     response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; style-src {_assets().css_hash}; img-src 'self'; "
+        f"default-src 'none'; script-src 'self'; style-src {_assets().css_hash}; img-src 'self'; "
         "base-uri 'none'; form-action 'none'; frame-ancestors *"
     )
     response.headers["Cache-Control"] = (

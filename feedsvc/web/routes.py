@@ -5,8 +5,13 @@ Turns "not found" into 404 and bad parameters into 400; nothing a client sends r
 
 from __future__ import annotations
 
+import difflib
 import functools
+import hashlib
 import re
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import quote, unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -17,30 +22,49 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
+    url_for,
 )
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, PreconditionFailed
+from werkzeug.exceptions import NotImplemented as NotImplementedHTTP
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles.dates import format_dutch_date
+from feedsvc.articles.model import Article
 from feedsvc.feeds.builder import body_html
-from feedsvc.feeds.catalog import Catalog, CategoryNode, Feed, FeedKind
+from feedsvc.feeds.catalog import CategoryNode, Feed, FeedKind, PageOutOfRangeError
 from feedsvc.feeds.compression import IDENTITY, PREFERENCE
 from feedsvc.feeds.publication import RenderedFeed, UnknownFeedError
-from feedsvc.feeds.urls import article_path, embed_path, feed_page_path, feed_path
+from feedsvc.feeds.urls import (
+    ALL_ARTICLES_PREFIX,
+    EMBED_PAGE_PREFIX,
+    LISTING_PAGE_PREFIX,
+    article_path,
+    embed_page_path,
+    embed_path,
+    feed_page_path,
+    feed_path,
+    listing_path,
+)
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.runtime import Runtime
 from feedsvc.settings import Settings
-from feedsvc.web import embed
+from feedsvc.web import crawlers, embed, errorpages, pagecache, snapshot
+from feedsvc.web.pagecache import cached_page
 
 bp = Blueprint("feedsvc", __name__)
 
 _PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
+_LISTING_PAGE = re.compile(rf"(?P<path>.*)/{LISTING_PAGE_PREFIX}(?P<number>[1-9][0-9]{{0,8}})")
 _HTML_SECURITY_HEADERS = {
     # Scripts and styles only from files of this site (no inline code, so nothing injected
-    # runs); frames only of this site's own widgets, for the embed preview.
+    # runs); frames only of this site's own widgets, for the embed preview. connect-src 'self':
+    # the script widget's preview reads the JSON Feed, and Lighthouse reads /robots.txt from
+    # within the page (GoogleChrome/lighthouse#4386); only this site's own scripts run here.
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-        "frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        "connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
     ),
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
@@ -62,21 +86,51 @@ def init_app(app: Flask, service: Runtime) -> None:
     app.url_map.merge_slashes = False
     app.register_blueprint(bp)
     embed.init_app(app)
+    crawlers.init_app(app)
+    pagecache.init_app(app)
+    _static_versions(app)
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(
         feed_formats=FORMATS,
         feed_path=feed_path,
         feed_page_path=feed_page_path,
+        listing_path=listing_path,
+        embed_page_path=embed_page_path,
         article_path=article_path,
         embed_path=embed_path,
         site_url=settings.url,
         site_title=settings.site_title,
         site_description=settings.site_description,
+        error_title=errorpages.title,
+        error_message=errorpages.message,
     )
+    app.jinja_env.globals.update(reader_links=reader_links, canonical_url=_canonical_url)
+    app.context_processor(lambda: {"site_feed": snapshot.catalog().all_feed})
     app.jinja_env.filters["dutch_date"] = format_dutch_date
     app.jinja_env.filters["body_html"] = body_html
     app.jinja_env.filters["arrows"] = _arrows
+
+
+class ReaderLink(NamedTuple):
+    name: str
+    url: str
+
+
+def reader_links(feed_url: str) -> tuple[ReaderLink, ...]:
+    """One-click subscribe links for popular feed readers: two web readers' "add feed" URLs,
+    and the ``feed:`` scheme that apps such as NetNewsWire register for."""
+    quoted = quote(feed_url, safe="")
+    return (
+        ReaderLink("Feedly", f"https://feedly.com/i/subscription/feed%2F{quoted}"),
+        ReaderLink("Inoreader", f"https://www.inoreader.com/?add_feed={quoted}"),
+        ReaderLink("NetNewsWire en andere apps", "feed:" + feed_url),
+    )
+
+
+def _canonical_url() -> str:
+    """The absolute URL of the page being rendered: its one URL, from the settings."""
+    return _service().settings.url(quote(request.path))
 
 
 def _arrows(label: str) -> str:
@@ -84,14 +138,51 @@ def _arrows(label: str) -> str:
     return label.replace(" -> ", " › ")
 
 
+# A year: static URLs carry their file's hash (?v=…), so a changed file has a new URL.
+STATIC_MAX_AGE = 365 * 24 * 3600
+
+
+def _static_versions(app: Flask) -> None:
+    """``static_url("style.css")`` is ``/static/style.css?v=<hash of the file>``; a request
+    with the current hash may be cached for a year."""
+    folder = Path(app.static_folder or "")
+    versions = {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+    app.extensions["feedsvc.web.static_versions"] = versions
+
+    def static_url(filename: str) -> str:
+        return url_for("static", filename=filename, v=versions[filename])
+
+    app.jinja_env.globals["static_url"] = static_url
+
+    @app.after_request
+    def _long_cache_for_versioned(response: Response) -> Response:
+        if request.endpoint == "static" and response.status_code in (200, 304):
+            filename = (request.view_args or {}).get("filename")
+            if filename is not None and request.args.get("v") == versions.get(filename):
+                response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
+        return response
+
+
+@bp.get("/favicon.ico")
+def favicon() -> BaseResponse:
+    """For browsers and tools that ask for it by name, whatever the page's icon link says."""
+    response = send_from_directory(current_app.static_folder or "", "favicon.ico")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 def _service() -> Runtime:
-    service: Runtime = current_app.extensions["feedsvc"]
-    return service
+    return snapshot.runtime()
 
 
 @bp.get("/")
+@cached_page
 def index() -> str:
-    catalog = _service().catalog
+    catalog = snapshot.catalog()
     return render_template(
         "index.html",
         catalog=catalog,
@@ -104,34 +195,91 @@ def index() -> str:
 def feed(name: str) -> BaseResponse:
     stem, dot, extension = name.rpartition(".")
     if not dot or extension not in FORMATS:
-        raise NotFound(f"Onbekend feedformaat; kies .rss, .atom of .json ({name!r})")
+        raise FeedNotFound(
+            stem or name, "Dit feedformaat kennen we niet: kies .rss, .atom of .json."
+        )
     page = _page_number()
     service = _service()
-    publication = service.publication  # read once: one consistent snapshot per request
+    publication = snapshot.publication()
     if page == 1 and "page" in request.args:
         # One URL per page: the first page's canonical URL has no page parameter.
         feed_ = publication.catalog.feeds.get(stem)
         if feed_ is None:
-            raise NotFound(f"Geen feed {stem!r}")
+            raise FeedNotFound(stem)
         return redirect(feed_path(feed_, extension), code=301)
     try:
         rendered = publication.feed(stem, extension, page)
-    except UnknownFeedError as error:
-        raise NotFound(str(error)) from None
+    except UnknownFeedError:
+        if stem in publication.catalog.feeds:
+            raise NotFound("Zo veel pagina's heeft deze feed niet.") from None
+        raise FeedNotFound(stem) from None
     browser_type = FORMATS[extension].browser_content_type
     return _send(rendered, service.settings, feed=True, browser_content_type=browser_type)
+
+
+@bp.get("/oembed")
+def oembed() -> BaseResponse:
+    """oEmbed (https://oembed.com) for category and source pages and the front page: the
+    iframe widget of that page's feed, for CMSs that embed by URL."""
+    service = _service()
+    settings = service.settings
+    url = request.args.get("url", "")
+    if request.args.get("format", "json") != "json":
+        raise NotImplementedHTTP("Alleen format=json wordt ondersteund.")
+    site = urlsplit(settings.site_url)
+    target = urlsplit(url)
+    if (target.scheme, target.netloc) != (site.scheme, site.netloc):
+        raise NotFound("Dit adres hoort niet bij deze site.")
+    path = unquote(target.path[len(site.path) :] if site.path else target.path)
+    catalog = snapshot.catalog()
+    if path in ("", "/"):
+        shown: Feed | None = catalog.all_feed
+    elif path.endswith(".html"):
+        shown = catalog.feeds.get(path.strip("/")[: -len(".html")])
+    else:
+        shown = None
+    if shown is None:
+        raise NotFound("Van deze pagina is geen widget.")
+    options = embed.WidgetOptions.defaults()
+    maxheight = request.args.get("maxheight", "")
+    if maxheight.isascii() and maxheight.isdigit():
+        # As many items as fit, at least one.
+        base, item = embed.row_heights(options)
+        count = max(1, min(options.count, (int(maxheight) - base) // item))
+        options = embed.WidgetOptions.defaults(count=count)
+    width = 600
+    maxwidth = request.args.get("maxwidth", "")
+    if maxwidth.isascii() and maxwidth.isdigit():
+        width = max(300, min(width, int(maxwidth)))
+    code = embed.embed_code(shown, options)
+    response = jsonify(
+        {
+            "version": "1.0",
+            "type": "rich",
+            "title": shown.title,
+            "provider_name": settings.site_title,
+            "provider_url": settings.url("/"),
+            "html": code.iframe,
+            "width": width,
+            "height": options.height,
+            "cache_age": settings.cache_max_age,
+        }
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = f"public, max-age={settings.cache_max_age}"
+    return response
 
 
 @bp.get("/feeds.opml")
 def opml() -> BaseResponse:
     service = _service()
-    return _send(service.publication.opml(), service.settings, feed=False)
+    return _send(snapshot.publication().opml(), service.settings, feed=False)
 
 
 @bp.get("/feeds-alle.opml")
 def opml_directory() -> BaseResponse:
     service = _service()
-    return _send(service.publication.opml(directory=True), service.settings, feed=False)
+    return _send(snapshot.publication().opml(directory=True), service.settings, feed=False)
 
 
 @bp.get("/healthz")
@@ -200,42 +348,141 @@ def _prefers_html(content_type: str) -> bool:
 
 
 @bp.get("/artikelen/<path:name>")
+@cached_page
 def article(name: str) -> str:
     article_id = _strip_html_suffix(name)
-    catalog = _service().catalog  # read once: a reload mid-request must not mix two catalogs
+    catalog = snapshot.catalog()
     found = catalog.by_id.get(article_id)
     if found is None:
-        raise NotFound(f"Geen artikel {article_id!r}")
+        raise NotFound("Dit bericht bestaat niet (meer), of het adres is niet helemaal goed.")
     lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in found.category.lineage()]
     source_feed = catalog.feeds.get(f"bron/{found.source.slug}") if found.source else None
-    return render_template("article.html", article=found, lineage=lineage, source_feed=source_feed)
+    return render_template(
+        "article.html",
+        article=found,
+        lineage=lineage,
+        source_feed=source_feed,
+        structured_data=_news_article(found, lineage),
+    )
+
+
+def _news_article(found: Article, lineage: list[Feed]) -> dict[str, object]:
+    """schema.org NewsArticle data for search engines (JSON-LD: data, never run as script)."""
+    settings = _service().settings
+    publisher = {
+        "@type": "Organization",
+        "name": settings.site_title,
+        "url": settings.url("/"),
+        "logo": {"@type": "ImageObject", "url": settings.url("/static/icon.png")},
+    }
+    data: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": found.title,
+        "description": found.summary,
+        "datePublished": found.published.isoformat(),
+        "dateModified": found.updated.isoformat(),
+        "inLanguage": "nl-NL",
+        "mainEntityOfPage": settings.url(article_path(found.id)),
+        "articleSection": [feed.category.name for feed in lineage if feed.category],
+        "image": [settings.url("/static/icon.png")],
+        "publisher": publisher,
+        "author": (
+            {"@type": "Organization", "name": found.source.name} if found.source else publisher
+        ),
+    }
+    return data
 
 
 @bp.get("/categorie/<path:name>")
+@cached_page
 def category_page(name: str) -> str:
     return _feed_page(FeedKind.CATEGORY, name)
 
 
 @bp.get("/bron/<path:name>")
+@cached_page
 def source_page(name: str) -> str:
     return _feed_page(FeedKind.SOURCE, name)
 
 
+@bp.get(ALL_ARTICLES_PREFIX + "<name>")
+@cached_page
+def all_articles(name: str) -> str:
+    match = _LISTING_PAGE.fullmatch("/" + _strip_html_suffix(name))
+    if match is None:
+        raise NotFound()
+    return _listing(snapshot.catalog().all_feed, int(match["number"]))
+
+
+@bp.get(EMBED_PAGE_PREFIX + "<path:name>")
+def embed_page(name: str) -> BaseResponse:
+    """ "Op je eigen site": the widgets of one feed for webmasters, to configure and copy."""
+    path = _strip_html_suffix(name)
+    catalog = snapshot.catalog()
+    shown = catalog.feeds.get(path)
+    if shown is None:
+        raise FeedNotFound(path, "Deze categorie of bron bestaat niet (meer).")
+    heights = {
+        style: embed.row_heights(embed.WidgetOptions.defaults(style))
+        for style in (embed.FULL, embed.COMPACT)
+    }
+    body = render_template(
+        "insluiten.html",
+        feed=shown,
+        heading="Alle berichten" if shown.kind is FeedKind.ALL else _arrows(shown.name),
+        feeds=list(catalog.feeds.values()),
+        code=embed.embed_code(shown),
+        heights=heights,
+        max_count=embed.MAX_COUNT,
+    )
+    response = Response(body, content_type="text/html; charset=utf-8")
+    # The previews are the offered code itself, with its one style attribute (allowed by hash).
+    response.headers["Content-Security-Policy"] = _HTML_SECURITY_HEADERS[
+        "Content-Security-Policy"
+    ].replace(
+        "style-src 'self';",
+        f"style-src 'self' 'unsafe-hashes' {embed.IFRAME_STYLE_HASH};",
+    )
+    return response
+
+
 def _feed_page(kind: FeedKind, name: str) -> str:
-    service = _service()
-    catalog = service.catalog  # read once: a reload mid-request must not mix two catalogs
-    shown = _feed_or_404(catalog, f"{kind.value}/{_strip_html_suffix(name)}")
-    size = service.settings.page_size
+    path = f"{kind.value}/{_strip_html_suffix(name)}"
+    catalog = snapshot.catalog()
+    shown, number = catalog.feeds.get(path), 1
+    match = _LISTING_PAGE.fullmatch(path) if shown is None else None
+    if match is not None and int(match["number"]) >= 2:
+        # "categorie/nieuws/pagina-2": the older articles of categorie/nieuws
+        shown, number = catalog.feeds.get(match["path"]), int(match["number"])
+    if shown is None:
+        raise FeedNotFound(path, "Deze categorie of bron bestaat niet (meer).")
     lineage: list[Feed] = []
     children: tuple[CategoryNode, ...] = ()
     if shown.category is not None:
         lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in shown.category.lineage()]
         children = _subcategories(catalog.category_tree, shown)
+    return _listing(shown, number, lineage=lineage, children=children)
+
+
+def _listing(
+    shown: Feed,
+    number: int,
+    *,
+    lineage: list[Feed] | None = None,
+    children: tuple[CategoryNode, ...] = (),
+) -> str:
+    """Page ``number`` of a feed's articles, with links to newer and older pages."""
+    try:
+        page = shown.page(number, _service().settings.page_size)
+    except PageOutOfRangeError:
+        raise NotFound("Zo ver terug gaan de berichten hier niet.") from None
     return render_template(
         "feed.html",
         feed=shown,
-        articles=shown.articles[:size],
-        lineage=lineage,
+        page=page,
+        articles=page.articles,
+        lineage=lineage or [],
         children=children,
     )
 
@@ -250,17 +497,30 @@ def _subcategories(nodes: tuple[CategoryNode, ...], feed: Feed) -> tuple[Categor
     return ()
 
 
-def _feed_or_404(catalog: Catalog, path: str) -> Feed:
-    found = catalog.feeds.get(path)
-    if found is None:
-        raise NotFound(f"Geen feed {path!r}")
-    return found
-
-
 def _strip_html_suffix(name: str) -> str:
     if not name.endswith(".html"):
-        raise NotFound(f"Geen pagina {name!r}")
+        raise NotFound()
     return name[: -len(".html")]
+
+
+class FeedNotFound(NotFound):
+    """A feed (or its page) that does not exist; the error page offers the nearest ones."""
+
+    def __init__(self, wanted: str, description: str = "We hebben geen feed op dit adres.") -> None:
+        super().__init__(description)
+        self.suggestions = nearest_feeds(wanted)
+
+
+def nearest_feeds(wanted: str, limit: int = 5) -> list[Feed]:
+    """The feeds whose path (``categorie/nieuws/verkeer``) looks most like ``wanted``."""
+    feeds = snapshot.catalog().feeds
+    by_path = {path: feed for path, feed in feeds.items() if path}
+    close = difflib.get_close_matches(wanted.strip("/").lower(), by_path, n=limit, cutoff=0.5)
+    if not close:  # "verkeer" alone still finds "categorie/nieuws/gemeente/verkeer"
+        last = wanted.rstrip("/").rpartition("/")[2].lower()
+        tails = {path.rpartition("/")[2]: path for path in by_path}
+        close = [tails[t] for t in difflib.get_close_matches(last, tails, n=limit, cutoff=0.6)]
+    return [by_path[path] for path in close]
 
 
 def _page_number() -> int:
@@ -275,9 +535,19 @@ def _page_number() -> int:
 def _error_page(error: HTTPException) -> BaseResponse:
     response = error.get_response()  # keeps headers such as Allow on a 405
     response.set_data(
-        render_template("error.html", code=error.code, name=error.name, message=error.description)
+        render_template(
+            "error.html",
+            code=error.code,
+            title=errorpages.title(error.code),
+            message=errorpages.message(error),
+            suggestions=getattr(error, "suggestions", ()),
+        )
     )
     response.content_type = "text/html; charset=utf-8"
+    # Scripts on other sites (embed.js) read feeds: they must see a feed's 404 as a 404, not
+    # as a CORS failure. Every error page gets it, since the static export serves one 404 page
+    # for every path; an error page is public and holds nothing worth keeping from scripts.
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 

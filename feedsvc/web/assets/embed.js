@@ -36,15 +36,18 @@
     }
   };
 
+  // Mistakes in the embed code are shown where the news would be, so the webmaster sees them.
+  var problems = [];
   var feedUrl = null;
   try {
     feedUrl = new URL(script.getAttribute("data-feed") || "", script.src || document.baseURI);
   } catch (error) {
     feedUrl = null;
   }
-  if (!script.getAttribute("data-feed") || !feedUrl || !/^https?:$/.test(feedUrl.protocol)) {
-    warn("data-feed moet het adres van een JSON Feed zijn, zoals .../feeds/all.json");
-    return;
+  if (!script.getAttribute("data-feed")) {
+    problems.push("data-feed ontbreekt: zet daar het adres van een JSON Feed, zoals .../feeds/all.json.");
+  } else if (!feedUrl || !/^https?:$/.test(feedUrl.protocol)) {
+    problems.push("data-feed moet het adres van een JSON Feed zijn, zoals .../feeds/all.json.");
   }
 
   var flag = function (name, fallback) {
@@ -58,12 +61,22 @@
     if (value === "nee" || value === "0" || value === "false") {
       return false;
     }
-    warn("data-" + name + " moet ja of nee zijn");
+    problems.push("data-" + name + " moet ja of nee zijn.");
     return fallback;
   };
-  var style = attr("stijl") === "compact" ? "compact" : "volledig";
-  var count = parseInt(attr("aantal"), 10);
-  count = isNaN(count) ? 5 : Math.min(Math.max(count, 1), MAX_COUNT);
+  var style = attr("stijl") || "volledig";
+  if (style !== "volledig" && style !== "compact") {
+    problems.push("data-stijl moet volledig of compact zijn.");
+    style = "volledig";
+  }
+  var count = 5;
+  if (attr("aantal") !== "") {
+    count = /^[0-9]{1,3}$/.test(attr("aantal")) ? parseInt(attr("aantal"), 10) : 0;
+    if (count < 1 || count > MAX_COUNT) {
+      problems.push("data-aantal moet een geheel getal van 1 tot en met " + MAX_COUNT + " zijn.");
+      count = 5;
+    }
+  }
   var show = {
     summaries: flag("samenvatting", style === "volledig"),
     dates: flag("datum", true),
@@ -139,9 +152,18 @@
 
   var box = element("div", "fw fw-" + style);
   box.setAttribute("role", "region");
+  box.setAttribute("aria-label", "Nieuws");
+  root.appendChild(box);
+  if (problems.length) {
+    box.appendChild(element("p", "fw-kop", "Deze nieuwswidget is niet goed ingesteld"));
+    problems.forEach(function (problem) {
+      box.appendChild(element("p", "fw-fout", problem));
+      warn(problem);
+    });
+    return;
+  }
   box.setAttribute("aria-busy", "true");
   box.appendChild(element("p", "fw-leeg", "Nieuws laden…"));
-  root.appendChild(box);
 
   var render = function (feed) {
     var title = text(feed.title).split(" -> ").join(" › ") || "Nieuws";
@@ -159,9 +181,12 @@
       if (!item || typeof item !== "object") {
         return;
       }
+      // The same rows as the iframe widget (templates/embed.html), for the same stylesheet.
       var entry = element("li", "fw-item");
-      entry.appendChild(link("fw-titel", item.url, text(item.title) || "(zonder titel)"));
-      var meta = element("p", "fw-meta");
+      var row = element("div", "fw-regel");
+      entry.appendChild(row);
+      row.appendChild(link("fw-titel", item.url, text(item.title) || "(zonder titel)"));
+      var meta = element("span", "fw-meta");
       var date = show.dates ? dutchDate(item.date_published) : "";
       if (date) {
         var time = element("time", "", date);
@@ -172,10 +197,10 @@
       if (source) {
         meta.appendChild(element("span", "fw-bron", source));
       }
-      if (meta.childNodes.length) {
-        entry.appendChild(meta);
+      if (show.dates || show.sources) {
+        row.appendChild(meta);
       }
-      if (show.summaries && text(item.summary)) {
+      if (show.summaries) {
         entry.appendChild(element("p", "fw-samenvatting", text(item.summary)));
       }
       list.appendChild(entry);
@@ -193,14 +218,18 @@
   var fail = function (error) {
     box.textContent = "";
     box.removeAttribute("aria-busy");
-    box.appendChild(element("p", "fw-fout", "Het nieuws kon niet worden geladen."));
+    box.appendChild(element("p", "fw-fout", error && error.shown ? error.shown : "Het nieuws kon niet worden geladen."));
     warn(String(error && error.message ? error.message : error));
   };
 
   window.fetch(feedUrl.href, { credentials: "omit", mode: "cors" })
     .then(function (response) {
       if (!response.ok) {
-        throw new Error(feedUrl.href + " gaf HTTP " + response.status);
+        var problem = new Error(feedUrl.href + " gaf HTTP " + response.status);
+        problem.shown = response.status === 404
+          ? "Deze feed bestaat niet: kijk het adres in data-feed na."
+          : "Het nieuws kon niet worden geladen (HTTP " + response.status + ").";
+        throw problem;
       }
       return response.json();
     })

@@ -1,0 +1,164 @@
+"""What search engines read: ``/robots.txt`` and the sitemap of every page meant for people.
+
+The sitemap lists the front page, the "Alle berichten" pages, every page of every category and
+source, and every article (feeds and widgets are not pages to show in search results).
+``/sitemap.xml`` is always a sitemap index, of ``/sitemaps/N.xml`` files of at most
+:data:`SITEMAP_LIMIT` URLs each (the protocol's maximum per file): so the site has the same
+routes at every size, and the export never meets a route without pages. Built once per catalog.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from flask import Blueprint, Flask, Response, current_app, request
+from lxml import etree
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response as BaseResponse
+
+from feedsvc.feeds.catalog import Catalog, newest_update
+from feedsvc.feeds.urls import article_path, listing_path
+from feedsvc.runtime import Runtime
+from feedsvc.settings import Settings
+from feedsvc.web import snapshot
+
+bp = Blueprint("crawlers", __name__)
+
+SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org protocol)
+SITEMAP_PATH = "/sitemap.xml"
+SITEMAPS_PREFIX = "/sitemaps/"
+ROBOTS_PATH = "/robots.txt"
+_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+# The sitemap namespace as the default one; lxml takes None for that, its type stubs do not.
+_NSMAP = cast("dict[str, str]", {None: _NS})
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapEntry:
+    path: str
+    lastmod: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Sitemaps:
+    """``index`` is what /sitemap.xml serves; ``parts`` the files it points to (at least one)."""
+
+    index: bytes
+    parts: tuple[bytes, ...]
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def sitemap_limit(app: Flask) -> int:
+    """URLs per sitemap file; ``SITEMAP_LIMIT`` in the Flask config lowers it (for tests)."""
+    return int(app.config.get("SITEMAP_LIMIT", SITEMAP_LIMIT))
+
+
+def sitemap_part_paths(app: Flask) -> list[str]:
+    """The paths of the sitemap files the index points to."""
+    service: Runtime = app.extensions["feedsvc"]
+    count = len(_built(app, service.catalog, service.settings).parts)
+    return [part_path(number) for number in range(1, count + 1)]
+
+
+def part_path(number: int) -> str:
+    return f"{SITEMAPS_PREFIX}{number}.xml"
+
+
+def entries(catalog: Catalog, page_size: int) -> Iterator[SitemapEntry]:
+    """Every page for people, newest content first."""
+    yield SitemapEntry("/", newest_update(catalog.articles) if catalog.articles else None)
+    for feed in catalog.feeds.values():
+        for number in range(1, feed.page_count(page_size) + 1):
+            page = feed.page(number, page_size)
+            lastmod = page.updated if page.articles else None
+            yield SitemapEntry(listing_path(feed, number), lastmod)
+    for article in catalog.articles:
+        yield SitemapEntry(article_path(article.id), article.updated)
+
+
+def build_sitemaps(found: Sequence[SitemapEntry], settings: Settings, limit: int) -> Sitemaps:
+    """An index over urlsets of at most ``limit`` URLs each."""
+    count = max(1, math.ceil(len(found) / limit))
+    parts = tuple(_urlset(found[n * limit : (n + 1) * limit], settings) for n in range(count))
+    index = etree.Element(f"{{{_NS}}}sitemapindex", nsmap=_NSMAP)
+    for number in range(1, count + 1):
+        sitemap = etree.SubElement(index, f"{{{_NS}}}sitemap")
+        etree.SubElement(sitemap, f"{{{_NS}}}loc").text = settings.url(part_path(number))
+    return Sitemaps(_serialize(index), parts)
+
+
+def _urlset(found: Sequence[SitemapEntry], settings: Settings) -> bytes:
+    urlset = etree.Element(f"{{{_NS}}}urlset", nsmap=_NSMAP)
+    for entry in found:
+        url = etree.SubElement(urlset, f"{{{_NS}}}url")
+        etree.SubElement(url, f"{{{_NS}}}loc").text = settings.url(entry.path)
+        if entry.lastmod is not None:
+            etree.SubElement(url, f"{{{_NS}}}lastmod").text = entry.lastmod.isoformat()
+    return _serialize(urlset)
+
+
+def _serialize(root: etree._Element) -> bytes:
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+_cache_lock = threading.Lock()
+
+
+def _built(app: Flask, catalog: Catalog, settings: Settings) -> Sitemaps:
+    """The sitemaps of ``catalog``, built on first use and kept until the catalog changes."""
+    with _cache_lock:
+        cached = app.extensions.get("feedsvc.web.crawlers")
+        if cached is not None and cached[0] is catalog:
+            sitemaps: Sitemaps = cached[1]
+            return sitemaps
+    sitemaps = build_sitemaps(
+        list(entries(catalog, settings.page_size)), settings, sitemap_limit(app)
+    )
+    with _cache_lock:
+        app.extensions["feedsvc.web.crawlers"] = (catalog, sitemaps)
+    return sitemaps
+
+
+def _service() -> Runtime:
+    service: Runtime = current_app.extensions["feedsvc"]
+    return service
+
+
+@bp.get(ROBOTS_PATH)
+def robots() -> BaseResponse:
+    settings = _service().settings
+    text = f"User-agent: *\nAllow: /\n\nSitemap: {settings.url(SITEMAP_PATH)}\n"
+    return _send(text.encode("utf-8"), "text/plain; charset=utf-8")
+
+
+@bp.get(SITEMAP_PATH)
+def sitemap() -> BaseResponse:
+    service = _service()
+    return _send(_built(current_app, snapshot.catalog(), service.settings).index, "application/xml")
+
+
+@bp.get(SITEMAPS_PREFIX + "<name>")
+def sitemap_part(name: str) -> BaseResponse:
+    service = _service()
+    parts = _built(current_app, snapshot.catalog(), service.settings).parts
+    stem, _, extension = name.partition(".")
+    if extension != "xml" or not stem.isascii() or not stem.isdigit() or stem.startswith("0"):
+        raise NotFound()
+    if not 1 <= int(stem) <= len(parts):
+        raise NotFound()
+    return _send(parts[int(stem) - 1], "application/xml")
+
+
+def _send(body: bytes, content_type: str) -> BaseResponse:
+    response = Response(body, content_type=content_type)
+    response.headers["Cache-Control"] = f"public, max-age={_service().settings.cache_max_age}"
+    response.add_etag()
+    return response.make_conditional(request)
