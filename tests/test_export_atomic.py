@@ -178,8 +178,8 @@ def test_a_public_folder_of_an_older_export_becomes_a_generation(
     write_content(content, 3)
     out = tmp_path / "out"
     (out / "public").mkdir(parents=True)
-    (out / "public" / "robots.txt").write_text("User-agent: *\n")
+    (out / "public" / "eigen-bestand.txt").write_text("User-agent: *\n")
     assert finish(export_process(out, content))[0] == 0, version
     assert (out / "public").is_symlink()
-    assert (out / "public" / "robots.txt").read_text() == "User-agent: *\n"
+    assert (out / "public" / "eigen-bestand.txt").read_text() == "User-agent: *\n"
     assert (out / "public" / "feeds" / "all.rss").is_file()

@@ -109,6 +109,8 @@ DOCUMENTED = {
     "GET /feeds/all.json Accept=text/html;q=0.9, application/rss+xml;q=0.5": "q-value comparison",
     "GET /feeds/all.atom Accept-Encoding=*": "nginx serves identity to *",
     "GET /feeds/all.atom Accept-Encoding=br;q=0.5, gzip": "brotli_static ignores q-values",
+    "GET / Accept-Encoding=*": "nginx serves identity to *",
+    "GET / Accept-Encoding=br;q=0.5, gzip": "brotli_static ignores q-values",
     "GET /feeds/all.rss?page=1": "nginx's own 301 page",
     "GET /feeds/all.rss?page=999": "one 404 page",
     "GET /feeds/all.rss?page=%32": "percent-encoded page numbers",

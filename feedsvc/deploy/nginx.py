@@ -180,6 +180,7 @@ class _Model:
             "error_pages": sorted(site.error_pages.items()),
             "error_page_paths": sorted(set(site.error_pages.values())),
             "error_route": self.directives(site.error_profile, always=True),
+            "options_route": self.directives(_options_profile(site.error_profile), always=True),
             "feeds": [self.feed_context(location) for location in site.feeds],
             "feed_route": feed_route,
             "feed_pattern": f"^{re.escape(site.feed_prefix)}.*\\.({extensions})$",
@@ -278,6 +279,13 @@ class _Model:
                 for ext, value in values
             )
         return tuple((_bare(ext), value) for ext, value in values)  # a lookup, no expression
+
+
+def _options_profile(error: RouteProfile) -> RouteProfile:
+    """What the service's automatic OPTIONS answer carries: an error page's headers but CORS,
+    which Flask's answer leaves out."""
+    headers = {k: v for k, v in error.headers.items() if k.lower() != "access-control-allow-origin"}
+    return RouteProfile(error.endpoint, error.rule, headers, error.vary, error.types)
 
 
 def _environment() -> jinja2.Environment:
