@@ -4,8 +4,27 @@ Deterministic for a given ``(n, seed)``: article ``i`` is always the same text, 
 regenerated, cached under /tmp and edited one article at a time. What makes it realistic:
 
 - the real file format (``Bijgewerkt:``, title, category path, ``Bron:``, date, paragraphs, the
-  disclaimer), with the variants editors produce: CRLF endings, a BOM, dates with a time, no
-  ``Bron:`` line, a trailing newline or none;
+  disclaimer) with every variant the README's "Article files" section accepts, in these
+  proportions (each drawn independently per article):
+
+  - published date (``DATE_FORMS``): ``DD-MM-YYYY`` 40%, without leading zeros (``3-2-2025``)
+    10%, ``DD/MM/YYYY`` 5%, ``DD.MM.YYYY`` 5%, full month name (``3 maart 2025``) 15%,
+    abbreviated with a period (``3 mrt. 2025``) 7% and without (``12 okt 2025``) 6% (September
+    as ``sept``/``sept.`` half the time), month capitalised (``3 Maart 2025``) 3% or in capitals
+    (``3 MAART 2025``) 3%; beyond the README, labelled (``Datum: 03-02-2025``) 3% and with the
+    weekday (``maandag 3 februari 2025``, read by dateutil) 3%;
+  - a time on 30% of published dates (``TIME_FORMS``): `` 09:30`` 70%, ``, 09:30`` 10%,
+    `` om 9:30 uur`` 10%, `` 09.30`` 10% (numeric dates only);
+  - ``Bijgewerkt:`` on 20% of articles, its date drawn from the same forms (a time on 20%; the
+    labelled form counts as ``DD-MM-YYYY``),
+    spelt ``Bijgewerkt:`` 90%, ``bijgewerkt:`` 5%, ``BIJGEWERKT :`` 5%, as the first line 80% of
+    the time and after the date 20%;
+  - ``Bron:`` on 85% of articles, before the date 75% of the time and after it 25%;
+  - blank lines between header lines: none 45%, one 50%, two 5%; trailing white space on the
+    header lines of 5% of articles;
+  - titles with a year in them (``Begroting 2026 …``) 8%, with another number 5%;
+  - line endings LF 80%, CRLF 15%, CR 5%; a final line break 70%; UTF-8 93%, UTF-8 with a BOM
+    5%, Windows-1252 2% (read with a warning);
 - Dutch text (words, place names and organisations of a local news site, accents, ``€``);
 - category paths one to three levels deep, and, as N grows, hundreds of categories and sources
   (about 2·√N categories and 1.5·√N sources, at most 600 and 400) used with a skewed popularity;
@@ -32,7 +51,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 DISCLAIMER = "Amstelveenweb.com is niet verantwoordelijk voor de inhoud van de nieuwsberichten."
-FORMAT_VERSION = 2  # bump when the generated text changes, so cached corpora are regenerated
+FORMAT_VERSION = 3  # bump when the generated text changes, so cached corpora are regenerated
 MARKER = ".corpus.json"
 
 _TOP = (
@@ -424,18 +443,96 @@ def _paragraph(rng: random.Random) -> str:
     return " ".join(_sentence(rng) for _ in range(rng.randint(3, 7)))
 
 
-def article_text(i: int, shape: CorpusShape, seed: int, *, revision: int = 0) -> str:
-    """Article ``i`` of the corpus, as its file's text; ``revision`` > 0 gives an edited body."""
-    rng = random.Random(f"article-{seed}-{i}")
-    published = _FIRST + timedelta(
-        days=rng.randrange(_SPAN_DAYS), minutes=rng.randrange(24 * 60) if rng.random() < 0.3 else 0
-    )
-    has_time = published.hour or published.minute
-    category = rng.choices(shape.categories, weights=shape.category_weights)[0]
-    source = (
-        rng.choices(shape.sources, weights=shape.source_weights)[0] if rng.random() < 0.85 else None
-    )
-    title_words = [
+_ABBREVIATIONS = (
+    "jan",
+    "feb",
+    "mrt",
+    "apr",
+    "mei",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "okt",
+    "nov",
+    "dec",
+)
+_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+# How a date line is written: (form, weight in percent). The README's "Article files" section
+# lists every form below but the last two, which the parser still reads (through dateutil).
+DATE_FORMS = (
+    ("DD-MM-YYYY", 40),
+    ("D-M-YYYY", 10),  # no leading zeros
+    ("DD/MM/YYYY", 5),
+    ("DD.MM.YYYY", 5),
+    ("D maand YYYY", 15),  # full month name
+    ("D mnd. YYYY", 7),  # abbreviated with a period (September: "sept." half the time)
+    ("D mnd YYYY", 6),  # abbreviated without a period (September: "sept" half the time)
+    ("D Maand YYYY", 3),  # the month capitalised
+    ("D MAAND YYYY", 3),  # a line typed in capitals
+    ("Datum: DD-MM-YYYY", 3),  # labelled
+    ("weekdag D maand YYYY", 3),  # with the weekday
+)
+# How a time is added, when the article has one (30% of published dates, 20% of Bijgewerkt).
+TIME_FORMS = (
+    (" HH:MM", 70),
+    (", HH:MM", 10),
+    (" om H:MM uur", 10),
+    (" HH.MM", 10),  # numeric dates only; a worded date takes " HH:MM" instead
+)
+
+
+def _weighted(rng: random.Random, forms: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([form for form, _ in forms], weights=[weight for _, weight in forms])[0]
+
+
+def _date_line(rng: random.Random, when: datetime, with_time: bool, *, label: bool = True) -> str:
+    form = _weighted(rng, DATE_FORMS)
+    if form == "Datum: DD-MM-YYYY" and not label:
+        form = "DD-MM-YYYY"
+    day, month, year = when.day, when.month, when.year
+    if form == "DD-MM-YYYY":
+        text = f"{day:02d}-{month:02d}-{year}"
+    elif form == "D-M-YYYY":
+        text = f"{day}-{month}-{year}"
+    elif form == "DD/MM/YYYY":
+        text = f"{day:02d}/{month:02d}/{year}"
+    elif form == "DD.MM.YYYY":
+        text = f"{day:02d}.{month:02d}.{year}"
+    elif form == "Datum: DD-MM-YYYY":
+        text = f"Datum: {day:02d}-{month:02d}-{year}"
+    elif form.startswith(("D mnd", "weekdag")) or "aand" in form or "AAND" in form:
+        name = _MONTHS[month - 1]
+        if form.startswith("D mnd"):
+            name = _ABBREVIATIONS[month - 1]
+            if month == 9 and rng.random() < 0.5:
+                name = "sept"
+            if form == "D mnd. YYYY":
+                name += "."
+        elif form == "D Maand YYYY":
+            name = name.capitalize()
+        elif form == "D MAAND YYYY":
+            name = name.upper()
+        text = f"{day} {name} {year}"
+        if form.startswith("weekdag"):
+            text = f"{_WEEKDAYS[when.weekday()]} {text}"
+    else:
+        raise AssertionError(form)
+    if with_time:
+        time = _weighted(rng, TIME_FORMS)
+        if time == " HH.MM" and text[-5] not in "-/.":
+            time = " HH:MM"
+        text += {
+            " HH:MM": f" {when:%H:%M}",
+            ", HH:MM": f", {when:%H:%M}",
+            " om H:MM uur": f" om {when.hour}:{when:%M} uur",
+            " HH.MM": f" {when:%H.%M}",
+        }[time]
+    return text
+
+
+def _title(rng: random.Random, published: datetime) -> str:
+    words = [
         rng.choice(_ADJECTIVES).capitalize(),
         rng.choice(_NOUNS),
         rng.choice(_VERBS),
@@ -443,15 +540,57 @@ def article_text(i: int, shape: CorpusShape, seed: int, *, revision: int = 0) ->
         "in",
         rng.choice(_PLACES),
     ]
-    lines: list[str] = []
-    if rng.random() < 0.15:
-        updated = published + timedelta(days=rng.randint(1, 30))
-        lines += [f"Bijgewerkt: {updated.day} {_MONTHS[updated.month - 1]} {updated.year}", ""]
-    lines += [" ".join(title_words), "", category, ""]
+    kind = rng.random()
+    if kind < 0.08:  # "Begroting 2027 aangenomen": a year that does not make the title a date
+        words.insert(2, str(published.year + rng.choice((0, 1))))
+    elif kind < 0.13:  # "450 woningen", "18 maart": numbers that are not a year
+        words.insert(1, rng.choice((str(rng.randint(2, 950)), f"{published.day} {_MONTHS[0]}")))
+    return " ".join(words)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFile:
+    """One generated article: its path in the corpus and its bytes, as an editor saved them."""
+
+    relpath: str
+    data: bytes
+
+
+def article_file(i: int, shape: CorpusShape, seed: int, *, revision: int = 0) -> ArticleFile:
+    """Article ``i`` of the corpus; ``revision`` > 0 gives an edited body (same path)."""
+    rng = random.Random(f"article-{seed}-{i}")
+    with_time = rng.random() < 0.3
+    published = _FIRST + timedelta(
+        days=rng.randrange(_SPAN_DAYS), minutes=rng.randrange(24 * 60) if with_time else 0
+    )
+    category = rng.choices(shape.categories, weights=shape.category_weights)[0]
+    source = (
+        rng.choices(shape.sources, weights=shape.source_weights)[0] if rng.random() < 0.85 else None
+    )
+    title = _title(rng, published)
+    updated_line = None
+    late_updated = False
+    if rng.random() < 0.2:
+        updated = published + timedelta(days=rng.randint(1, 30), minutes=rng.randrange(24 * 60))
+        label = _weighted(rng, (("Bijgewerkt: ", 90), ("bijgewerkt: ", 5), ("BIJGEWERKT : ", 5)))
+        updated_line = label + _date_line(rng, updated, rng.random() < 0.2, label=False)
+        late_updated = rng.random() < 0.2
+    date_line = _date_line(rng, published, with_time)
+    header: list[str] = []
+    if updated_line is not None and not late_updated:
+        header.append(updated_line)
+    header += [title, category]
+    tail = [date_line]
     if source is not None:
-        lines.append(f"Bron: {source}")
-    date = f"{published:%d-%m-%Y}" + (f" {published:%H:%M}" if has_time else "")
-    lines += [date, ""]
+        # Bron before the date (as the README shows it) three times in four, else after it.
+        tail.insert(0 if rng.random() < 0.75 else 1, f"Bron: {source}")
+    if late_updated:
+        tail.append(updated_line)
+    header += tail
+    # Blank lines between header lines: none, one, or now and then two.
+    blanks = _weighted(rng, (("", 45), ("\n", 50), ("\n\n", 5)))
+    trailing = " \t" if rng.random() < 0.05 else ""
+    lines = ["\n".join(line + trailing + blanks for line in header), ""]
     # Press releases: mostly 3 to 7 paragraphs, now and then a long one.
     count = min(12, 3 + int(rng.expovariate(0.35)))
     body = [_paragraph(rng) for _ in range(count)]
@@ -461,24 +600,18 @@ def article_text(i: int, shape: CorpusShape, seed: int, *, revision: int = 0) ->
         lines += [paragraph, ""]
     lines.append(DISCLAIMER)
     text = "\n".join(lines)
-    if rng.random() < 0.3:
+    if rng.random() < 0.7:
         text += "\n"
-    if rng.random() < 0.05:
-        text = text.replace("\n", "\r\n")
-    if rng.random() < 0.02:
-        text = "\ufeff" + text
-    return text
-
-
-def article_relpath(i: int, text: str) -> str:
-    """``2019/004711_nieuwe-bomen-zoekt-subsidie.txt``: year folder of the published date."""
-    lines = [line.strip() for line in text.lstrip("\ufeff").splitlines() if line.strip()]
-    title_at = 1 if lines[0].startswith("Bijgewerkt:") else 0
-    date_line = next(line for line in lines[title_at + 2 :] if line[:1].isdigit())
-    year = date_line.split()[0].split("-")[2]
-    slug = "-".join(lines[title_at].lower().split()[:4])
+    ending = _weighted(rng, (("\n", 80), ("\r\n", 15), ("\r", 5)))
+    if ending != "\n":
+        text = text.replace("\n", ending)
+    encoding = _weighted(rng, (("utf-8", 93), ("utf-8-sig", 5), ("cp1252", 2)))
+    slug = "-".join(title.lower().split()[:4])
     slug = "".join(c for c in slug if c.isascii() and (c.isalnum() or c == "-"))
-    return f"{year}/{i:06d}_{slug}.txt"
+    if encoding == "cp1252":
+        text = text.replace("ı", "i")  # not in Windows-1252: such an editor would type "i"
+    data = text.encode(encoding)
+    return ArticleFile(f"{published.year}/{i:06d}_{slug}.txt", data)
 
 
 def generate(folder: Path, n: int, seed: int = 1) -> list[Path]:
@@ -493,10 +626,10 @@ def generate(folder: Path, n: int, seed: int = 1) -> list[Path]:
     shape = CorpusShape.of(n, seed)
     paths = []
     for i in range(n):
-        text = article_text(i, shape, seed)
-        path = folder / article_relpath(i, text)
+        article = article_file(i, shape, seed)
+        path = folder / article.relpath
         path.parent.mkdir(exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
+        path.write_bytes(article.data)
         paths.append(path)
     marker.write_text(json.dumps(wanted))
     return paths

@@ -10,8 +10,10 @@ baselines measured in the same run:
 2. **Request rate**: ``wrk`` on ``/feeds/all.rss`` and on a three-level category feed, against
    gunicorn started as the README does (``gunicorn -c gunicorn.conf.py wsgi:app``), at 100 and
    at 100,000 articles.
-3. **Change latency**: at 100,000 articles, one article file is edited; the time until gunicorn
-   serves the change (in every answer) and until ``export --watch`` has written it.
+3. **Change latency**: at 100,000 articles, one article file is edited ten times, each saved by
+   rename (a hidden temporary file renamed over it, as editors save); the time until gunicorn
+   serves the change (in every answer) and until ``export --watch`` has written it. ``--parts
+   change`` measures the served side only; ``export`` or ``static`` add ``export --watch``.
 4. **Static path**: nginx serving the export with the generated configuration, against nginx
    serving a plain copy of the same feed file.
 5. **Reload** (``--parts reload``): at 100,000 articles, in fresh processes loaded as
@@ -67,7 +69,7 @@ from benchlib import BenchError, find_tool, free_port  # noqa: E402
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 CORPUS_ROOT = Path(tempfile.gettempdir())
 SEED = 1
-EDITS = 5
+EDITS = 10
 SMALL = 100
 TARGET_LOAD_RATIO = 5.0
 TARGET_READY_S = 30.0
@@ -304,8 +306,9 @@ def category_counts(folder: Path) -> dict[str, int]:
     """Articles per three-level category path (as written) in ``folder``."""
     counts: dict[str, int] = {}
     for path in folder.rglob("*.txt"):
-        lines = [line.strip() for line in path.read_text("utf-8-sig").splitlines() if line.strip()]
-        category = lines[2] if lines[0].startswith("Bijgewerkt:") else lines[1]
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        category = lines[2] if lines[0].lower().startswith("bijgewerkt") else lines[1]
         if category.count("->") == 2:
             counts[category] = counts.get(category, 0) + 1
     if not counts:
@@ -401,7 +404,40 @@ def export_watch(folder: Path, out: Path, port: int) -> subprocess.Popen[str]:
     raise BenchError("export --watch stopped before watching")
 
 
-def measure_change_and_static(large: int, duration: int, results: Results, tmp: Path) -> None:
+def save_by_rename(path: Path, data: bytes) -> None:
+    """Save as editors and their tools do: a hidden temporary file, renamed over the article."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def wait_for_edit(
+    port: int, feed_file: Path | None, marker: bytes, written: float
+) -> tuple[float, float]:
+    """Seconds from ``written`` until every worker serves ``marker`` and (unless ``feed_file``
+    is None) until the export has written it."""
+    served_s: float | None = None
+    exported_s: float | None = None if feed_file is not None else 0.0
+    streak = 0
+    while served_s is None or exported_s is None:
+        now = time.perf_counter() - written
+        if now > 30:
+            raise BenchError(f"{marker!r} not seen within 30 s")
+        if served_s is None:
+            # Every worker: a few answers in a row must all have it.
+            streak = streak + 1 if marker in get(port, "/feeds/all.rss")[1] else 0
+            if streak == 4:
+                served_s = now
+        if exported_s is None and feed_file is not None and marker in feed_file.read_bytes():
+            exported_s = now
+        time.sleep(0.005)
+    return served_s, exported_s
+
+
+def measure_change_and_static(
+    large: int, duration: int, results: Results, tmp: Path, *, export: bool = True
+) -> None:
+    """Change latency (served, and exported when ``export``), then the static path."""
     folder = corpus_folder(large)
     out = tmp / "export"
     nginx_port, copy_port = free_port(), free_port()
@@ -414,50 +450,43 @@ def measure_change_and_static(large: int, duration: int, results: Results, tmp: 
         index = int(article_id.rsplit("/", 1)[1].split("_", 1)[0])
         path = folder / f"{article_id}.txt"
         print(f"\n== change latency at {large} articles: editing {path.name}")
-        started = time.perf_counter()
-        watcher = export_watch(folder, out, nginx_port)
-        results.change["first_export_s"] = time.perf_counter() - started
+        watcher = None
+        if export:
+            started = time.perf_counter()
+            watcher = export_watch(folder, out, nginx_port)
+            results.change["first_export_s"] = time.perf_counter() - started
         time.sleep(3)  # the watcher rescans once more before it starts watching
         served, exported = [], []
         try:
             for revision in range(1, EDITS + 1):
                 marker = f"[Aangepast, versie {revision}]".encode()
-                text = corpus.article_text(index, shape, SEED, revision=revision)
+                data = corpus.article_file(index, shape, SEED, revision=revision).data
                 written = time.perf_counter()
-                path.write_bytes(text.encode("utf-8"))
-                served_s = exported_s = None
-                streak = 0
-                feed_file = out / "public/feeds/all.rss"
-                while served_s is None or exported_s is None:
-                    now = time.perf_counter() - written
-                    if now > 30:
-                        raise BenchError(f"revision {revision} not seen within 30 s")
-                    if served_s is None:
-                        # Every worker: a few answers in a row must all have it.
-                        streak = streak + 1 if marker in get(port, "/feeds/all.rss")[1] else 0
-                        if streak == 4:
-                            served_s = now
-                    if exported_s is None and marker in feed_file.read_bytes():
-                        exported_s = now
-                    time.sleep(0.005)
+                save_by_rename(path, data)
+                feed_file = out / "public/feeds/all.rss" if export else None
+                served_s, exported_s = wait_for_edit(port, feed_file, marker, written)
                 served.append(served_s)
                 exported.append(exported_s)
                 print(
-                    f"  edit {revision}: served after {served_s:.3f} s, "
-                    f"exported after {exported_s:.3f} s"
+                    f"  edit {revision}: served after {served_s:.3f} s"
+                    + (f", exported after {exported_s:.3f} s" if export else "")
                 )
                 time.sleep(1)
         finally:
-            path.write_bytes(corpus.article_text(index, shape, SEED).encode("utf-8"))
+            save_by_rename(path, corpus.article_file(index, shape, SEED).data)
             time.sleep(1)
-            watcher.send_signal(signal.SIGTERM)
-            watcher.wait(timeout=30)
-            assert watcher.stdout is not None
-            for line in watcher.stdout:
-                print(f"  export: {line.rstrip()}")
-            watcher.stdout.close()
-        results.change.update({"articles": large, "served_s": served, "exported_s": exported})
-    measure_static(out, (nginx_port, copy_port), duration, results, tmp)
+            if watcher is not None:
+                watcher.send_signal(signal.SIGTERM)
+                watcher.wait(timeout=30)
+                assert watcher.stdout is not None
+                for line in watcher.stdout:
+                    print(f"  export: {line.rstrip()}")
+                watcher.stdout.close()
+        results.change.update({"articles": large, "served_s": served})
+        if export:
+            results.change["exported_s"] = exported
+    if export:
+        measure_static(out, (nginx_port, copy_port), duration, results, tmp)
 
 
 def measure_static(
@@ -563,14 +592,14 @@ def child_reload(folder: Path, frozen: bool) -> dict[str, object]:
     # The newest article, so that the edit reaches the first page of every feed it is in.
     path = folder / f"{runtime.catalog.articles[0].id}.txt"
     index = int(path.name.split("_", 1)[0])
-    original = corpus.article_text(index, shape, SEED)
+    original = corpus.article_file(index, shape, SEED).data
     clock = GcClock()
     gc.callbacks.append(clock)
     edits: list[dict[str, float]] = []
     rescans: list[dict[str, float]] = []
     try:
         for revision in range(1, RELOAD_EDITS + 1):
-            path.write_bytes(corpus.article_text(index, shape, SEED, revision=revision).encode())
+            path.write_bytes(corpus.article_file(index, shape, SEED, revision=revision).data)
             gc_before, started = clock.seconds, time.perf_counter()
             runtime.refresh({str(path)})
             reloaded = time.perf_counter()
@@ -595,7 +624,7 @@ def child_reload(folder: Path, frozen: bool) -> dict[str, object]:
                 {"reload_s": time.perf_counter() - started, "gc_s": clock.seconds - gc_before}
             )
     finally:
-        path.write_bytes(original.encode("utf-8"))
+        path.write_bytes(original)
         gc.callbacks.remove(clock)
     return {
         "frozen": frozen,
@@ -643,7 +672,8 @@ def measure_reload(large: int, rounds: int, results: Results) -> None:
 
 
 def corpus_folder(size: int) -> Path:
-    folder = CORPUS_ROOT / f"feedsvc-corpus-{size}"
+    # The format version in the name: a corpus of another version (another branch) is left alone.
+    folder = CORPUS_ROOT / f"feedsvc-corpus-{size}-v{corpus.FORMAT_VERSION}"
     paths = corpus.generate(folder, size, SEED)
     if len(paths) != size:
         raise BenchError(f"{folder} holds {len(paths)} articles, not {size}")
@@ -687,12 +717,14 @@ def print_table(results: Results) -> None:
     if results.change:
         articles = results.change["articles"]
         for what in ("served", "exported"):
+            if f"{what}_s" not in results.change:
+                continue
             times: list[float] = results.change[f"{what}_s"]  # type: ignore[assignment]
             middle, worst = statistics.median(times), max(times)
             print(
                 f"| change {what}, {articles:,} articles (median of {len(times)}; worst "
-                f"{worst:.2f} s) | {middle:.2f} s | | | < {TARGET_CHANGE_S:.0f} s | "
-                f"{verdict(middle < TARGET_CHANGE_S)} |"
+                f"{worst:.2f} s) | {middle:.2f} s | | | worst <= {TARGET_CHANGE_S:.0f} s | "
+                f"{verdict(worst <= TARGET_CHANGE_S)} |"
             )
     if results.reload:
         r = results.reload
@@ -736,6 +768,7 @@ def machine() -> dict[str, str]:
         kb = int(Path("/proc/meminfo").read_text().split()[1])
         memory = f"{kb / 1024 / 1024:.0f} GiB"
     return {
+        "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "cpu": cpu,
         "cores": str(os.cpu_count()),
         "memory": memory,
@@ -781,8 +814,11 @@ def main() -> int:
                 measure_load([int(s) for s in args.sizes.split(",")], results)
             if "requests" in parts:
                 measure_requests(args.large, args.duration, results, Path(tmp))
-            if "change" in parts or "static" in parts:
-                measure_change_and_static(args.large, args.duration, results, Path(tmp))
+            if parts & {"change", "export", "static"}:
+                export = bool(parts & {"export", "static"})
+                measure_change_and_static(
+                    args.large, args.duration, results, Path(tmp), export=export
+                )
             if "reload" in parts:
                 measure_reload(args.large, args.rounds, results)
     except BenchError as error:

@@ -1,4 +1,5 @@
-"""Reloads limited to the folders a watcher says changed: the same result as a full rescan."""
+"""Reloads limited to what a watcher says changed: the files it names, or the folders it names
+(and below); the same result as a full rescan for every change the events name."""
 
 from __future__ import annotations
 
@@ -33,14 +34,15 @@ def later(path: Path) -> None:
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 2_000_000_000))
 
 
-def test_a_scoped_reload_reads_only_the_changed_folder(
+def test_a_scoped_reload_reads_only_the_changed_files(
     store: LiveCatalog, write_article: ArticleWriter, content_dir: Path
 ) -> None:
     before = {a.id: a for a in store.catalog.articles}
     later(write_article("2024/a.txt", title="A, aangepast", published="01-02-2024"))
     write_article("2024/e.txt", title="E", published="05-02-2024")
     (content_dir / "2024/b.txt").unlink()
-    report = store.reload([str(content_dir / "2024/a.txt"), str(content_dir / "2024/e.txt")])
+    named = ("2024/a.txt", "2024/e.txt", "2024/b.txt", "2024/.a.txt.swp")
+    report = store.reload([str(content_dir / path) for path in named])
     assert report.files_parsed == 2
     assert [(a.id, a.title) for a in report.catalog.articles] == full(content_dir)
     after = {a.id: a for a in report.catalog.articles}
@@ -62,11 +64,25 @@ def test_a_scoped_reload_does_not_look_elsewhere(
     )
 
 
+def test_a_reload_of_named_files_does_not_look_at_their_neighbours(
+    store: LiveCatalog, write_article: ArticleWriter, content_dir: Path
+) -> None:
+    later(write_article("2024/b.txt", title="B, stil aangepast", published="02-02-2024"))
+    later(write_article("2024/a.txt", title="A, aangepast", published="01-02-2024"))
+    report = store.reload([str(content_dir / "2024/a.txt")])
+    assert report.files_parsed == 1
+    titles = {a.id: a.title for a in report.catalog.articles}
+    assert (titles["2024/a"], titles["2024/b"]) == ("A, aangepast", "B")
+    assert {a.id: a.title for a in store.reload().catalog.articles}["2024/b"] == (
+        "B, stil aangepast"
+    )
+
+
 def test_a_change_in_a_subfolder_rescans_it_and_below(
     store: LiveCatalog, write_article: ArticleWriter, content_dir: Path
 ) -> None:
     write_article("2025/deep/f.txt", title="F", published="06-02-2025")
-    report = store.reload([str(content_dir / "2025/c.txt")])  # the event named the parent
+    report = store.reload([str(content_dir / "2025/deep")])  # the event named the folder
     assert [(a.id, a.title) for a in report.catalog.articles] == full(content_dir)
 
 

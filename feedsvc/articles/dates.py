@@ -1,8 +1,12 @@
 """Dates as Dutch editors write them: ``28-10-2024``, ``3-2-2025 9:30``, ``28 november 2024``,
 ``3 mrt. 2025``, ``maandag 4 JUNI 2025``.
 
-The common numeric form takes a fast regular-expression path (content folders hold tens of
-thousands of files); anything else goes to python-dateutil with Dutch month and weekday names.
+Every form the README documents is read by one strict grammar (:data:`DATE_GRAMMAR`, one regular
+expression; content folders hold tens of thousands of files, and the parser embeds the grammar in
+the one expression it runs over each header line). Anything else goes to python-dateutil with
+Dutch month and weekday names, and so does a date the grammar matched but that does not exist, so
+that dateutil words the error. The grammar only ever accepts what dateutil reads the same way
+(tests/test_dutchdates.py compares the two on generated dates).
 """
 
 from __future__ import annotations
@@ -57,22 +61,44 @@ class DutchParserInfo(dateutil_parser.parserinfo):
 
 
 _PARSER_INFO = DutchParserInfo()
-_NUMERIC = re.compile(
+# Written for text whose white space is not normalised: "\s+" wherever the normalised text has
+# one space. Group names are part of the interface: the parser embeds this pattern in its own.
+DATE_GRAMMAR = (
+    # 28-10-2024, 3/2/2025, 03.02.2025, optionally with a time: 9:30, 09.30, ", om 9:30 uur"
     r"(?P<day>\d{1,2})[-/.](?P<month>\d{1,2})[-/.](?P<year>\d{4})"
-    r"(?:,?\s+(?:om\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?(?:\s*uur)?)?",
-    re.IGNORECASE,  # "OM 9:30 UUR" in a line typed in capitals
+    r"(?:,?\s+(?:om\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?"
+    r"(?:\s*uur)?)?"
+    # 28 november 2024, 3 mrt. 2025, 4 SEPT 2025, optionally with a time: 9:30, ", om 9:30 uur",
+    # optionally after the weekday: "maandag 4 juni 2025", "di, 3 juni 2025"
+    r"|(?:(?P<weekday>[^\W\d_]+),?\s+)?(?P<wday>\d{1,2})\s+(?P<wmonth>[^\W\d_]+)\.?\s+(?P<wyear>\d{4})"
+    r"(?:,?\s+(?:om\s+)?(?P<whour>[0-9]{1,2}):(?P<wminute>[0-9]{2})(?:\s+uur)?)?"
 )
+# IGNORECASE: "OM 9:30 UUR" in a line typed in capitals.
+_GRAMMAR = re.compile(DATE_GRAMMAR, re.IGNORECASE)
 # "14.30" is a time to a Dutch reader but 14.3 hours (14:18) to dateutil: make it "14:30".
 _DOTTED_TIME = re.compile(r"(?<![\d.:])(\d{1,2})\.(\d{2})(?:\.(\d{2}))?(?![\d.:])")
 _WORD = re.compile(r"[^\W\d_]+")
 _HAS_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
-# "28 november 2024", "3 mrt. 2025": the worded form Bijgewerkt lines mostly take, read without
-# dateutil, which spends about 60 µs on a date (it counts at 100,000 files). Anything else, and a
-# date that does not exist, still goes to dateutil.
-_DAY_MONTH_YEAR = re.compile(r"(?P<day>\d{1,2}) (?P<month>[^\W\d_]+)\.? (?P<year>\d{4})")
 # Two defaults that differ in every field: a field dateutil filled in from the default differs
 # between the two parses, which is how a date missing its day, month or year is caught.
 _PROBE_DEFAULTS = (datetime(2000, 1, 1, 0, 0, 0), datetime(2001, 2, 2, 0, 0, 0))
+# Every word dateutil accepts with DutchParserInfo, lowercased: its vocabulary, the words it
+# takes as the "of" in "3 of March" and as UTC. A longer word outside it makes dateutil fail.
+_VOCABULARY = frozenset(
+    word.lower()
+    for names in (
+        *DutchParserInfo.MONTHS,
+        *DutchParserInfo.WEEKDAYS,
+        *DutchParserInfo.HMS,
+        DutchParserInfo.JUMP,
+        DutchParserInfo.PERTAIN,
+        DutchParserInfo.UTCZONE,
+    )
+    for word in names
+)
+# dateutil takes a word of up to five capitals after a time for a zone name; a word of this many
+# ASCII letters or more is never one.
+_LONG_WORD = re.compile(r"[A-Za-z]{6,}")
 
 
 class DateFormatError(ValueError):
@@ -85,46 +111,102 @@ def parse_dutch_datetime(text: str) -> tuple[datetime, bool]:
     Returns the datetime and whether a time of day was given. Raises :class:`DateFormatError`
     for anything that is not a complete, existing date between 1900 and 2100.
     """
+    text = text.strip()  # as the parser's lines are; the grammar has no room for white space
+    match = _GRAMMAR.fullmatch(text)
+    if match:
+        return date_from_grammar(match, text)
+    return parse_other_date(text)
+
+
+def date_from_grammar(match: re.Match[str], text: str) -> tuple[datetime, bool]:
+    """The date of ``text``, which :data:`DATE_GRAMMAR` matched as ``match``.
+
+    ``match`` may come from a larger expression that embeds the grammar with its group names.
+    """
+    day = match["day"]
+    if day is not None:
+        return _from_numeric(match, " ".join(text.split()))
+    value = _from_worded(match)
+    if value is not None:
+        return value
+    # Not a month (a word of any length), not a possible date or outside the years: dateutil
+    # says which, as it did before the grammar read these forms.
+    return parse_other_date(text, has_year=True)
+
+
+def parse_other_date(text: str, *, has_year: bool | None = None) -> tuple[datetime, bool]:
+    """Parse a date that :data:`DATE_GRAMMAR` does not match, or does not read.
+
+    ``has_year``: whether the caller already knows that ``text`` holds a four-digit number.
+    """
     text = " ".join(text.split())
     if len(text) > MAX_DATE_LENGTH:
         raise DateFormatError(f"{text[:40]!r}… is too long to be a date")
-    match = _NUMERIC.fullmatch(text)
-    if match:
-        return _from_numeric(match, text)
-    return _from_words(text)
+    if not (has_year or _HAS_YEAR.search(text)):
+        raise DateFormatError(f"{text!r} is not a date with a four-digit year")
+    return parse_with_dateutil(text)
+
+
+def cannot_be_date(text: str) -> bool:
+    """A cheap test: true if ``text`` holds a word dateutil is sure to reject.
+
+    A run of six or more ASCII letters is a token of its own, or part of one with letters
+    outside ASCII, to dateutil's lexer; outside the vocabulary, and too long to be taken for a
+    zone name, it makes dateutil fail (it parses without ``fuzzy``). The only letter outside
+    ASCII whose lowercase is in ASCII is the Kelvin sign (to ``k``), and no word of the
+    vocabulary holds six letters on one side of a ``k``.
+    """
+    return any(word.lower() not in _VOCABULARY for word in _LONG_WORD.findall(text))
 
 
 def _from_numeric(match: re.Match[str], text: str) -> tuple[datetime, bool]:
-    fields = {k: int(v) for k, v in match.groupdict().items() if v is not None}
+    hour, minute, second = match["hour"], match["minute"], match["second"]
     try:
         value = datetime(
-            fields["year"],
-            fields["month"],
-            fields["day"],
-            fields.get("hour", 0),
-            fields.get("minute", 0),
-            fields.get("second", 0),
+            int(match["year"]),
+            int(match["month"]),
+            int(match["day"]),
+            0 if hour is None else int(hour),
+            0 if minute is None else int(minute),
+            0 if second is None else int(second),
         )
     except ValueError as error:
         raise DateFormatError(f"{text!r} is not a possible date ({error})") from None
     _check_year(value, text)
-    return value, "hour" in fields
+    return value, hour is not None
 
 
-def _from_words(text: str) -> tuple[datetime, bool]:
-    if not _HAS_YEAR.search(text):
-        raise DateFormatError(f"{text!r} is not a date with a four-digit year")
-    simple = _DAY_MONTH_YEAR.fullmatch(text)
-    if simple:
-        month = _PARSER_INFO.month(simple["month"])
-        if month is not None:
-            try:
-                value = datetime(int(simple["year"]), month, int(simple["day"]))
-            except ValueError:
-                pass  # dateutil below says what is wrong, in its own words
-            else:
-                if MIN_YEAR <= value.year <= MAX_YEAR:
-                    return value, False
+def _from_worded(match: re.Match[str]) -> tuple[datetime, bool] | None:
+    """The worded date, or None when dateutil must look at it."""
+    month = _PARSER_INFO.month(match["wmonth"])
+    if month is None:
+        return None
+    weekday = match["weekday"]
+    if weekday is not None and _PARSER_INFO.weekday(weekday) is None:
+        return None
+    # A weekday that does not go with the date is ignored, as dateutil ignores it when the
+    # date has its day.
+    hour = match["whour"]
+    if hour is not None and not (match["wday"].isascii() and match["wyear"].isascii()):
+        return None  # digits of other scripts: dateutil's own reading of the time decides
+    try:
+        value = datetime(
+            int(match["wyear"]),
+            month,
+            int(match["wday"]),
+            0 if hour is None else int(hour),
+            0 if hour is None else int(match["wminute"]),
+        )
+    except ValueError:
+        return None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        return None
+    # As dateutil reports it (see parse_with_dateutil): midnight is a date without a time.
+    return value, hour is not None and (value.hour, value.minute) != (0, 0)
+
+
+def parse_with_dateutil(text: str) -> tuple[datetime, bool]:
+    """Parse white-space-normalised ``text`` with dateutil."""
     words = _DOTTED_TIME.sub(_colon_time, _WORD.sub(_lower_known_word, text))
     try:
         first, second = (

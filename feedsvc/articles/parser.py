@@ -13,18 +13,33 @@ The format, as the site's editors write it::
 Blank lines may stand anywhere between header lines; Bron, the published date and a late
 Bijgewerkt line may come in any order after the category. This module knows nothing of the file
 system beyond the bytes and the relative path it is given, nor of feeds or HTTP.
+
+Cost: a load reads every file, so parsing should cost little more than reading. Each header line
+is classified once, by one regular expression (:data:`_HEADER`: the labels, the date grammar of
+:mod:`feedsvc.articles.dates`, and the cheap tests for what could still be a date), and the result
+is kept for the line, so peeking at a line again repeats nothing; dateutil only sees lines with a
+four-digit number that neither the grammar reads nor a long unknown word rules out.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from feedsvc.articles.dates import DateFormatError, localize, parse_dutch_datetime
+from feedsvc.articles.dates import (
+    DATE_GRAMMAR,
+    MAX_DATE_LENGTH,
+    DateFormatError,
+    cannot_be_date,
+    date_from_grammar,
+    localize,
+    parse_other_date,
+)
 from feedsvc.articles.limits import category_problem, source_problem
 from feedsvc.articles.model import XML_UNSAFE, Article, Category, Source
 from feedsvc.errors import ContentError, ContentProblem, Severity
@@ -39,15 +54,30 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}
 # Characters XML 1.0 forbids (C0 controls but tab/newline) or discourages (DEL, C1 controls):
 # the model's definition, which the model itself enforces.
 _FORBIDDEN_CHARS = XML_UNSAFE
-_UPDATED_LINE = re.compile(r"bijgewerkt\s*:\s*(?P<value>.*)", re.IGNORECASE)
-_SOURCE_LINE = re.compile(r"bron\s*:\s*(?P<value>.*)", re.IGNORECASE)
-_LABELLED_DATE_LINE = re.compile(
-    r"(?:datum|gepubliceerd|publicatiedatum)\s*:\s*(?P<value>.*)", re.IGNORECASE
+# Every header line, in one pass: an optional label ("Bron:", "Bijgewerkt:", "Datum:" and its
+# synonyms), then what follows it: a date in the grammar, a line that is clearly an attempt at a
+# numeric date (so a failure to parse it is an error about the date rather than "this is not a
+# header line"), a line with a four-digit number (it could still be a date: dateutil decides), or
+# anything else. The label and the rest ignore case.
+_HEADER = re.compile(
+    r"(?P<label>(?:(?P<updated>bijgewerkt)|(?P<source>bron)|datum|gepubliceerd|publicatiedatum)"
+    r"\s*:\s*)?"
+    rf"(?P<value>(?P<date>{DATE_GRAMMAR})"
+    r"|(?P<datelike>\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*)"
+    r"|(?P<has_year>.*?(?<!\d)\d{4}(?!\d).*)"
+    r"|.*)",
+    re.IGNORECASE,
 )
-# A line that is clearly an attempt at a numeric date, so a failure to parse it is an error about
-# the date rather than "this is not a header line".
-_DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*")
-_CATEGORY_SEPARATOR = re.compile(r"\s*(?:->|→)\s*")
+# A line longer than any date (MAX_DATE_LENGTH once its white space is normalised), such as the
+# first paragraph, which ends the header: only its label and the numeric-attempt test can make it
+# a header line, and scanning it for a year would cost more than the rest of its header.
+_LONG_HEADER = re.compile(
+    r"(?P<label>(?:(?P<updated>bijgewerkt)|(?P<source>bron)|datum|gepubliceerd|publicatiedatum)"
+    r"\s*:\s*)?"
+    r"(?P<value>(?P<datelike>\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*)|.*)",
+    re.IGNORECASE,
+)
+_OTHER, _SOURCE, _UPDATED, _DATE = range(4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +95,25 @@ class _Line(NamedTuple):
     text: str  # stripped of surrounding white space
 
 
+class _Header(NamedTuple):
+    """What a header line is: one of the kinds above, and for a date, its date."""
+
+    kind: int
+    value: str  # after the label, if any
+    # For a date line, or a Bijgewerkt line: the match of _HEADER when the date grammar matched
+    # the value, so the date is read from its groups without matching the text again.
+    grammar: re.Match[str] | None = None
+    # The date, when classifying the line had to read it already.
+    date: tuple[datetime, bool] | None = None
+
+
+class _Dated(NamedTuple):
+    """A date line's number and what it holds."""
+
+    number: int
+    header: _Header
+
+
 def parse_article(data: bytes, path: str, *, zone: ZoneInfo, disclaimer: str) -> ParseResult:
     """Parse one article file.
 
@@ -79,8 +128,9 @@ class _ArticleParser:
     def __init__(self, path: str, zone: ZoneInfo, disclaimer: str) -> None:
         self.path = path
         self.zone = zone
-        self.disclaimer_key = _disclaimer_key(disclaimer)
+        self.disclaimer_key = _configured_disclaimer_key(disclaimer)
         self.warnings: list[ContentProblem] = []
+        self.headers: dict[int, _Header] = {}  # by line number: each line is classified once
 
     def error(self, line: int, message: str) -> ContentError:
         return ContentError(self.path, line, message)
@@ -98,11 +148,11 @@ class _ArticleParser:
             raise self.error(1, "the file is empty")
         reader = _LineReader(lines)
 
-        updated_raw: _Line | None = None
+        updated_raw: _Dated | None = None
         first = reader.next_filled()
         assert first is not None  # the file is not empty
-        if match := _UPDATED_LINE.fullmatch(first.text):
-            updated_raw = _Line(first.number, match["value"])
+        if (header := self.classify(first)).kind == _UPDATED:
+            updated_raw = _Dated(first.number, header)
             first = reader.next_filled()
             if first is None:
                 raise self.error(reader.last_number, "no title after the Bijgewerkt line")
@@ -173,8 +223,13 @@ class _ArticleParser:
     def split_lines(self, text: str) -> list[str]:
         """The text of each line, stripped; line N is at index N - 1."""
         # CRLF, CR and LF each end a line; str.replace and split do that faster than a regex.
-        raws = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        if not _FORBIDDEN_CHARS.search(text):  # the usual case: one scan of the whole text
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        raws = text.split("\n")
+        # The usual case. Every forbidden character is a control, a surrogate or a noncharacter,
+        # so printable lines have none; isprintable() says so in less time than the search, which
+        # is left for lines with a tab or another unprintable character.
+        if all(map(str.isprintable, raws)) or not _FORBIDDEN_CHARS.search(text):
             return [raw.strip() for raw in raws]
         lines = []
         dropped_at: list[int] = []
@@ -193,17 +248,16 @@ class _ArticleParser:
     # -- header --------------------------------------------------------------------------------
 
     def read_title(self, line: _Line, reader: _LineReader) -> _Line:
-        if _SOURCE_LINE.fullmatch(line.text):
+        kind = self.classify(line).kind
+        if kind == _SOURCE:
             raise self.error(line.number, "the title and category path are missing")
         following = reader.peek_filled()
-        if self.is_date_line(line.text) and not self.is_source_or_date(reader.peek_filled(1)):
+        if kind == _DATE and not self.is_source_or_date(reader.peek_filled(1)):
             # A title may read like a date ("Op 4 mei 2025"); it is one only if the header goes
             # on as title, category, then Bron or date. Otherwise the title is what is missing.
             raise self.error(line.number, "the title and category path are missing")
-        if _CATEGORY_SEPARATOR.search(line.text) and (
-            following is None
-            or _SOURCE_LINE.fullmatch(following.text)
-            or self.is_date_line(following.text)
+        if _has_category_separator(line.text) and (
+            following is None or self.is_source_or_date(following)
         ):
             raise self.error(
                 line.number,
@@ -215,45 +269,43 @@ class _ArticleParser:
         line = reader.next_filled()
         if line is None:
             raise self.error(title.number, "no category path after the title")
-        if _SOURCE_LINE.fullmatch(line.text) or self.is_date_line(line.text):
+        if self.is_source_or_date(line):
             raise self.error(
                 line.number, "the category path (such as 'Nieuws -> Informatief') is missing"
             )
-        names = tuple(" ".join(name.split()) for name in _CATEGORY_SEPARATOR.split(line.text))
-        if not all(names):
+        category = _category(line.text)
+        if category is None:
             raise self.error(
                 line.number, f"the category path {_shorten(line.text)!r} has an empty level"
             )
-        if too_much := category_problem(names):
+        if too_much := category_problem(category.names):
             raise self.error(line.number, too_much)
-        return Category(names)
+        return category
 
     def read_source_and_date(
         self, reader: _LineReader
-    ) -> tuple[Source | None, _Line, _Line | None]:
+    ) -> tuple[Source | None, _Dated, _Dated | None]:
         """Read the Bron, published-date and (late) Bijgewerkt lines, which come in any order."""
         source: Source | None = None
         source_seen = False
-        published: _Line | None = None
-        late_updated: _Line | None = None
+        published: _Dated | None = None
+        late_updated: _Dated | None = None
         while (line := reader.peek_filled()) is not None:
-            if match := _SOURCE_LINE.fullmatch(line.text):
+            header = self.classify(line)
+            if header.kind == _SOURCE:
                 if source_seen:
                     self.warn(line.number, "second Bron line ignored")
                 else:
                     source_seen = True
-                    name = " ".join(match["value"].split())
-                    if too_much := source_problem(name):
+                    source = _source(header.value)
+                    if source is not None and (too_much := source_problem(source.name)):
                         raise self.error(line.number, too_much)
-                    if name:
-                        source = Source(name)
-                    else:
+                    if source is None:
                         self.warn(line.number, "the Bron line names no source")
-            elif match := _UPDATED_LINE.fullmatch(line.text):
-                late_updated = _Line(line.number, match["value"])
-            elif published is None and self.is_date_line(line.text):
-                labelled = _LABELLED_DATE_LINE.fullmatch(line.text)
-                published = _Line(line.number, labelled["value"]) if labelled else line
+            elif header.kind == _UPDATED:
+                late_updated = _Dated(line.number, header)
+            elif published is None and header.kind == _DATE:
+                published = _Dated(line.number, header)
             else:
                 break
             reader.next_filled()
@@ -264,30 +316,23 @@ class _ArticleParser:
         return source, published, late_updated
 
     def is_source_or_date(self, line: _Line | None) -> bool:
-        return line is not None and (
-            _SOURCE_LINE.fullmatch(line.text) is not None or self.is_date_line(line.text)
-        )
+        return line is not None and self.classify(line).kind in (_SOURCE, _DATE)
 
-    def is_date_line(self, text: str) -> bool:
-        labelled = _LABELLED_DATE_LINE.fullmatch(text)
-        if labelled:
-            return True
-        if _DATE_LIKE.fullmatch(text):
-            return True
-        try:
-            parse_dutch_datetime(text)
-        except DateFormatError:
-            return False
-        return True
+    def classify(self, line: _Line) -> _Header:
+        """What header line ``line`` is: one match of :data:`_HEADER`, kept for the line."""
+        header = self.headers.get(line.number)
+        if header is None:
+            header = self.headers[line.number] = _classify(line.text)
+        return header
 
-    def read_date(self, line: _Line, what: str) -> tuple[datetime, bool]:
+    def read_date(self, dated: _Dated, what: str) -> tuple[datetime, bool]:
         try:
-            naive, has_time = parse_dutch_datetime(line.text)
+            naive, has_time = _date_of(dated.header)
         except DateFormatError as error:
-            raise self.error(line.number, f"invalid {what}: {error}") from None
+            raise self.error(dated.number, f"invalid {what}: {error}") from None
         return localize(naive, self.zone), has_time
 
-    def read_updated(self, line: _Line | None, published: datetime) -> datetime:
+    def read_updated(self, line: _Dated | None, published: datetime) -> datetime:
         if line is None:
             return published
         try:
@@ -308,21 +353,21 @@ class _ArticleParser:
     # -- body ----------------------------------------------------------------------------------
 
     def read_body(self, reader: _LineReader) -> tuple[str, ...]:
-        paragraphs: list[list[str]] = []
-        current: list[str] = []
-        for text in reader.rest():
-            if text:
-                current.append(text)
-            elif current:
-                paragraphs.append(current)
-                current = []
-        if current:
-            paragraphs.append(current)
-        if paragraphs and _disclaimer_key(" ".join(paragraphs[-1])) == self.disclaimer_key:
+        # Runs of non-blank lines, joined and split in C rather than line by line: an odd
+        # number of blank lines leaves a line break at the start of a paragraph, which strip
+        # removes (the lines themselves are stripped and hold no line break).
+        paragraphs = [
+            paragraph.strip("\n")
+            for paragraph in "\n".join(reader.rest()).split("\n\n")
+            if paragraph.strip("\n")
+        ]
+        if paragraphs and _disclaimer_key(paragraphs[-1]) == self.disclaimer_key:
             paragraphs.pop()
-        elif paragraphs and _disclaimer_key(paragraphs[-1][-1]) == self.disclaimer_key:
-            paragraphs[-1].pop()  # the disclaimer without the blank line before it
-        return tuple("\n".join(lines) for lines in paragraphs if lines)
+        elif paragraphs:
+            rest, _, last_line = paragraphs[-1].rpartition("\n")
+            if _disclaimer_key(last_line) == self.disclaimer_key:
+                paragraphs[-1] = rest  # the disclaimer without the blank line before it
+        return tuple(paragraphs)
 
 
 class _LineReader:
@@ -369,9 +414,103 @@ class _LineReader:
         return rest
 
 
+def _classify(text: str) -> _Header:
+    if len(text) > MAX_DATE_LENGTH and _normalised_length(text, MAX_DATE_LENGTH) > MAX_DATE_LENGTH:
+        return _classify_long(text)
+    match = _HEADER.fullmatch(text)
+    assert match is not None  # its last alternative matches any line
+    if match["label"] is not None:
+        # By group, not by the label's text: "BİJGEWERKT" matches "bijgewerkt" ignoring case, and
+        # is not "bijgewerkt" once lowercased.
+        kind = _UPDATED if match["updated"] else _SOURCE if match["source"] else _DATE
+        return _Header(kind, match["value"], match if match["date"] is not None else None)
+    if match["date"] is not None:
+        if match["day"] is not None:
+            # A numeric date is a date line even when the date does not exist (31-02-2024):
+            # the error is then about the date.
+            return _Header(_DATE, text, match)
+        try:
+            date = date_from_grammar(match, text)
+        except DateFormatError:
+            return _Header(_OTHER, text)  # "31 februari 2024", "4 foo 2025": a title, maybe
+        return _Header(_DATE, text, match, date)
+    if match["datelike"] is not None:
+        return _Header(_DATE, text)
+    if match["has_year"] is not None and not cannot_be_date(text):
+        try:
+            date = parse_other_date(text, has_year=True)
+        except DateFormatError:
+            return _Header(_OTHER, text)
+        return _Header(_DATE, text, None, date)
+    return _Header(_OTHER, text)
+
+
+def _classify_long(text: str) -> _Header:
+    """:func:`_classify` for a line longer than any date.
+
+    Unlabelled, it is a date line only if it is clearly an attempt at a numeric date (every
+    date reading of it would fail: too long). Labelled, the date grammar cannot read its value
+    (a value the grammar matches in so long a line has a word of any length for its month,
+    which goes to dateutil anyway), so it is left out.
+    """
+    match = _LONG_HEADER.fullmatch(text)
+    assert match is not None  # its last alternative matches any line
+    if match["label"] is not None:
+        kind = _UPDATED if match["updated"] else _SOURCE if match["source"] else _DATE
+        return _Header(kind, match["value"])
+    return _Header(_DATE if match["datelike"] is not None else _OTHER, text)
+
+
+def _normalised_length(text: str, limit: int) -> int:
+    """The length of ``" ".join(text.split())`` where it is at most ``limit``; otherwise some
+    length over ``limit``, found without normalising the whole of a long ``text``.
+
+    ``text`` has no white space at its start (lines are stripped), so normalising a prefix of
+    it gives a prefix of the normalised text.
+    """
+    head = len(" ".join(text[: 2 * limit].split()))
+    return head if head > limit else len(" ".join(text.split()))
+
+
+def _date_of(header: _Header) -> tuple[datetime, bool]:
+    """The date of a date or Bijgewerkt line; raises :class:`DateFormatError`."""
+    if header.date is not None:
+        return header.date
+    if header.grammar is not None:
+        return date_from_grammar(header.grammar, header.value)
+    return parse_other_date(header.value)
+
+
+# A few hundred categories and sources serve 100,000s of articles: each line's Category or
+# Source is made once and shared, which saves the work and the memory of a copy per article.
+@functools.lru_cache(maxsize=8192)
+def _category(line: str) -> Category | None:
+    """The category of a category line, or None if a level is empty."""
+    # "->" and "→" are the separators; white space around them goes with " ".join(split()).
+    names = tuple(" ".join(name.split()) for name in line.replace("→", "->").split("->"))
+    return Category(names) if all(names) else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _source(value: str) -> Source | None:
+    """The source a Bron line's value names, or None if it names none."""
+    name = " ".join(value.split())
+    return Source(name) if name else None
+
+
+def _has_category_separator(text: str) -> bool:
+    return "->" in text or "→" in text
+
+
 def summarize(paragraph: str, limit: int = SUMMARY_LIMIT) -> str:
     """The paragraph as one line, cut at a word boundary to at most ``limit`` characters."""
-    text = " ".join(paragraph.split())
+    # Only the first ``limit`` characters of the one-line text are used: normalise a prefix
+    # first, which gives a prefix of the whole one-line text, and the whole only if it is short.
+    # (lstrip: a prefix of the normalised text only for text without white space at its start.)
+    paragraph = paragraph.lstrip()
+    text = " ".join(paragraph[: 2 * limit].split()) if limit > 0 else ""
+    if len(text) <= limit:
+        text = " ".join(paragraph.split())
     if len(text) <= limit:
         return text
     # One character more than fits: a space there means the last word fits whole.
@@ -388,6 +527,10 @@ def _line_of(data: bytes, offset: int) -> int:
 
 def _disclaimer_key(text: str) -> str:
     return " ".join(text.split()).casefold().rstrip(".")
+
+
+# The configured disclaimer is the same for every file of a load.
+_configured_disclaimer_key = functools.lru_cache(maxsize=8)(_disclaimer_key)
 
 
 def _article_id(path: str) -> str:

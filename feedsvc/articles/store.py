@@ -138,6 +138,9 @@ class ContentStore:
         self.quiet_seconds = quiet_seconds
         self.root = settings.content_dir
         self._entries: dict[str, _Entry] = {}
+        # The entries with problems, by path: problems() is asked after every change, and most
+        # of 100,000 files have none.
+        self._troubled: dict[str, tuple[ContentProblem, ...]] = {}
         self._lock = threading.Lock()
         self._has_duplicate_ids = False  # as of the last snapshot
         self._scan_problems: tuple[ContentProblem, ...] = ()
@@ -151,13 +154,116 @@ class ContentStore:
     def reload(self, changed_paths: Collection[str] | None = None) -> LoadReport:
         """Scan the folder, re-parse changed files, and report which articles changed.
 
-        ``changed_paths`` (absolute, as a file watcher reports them) limits the scan to the
-        folders that hold them: at 100,000 files a full scan takes most of a second. The whole
-        folder is scanned when that is not safe to limit (a change at the top, folders or
-        names with problems) and, by the watcher, periodically.
+        ``changed_paths`` (absolute, as a file watcher reports them) limits the scan to those
+        files, or to the folders that hold them when a path may be a folder: at 100,000 files
+        a full scan takes most of a second, and a folder's thousands of files most of a tenth.
+        The whole folder is scanned when that is not safe to limit (a change at the top,
+        folders or names with problems) and, by the watcher, periodically.
         """
         with self._lock:
+            files = self._files(changed_paths)
+            if files is not None:
+                report = self._reload_files(files)
+                if report is not None:
+                    return report
             return self._reload(self._scope(changed_paths))
+
+    def _files(self, changed_paths: Collection[str] | None) -> list[str] | None:
+        """``changed_paths`` as article files to look at one by one (relative), or None when
+        a folder must be rescanned: a path that is not an article file's (a folder, or any
+        other name, which could be a folder), at the top, or while names have problems."""
+        if not changed_paths or self._scan_problems or not self._entries:
+            return None
+        files: list[str] = []
+        for path in changed_paths:
+            relpath = os.path.relpath(path, self.root).replace(os.sep, "/")
+            folder, _, name = relpath.rpartition("/")
+            if not folder or relpath.startswith("../"):
+                return None
+            if any(part.startswith(".") for part in relpath.split("/")):
+                continue  # hidden: never read (an editor's temporary file before a rename)
+            if not is_article_file(name):
+                return None
+            files.append(relpath)
+        return sorted(set(files))
+
+    def _reload_files(self, relpaths: list[str]) -> LoadReport | None:
+        """Look at just these files: each edit costs the work of its own files, where a folder
+        rescan costs its thousands. None when only a folder rescan can tell (a folder gone or
+        unreadable, a file that is not a regular file or has a bad name)."""
+        try:
+            root_fd = os.open(self.root, _DIR_FLAGS)
+        except OSError:
+            return None
+        before: dict[str, _Entry] = {}
+        after: dict[str, _Entry] = {}
+        parsed = 0
+        newest_change_ns = 0
+        scan_ns = time.time_ns()
+        # As a scoped rescan does: files looked at now settle again or not, the others stay.
+        looked_at = set(relpaths)
+        settling = {r: mtime for r, mtime in self._settling.items() if r not in looked_at}
+        try:
+            for relpath in relpaths:
+                folder, _, name = relpath.rpartition("/")
+                try:
+                    folder_fd = _open_folder(root_fd, folder)
+                except OSError:
+                    return None  # gone or unreadable: a rescan says what to keep
+                try:
+                    try:
+                        info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+                    except FileNotFoundError:
+                        info = None  # deleted (or renamed away)
+                    except OSError:
+                        return None
+                    previous = self._entries.get(relpath)
+                    if info is None:
+                        if previous is not None:
+                            before[relpath] = previous
+                        continue
+                    found = _found(relpath, name, folder_fd, info)
+                    if found.problem is not None or found.info is None:
+                        return None
+                    visited = self._visit(found, info, scan_ns, settling)
+                    if visited is None or visited is previous:
+                        continue  # unchanged, or still being written (its last version stays)
+                    parsed += 1
+                    newest_change_ns = max(newest_change_ns, visited.signature.mtime_ns)
+                    if previous is not None:
+                        before[relpath] = previous
+                    after[relpath] = visited
+                finally:
+                    os.close(folder_fd)
+        finally:
+            os.close(root_fd)
+        self._settling = settling
+        return self._apply_files(before, after, parsed, newest_change_ns)
+
+    def _apply_files(
+        self, before: dict[str, _Entry], after: dict[str, _Entry], parsed: int, newest_ns: int
+    ) -> LoadReport:
+        """Replace the entries of a reload of single files: ``before`` leave, ``after`` come."""
+        for relpath in before.keys() - after.keys():
+            del self._entries[relpath]
+            self._troubled.pop(relpath, None)
+        self._entries.update(after)
+        for relpath, entry in after.items():
+            if entry.problems:
+                self._troubled[relpath] = entry.problems
+            else:
+                self._troubled.pop(relpath, None)
+        self.loaded_at = datetime.now(UTC)
+        changed = bool(before or after)
+        changed_at = None
+        if changed:
+            changed_at = (
+                min(datetime.fromtimestamp(newest_ns / 1e9, UTC), self.loaded_at)
+                if newest_ns
+                else self.loaded_at
+            )
+        change = self._change(before, after) if changed else None
+        return LoadReport(self.loaded_at, len(self._entries), parsed, changed, changed_at, change)
 
     def _scope(self, changed_paths: Collection[str] | None) -> tuple[str, ...] | None:
         """The folders (relative, outermost only) to rescan for ``changed_paths``; None: all."""
@@ -232,6 +338,9 @@ class ContentStore:
         if seen.keys() != self._entries.keys() or tuple(scan_problems) != self._scan_problems:
             changed = True
         self._entries = seen
+        self._troubled = {
+            relpath: entry.problems for relpath, entry in seen.items() if entry.problems
+        }
         self._loaded_once = True
         self._scan_problems = tuple(scan_problems)
         self.loaded_at = datetime.now(UTC)
@@ -314,10 +423,11 @@ class ContentStore:
 
     def problems(self) -> tuple[ContentProblem, ...]:
         """Every problem of the last reload: folders, names, and each file's own."""
-        problems = list(self._scan_problems)
-        for entry in self._entries.values():
-            problems.extend(entry.problems)
-        return tuple(problems)
+        with self._lock:  # a reload of single files changes the entries in place
+            problems = list(self._scan_problems)
+            for file_problems in self._troubled.values():
+                problems.extend(file_problems)
+            return tuple(problems)
 
     def snapshot(self) -> ArticleSet:
         """Every article, one per id (the first file in path order wins a clash, reported)."""
@@ -496,7 +606,7 @@ class ContentStore:
                     problem = ContentProblem(relpath, 0, "a folder, not an article file")
                     yield _Found(relpath, entry.name, dir_fd, None, problem)
             elif is_article_file(entry.name):
-                yield _found(prefix + entry.name, entry, dir_fd)
+                yield _found(prefix + entry.name, entry.name, dir_fd, entry)
         for name in folders:
             # Checked before descending, so the walk's depth is bounded too.
             if too_much := folder_problem(prefix + name, prefix.count("/") + 1):
@@ -541,8 +651,12 @@ def _open_folder(root_fd: int, relfolder: str) -> int:
     return fd
 
 
-def _found(relpath: str, entry: os.DirEntry[str], dir_fd: int) -> _Found:
-    """The walk's record of one article file, with the reason not to read it, if any."""
+def _found(
+    relpath: str, name: str, dir_fd: int, entry: os.DirEntry[str] | os.stat_result
+) -> _Found:
+    """The walk's record of one article file, with the reason not to read it, if any.
+
+    ``entry`` is the file's listing entry, or its ``lstat`` when it was looked at by name."""
     problem: ContentProblem | None = None
     info: os.stat_result | None = None
     try:
@@ -554,6 +668,8 @@ def _found(relpath: str, entry: os.DirEntry[str], dir_fd: int) -> _Found:
         if _BAD_NAME_CHARS.search(relpath):
             message = "the file name contains control characters; rename the file"
             problem = ContentProblem(repr(relpath), 0, message)
+        elif isinstance(entry, os.stat_result):
+            info = entry
         else:
             if too_much := file_problem(relpath):
                 problem = ContentProblem(relpath, 0, too_much)
@@ -565,7 +681,7 @@ def _found(relpath: str, entry: os.DirEntry[str], dir_fd: int) -> _Found:
         problem = ContentProblem(relpath, 0, message, Severity.WARNING)
     elif info is not None and not stat.S_ISREG(info.st_mode):
         problem = ContentProblem(relpath, 0, "not a regular file")
-    return _Found(relpath, entry.name, dir_fd, None if problem else info, problem)
+    return _Found(relpath, name, dir_fd, None if problem else info, problem)
 
 
 def _shown_folder(relfolder: str) -> str:

@@ -124,6 +124,9 @@ class _Prebuilt:
 
     category_feeds: list[Feed]
     source_feeds: list[Feed]
+    # The previous catalog's, updated: copying a dict is a fraction of building one afresh,
+    # which at 100,000 articles was the largest part of an edit's catalog update.
+    by_id: dict[str, Article]
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,7 +147,10 @@ class Catalog:
     def __post_init__(self, prebuilt: _Prebuilt | None) -> None:
         # Derived once here, since a catalog is read by every request and never changes.
         set_ = object.__setattr__
-        set_(self, "by_id", {article.id: article for article in self.articles})
+        if prebuilt is None:
+            set_(self, "by_id", {article.id: article for article in self.articles})
+        else:
+            set_(self, "by_id", prebuilt.by_id)
         all_feed = Feed(
             FeedKind.ALL,
             "",
@@ -331,11 +337,15 @@ def update_catalog(
         (f for f in feeds.values() if f.kind is FeedKind.SOURCE),
         key=lambda f: _sort_key(f.articles[0]),
     )
+    by_id = dict(previous.by_id)
+    for article in gone:
+        del by_id[article.id]
+    by_id.update((article.id, article) for article in new)
     catalog = Catalog(
         site_title,
         _changed(previous.articles, gone, new),
         _ordered(problems),
-        _Prebuilt(category_feeds, source_feeds),
+        _Prebuilt(category_feeds, source_feeds, by_id),
     )
     object.__setattr__(catalog, "spellings", spellings)
     return catalog
