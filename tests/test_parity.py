@@ -22,6 +22,7 @@ from nginxlib import Nginx, nginx_binary, run_nginx
 
 from feedsvc import create_app
 from feedsvc.deploy.export import BROWSER_ACCEPT, NginxOptions, SiteExporter
+from feedsvc.deploy.sitemap import endpoint_of, site_pages
 
 KEY_HEADERS = (
     "content-type",
@@ -206,3 +207,16 @@ def test_conditional_requests_with_each_sides_validators(app: Flask, nginx: Ngin
                         path,
                         side,
                     )
+
+
+def test_one_page_of_every_route_answers_as_the_service(app: Flask, nginx: Nginx) -> None:
+    """Beyond the table: the first page of each route the site lists, GET and HEAD."""
+    first: dict[str, str] = {}
+    for page in site_pages(app):
+        endpoint = endpoint_of(app, page.path) if page.status == 200 else f"error {page.status}"
+        first.setdefault(endpoint or page.path, page.path)
+    assert len(first) > 10
+    for path in first.values():
+        for method in ("GET", "HEAD"):
+            row = Row(path, method=method)
+            assert str(row) in DOCUMENTED or not differences(app, nginx, row), row
