@@ -5,18 +5,25 @@ folder, ``serve`` runs the service under gunicorn with :mod:`feedsvc.gunicorn_co
 ``check`` loads the folder exactly as the service does (through :class:`ContentStore`, with the
 settings the service would read from ``FEEDSVC_*`` variables) and prints one line per problem,
 ``PATH:LINE: error: message`` or ``PATH:LINE: warning: message`` with PATH relative to the folder,
-then a summary. Exit status: 0 when every file is an article (warnings allowed), 1 when any file
-is rejected, 2 for a usage or configuration error.
+then a summary. No file name can make a line that looks like another file's: a PATH with a
+colon, a double quote, a backslash, or a control or bidirectional-formatting character is
+printed in double quotes with those characters escaped (``"vals:99: error: x.txt":0: …``), and
+the same characters are escaped in messages. Exit status: 0 when every file is an article
+(warnings allowed), 1 when any file is rejected, 2 for a usage or configuration error, or an
+error of feedsvc itself (then reported as an internal error, with its traceback).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import traceback
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +34,7 @@ from flask import Config
 
 from feedsvc import __version__
 from feedsvc.articles.store import ContentStore
-from feedsvc.errors import ConfigError, Severity
+from feedsvc.errors import ConfigError, ContentProblem, Severity
 from feedsvc.feeds.catalog import Catalog
 from feedsvc.feeds.live import LiveCatalog
 from feedsvc.settings import ENV_PREFIX, Settings
@@ -38,6 +45,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 2  # as click's usage errors: anything but a verdict on the content
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,17 +68,77 @@ def main() -> None:
 def check(ctx: click.Context, directory: Path | None) -> None:
     """Check every article file in DIR and report the problems found.
 
-    DIR defaults to FEEDSVC_CONTENT_DIR, or the bundled content folder. Exits with 1 when a
-    file is rejected (it would be missing from the feeds), 0 otherwise, warnings included.
+    DIR defaults to FEEDSVC_CONTENT_DIR, or the bundled content folder. Prints one line per
+    problem, PATH:LINE: error: MESSAGE or PATH:LINE: warning: MESSAGE, then a summary. A PATH
+    with a colon, a double quote, a backslash, a control or a bidirectional-formatting
+    character is printed in double quotes with those characters escaped (backslash escapes
+    such as \\n, \\x1b, \\u202e), so no file name can pass for another line; messages escape
+    the same characters.
+
+    \b
+    Exit status:
+      0  every file is an article (warnings allowed)
+      1  a file is rejected (it would be missing from the feeds)
+      2  a usage or configuration error, or an internal error of feedsvc (a bug, reported
+         as "internal error" with its traceback on stderr; the content is not to blame)
     """
     settings = _settings(directory)
-    report = LiveCatalog(ContentStore(settings), settings.site_title).reload()
-    catalog = report.catalog
-    for problem in catalog.problems:
-        click.echo(str(problem))
-    summary = CheckSummary.of(catalog)
+    try:
+        report = LiveCatalog(ContentStore(settings), settings.site_title).reload()
+        catalog = report.catalog
+        lines = [format_problem(problem) for problem in catalog.problems]
+        summary = CheckSummary.of(catalog)
+    except Exception as error:  # any bug must be told apart from bad content
+        traceback.print_exc()
+        click.echo(
+            f"Error: internal error of feedsvc (not a problem of the content): "
+            f"{type(error).__name__}: {shown_text(str(error))}",
+            err=True,
+        )
+        ctx.exit(EXIT_INTERNAL)
+    for line in lines:
+        click.echo(line)
     click.echo(summary.line())
     ctx.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+
+
+# What a bare PATH may not contain: the separator, quoting and escaping characters, and
+# whatever a terminal would not show as itself (controls, bidirectional and other formatting
+# characters, line and paragraph separators).
+_UNSAFE_IN_PATH = re.compile(r'[:"\\\s]')
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def format_problem(problem: ContentProblem) -> str:
+    """``PATH:LINE: severity: message`` with PATH quoted when it must be, both escaped."""
+    return (
+        f"{shown_path(problem.path)}:{problem.line}: {problem.severity.value}: "
+        f"{shown_text(problem.message)}"
+    )
+
+
+def shown_path(path: str) -> str:
+    """``path`` as it is when nothing in it can mislead, else double-quoted and escaped."""
+    plain = shown_text(path)
+    if plain == path and not _UNSAFE_IN_PATH.search(path.replace(" ", "")):
+        return path
+    return '"' + shown_text(path.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+
+
+def shown_text(text: str) -> str:
+    """``text`` with control and formatting characters escaped (\\n, \\x1b, \\u202e)."""
+    return "".join(_escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    if char == " " or unicodedata.category(char) not in _ESCAPED_CATEGORIES:
+        return char
+    if char == "\n":
+        return "\\n"
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -86,7 +154,8 @@ def serve(directory: Path | None, gunicorn_options: tuple[str, ...]) -> None:
 
     Listens on FEEDSVC_BIND (default 127.0.0.1:8000) with FEEDSVC_WORKERS workers (default one
     per core); the settings come from the FEEDSVC_* variables. Other options are gunicorn's and
-    are passed on, e.g. --bind 0.0.0.0:8000 or --error-logfile FILE.
+    are passed on, e.g. --bind unix:/run/feedsvc/gunicorn.sock or --error-logfile FILE.
+    Keep gunicorn on loopback or a unix socket, behind `feedsvc nginx-proxy` (docs/deploy.md).
     """
     _settings(directory)  # a bad setting stops here, with the variable named
     environ = dict(os.environ)
@@ -161,14 +230,17 @@ def export(
 
     Every feed (every format and page), HTML page, widget, the OPML and the static files, byte
     for byte as the service serves them, each with .gz and .br siblings; the nginx server
-    configuration for them is OUTDIR/nginx/feedsvc.conf. Only files whose bytes changed are
-    written, each to a temporary name and then renamed, and files of pages that are gone are
-    removed. Settings come from the FEEDSVC_* variables, as for the service; with
-    FEEDSVC_WEBSUB_HUB set, the hub is told about feeds that changed once they are written
-    (and synced, with --sync).
+    configuration for them is OUTDIR/nginx/feedsvc.conf. OUTDIR/public is a symbolic link
+    to the current generation (OUTDIR/generations/N): each export builds a new one (unchanged
+    files are hard links, only changed files are written) and switches the link in one step,
+    so nginx sees the old site or the new one, never a mix. One export at a time: a second one
+    on the same OUTDIR stops with a message (exit status 1). Settings come from the FEEDSVC_*
+    variables, as for the service; with FEEDSVC_WEBSUB_HUB set, the hub is told about feeds
+    that changed once they are written (and synced, with --sync).
     """
     from feedsvc import create_app  # noqa: PLC0415 - Flask only for the commands that use it
     from feedsvc.deploy.export import ExportError, NginxOptions, SiteExporter  # noqa: PLC0415
+    from feedsvc.deploy.generations import ExportBusyError  # noqa: PLC0415
 
     config: dict[str, object] = {"WATCH": False}
     if f"{ENV_PREFIX}_LOG_LEVEL" not in os.environ:
@@ -185,7 +257,7 @@ def export(
     publisher = _Publisher(exporter, sync_command, watch=watch)
     try:
         published = publisher.export()
-    except ExportError as error:
+    except (ExportError, ExportBusyError) as error:
         click.echo(f"Error: {error}", err=True)
         raise click.exceptions.Exit(EXIT_REJECTED) from None
     if watch:
@@ -193,6 +265,47 @@ def export(
     elif not published:
         raise click.exceptions.Exit(EXIT_REJECTED)
     publisher.finish()
+
+
+@main.command("nginx-proxy")
+@click.argument("outfile", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option(
+    "--listen",
+    default="80",
+    show_default=True,
+    help="What nginx listens on, e.g. 443 ssl behind your TLS settings, or 127.0.0.1:8080.",
+)
+@click.option(
+    "--upstream",
+    default="127.0.0.1:8000",
+    show_default=True,
+    help="Where gunicorn listens (FEEDSVC_BIND): unix:/PATH or a loopback HOST:PORT.",
+)
+def nginx_proxy(outfile: Path, *, listen: str, upstream: str) -> None:
+    """Write an nginx reverse-proxy configuration for gunicorn to OUTFILE.
+
+    nginx reads each request whole before gunicorn sees it and takes each response at once,
+    so slow clients cannot hold gunicorn's workers (see docs/deploy.md). gunicorn must listen
+    on loopback or a unix socket only. The server name is the host of FEEDSVC_SITE_URL.
+    """
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    from feedsvc.deploy.nginx import NginxConfigError, ProxySite, render_proxy_config  # noqa: PLC0415
+
+    settings = _settings(None)
+    site = ProxySite(
+        listen=listen,
+        server_name=urlsplit(settings.site_url).hostname or "_",
+        upstream=upstream.removeprefix("http://"),
+    )
+    try:
+        text = render_proxy_config(site)
+    except NginxConfigError as error:
+        click.echo(f"Error: {error}", err=True)
+        raise click.exceptions.Exit(EXIT_USAGE) from None
+    outfile.parent.mkdir(parents=True, exist_ok=True)
+    outfile.write_text(text, "utf-8")
+    click.echo(f"wrote {outfile}")
 
 
 class _Publisher:
@@ -221,6 +334,9 @@ class _Publisher:
         next export syncs again and tells it of everything since)."""
         report = self.exporter.export()
         click.echo(report.line())
+        if report.nginx_changed:
+            config = self.exporter.outdir / "nginx" / "feedsvc.conf"
+            click.echo(f"{config} changed: reload nginx (nginx -s reload)")
         self._unsynced |= bool(report.written or report.removed)
         self._unannounced.update(report.changed_feeds)
         if not self._unsynced:
@@ -246,6 +362,7 @@ def _watch_export(publisher: _Publisher) -> None:
     """Re-export after every content change until interrupted (Ctrl-C or SIGTERM)."""
     from feedsvc.articles.watcher import ContentWatcher  # noqa: PLC0415
     from feedsvc.deploy.export import ExportError  # noqa: PLC0415
+    from feedsvc.deploy.generations import ExportBusyError  # noqa: PLC0415
     from feedsvc.runtime import freeze_heap  # noqa: PLC0415
 
     service = publisher.exporter.service
@@ -257,7 +374,7 @@ def _watch_export(publisher: _Publisher) -> None:
             return
         try:
             publisher.export()
-        except ExportError as error:  # the last good export stays in place
+        except (ExportError, ExportBusyError) as error:  # the last good export stays in place
             click.echo(f"Error: {error}", err=True)
         freeze_heap()
 

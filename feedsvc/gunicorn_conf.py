@@ -9,6 +9,8 @@ watching the content folder as soon as it has started (:func:`post_worker_init`)
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
 from typing import TYPE_CHECKING, Any
@@ -21,28 +23,44 @@ if TYPE_CHECKING:
 __all__ = [
     "accesslog",
     "bind",
+    "control_socket_disable",
     "keepalive",
     "logger_class",
+    "post_fork",
     "post_worker_init",
     "preload_app",
+    "threads",
     "timeout",
     "worker_class",
     "workers",
 ]
 
+# Loopback only by default: in front of the internet belongs nginx (``feedsvc nginx-proxy``;
+# docs/deploy.md), with gunicorn on loopback or a unix socket (unix:/PATH).
 bind = os.environ.get("FEEDSVC_BIND", "127.0.0.1:8000")
-# sync workers, one per core, chosen by measurement (bench/http_bench.py; docs/performance.md).
-# On 2 cores with wrk -c32, one request per connection as feed readers poll: sync x2 served
-# 5,150-5,900 requests/s at p99 7-8 ms, gthread x2 (2 or 4 threads) 4,200-4,600 at p99 16-19 ms;
-# 3 or 4 sync workers no more than 2. gthread is ahead (10-20%) only for clients that keep their
-# connection open, at a higher p99. sync wants a buffering proxy (nginx) before slow clients.
 workers = int(os.environ.get("FEEDSVC_WORKERS", os.cpu_count() or 2))
-worker_class = "sync"
+# gthread with many threads, chosen by measurement against slow clients (bench/slow_clients.py,
+# docs/deploy.md): a gunicorn worker reads a request's headers in the thread that will serve
+# it, so a client that sends them slowly holds that thread. With 2 sync workers, 200 such
+# connections let 3 of 112 normal requests through within 1 s; with 2 gthread workers of 256
+# threads each, all 112. Idle threads cost next to nothing (they are started as connections
+# need them). The price is throughput: with one request per connection, about half what sync
+# workers serve (docs/deploy.md). More slow connections than threads would still starve it: a
+# public site runs behind nginx (which reads whole requests), where `--worker-class sync
+# --threads 1` is safe and faster.
+worker_class = "gthread"
+threads = int(os.environ.get("FEEDSVC_THREADS", "256"))
 # Load the content once in the master, before forking, so workers share its memory.
 preload_app = True
 timeout = 30
-keepalive = 5  # used by threaded workers only (--threads > 1); sync closes every connection
+keepalive = 5  # idle kept-alive connections wait in the worker's poller, not in a thread
 accesslog = "-"
+# gunicorn's control socket (gunicornc: worker counts, reloads) only when asked for, at the
+# path given: no one else on the machine should be able to steer the server.
+control_socket_disable = "FEEDSVC_CONTROL_SOCKET" not in os.environ
+if not control_socket_disable:
+    control_socket = os.environ["FEEDSVC_CONTROL_SOCKET"]
+    __all__ += ["control_socket"]
 
 
 class Logger(GunicornLogger):
@@ -67,6 +85,24 @@ class Logger(GunicornLogger):
 
 
 logger_class = Logger
+
+
+# glibc's mallopt parameter for the most malloc arenas a process keeps (M_ARENA_MAX).
+_M_ARENA_MAX = -8
+WORKER_MALLOC_ARENAS = 2
+
+
+def post_fork(server: Any, worker: Worker) -> None:
+    """Let the worker's threads share :data:`WORKER_MALLOC_ARENAS` malloc arenas.
+
+    glibc gives threads arenas of their own, up to 8 per core, and an arena keeps what it once
+    held: with gthread's many threads a worker's memory grew by half in a short soak without
+    leaking anything (tests/test_soak.py), and stayed level with two arenas. Not the
+    MALLOC_ARENA_MAX variable: it must be set before the process starts, which an installed
+    ``feedsvc serve`` cannot ask of its users. Runs in the new worker, before any thread.
+    """
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to tune
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, WORKER_MALLOC_ARENAS)
 
 
 def post_worker_init(worker: Worker) -> None:

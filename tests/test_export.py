@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import json
 import os
 import queue
-import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +30,7 @@ from click.testing import CliRunner
 from conftest import BUNDLED_CONTENT, REPO, SITE_URL, article_text, free_port
 from flask import Flask
 from flask.testing import FlaskClient
+from nginxlib import Nginx, nginx_binary, run_nginx
 from pytest_httpserver import HTTPServer
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Request, Response
@@ -491,90 +490,6 @@ def test_header_values_nginx_would_misread_are_refused(value: str) -> None:
 
 
 # -- nginx serving the export ---------------------------------------------------------------------
-
-
-def nginx_binary() -> str:
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("nginx is missing in CI: scripts/test.sh installs the Debian package nginx")
-        pytest.skip(
-            "needs nginx: install the Debian package nginx (and libnginx-mod-http-brotli-static);"
-            " scripts/test.sh does when run as root"
-        )
-    return found
-
-
-@dataclass
-class Nginx:
-    port: int
-
-    def get(
-        self, path: str, headers: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            connection.request("GET", path, headers=headers or {})
-            response = connection.getresponse()
-            body = response.read()
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, body
-        finally:
-            connection.close()
-
-
-def run_nginx(outdir: Path, tmp_path: Path, port: int) -> Iterator[Nginx]:
-    """nginx serving ``outdir`` with its generated configuration, on ``port``."""
-    binary = nginx_binary()
-    run = tmp_path / "nginx-run"
-    run.mkdir()
-    brotli_module = f"load_module {BROTLI_MODULE};" if BROTLI_MODULE.is_file() else ""
-    # As root, nginx would hand its workers to "nobody", who cannot read pytest's private
-    # temporary folders; in CI the tests run as root.
-    user = "user root;" if os.geteuid() == 0 else ""
-    temp_paths = "\n".join(
-        f"  {name}_temp_path {run / name};"
-        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    (run / "nginx.conf").write_text(
-        f"""{user}
-{brotli_module}
-worker_processes 1;
-pid {run / "nginx.pid"};
-error_log {run / "error.log"} warn;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-{temp_paths}
-  include {outdir / "nginx" / "feedsvc.conf"};
-}}
-"""
-    )
-    process = subprocess.Popen(
-        [
-            *(binary, "-p", str(run), "-c", str(run / "nginx.conf")),
-            *("-e", str(run / "error.log"), "-g", "daemon off;"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    server = Nginx(port)
-    deadline = time.monotonic() + 10
-    try:
-        while True:
-            try:
-                server.get("/")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    assert process.stderr is not None
-                    pytest.fail(f"nginx did not start: {process.stderr.read().decode()}")
-                time.sleep(0.05)
-        yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        assert process.stderr is not None
-        process.stderr.close()
 
 
 @pytest.fixture(scope="module")

@@ -40,6 +40,7 @@ from feedsvc.articles.dates import (
     localize,
     parse_other_date,
 )
+from feedsvc.articles.limits import category_problem, source_problem
 from feedsvc.articles.model import XML_UNSAFE, Article, Category, Source
 from feedsvc.errors import ContentError, ContentProblem, Severity
 
@@ -277,6 +278,8 @@ class _ArticleParser:
             raise self.error(
                 line.number, f"the category path {_shorten(line.text)!r} has an empty level"
             )
+        if too_much := category_problem(category.names):
+            raise self.error(line.number, too_much)
         return category
 
     def read_source_and_date(
@@ -295,6 +298,8 @@ class _ArticleParser:
                 else:
                     source_seen = True
                     source = _source(header.value)
+                    if source is not None and (too_much := source_problem(source.name)):
+                        raise self.error(line.number, too_much)
                     if source is None:
                         self.warn(line.number, "the Bron line names no source")
             elif header.kind == _UPDATED:

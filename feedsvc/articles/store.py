@@ -37,6 +37,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from feedsvc.articles.limits import file_problem, folder_problem
 from feedsvc.articles.model import Article
 from feedsvc.articles.parser import MAX_ARTICLE_BYTES, parse_article
 from feedsvc.errors import ContentError, ContentProblem, Severity
@@ -561,6 +562,12 @@ class ContentStore:
             for relfolder in scope or ():
                 if any(part.startswith(".") for part in relfolder.split("/")):
                     continue  # hidden folders are never read
+                if _beyond_limits(relfolder):
+                    # The full walk reports it: a scan problem makes the reload a full one.
+                    name = relfolder.rpartition("/")[2]
+                    problem = ContentProblem(_shown_folder(relfolder), 0, "beyond the limits")
+                    yield _Found(relfolder, name, root_fd, None, problem)
+                    continue
                 try:
                     folder_fd = _open_folder(root_fd, relfolder)
                 except (FileNotFoundError, NotADirectoryError):
@@ -601,6 +608,11 @@ class ContentStore:
             elif is_article_file(entry.name):
                 yield _found(prefix + entry.name, entry.name, dir_fd, entry)
         for name in folders:
+            # Checked before descending, so the walk's depth is bounded too.
+            if too_much := folder_problem(prefix + name, prefix.count("/") + 1):
+                problem = ContentProblem(_shown_folder(prefix + name), 0, too_much)
+                yield _Found(prefix + name, name, dir_fd, None, problem)
+                continue
             try:
                 # O_NOFOLLOW: a folder swapped for a symbolic link since the listing is refused.
                 sub_fd = os.open(name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=dir_fd)
@@ -611,6 +623,12 @@ class ContentStore:
                 yield from self._walk_folder(sub_fd, prefix + name, unreadable)
             finally:
                 os.close(sub_fd)
+
+
+def _beyond_limits(relfolder: str) -> bool:
+    """Whether the walk would not go into ``relfolder`` (or a folder above it)."""
+    parts = relfolder.split("/")
+    return any(folder_problem("/".join(parts[:depth]), depth) for depth in range(1, len(parts) + 1))
 
 
 def _below(relpath: str, folders: Iterable[str]) -> bool:
@@ -653,6 +671,8 @@ def _found(
         elif isinstance(entry, os.stat_result):
             info = entry
         else:
+            if too_much := file_problem(relpath):
+                problem = ContentProblem(relpath, 0, too_much)
             # A file that vanished since the listing has no stat and is skipped, as deleted.
             with contextlib.suppress(OSError):
                 info = entry.stat(follow_symlinks=False)

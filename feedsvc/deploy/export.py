@@ -6,17 +6,17 @@ the same URL; for what the service compresses, the ``.gz`` and ``.br`` siblings 
 compressed bytes too, and anything else that is text is compressed here the same way. The
 layout of ``OUTDIR``::
 
-    public/                 the site: index.html, feeds/all.rss, feeds/all.page2.rss, ...
-    nginx/feedsvc.conf      the nginx server configuration for public/ (see feedsvc.deploy.nginx)
-    export-manifest.json    the files of public/ the export wrote (and so may remove)
+    public                  a symbolic link to the current generation, generations/N
+    generations/N/          the site: index.html, feeds/all.rss, feeds/all.page2.rss, ...
+    nginx/feedsvc.conf      the nginx server configuration for public (see feedsvc.deploy.nginx)
+    export-manifest.json    the files of public the export wrote (and so may leave out)
 
-Exports are incremental and atomic. A file is written only when its bytes differ from the file
-on disk, to a temporary name in the same folder and then renamed over the old one, so a reader
-(nginx, rsync) sees the old file or the new one, never half of one. New and changed files are
-written leaves first (articles and deeper feed pages before the pages that link to them), and
-files of pages that are gone are removed last, only those the manifest lists. A process that
-exports again (``--watch``) asks the app only for the pages whose key changed (see
-:mod:`feedsvc.deploy.sitemap`): at 100,000 articles, an edit is exported in about half a second.
+Exports are exclusive and atomic (:mod:`feedsvc.deploy.generations`): one export at a time
+writes OUTDIR, into a new generation, and ``public`` is switched to it in one rename, so a
+reader (nginx, rsync) sees the old site or the new one, never a mix, and a killed export leaves
+the old site in place. A file whose bytes did not change is a hard link to the one before,
+so an export writes only what changed. A process that exports again (``--watch``) asks the app
+only for the pages whose key changed (see :mod:`feedsvc.deploy.sitemap`) and links the rest.
 
 Each file's mtime is the Last-Modified the service sends for it (or, for pages without one, when
 their bytes last changed), and a file whose bytes changed always gets a later mtime than before,
@@ -37,10 +37,17 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from feedsvc.deploy.nginx import BROTLI_MODULE, NginxSite, RouteProfile, render_server_config
+from feedsvc.deploy.generations import Generations, exclusive
+from feedsvc.deploy.nginx import (
+    BROTLI_MODULE,
+    FeedLocation,
+    NginxSite,
+    RouteProfile,
+    render_server_config,
+)
 from feedsvc.deploy.sitemap import SitePage, endpoint_of, site_pages, uncovered_endpoints
 from feedsvc.feeds.compression import BROTLI, GZIP, encode_all
-from feedsvc.feeds.urls import FEEDS_PREFIX
+from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.runtime import Runtime
 
@@ -103,6 +110,7 @@ class ExportReport:
     rendered: int = 0  # pages asked of the app; fewer than pages after a small change
     seconds: float = 0.0
     uncovered: tuple[str, ...] = ()
+    nginx_changed: bool = False  # the configuration was written anew: nginx needs a reload
     # Absolute URLs of feeds whose first page was there and changed: what a WebSub hub needs
     # to hear about once the files are where subscribers fetch them.
     changed_feeds: list[str] = field(default_factory=list)
@@ -134,7 +142,7 @@ class _Plan:
     """What one export renders and what it keeps."""
 
     todo: list[SitePage] = field(default_factory=list)  # to render, leaves first
-    kept_files: int = 0  # files of the pages not rendered: unchanged
+    kept: list[SitePage] = field(default_factory=list)  # unchanged: their files are linked
     paths: set[str] = field(default_factory=set)  # every page's path
 
 
@@ -148,7 +156,12 @@ class SiteExporter:
         self.public = outdir / PUBLIC_DIR
         self.nginx = nginx or NginxOptions()
         self._client: FlaskClient = app.test_client()
-        self._owned = self._load_manifest()  # every file of the tree the export wrote
+        self._generations = Generations(outdir, PUBLIC_DIR)
+        self._owned: set[str] = set()  # the files of the current generation the export wrote
+        self._published: str | None = None  # the generation this process published last
+        self._current: Path | None = None  # while exporting: the generation before
+        self._new = outdir  # while exporting: the generation being built
+        self._folders: set[Path] = set()  # folders of the new generation made so far
         self._keys: dict[str, Hashable] = {}  # page path -> key, as last exported here
         self._page_files: dict[str, tuple[str, ...]] = {}  # page path -> its files
         self._profiles: dict[str, _RouteSeen] = {}
@@ -158,28 +171,50 @@ class SiteExporter:
     def export(self) -> ExportReport:
         """Bring OUTDIR up to date with the app's current content; returns what it did.
 
-        The first export of a process asks the app for every page; later ones only for the
-        pages whose key changed since (see :mod:`feedsvc.deploy.sitemap`). Pages are rendered and
-        written one at a time, so memory does not grow with the site.
+        Takes OUTDIR's lock (:class:`ExportBusyError` if another export holds it), builds a new
+        generation and publishes it in one step (see :mod:`feedsvc.deploy.generations`). The
+        first export of a process asks the app for every page; later ones only for the pages
+        whose key changed since (see :mod:`feedsvc.deploy.sitemap`), the others are hard links
+        to the files of the generation before. Pages are rendered and written one at a time,
+        so memory does not grow with the site.
         """
+        with exclusive(self.outdir):
+            current = self._generations.current()
+            if current is None or current.name != self._published:
+                # First export of this process, or another process published since: what
+                # this one remembers of the tree is not what is there.
+                self._keys.clear()
+                self._page_files.clear()
+                self._owned = self._load_manifest()
+            new = self._generations.begin()
+            try:
+                report = self._export_into(current, new)
+            except BaseException:
+                self._generations.abandon(new)
+                raise
+        return report
+
+    def _export_into(self, current: Path | None, new: Path) -> ExportReport:
         started = time.monotonic()
+        self._current, self._new = current, new
+        self._folders = {new}
         pages = site_pages(self.app)
         report = ExportReport(pages=len(pages))
-        first = not self._keys  # the first export of this process renders every page
-        if first:  # (routes do not change later)
+        if not self._keys:  # the first export of this process (routes do not change later)
             report.uncovered = tuple(sorted(uncovered_endpoints(self.app, pages)))
             for endpoint in report.uncovered:
                 log.warning("no page of the content is served by route %s", endpoint)
         plan = self._plan(pages)
-        report.rendered = len(plan.todo)
-        # Own every file this export may write before writing it: an interrupted export
-        # leaves no file the next one would not know to remove.
-        new = {f for page in plan.todo for f in _possible_files(page)} - self._owned
-        if new:
-            self._owned |= new
-            self._save_manifest()
-        profiles = {endpoint: seen.copy() for endpoint, seen in self._profiles.items()}
         produced: set[str] = set()
+        for page in plan.kept:
+            files = self._page_files[page.path]
+            if all(self._link(relpath) for relpath in files):
+                produced.update(files)
+                report.unchanged += len(files)
+            else:  # a file of it went missing from the tree: render it again
+                plan.todo.append(page)
+        report.rendered = len(plan.todo)
+        profiles = {endpoint: seen.copy() for endpoint, seen in self._profiles.items()}
         page_files: dict[str, tuple[str, ...]] = {}
         now = int(time.time())
         for page in plan.todo:
@@ -196,22 +231,17 @@ class SiteExporter:
                 if replaced and "?" not in page.path and relpath == file_for(page.path):
                     report.changed_feeds.append(self.service.settings.url(page.path))
             page_files[page.path] = tuple(rendered.files)
-        report.unchanged += plan.kept_files
-        gone_pages = self._keys.keys() - plan.paths
-        if first:
-            gone = self._owned - produced  # whatever an earlier process wrote and is not a page
-        else:  # the files of pages that are gone, and those re-rendered pages no longer have
-            gone = {f for path in gone_pages for f in self._page_files[path]}
-            for path, files in page_files.items():
-                gone.update(set(self._page_files.get(path, ())) - set(files))
-            gone &= self._owned
-        report.removed = sum(self._remove(relpath) for relpath in sorted(gone, reverse=True))
+        self._carry_foreign_files(produced)
+        report.removed = len(self._owned - produced)
         self._profiles = profiles
-        self._write_nginx_config()
-        if gone:
-            self._owned -= gone
-            self._save_manifest()
-        # Only now: after a failed export, the next one renders these pages again.
+        report.nginx_changed = self._write_nginx_config()
+        # Until the switch, the files of both generations are the export's: whichever the
+        # link points at if this process dies now, the next export knows what it may drop.
+        self._save_manifest(self._owned | produced)
+        self._generations.publish(new)
+        self._save_manifest(produced)
+        self._owned, self._published = produced, new.name
+        gone_pages = self._keys.keys() - plan.paths
         for page in plan.todo:
             self._keys[page.path] = page.key
             self._page_files[page.path] = page_files[page.path]
@@ -220,6 +250,17 @@ class SiteExporter:
             del self._page_files[path]
         report.seconds = time.monotonic() - started
         return report
+
+    def _carry_foreign_files(self, produced: set[str]) -> None:
+        """Files someone else put into the tree (a robots.txt) stay, in the new generation too."""
+        if self._current is None:
+            return
+        for directory, _, filenames in os.walk(self._current):
+            folder = Path(directory)
+            for name in filenames:
+                relpath = (folder / name).relative_to(self._current).as_posix()
+                if relpath not in self._owned and relpath not in produced:
+                    self._link(relpath)
 
     def _plan(self, pages: list[SitePage]) -> _Plan:
         """Which pages to render (new, or their key changed), leaves first; which files stay."""
@@ -232,7 +273,7 @@ class SiteExporter:
             # "is" first: an article's == compares every field, and most keys are the same
             # objects as last time.
             if previous is page.key or (previous is not _MISSING and previous == page.key):
-                plan.kept_files += len(self._page_files[page.path])
+                plan.kept.append(page)
             else:
                 plan.todo.append(page)
         return plan
@@ -283,20 +324,59 @@ class SiteExporter:
     # -- files --------------------------------------------------------------------------------
 
     def _write(self, relpath: str, data: bytes, mtime: int) -> tuple[bool, bool]:
-        """Write one file if its bytes changed: whether it was written, and whether it
-        replaced a file that was there.
+        """Put one file into the new generation: a link to the current one's if its bytes are
+        the same, else the new bytes. Returns whether it was written, and whether it replaced
+        a file that was there.
 
         The bytes on disk are what is compared, so a file changed by anyone else is put right.
         """
-        path = self.public / relpath
-        before = _read_if(path, len(data))
+        before = self._before(relpath, len(data))
         if before is not None and before[0] == data:
+            self._link(relpath)
             return False, False
         if before is not None and mtime <= before[1]:
             # nginx's ETag is mtime and size: new bytes must never keep the old validators.
             mtime = before[1] + 1
-        _atomic_write(path, data, mtime)
+        path = self._new_path(relpath)
+        try:
+            with path.open("xb") as file:
+                file.write(data)
+            os.chmod(path, 0o644)  # readable by the web server, as a copied file would be
+            os.utime(path, (mtime, mtime))
+        except OSError as error:
+            raise ExportError(f"{relpath}: cannot be written: {error.strerror}") from None
         return True, before is not None
+
+    def _link(self, relpath: str) -> bool:
+        """Link the current generation's file into the new one; False if there is none."""
+        if self._current is None:
+            return False
+        target = self._new_path(relpath)
+        try:
+            os.link(self._current / relpath, target)
+        except FileNotFoundError:
+            return False
+        except OSError as error:
+            raise ExportError(f"{relpath}: cannot be linked: {error.strerror}") from None
+        return True
+
+    def _new_path(self, relpath: str) -> Path:
+        path = self._new / relpath
+        folder = path.parent
+        if folder not in self._folders:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:  # a page's file where another page needs a folder
+                raise ExportError(
+                    f"{relpath}: its folder cannot be made: {error.strerror}"
+                ) from None
+            self._folders.add(folder)
+        return path
+
+    def _before(self, relpath: str, size: int) -> tuple[bytes | None, int] | None:
+        if self._current is None:
+            return None
+        return _read_if(self._current / relpath, size)
 
     def _mtime_for(self, rendered: _Rendered, now: int) -> int:
         """The service's Last-Modified; without one, when the page's bytes last changed."""
@@ -304,26 +384,10 @@ class SiteExporter:
             return rendered.last_modified
         relpath = file_for(rendered.page.path, rendered.page.status)
         body = rendered.files[relpath]
-        before = _read_if(self.public / relpath, len(body))
+        before = self._before(relpath, len(body))
         if before is not None and before[0] == body:
             return before[1]  # a sibling rewritten beside an unchanged page keeps its date
         return now
-
-    def _remove(self, relpath: str) -> bool:
-        """Remove a file of the export, and folders it leaves empty; True if there was one."""
-        path = self.public / relpath
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            return False  # owned in case it was written, and it was not
-        parent = path.parent
-        while parent != self.public and parent.is_relative_to(self.public):
-            try:
-                parent.rmdir()  # only if empty
-            except OSError:
-                break
-            parent = parent.parent
-        return True
 
     # -- manifest -----------------------------------------------------------------------------
 
@@ -342,13 +406,13 @@ class SiteExporter:
             _check_relpath(relpath)
         return files
 
-    def _save_manifest(self) -> None:
-        """Write the list of files the export owns; only when that list changed."""
+    def _save_manifest(self, owned: set[str]) -> None:
+        """Write the list of files the export owns."""
         document = {
             "version": MANIFEST_VERSION,
             "generator": "feedsvc export",
             "site_url": self.service.settings.site_url,
-            "files": sorted(self._owned),
+            "files": sorted(owned),
         }
         text = json.dumps(document, ensure_ascii=False, indent=0) + "\n"
         _atomic_write(self.outdir / MANIFEST, text.encode("utf-8"), None)
@@ -392,7 +456,9 @@ class SiteExporter:
         if browser_type != item.content_type:
             seen.browser_types[item.extension] = browser_type
 
-    def _write_nginx_config(self) -> None:
+    def _write_nginx_config(self) -> bool:
+        """Write the configuration if it changed; whether an older one was replaced (then nginx
+        needs a reload)."""
         settings = self.service.settings
         errors = {
             status: "/" + file_for("", status)
@@ -403,7 +469,7 @@ class SiteExporter:
             raise ExportError("the export has no 404 page")
         brotli = self.nginx.brotli
         site = NginxSite(
-            root=(self.nginx.root or self.public.resolve()),
+            root=(self.nginx.root or self.public.absolute()),
             listen=self.nginx.listen,
             server_name=urlsplit(settings.site_url).hostname or "_",
             brotli=BROTLI_MODULE.is_file() if brotli is None else brotli,
@@ -419,11 +485,25 @@ class SiteExporter:
             error_pages=errors,
             websub_hub=settings.websub_hub,
             site_url=settings.site_url,
+            feeds=self._feed_locations() if FEED_ENDPOINT in self._profiles else (),
         )
         text = render_server_config(site).encode("utf-8")
         path = self.outdir / NGINX_DIR / NGINX_CONF
-        if not path.is_file() or path.read_bytes() != text:
+        existed = path.is_file()
+        if not existed or path.read_bytes() != text:
             _atomic_write(path, text, None)
+            return existed  # a first configuration needs no reload, nginx never had it
+        return False
+
+    def _feed_locations(self) -> tuple[FeedLocation, ...]:
+        """Every feed's first page: nginx has a location for each, with its URL written out."""
+        settings = self.service.settings
+        paths = sorted(
+            feed_path(feed, extension)
+            for feed in self.service.publication.catalog.feeds.values()
+            for extension in FORMATS
+        )
+        return tuple(FeedLocation(unquote(path), settings.url(path), path) for path in paths)
 
 
 _MISSING = object()
@@ -496,11 +576,6 @@ def _check_relpath(relpath: str) -> None:
     parts = relpath.split("/")
     if relpath.startswith("/") or any(part in ("", ".", "..") for part in parts):
         raise ExportError(f"{relpath!r} is not a safe file name in the export")
-
-
-def _possible_files(page: SitePage) -> list[str]:
-    relpath = file_for(page.path, page.status)
-    return [relpath, *(relpath + suffix for suffix in SIBLINGS.values())]
 
 
 def _siblings_first(item: tuple[str, bytes]) -> tuple[bool, str]:

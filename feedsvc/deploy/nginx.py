@@ -1,45 +1,55 @@
-"""The nginx server configuration for a static export: the same answers as the service, from files.
+"""The nginx configurations feedsvc generates, rendered from Jinja templates in ``templates/``.
 
-Generated from what the app was seen to answer while exporting (:class:`RouteProfile`: headers,
-content types and ``Vary`` per route), so that a header added to a route in ``web`` or
-``embed`` reaches the static site at the next export without anyone editing a template here.
-What nginx itself adds is its own: ETag and Last-Modified (from each file's size and mtime, which
-the export sets to the feed's Last-Modified), and the choice between the ``.br``, ``.gz`` and
-plain file of each page (``brotli_static``, ``gzip_static``).
+``feedsvc.conf.j2`` serves a static export with the same answers as the service, from files.
+It is generated from what the app was seen to answer while exporting (:class:`RouteProfile`:
+headers, content types and ``Vary`` per route), so that a header added to a route in ``web``
+reaches the static site at the next export without anyone editing a template. What nginx adds
+is its own: ETag and Last-Modified (from each file's size and mtime, which the export sets to
+the feed's Last-Modified), and the choice between the ``.br``, ``.gz`` and plain file of each
+page (``brotli_static``, ``gzip_static``).
 
-The feed route needs more than a file per URL, as in the service:
+No answer carries anything taken from the request: every feed URL has an exact location that
+names its canonical URL (for ``Link: rel="self"``) and its redirect target (``?page=1``)
+literally; the page number of ``?page=N`` is the only variable part, and the map that reads it
+admits 1 to 9 digits only. A browser (a client that ranks text/html above the feed's own type)
+gets the same bytes labelled so that it shows them, through an internal location with other
+``types``.
 
-- ``?page=N`` is a file ``feeds/all.pageN.rss``, chosen with a ``map`` on the query string;
-  ``?page=1`` redirects (301) to the URL without it, and a page that is not a positive number
-  (or is given twice) is a 400;
-- a browser (a client that ranks text/html above the feed's own type) gets the same bytes
-  labelled so that it shows them, through an internal location with other ``types``;
-- with a WebSub hub configured, a ``Link`` header names the hub and the page's own URL.
+``proxy.conf.j2`` is a reverse proxy in front of gunicorn (see :func:`render_proxy_config`).
 
-The file is meant for an ``http {}`` block (Debian: ``/etc/nginx/sites-enabled/``): ``map``
-blocks, then one ``server``. Names of its variables start with ``feedsvc_``.
+The templates quote every value with the ``q`` filter, which refuses what nginx would read as a
+variable or the end of a string; names of the variables they define start with ``feedsvc_``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Prefixes of internal locations; no route of the app starts with an underscore.
-_BROWSER_PREFIX = "/_feedsvc/browser/"
-_FIRST_PAGE_PREFIX = "/_feedsvc/first/"
+import jinja2
+
+# Prefix of the internal location of feeds for browsers; no route of the app starts with "_".
+_BROWSER_PREFIX = "/_feedsvc/browser"
+_OPTIONS_PATH = "/_feedsvc/options"
+_FIRST_PAGE_PATH = "/_feedsvc/first-page"
 BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
-# Accept headers in which text/html is asked for without a q-value (so at q=1) and no feed type is
-# named: how browsers navigate, and never how feed readers ask. An approximation of the service's
-# comparison of q-values, which a map of regular expressions cannot make exactly; one expression
-# on the header alone, which costs next to nothing when there is no Accept header.
-_BROWSER_ACCEPT = r"^(?!.*(?:{media_types}))(.*,)?\s*text/html\s*(;(?!\s*q=)[^,]*)?(,|$)"
+# When a browser gets a feed labelled so that it shows it: the Accept header asks for text/html
+# (or text/*) at q=1 without parameters, names no feed type nor application/*, and does not
+# accept */* at q=1 (a tie goes to the feed). The service compares q-values (text/html strictly
+# above the feed's type), which a regular expression cannot do in general; this agrees with it
+# for browsers, readers and the cases in tests/test_parity.py, and README.md lists where not.
+_BROWSER_ACCEPT = (
+    r"^(?!.*(?:{media_types}|application/\*))"
+    r"(?!(?:.*,)?\s*\*/\*\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$))"
+    r"(?:.*,)?\s*text/(?:html|\*)\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$)"
+)
 _UNSAFE_VALUE = re.compile(r'[$"\\\x00-\x1f\x7f]')
 _UNSAFE_IN_REGEX = re.compile(r'["\x00-\x1f\x7f]|\\$')
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
 _BARE_VALUE = re.compile(r"[A-Za-z0-9._:+/\[\]*-]+")
+_TEMPLATES = Path(__file__).with_name("templates")
 
 
 class NginxConfigError(ValueError):
@@ -61,10 +71,19 @@ class RouteProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedLocation:
+    """One feed URL (first page; later pages are ``?page=N`` of it)."""
+
+    path: str  # decoded, as nginx matches it: "/feeds/categorie/café.rss"
+    url: str  # canonical and absolute, percent-encoded: "https://…/feeds/categorie/caf%C3%A9.rss"
+    redirect: str  # what ?page=1 redirects to, percent-encoded: "/feeds/categorie/caf%C3%A9.rss"
+
+
+@dataclass(frozen=True, slots=True)
 class NginxSite:
     """Everything the server block is generated from."""
 
-    root: Path  # the exported tree as the server will see it
+    root: Path  # the exported tree as the server will see it (the export's symbolic link)
     listen: str  # "80", "127.0.0.1:8080"
     server_name: str
     brotli: bool  # brotli_static: needs Debian's libnginx-mod-http-brotli-static
@@ -77,201 +96,138 @@ class NginxSite:
     websub_hub: str | None = None
     site_url: str = ""
     index_file: str = "/index.html"
+    feeds: tuple[FeedLocation, ...] = ()
 
 
 def render_server_config(site: NginxSite) -> str:
-    """The text of the configuration file: ``map`` blocks and the ``server`` block."""
-    return _Writer(site).render()
+    """The text of the export's configuration file: ``map`` blocks and the ``server`` block."""
+    return _Model(site).render()
 
 
-class _Writer:
+@dataclass(frozen=True, slots=True)
+class _Header:
+    name: str
+    value: str = ""  # a literal, quoted by the template
+    variable: str = ""  # or a variable of a map this configuration defines
+
+
+@dataclass(frozen=True, slots=True)
+class _Directives:
+    """What a location says about the answer: types, charset, headers."""
+
+    types: tuple[tuple[str, str], ...]  # (media type, extension)
+    charset_types: tuple[str, ...]
+    headers: tuple[_Header, ...]
+    gzip_vary_off: bool
+    always: bool
+    link_hub: str | None  # the WebSub hub, for a Link header naming it and the feed itself
+
+
+@dataclass(frozen=True, slots=True)
+class _TypeMap:
+    source: str  # "$uri" or "$feedsvc_ext"
+    variable: str
+    entries: tuple[tuple[str, str], ...]  # (map key, as written; header value)
+
+
+@dataclass(frozen=True, slots=True)
+class _RouteLocation:
+    match: str
+    index_file: str | None  # for "/"; else the URI's own file
+    route: _Directives
+
+
+class _Model:
+    """The template's view of an :class:`NginxSite`."""
+
     def __init__(self, site: NginxSite) -> None:
         self.site = site
-        self.root = _quoted(str(site.root) + "/")
         self.feed = next((r for r in site.routes if r.endpoint == site.feed_endpoint), None)
         # Headers that depend on the file type within a location: one map per set of values.
         self.type_maps: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
 
     def render(self) -> str:
-        server = self.server()  # first: it names the maps of type-dependent headers
-        lines = [
-            "# Generated by `python -m feedsvc export`, again by every export. Include it in",
-            "# nginx's http {} block (Debian: link it into /etc/nginx/sites-enabled/).",
-            "",
-            *self.maps(),
-            "",
-            *server,
-        ]
-        return "\n".join(lines) + "\n"
-
-    # -- http level ---------------------------------------------------------------------------
-
-    def maps(self) -> list[str]:
-        lines = [
-            "# ?page=N of a feed: N, or 'bad' where the service answers 400 (not a positive",
-            "# number, or page given twice); empty without a page parameter.",
-            "map $args $feedsvc_page {",
-            '    default "";',
-            '    "~(^|&)page(=[^&]*)?&(.*&)?page(=|&|$)" "bad";',
-            '    "~(^|&)page=(?<feedsvc_page_number>[1-9][0-9]{0,8})(&|$)" "$feedsvc_page_number";',
-            '    "~(^|&)page(=[^&]*)?(&|$)" "bad";',
-            "}",
-            "map $feedsvc_page $feedsvc_page_suffix {",
-            '    "" "";',
-            '    default ".page$feedsvc_page";',
-            "}",
-            "map $feedsvc_page $feedsvc_page_query {",
-            '    "" "";',
-            '    default "?page=$feedsvc_page";',
-            "}",
-            "# The path as the client wrote it, percent-encoding and all: for redirects and Link.",
-            "map $request_uri $feedsvc_request_path {",
-            '    "~^(?<feedsvc_path>[^?]*)" "$feedsvc_path";',
-            "}",
-        ]
-        if self.feed is not None and self.feed.browser_types:
-            media_types = "|".join(
-                sorted(
-                    re.escape(self.feed.types[ext].partition(";")[0].strip())
-                    for ext in self.feed.browser_types
-                    if ext in self.feed.types
+        site, feed = self.site, self.feed
+        browser_accept: list[str] = []
+        feed_route = browser_route = None
+        if feed is not None:
+            feed_route = self.directives(feed, feed=True)
+            if feed.browser_types:
+                media_types = "|".join(
+                    sorted(
+                        re.escape(feed.types[ext].partition(";")[0].strip())
+                        for ext in feed.browser_types
+                        if ext in feed.types
+                    )
                 )
-            )
-            pattern = "~*" + _BROWSER_ACCEPT.format(media_types=media_types)
-            lines += [
-                "# 1 when a browser asks for a feed: it gets the same bytes under a type it shows.",
-                "map $http_accept $feedsvc_browser {",
-                "    default 0;",
-                f"    {_quoted(pattern, regex=True)} 1;",
-                "}",
-            ]
-        for (source, values), variable in self.type_maps.items():
-            lines += [f"map {source} {variable} {{", '    default "";']
-            for extension, value in values:
-                if source == "$uri":
-                    key = _quoted("~" + re.escape("." + extension) + "$", regex=True)
-                else:  # the extension itself: a lookup, no regular expression
-                    key = _bare(extension)
-                lines.append(f"    {key} {_quoted(value)};")
-            lines.append("}")
-        return lines
-
-    # -- the server ---------------------------------------------------------------------------
-
-    def server(self) -> list[str]:
-        site = self.site
-        lines = [
-            "server {",
-            f"    listen {_bare(site.listen)};",
-            f"    server_name {_bare(site.server_name)};",
-            f"    root {_quoted(str(site.root))};",
-            "    # As the service: one URL per page, relative redirects, nothing made on the fly.",
-            "    merge_slashes off;",
-            "    absolute_redirect off;",
-            "    server_tokens off;",
-            "    autoindex off;",
-            "    etag on;",
-            "    gzip off;",
-            "    gzip_static on;",
-            "    gzip_vary on;",
-        ]
-        if site.brotli:
-            lines.append("    brotli_static on;")
-        lines += [
-            f"    error_page {status} {path};" for status, path in sorted(site.error_pages.items())
-        ]
-        lines.append("")
-        for path in sorted(site.error_pages.values()):
-            lines += self.location(f"= {path}", site.error_profile, ["internal;"], always=True)
-        # Feeds first: the regular expression locations are tried in this order.
-        lines += self.feed_locations()
-        # An empty path segment is a file to the file system, and nothing to the service.
-        lines += self.location("~ //", None, ["return 404;"])
-        lines += self.location("~ \\.(gz|br)$", None, ["return 404;"])  # siblings, not pages
-        for route in site.routes:
-            if route is not self.feed:
-                lines += self.route_location(route)
-        lines += self.location("/", None, ["return 404;"])  # the 404 page carries the headers
-        lines.append("}")
-        return lines
-
-    def feed_locations(self) -> list[str]:
-        feed, site = self.feed, self.site
-        if feed is None:
-            return []
-        prefix = re.escape(site.feed_prefix)
+                browser_accept.append("~*" + _BROWSER_ACCEPT.format(media_types=media_types))
+                browser = RouteProfile(
+                    feed.endpoint,
+                    feed.rule,
+                    feed.headers,
+                    feed.vary,
+                    feed.browser_types,
+                    type_headers=feed.type_headers,
+                )
+                browser_route = self.directives(browser, feed=True)
+        routes = [self.route_location(r) for r in site.routes if r is not feed]
         extensions = "|".join(re.escape(ext) for ext in site.feed_extensions)
-        file = f"{site.feed_prefix}$feedsvc_stem$feedsvc_page_suffix.$feedsvc_ext"
-        body = [
-            'if ($feedsvc_page = "bad") {',
-            "    return 400;",
-            "}",
-            'if ($feedsvc_page = "1") {',
-            f"    rewrite ^ {_FIRST_PAGE_PREFIX[:-1]}$uri last;",
-            "}",
-        ]
-        if feed.browser_types:
-            body += [
-                "if ($feedsvc_browser) {",
-                f"    rewrite ^ {_BROWSER_PREFIX[:-1]}{file} last;",
-                "}",
-            ]
-        # A rewrite rather than try_files: one file system call less per request, and the
-        # static module answers 404 for a file that is not there. Feed paths never name a
-        # folder (they end in a feed extension, folders never do).
-        body.append(f"rewrite ^ {file} break;")
-        # The stem never ends in ".pageN": the files of later pages are no URLs of their own.
-        # Nor "//", which the file system would read as "/".
-        stem = f"[^/.](?:[^./]|/(?!/)|\\.(?!page[0-9]+\\.(?:{extensions})$))*"
-        lines = self.location(
-            f"~ ^{prefix}(?<feedsvc_stem>{stem})\\.(?<feedsvc_ext>{extensions})$", feed, body
-        )
-        if feed.browser_types:
-            browser = RouteProfile(
-                feed.endpoint,
-                feed.rule,
-                feed.headers,
-                feed.vary,
-                feed.browser_types,
-                type_headers=feed.type_headers,
-            )
-            # etag off: the same bytes under another type must not share the reader's ETag.
-            body = ["internal;", f"alias {self.root};", "etag off;"]
-            lines += self.location(f"^~ {_BROWSER_PREFIX}", browser, body)
-        body = [
-            "internal;",
-            f"alias {self.root};",
-            "if (!-f $request_filename) {",
-            "    return 404;",
-            "}",
-            "return 301 $feedsvc_request_path;",
-        ]
-        lines += self.location(f"^~ {_FIRST_PAGE_PREFIX}", site.error_profile, body)
-        return lines
+        context = {
+            "listen": site.listen,
+            "server_name": site.server_name,
+            "root": str(site.root),
+            "brotli": site.brotli,
+            "error_pages": sorted(site.error_pages.items()),
+            "error_page_paths": sorted(set(site.error_pages.values())),
+            "error_route": self.directives(site.error_profile, always=True),
+            "options_route": self.directives(_options_profile(site.error_profile), always=True),
+            "feeds": [self.feed_context(location) for location in site.feeds],
+            "feed_route": feed_route,
+            "feed_pattern": f"^{re.escape(site.feed_prefix)}.*\\.({extensions})$",
+            "browser_accept": browser_accept,
+            "browser_prefix": _BROWSER_PREFIX,
+            "options_path": _OPTIONS_PATH,
+            "first_page_path": _FIRST_PAGE_PATH,
+            "browser_route": browser_route,
+            "routes": routes,
+            # Last: the directives above name the maps they need.
+            "type_maps": [
+                _TypeMap(source, variable, self.map_entries(source, values))
+                for (source, values), variable in self.type_maps.items()
+            ],
+        }
+        return _environment().get_template("feedsvc.conf.j2").render(context)
 
-    def route_location(self, route: RouteProfile) -> list[str]:
+    def feed_context(self, location: FeedLocation) -> dict[str, str]:
+        stem, dot, extension = location.path.rpartition(".")
+        if not dot or extension not in self.site.feed_extensions:
+            raise NginxConfigError(f"{location.path!r} is not a feed URL")
+        return {
+            "location": location.path,
+            "url": location.url,
+            "redirect": location.redirect,
+            "extension": extension,
+            "file_stem": stem,
+        }
+
+    def route_location(self, route: RouteProfile) -> _RouteLocation:
         static, _, rest = route.rule.partition("<")
+        directives = self.directives(route)
         if not rest:  # no variable part: one URL
             if static == "/":
-                return self.location("= /", route, [f"try_files {self.site.index_file} =404;"])
-            return self.location(f"= {static}", route, ["try_files $uri =404;"])
+                return _RouteLocation("= /", self.site.index_file, directives)
+            return _RouteLocation(f"= {_quoted(static)}", None, directives)
         if not static.endswith("/"):
             raise NginxConfigError(
                 f"route {route.rule!r} ({route.endpoint}): its variable part must follow a '/'"
             )
-        # A plain prefix location: the regular expressions above (siblings) still apply.
-        return self.location(static, route, ["try_files $uri =404;"])
+        # A plain prefix location: the regular expressions (siblings, "//") still apply.
+        return _RouteLocation(_quoted(static), None, directives)
 
-    def location(
-        self, match: str, route: RouteProfile | None, body: Iterable[str], *, always: bool = False
-    ) -> list[str]:
-        lines = [f"    location {match} {{", *(f"        {line}" for line in body)]
-        if route is not None:
-            lines += [f"        {line}" for line in self.route_directives(route, always)]
-        return [*lines, "    }", ""]
-
-    def route_directives(self, route: RouteProfile, always: bool) -> list[str]:
-        lines = ["default_type application/octet-stream;", "types {"]
+    def directives(
+        self, route: RouteProfile, *, always: bool = False, feed: bool = False
+    ) -> _Directives:
+        types = []
         charset_types = set()
         for extension, content_type in sorted(route.types.items()):
             media_type, _, parameters = content_type.partition(";")
@@ -283,32 +239,26 @@ class _Writer:
                     f"{route.endpoint}: .{extension} files are {content_type!r}; only UTF-8 "
                     "text can be labelled with its charset"
                 )
-            lines.append(f"    {_bare(media_type.strip())} {_bare(extension)};")
-        lines.append("}")
-        if charset_types:
-            lines.append("charset utf-8;")
-            listed = sorted(charset_types - {"text/html"})  # text/html always is one
-            if listed:
-                lines.append(f"charset_types {' '.join(listed)};")
-        suffix = " always" if always else ""
-        headers = {name: _quoted(value) for name, value in route.headers.items()}
-        if route.vary is not None and route.vary != "Accept-Encoding":
-            # gzip_vary would add a second Vary; send the service's whole value instead.
-            lines.append("gzip_vary off;")
-            headers["Vary"] = _quoted(route.vary)
+            types.append((media_type.strip(), extension))
+        headers = {name: _Header(name, value=value) for name, value in route.headers.items()}
+        gzip_vary_off = route.vary is not None and route.vary != "Accept-Encoding"
+        if gzip_vary_off:  # gzip_vary would add a second Vary; send the service's whole value
+            headers["Vary"] = _Header("Vary", value=route.vary or "")
         for name in sorted({name for values in route.type_headers.values() for name in values}):
             values = {ext: h[name] for ext, h in route.type_headers.items() if name in h}
-            headers[name] = self.type_map(values, "$feedsvc_ext" if route is self.feed else "$uri")
-        site = self.site
-        if site.websub_hub and route is self.feed:
-            hub = _quoted(site.websub_hub)[1:-1]
-            self_url = f"{_quoted(site.site_url)[1:-1]}$feedsvc_request_path$feedsvc_page_query"
-            headers["Link"] = f'"<{hub}>; rel=\\"hub\\", <{self_url}>; rel=\\"self\\""'
-        for name, value in sorted(headers.items()):
+            source = "$feedsvc_ext" if feed else "$uri"
+            headers[name] = _Header(name, variable=self.type_map(values, source))
+        for name in headers:
             if not _HEADER_NAME.fullmatch(name):
                 raise NginxConfigError(f"header name {name!r} cannot be written for nginx")
-            lines.append(f"add_header {name} {value}{suffix};")
-        return lines
+        return _Directives(
+            types=tuple(types),
+            charset_types=tuple(sorted(charset_types)),
+            headers=tuple(headers[name] for name in sorted(headers)),
+            gzip_vary_off=gzip_vary_off,
+            always=always,
+            link_hub=self.site.websub_hub if feed else None,
+        )
 
     def type_map(self, values: Mapping[str, str], source: str) -> str:
         """A variable that is ``values[ext]`` for a URI ending in ``.ext`` (``source`` is
@@ -319,17 +269,85 @@ class _Writer:
             self.type_maps[key] = f"$feedsvc_type_header_{len(self.type_maps) + 1}"
         return self.type_maps[key]
 
+    @staticmethod
+    def map_entries(
+        source: str, values: tuple[tuple[str, str], ...]
+    ) -> tuple[tuple[str, str], ...]:
+        if source == "$uri":
+            return tuple(
+                (_quoted("~" + re.escape("." + ext) + "$", regex=True), value)
+                for ext, value in values
+            )
+        return tuple((_bare(ext), value) for ext, value in values)  # a lookup, no expression
+
+
+def _options_profile(error: RouteProfile) -> RouteProfile:
+    """What the service's automatic OPTIONS answer carries: an error page's headers but CORS,
+    which Flask's answer leaves out."""
+    headers = {k: v for k, v in error.headers.items() if k.lower() != "access-control-allow-origin"}
+    return RouteProfile(error.endpoint, error.rule, headers, error.vary, error.types)
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=False,  # nginx syntax, not HTML: values go through the filters below
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    environment.filters["q"] = _quoted
+    environment.filters["inside_quotes"] = _inside_quotes
+    environment.filters["bare"] = _bare
+    return environment
+
 
 def _quoted(text: str, *, regex: bool = False) -> str:
     """``text`` as a double-quoted nginx string; refuses what would need escaping (or, outside
     a regular expression, would be read as a variable)."""
     unsafe = _UNSAFE_IN_REGEX if regex else _UNSAFE_VALUE
-    if unsafe.search(text):
+    if unsafe.search(str(text)):
         raise NginxConfigError(f"{text!r} cannot be written for nginx")
     return f'"{text}"'
 
 
+def _inside_quotes(text: str) -> str:
+    """``text`` checked as :func:`_quoted` checks it, for a template's own quoted string."""
+    return _quoted(text)[1:-1]
+
+
 def _bare(text: str) -> str:
-    if not _BARE_VALUE.fullmatch(text):
+    if not _BARE_VALUE.fullmatch(str(text)):
         raise NginxConfigError(f"{text!r} cannot be written for nginx as a bare word")
-    return text
+    return str(text)
+
+
+@dataclass(frozen=True, slots=True)
+class ProxySite:
+    """nginx as a buffering reverse proxy in front of gunicorn."""
+
+    listen: str  # "80", "127.0.0.1:8080"
+    server_name: str
+    upstream: str  # where gunicorn listens: "unix:/run/feedsvc/gunicorn.sock", "127.0.0.1:8000"
+    read_timeout: int = 30  # gunicorn's own worker timeout: nginx waits no longer
+
+
+def render_proxy_config(site: ProxySite) -> str:
+    """The text of the reverse proxy's configuration file: one ``upstream`` and one ``server``."""
+    if not _UPSTREAM.fullmatch(site.upstream):
+        raise NginxConfigError(
+            f"upstream {site.upstream!r}: expected unix:/PATH or a loopback HOST:PORT"
+        )
+    return (
+        _environment()
+        .get_template("proxy.conf.j2")
+        .render(
+            listen=site.listen,
+            server_name=site.server_name,
+            upstream=site.upstream,
+            read_timeout=int(site.read_timeout),
+        )
+    )
+
+
+# gunicorn behind the proxy listens on loopback or a unix socket, never on a public address.
+_UPSTREAM = re.compile(r"unix:/[A-Za-z0-9._/-]+|(?:127\.0\.0\.1|\[::1\]|localhost):[0-9]{1,5}")

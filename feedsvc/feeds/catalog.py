@@ -176,6 +176,11 @@ class Catalog:
         return self.feeds["all"]
 
     @property
+    def category_rows(self) -> list[tuple[CategoryNode, int]]:
+        """:attr:`category_tree` in reading order with each node's depth (see tree_rows)."""
+        return tree_rows(self.category_tree)
+
+    @property
     def rejected(self) -> tuple[ContentProblem, ...]:
         return tuple(p for p in self.problems if p.severity is Severity.ERROR)
 
@@ -417,13 +422,29 @@ def _canonicalize(
 
 
 def _tree(category_feeds: list[Feed]) -> tuple[CategoryNode, ...]:
-    children: defaultdict[Category | None, list[Feed]] = defaultdict(list)
-    for feed in category_feeds:
+    """The category feeds as a tree, each level sorted by name.
+
+    Built bottom-up, deepest categories first, without recursion: the depth is the content's.
+    """
+    pending: defaultdict[Category | None, list[CategoryNode]] = defaultdict(list)
+    for feed in sorted(category_feeds, key=lambda f: -len(f.category.names if f.category else ())):
         assert feed.category is not None
-        children[feed.category.parent()].append(feed)
+        children = _by_name(pending.pop(feed.category, []))
+        pending[feed.category.parent()].append(CategoryNode(feed, children))
+    return _by_name(pending.get(None, []))
 
-    def nodes(parent: Category | None) -> tuple[CategoryNode, ...]:
-        feeds = sorted(children.get(parent, []), key=lambda f: f.name.casefold())
-        return tuple(CategoryNode(feed, nodes(feed.category)) for feed in feeds)
 
-    return nodes(None)
+def _by_name(nodes: list[CategoryNode]) -> tuple[CategoryNode, ...]:
+    return tuple(sorted(nodes, key=lambda node: node.feed.name.casefold()))
+
+
+def tree_rows(nodes: tuple[CategoryNode, ...]) -> list[tuple[CategoryNode, int]]:
+    """The nodes of a tree in reading order, each with its depth (0 at the top), without
+    recursion: what a template renders nested lists from."""
+    rows: list[tuple[CategoryNode, int]] = []
+    stack = [(node, 0) for node in reversed(nodes)]
+    while stack:
+        node, depth = stack.pop()
+        rows.append((node, depth))
+        stack.extend((child, depth + 1) for child in reversed(node.children))
+    return rows

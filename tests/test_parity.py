@@ -1,0 +1,222 @@
+"""The static export on nginx answers as the service does: a table of requests, both sides.
+
+For every row, nginx (Debian package ``nginx``) serving the export and the Flask service give
+the same status, body bytes and key headers, except for the differences listed in
+:data:`DOCUMENTED`, each explained in README.md ("Differences between the service and the
+export"); a listed difference that no longer differs fails too, so the list stays true.
+ETag values are made differently on each side (nginx: mtime and size; the service: a digest),
+so only whether there is one is compared.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import brotli
+import pytest
+from conftest import BUNDLED_CONTENT, SITE_URL, free_port
+from flask import Flask
+from nginxlib import Nginx, nginx_binary, run_nginx
+
+from feedsvc import create_app
+from feedsvc.deploy.export import BROWSER_ACCEPT, NginxOptions, SiteExporter
+from feedsvc.deploy.sitemap import endpoint_of, site_pages
+
+KEY_HEADERS = (
+    "content-type",
+    "content-encoding",
+    "last-modified",
+    "link",
+    "vary",
+    "cache-control",
+    "access-control-allow-origin",
+    "allow",
+)
+# nginx gives every file validators (from its mtime and size) and, where a page has compressed
+# siblings, Vary: Accept-Encoding, also where the service renders the page afresh and sends
+# neither: README.md, "Differences between the service and the export".
+NGINX_ADDS = {"last-modified", "vary"}
+DECODE: dict[str, Callable[[bytes], bytes]] = {"gzip": gzip.decompress, "br": brotli.decompress}
+READER_ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json;q=0.9, */*;q=0.1"
+ARTICLE = "/artikelen/2024/000_3a5bf95db61d80b1.html"
+
+
+@dataclass(frozen=True)
+class Row:
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    method: str = "GET"
+
+    def __str__(self) -> str:
+        shown = ",".join(f"{k}={v}" for k, v in self.headers.items())
+        return f"{self.method} {self.path} {shown}".strip()
+
+
+ROUTES = [
+    "/",
+    "/feeds/all.rss",
+    "/feeds/all.atom?page=2",
+    "/feeds/categorie/nieuws.json",
+    "/feeds/bron/navo.rss",
+    "/feeds.opml",
+    ARTICLE,
+    "/categorie/nieuws.html",
+    "/bron/navo.html",
+    "/embed/all.html",
+    "/embed/categorie/nieuws.html",
+    "/embed.js",
+    "/static/style.css",
+    "/static/favicon.png",
+    "/bestaat-niet",
+    "/feeds/bestaat-niet.rss",
+]
+ACCEPTS = [
+    "text/*",
+    "text/html;q=0.9, application/rss+xml;q=0.5",
+    "text/html;level=1",
+    BROWSER_ACCEPT,
+    READER_ACCEPT,
+    "*/*",
+    "text/html, */*",
+    "application/xml",
+    "application/json",
+]
+ENCODINGS = ["*", "gzip", "br", "identity", "gzip;q=0, br;q=0", "br;q=0.5, gzip"]
+PAGES = ["?page=2", "?page=%32", "?page=0", "?page=x", "?page=1", "?page=2&page=3", "?page=999"]
+
+ROWS = [Row(path) for path in ROUTES]
+ROWS += [Row(path, method="HEAD") for path in ROUTES]
+ROWS += [
+    Row(p, method=m) for p in ("/feeds/all.rss", "/", "/bestaat-niet") for m in ("OPTIONS", "POST")
+]
+ROWS += [Row(p, {"Accept": a}) for p in ("/feeds/all.rss", "/feeds/all.json", "/") for a in ACCEPTS]
+ROWS += [Row("/feeds/all.rss", {"Accept": ""})]
+ROWS += [
+    Row(p, {"Accept-Encoding": e})
+    for p in ("/feeds/all.atom", "/", "/static/style.css")
+    for e in ENCODINGS
+]
+ROWS += [Row("/feeds/all.rss" + q) for q in PAGES]
+ROWS += [Row(p, {"Range": "bytes=0-10"}) for p in ("/feeds/all.rss", "/static/style.css", "/")]
+ROWS += [
+    Row("/feeds/all.rss", {"Range": "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 1800, 2))})
+]
+
+# Row -> why the export answers differently (README.md says the same).
+DOCUMENTED = {
+    "GET /feeds/all.rss Accept=text/html;q=0.9, application/rss+xml;q=0.5": "q-value comparison",
+    "GET /feeds/all.json Accept=text/html;q=0.9, application/rss+xml;q=0.5": "q-value comparison",
+    "GET /feeds/all.atom Accept-Encoding=*": "nginx serves identity to *",
+    "GET /feeds/all.atom Accept-Encoding=br;q=0.5, gzip": "brotli_static ignores q-values",
+    "GET / Accept-Encoding=*": "nginx serves identity to *",
+    "GET / Accept-Encoding=br;q=0.5, gzip": "brotli_static ignores q-values",
+    "GET /feeds/all.rss?page=1": "nginx's own 301 page",
+    "GET /feeds/all.rss?page=999": "one 404 page",
+    "GET /feeds/all.rss?page=%32": "percent-encoded page numbers",
+    "POST /feeds/all.rss": "405 page",
+    "POST /": "405 page",
+    "GET /static/style.css Range=bytes=0-10": "no ranges",
+    "GET /feeds/bestaat-niet.rss": "one 404 page",
+    "GET /feeds/all.rss Accept=text/*": "no ETag for browsers",
+    "GET /feeds/all.json Accept=text/*": "no ETag for browsers",
+    f"GET /feeds/all.rss Accept={BROWSER_ACCEPT}": "no ETag for browsers",
+    f"GET /feeds/all.json Accept={BROWSER_ACCEPT}": "no ETag for browsers",
+}
+
+
+@pytest.fixture(scope="module")
+def app() -> Flask:
+    return create_app(
+        {
+            "TESTING": True,
+            "CONTENT_DIR": str(BUNDLED_CONTENT),
+            "SITE_URL": SITE_URL,
+            "WATCH": False,
+            "PAGE_SIZE": 5,
+            "WEBSUB_HUB": "https://hub.example.org/",
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def nginx(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
+    nginx_binary()
+    port = free_port()
+    tmp_path = tmp_path_factory.mktemp("parity")
+    SiteExporter(app, tmp_path / "out", NginxOptions(listen=f"127.0.0.1:{port}")).export()
+    yield from run_nginx(tmp_path / "out", tmp_path, port)
+
+
+def service_answer(app: Flask, row: Row) -> tuple[int, dict[str, str], bytes]:
+    response = app.test_client().open(row.path, method=row.method, headers=row.headers)
+    body = response.get_data()
+    response.close()
+    return response.status_code, {k.lower(): v for k, v in response.headers.items()}, body
+
+
+def differences(app: Flask, nginx: Nginx, row: Row) -> list[str]:
+    status, headers, body = service_answer(app, row)
+    n_status, n_headers, n_body = nginx.get(row.path, row.headers, method=row.method)
+    found = []
+    coding = n_headers.get("content-encoding")
+    if coding in DECODE and "content-encoding" not in headers:
+        # nginx sends the compressed sibling of a page the service sends as it is.
+        n_body = DECODE[coding](n_body) if n_body else n_body
+        n_headers = {k: v for k, v in n_headers.items() if k != "content-encoding"}
+    if status != n_status:
+        found.append(f"status {status} != {n_status}")
+    if body != n_body:
+        found.append(f"body {len(body)} != {len(n_body)} bytes")
+    for name in KEY_HEADERS:
+        mine, theirs = headers.get(name), n_headers.get(name)
+        if name == "allow":  # a set of methods, in any order
+            mine, theirs = (None if v is None else sorted(v.split(", ")) for v in (mine, theirs))
+        elif mine is None and name in NGINX_ADDS:
+            continue
+        if mine != theirs:
+            found.append(f"{name}: {mine!r} != {theirs!r}")
+    if "etag" in headers and "etag" not in n_headers:
+        found.append(f"etag {headers['etag']!r} != None")
+    return found
+
+
+@pytest.mark.parametrize("row", ROWS, ids=str)
+def test_the_export_answers_as_the_service(app: Flask, nginx: Nginx, row: Row) -> None:
+    found = differences(app, nginx, row)
+    if str(row) in DOCUMENTED:
+        assert found, f"{row}: no longer differs; remove it from DOCUMENTED and README.md"
+    else:
+        assert not found, f"{row}: {found}"
+
+
+def test_conditional_requests_with_each_sides_validators(app: Flask, nginx: Nginx) -> None:
+    for path in ("/feeds/all.rss", "/feeds/all.json?page=2", "/", ARTICLE, "/static/style.css"):
+        for accept in ("", BROWSER_ACCEPT):
+            headers = {"Accept": accept} if accept else {}
+            status, service, _ = service_answer(app, Row(path, headers))
+            n_status, from_nginx, _ = nginx.get(path, headers)
+            assert status == n_status == 200
+            for name, side in (("etag", "If-None-Match"), ("last-modified", "If-Modified-Since")):
+                if name in service:
+                    again = Row(path, {**headers, side: service[name]})
+                    assert service_answer(app, again)[0] == 304, (path, side)
+                if name in from_nginx:
+                    assert nginx.get(path, {**headers, side: from_nginx[name]})[0] == 304, (
+                        path,
+                        side,
+                    )
+
+
+def test_one_page_of_every_route_answers_as_the_service(app: Flask, nginx: Nginx) -> None:
+    """Beyond the table: the first page of each route the site lists, GET and HEAD."""
+    first: dict[str, str] = {}
+    for page in site_pages(app):
+        endpoint = endpoint_of(app, page.path) if page.status == 200 else f"error {page.status}"
+        first.setdefault(endpoint or page.path, page.path)
+    assert len(first) > 10
+    for path in first.values():
+        for method in ("GET", "HEAD"):
+            row = Row(path, method=method)
+            assert str(row) in DOCUMENTED or not differences(app, nginx, row), row
