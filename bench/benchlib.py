@@ -1,9 +1,12 @@
-"""What the benchmark scripts share: their error type, finding a tool, a free loopback port."""
+"""What the benchmark scripts share: their error type, finding a tool, a free loopback port, the
+commit measured."""
 
 from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
+from pathlib import Path
 
 
 class BenchError(Exception):
@@ -24,3 +27,20 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def git_commit() -> str:
+    """The checkout's commit, marked when feedsvc/ has changes not committed (not measured as
+    that commit, then)."""
+    repo = Path(__file__).resolve().parent.parent
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "feedsvc"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return head + ("+uncommitted changes in feedsvc/" if dirty else "")

@@ -5,8 +5,9 @@ for a bounded time per case, on three paths of ``/feeds/all.rss``: a full 200, t
 and a 304 revalidation with the server's own ETag.
 
 1. feedsvc as the README serves it: ``gunicorn -c gunicorn.conf.py wsgi:app``;
-2. ``bench/bare_app.py``: the same bytes and headers from a one-route Flask app, under the same
-   gunicorn configuration (the baseline: what Flask and gunicorn cost by themselves);
+2. ``bench/bare_app.py``: the same bytes and headers (every one feedsvc sends but Date) from a
+   one-route Flask app, under the same gunicorn configuration (the baseline: what Flask and
+   gunicorn cost by themselves);
 3. nginx serving the same bytes as static files (``etag on``, ``gzip_static on``).
 
 All servers run side by side; only one is loaded at a time, path by path in turn (feedsvc,
@@ -19,14 +20,19 @@ the report warns when that did not help.
 Usage::
 
     .venv/bin/python bench/http_bench.py [--duration 10] [--connections 32] [--content DIR]
-        [--rounds 1] [--retries 2] [--close] [--servers feedsvc,bare,nginx] [--json FILE]
-        [--workers N] [--worker-class sync|gthread] [--threads N]
+        [--rounds 1] [--retries 2] [--quiet-wait 30] [--close | --connection both]
+        [--servers feedsvc,bare,nginx] [--json FILE] [--workers N]
+        [--worker-class sync|gthread] [--threads N]
 
 ``--workers``/``--worker-class``/``--threads`` override ``gunicorn.conf.py`` on gunicorn's
 command line, for both gunicorn servers alike. wrk keeps its connections open where the server
 allows (gunicorn's sync worker never does); ``--close`` makes every request a new connection,
 as a feed reader polling every few minutes, or nginx proxying without upstream keep-alive, does.
-``--rounds N`` repeats every case N times and reports the round with the median requests/s.
+``--connection both`` measures both ways, alternating them within each round.
+``--rounds N`` repeats every case N times and reports the round with the median requests/s,
+with the range. The raw results, the medians, their spread and the ratios feedsvc/bare go to
+``bench/results/http-<date>-<commit>.json`` (or ``--json FILE``), with the commit measured and
+the machine's load average before and after.
 Needs ``wrk`` and ``nginx`` (Debian packages ``wrk`` and ``nginx``).
 """
 
@@ -41,6 +47,7 @@ import platform
 import re
 import resource
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,15 +59,17 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import FrameType
 
-from benchlib import BenchError, find_tool, free_port
+from benchlib import BenchError, find_tool, free_port, git_commit
 
 REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 FEED = "/feeds/all.rss"
 SERVERS = ("feedsvc", "bare", "nginx")
 PATHS = ("200", "gzip", "304")
-# Targets from the issue: feedsvc within 80% of bare Flask, and a p99 below 25 ms.
-TARGET_RATIO_BARE = 0.8
+# Targets: feedsvc at least as fast as bare Flask (issue 13), and a p99 below 25 ms.
+TARGET_RATIO_BARE = 1.0
+CONNECTIONS = {"keep-alive": False, "close": True}  # name -> a new connection per request
 TARGET_P99_MS = 25.0
 GUNICORN_SETTINGS = (
     "worker_class",
@@ -90,6 +99,8 @@ class Feed:
     last_modified: str
     cache_control: str
     content_type: str
+    identity_headers: list[tuple[str, str]]  # as sent, names as spelt, for bare_app.py
+    gzip_headers: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -108,12 +119,14 @@ class Case:
     headers: dict[str, str]
     status: int
     body: bytes
+    connection: str  # "keep-alive" (as the server allows) or "close" (one request each)
 
 
 @dataclass(frozen=True)
 class Result:
     server: str
     path: str
+    connection: str
     requests_per_s: float
     p50_ms: float
     p99_ms: float
@@ -134,6 +147,18 @@ def request(
         response = connection.getresponse()
         body = response.read()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+    finally:
+        connection.close()
+
+
+def raw_headers(port: int, path: str, headers: dict[str, str]) -> list[tuple[str, str]]:
+    """The response headers of one GET, in order and spelt as sent."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.getheaders()
     finally:
         connection.close()
 
@@ -234,7 +259,9 @@ def run_wrk(wrk: str, server: Server, case: Case, duration: int, connections: in
     elapsed, busy, served, driven = (a - b for a, b in zip(after, before, strict=True))
     other = max(0.0, busy - served - driven) / (elapsed * len(os.sched_getaffinity(0)))
     rate, p50, p99 = parse_wrk(done.stdout)
-    return Result(server.name, case.path, rate, p50, p99, other, wrk_errors(done.stdout))
+    return Result(
+        server.name, case.path, case.connection, rate, p50, p99, other, wrk_errors(done.stdout)
+    )
 
 
 def parse_wrk(output: str) -> tuple[float, float, float]:
@@ -271,10 +298,11 @@ def cases(feed: Feed, etag: str, *, close: bool = False) -> list[Case]:
     With ``close``, every request asks for its connection to be closed after the answer.
     """
     extra = {"Connection": "close"} if close else {}
+    mode = "close" if close else "keep-alive"
     return [
-        Case("200", {**extra}, 200, feed.identity),
-        Case("gzip", {"Accept-Encoding": "gzip", **extra}, 200, feed.gzip),
-        Case("304", {"If-None-Match": etag, **extra}, 304, b""),
+        Case("200", {**extra}, 200, feed.identity, mode),
+        Case("gzip", {"Accept-Encoding": "gzip", **extra}, 200, feed.gzip, mode),
+        Case("304", {"If-None-Match": etag, **extra}, 304, b"", mode),
     ]
 
 
@@ -296,8 +324,10 @@ def verify(server: Server, case: Case) -> None:
         raise BenchError(f"{server.name} {case.path}: {problem}; not measuring a wrong answer")
 
 
-def gunicorn_command(app: str, port: int, args: argparse.Namespace, tmp: Path) -> list[str]:
-    command = [str(GUNICORN), "-c", "gunicorn.conf.py"]
+def gunicorn_command(
+    app: str, port: int, args: argparse.Namespace, tmp: Path, config: str = "gunicorn.conf.py"
+) -> list[str]:
+    command = [str(GUNICORN), "-c", config]
     if args.workers is not None:
         command += ["--workers", str(args.workers)]
     if args.worker_class is not None:
@@ -362,6 +392,8 @@ def start_feedsvc(
         last_modified=headers["last-modified"],
         cache_control=headers["cache-control"],
         content_type=headers["content-type"],
+        identity_headers=raw_headers(port, FEED, {}),
+        gzip_headers=raw_headers(port, FEED, {"Accept-Encoding": "gzip"}),
     )
     return Server("feedsvc", port, pid, feed.etag), feed
 
@@ -373,10 +405,13 @@ def start_bare(
     data.mkdir()
     (data / "identity").write_bytes(feed.identity)
     (data / "gzip").write_bytes(feed.gzip)
-    meta = {k: v for k, v in asdict(feed).items() if isinstance(v, str)}
+    meta = {"identity": feed.identity_headers, "gzip": feed.gzip_headers}
     (data / "headers.json").write_text(json.dumps(meta))
     port = free_port()
-    command = gunicorn_command("bench.bare_app:app", port, args, tmp)
+    # The same settings, less feedsvc's hook that starts its content watcher.
+    command = gunicorn_command(
+        "bench.bare_app:app", port, args, tmp, config="bench/bare_gunicorn_conf.py"
+    )
     env = gunicorn_env(port, args, BENCH_BARE_DIR=str(data))
     pid = stack.enter_context(running("bare Flask", command, port, tmp / "bare.log", env))
     return Server("bare", port, pid, feed.etag)
@@ -451,11 +486,12 @@ def measure(wrk: str, server: Server, case: Case, args: argparse.Namespace, labe
     """
     attempts: list[Result] = []
     for _ in range(1 + args.retries):
-        wait_until_quiet(QUIET_WAIT_S)
+        wait_until_quiet(args.quiet_wait)
         result = run_wrk(wrk, server, case, args.duration, args.connections)
         attempts.append(result)
         print(
-            f"  {label}: {server.name:8} {case.path:5} {result.requests_per_s:8.0f} req/s"
+            f"  {label}: {server.name:8} {case.connection:10} {case.path:5}"
+            f" {result.requests_per_s:8.0f} req/s"
             f"  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
             f"  other CPU {result.other_cpu:4.0%}"
         )
@@ -480,17 +516,19 @@ def measure_all(
 ) -> list[list[Result]]:
     """Every round of every case, path by path, one server at a time."""
     for server in servers:
-        for case in cases(feed, server.etag, close=args.close):
-            verify(server, case)
+        for close in args.connection:
+            for case in cases(feed, server.etag, close=close):
+                verify(server, case)
     rounds = []
     for number in range(1, args.rounds + 1):
         results = []
-        for index in range(len(PATHS)):
-            for server in servers:
-                case = cases(feed, server.etag, close=args.close)[index]
-                if number == 1 and args.warmup:
-                    run_wrk(wrk, server, case, args.warmup, args.connections)  # not reported
-                results.append(measure(wrk, server, case, args, f"round {number}"))
+        for close in args.connection:
+            for index in range(len(PATHS)):
+                for server in servers:
+                    case = cases(feed, server.etag, close=close)[index]
+                    if number == 1 and args.warmup:
+                        run_wrk(wrk, server, case, args.warmup, args.connections)  # not reported
+                    results.append(measure(wrk, server, case, args, f"round {number}"))
         rounds.append(results)
     return rounds
 
@@ -520,10 +558,23 @@ def median_round(rounds: list[list[Result]]) -> list[Result]:
 
 def print_report(rounds: list[list[Result]], connections: int) -> None:
     results = median_round(rounds)
-    print()
+    for mode in dict.fromkeys(r.connection for r in results):
+        _print_mode(rounds, results, mode, connections)
+    if any(r.other_cpu > MAX_OTHER_CPU for r in results):
+        print(
+            f"\nwarning: other processes used over {MAX_OTHER_CPU:.0%} of the CPU during some"
+            " cases even after retrying; these figures are low, rerun on a quieter machine"
+        )
+
+
+def _print_mode(
+    rounds: list[list[Result]], results: list[Result], mode: str, connections: int
+) -> None:
+    print(f"\nConnection: {mode}")
     if len(rounds) > 1:
         print(f"Median of {len(rounds)} rounds (range of req/s in brackets):")
-    order = sorted(results, key=lambda r: (SERVERS.index(r.server), PATHS.index(r.path)))
+    shown = [r for r in results if r.connection == mode]
+    order = sorted(shown, key=lambda r: (SERVERS.index(r.server), PATHS.index(r.path)))
     print(
         f"{'server':8} {'path':5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'other CPU':>9}  notes"
     )
@@ -536,13 +587,14 @@ def print_report(rounds: list[list[Result]], connections: int) -> None:
             f"{r.server:8} {r.path:5} {r.requests_per_s:8.0f} {r.p50_ms:7.2f} {r.p99_ms:7.2f}"
             f" {r.other_cpu:9.0%}  {notes}".rstrip()
         )
-    by = {(r.server, r.path): r for r in results}
+    by = {(r.server, r.path): r for r in shown}
     print()
     print(
         f"{'path':5} {'feedsvc/bare':>12} {'feedsvc/nginx':>13}"
         f"  feedsvc ≥ {TARGET_RATIO_BARE}× bare   feedsvc p99 < {TARGET_P99_MS:g} ms"
         f" at {connections} connections"
     )
+    ratios = round_ratios(rounds)
     for path in PATHS:
         ours = by.get(("feedsvc", path))
         if ours is None:
@@ -552,16 +604,58 @@ def print_report(rounds: list[list[Result]], connections: int) -> None:
         ratio_bare = ours.requests_per_s / bare.requests_per_s if bare else None
         ratio_nginx = ours.requests_per_s / nginx.requests_per_s if nginx else None
         meets_ratio = "-" if ratio_bare is None else _verdict(ratio_bare >= TARGET_RATIO_BARE)
+        each = ratios.get((mode, path))
+        spread = f" [{min(each):.2f}–{max(each):.2f}]" if each and len(each) > 1 else ""
         print(
-            f"{path:5} {_ratio(ratio_bare):>12} {_ratio(ratio_nginx):>13}"
+            f"{path:5} {_ratio(ratio_bare) + spread:>12} {_ratio(ratio_nginx):>13}"
             f"  {meets_ratio:<19}   {_verdict(ours.p99_ms < TARGET_P99_MS)}"
             f" ({ours.p99_ms:.1f} ms)"
         )
-    if any(r.other_cpu > MAX_OTHER_CPU for r in results):
-        print(
-            f"\nwarning: other processes used over {MAX_OTHER_CPU:.0%} of the CPU during some"
-            " cases even after retrying; these figures are low, rerun on a quieter machine"
+
+
+def round_ratios(rounds: list[list[Result]]) -> dict[tuple[str, str], list[float]]:
+    """feedsvc/bare per round, by (connection, path): each pair measured side by side."""
+    ratios: dict[tuple[str, str], list[float]] = {}
+    for results in rounds:
+        by = {(r.server, r.connection, r.path): r for r in results}
+        for (server, mode, path), ours in by.items():
+            bare = by.get(("bare", mode, path))
+            if server == "feedsvc" and bare is not None:
+                ratio = ours.requests_per_s / bare.requests_per_s
+                ratios.setdefault((mode, path), []).append(ratio)
+    return ratios
+
+
+def summary(rounds: list[list[Result]]) -> list[dict[str, object]]:
+    """Per connection, server and path: median, range and every round's requests/s, and
+    feedsvc/bare as the ratio of the medians and per round."""
+    ratios = round_ratios(rounds)
+    rows: list[dict[str, object]] = []
+    medians: dict[tuple[str, str, str], float] = {}
+    for position, chosen in enumerate(median_round(rounds)):
+        rates = [results[position].requests_per_s for results in rounds]
+        key = (chosen.connection, chosen.server, chosen.path)
+        medians[key] = statistics.median(rates)
+        rows.append(
+            {
+                "connection": chosen.connection,
+                "server": chosen.server,
+                "path": chosen.path,
+                "requests_per_s_median": medians[key],
+                "requests_per_s_min": min(rates),
+                "requests_per_s_max": max(rates),
+                "requests_per_s": rates,
+                "p99_ms_median": statistics.median(results[position].p99_ms for results in rounds),
+            }
         )
+    for row in rows:
+        bare = medians.get((str(row["connection"]), "bare", str(row["path"])))
+        if row["server"] == "feedsvc" and bare:
+            each = ratios[(str(row["connection"]), str(row["path"]))]
+            row["ratio_to_bare_of_medians"] = float(str(row["requests_per_s_median"])) / bare
+            row["ratio_to_bare_per_round"] = each
+            row["ratio_to_bare_median"] = statistics.median(each)
+    return rows
 
 
 def _ratio(value: float | None) -> str:
@@ -581,6 +675,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="send 'Connection: close': one request per connection, as most feed readers poll",
     )
+    parser.add_argument(
+        "--connection",
+        choices=("keep-alive", "close", "both"),
+        help="keep-alive (wrk's default, where the server allows), close (as --close) or both",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=QUIET_WAIT_S,
+        help=f"seconds to wait for a quiet machine before each case [{QUIET_WAIT_S:g}]",
+    )
     parser.add_argument("--warmup", type=int, default=2, help="unreported seconds first [2]")
     parser.add_argument("--rounds", type=int, default=1, help="repeat every case [1]")
     parser.add_argument(
@@ -598,7 +703,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=",".join(SERVERS),
         help="comma-separated subset of feedsvc,bare,nginx [all]",
     )
-    parser.add_argument("--json", type=Path, help="also write every round's results here")
+    parser.add_argument(
+        "--json", type=Path, help="write the results here [bench/results/http-<date>-<commit>]"
+    )
     args = parser.parse_args(argv)
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     unknown = set(args.servers) - set(SERVERS)
@@ -611,6 +718,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("need --duration, --rounds ≥ 1, --connections ≥ 2, --warmup, --retries ≥ 0")
     if args.content is not None:
         args.content = args.content.resolve()
+    mode = args.connection or ("close" if args.close else "keep-alive")
+    modes = list(CONNECTIONS) if mode == "both" else [mode]
+    args.connection = [CONNECTIONS[m] for m in modes]  # close, per mode measured
     return args
 
 
@@ -632,13 +742,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             tmp = Path(name)
             settings = gunicorn_settings(args, tmp)
-            print(f"machine:  {machine()}")
-            print(f"date:     {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+            started = datetime.now(UTC)
+            load_before = _load_average()
+            print(f"machine:  {machine()}; load average {load_before}")
+            print(f"date:     {started:%Y-%m-%d %H:%M} UTC, commit {git_commit()}")
             print(f"gunicorn: {', '.join(f'{k}={v}' for k, v in settings.items())}")
             print(
                 f"wrk:      -t2 -c{args.connections} -d{args.duration}s --latency on loopback,"
                 f" {args.warmup} s warm-up first, {args.rounds} round(s)"
-                + (", Connection: close" if args.close else "")
+                + ", connection: "
+                + " and ".join(m for m, close in CONNECTIONS.items() if close in args.connection)
             )
             # feedsvc always runs: the other servers serve the bytes it renders.
             feedsvc, feed = start_feedsvc(stack, args, tmp)
@@ -656,13 +769,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"http_bench: {error}", file=sys.stderr)
         return 1
     print_report(rounds, args.connections)
-    if args.json is not None:
-        report = {
-            "gunicorn": settings,
-            "rounds": [[asdict(r) for r in results] for results in rounds],
-        }
-        args.json.write_text(json.dumps(report, indent=1))
+    commit = git_commit()
+    report = {
+        "benchmark": "http",
+        "commit": commit,
+        "date": started.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "load_average": load_before,
+        "load_average_after": _load_average(),
+        "gunicorn": settings,
+        "wrk": {
+            "connections": args.connections,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "rounds": args.rounds,
+            "retries": args.retries,
+        },
+        "feed": {"path": FEED, "bytes": len(feed.identity), "gzip_bytes": len(feed.gzip)},
+        "target_ratio_to_bare": TARGET_RATIO_BARE,
+        "summary": summary(rounds),
+        "rounds": [[asdict(r) for r in results] for results in rounds],
+    }
+    out = args.json or RESULTS / f"http-{started:%Y%m%d-%H%M}-{commit[:10]}.json"
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"\nresults: {out}")
     return 0
+
+
+def _load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
-"""Per-request cost of feedsvc's feed route without the network, against the bare Flask app.
+"""Per-request cost of feedsvc's feed answers without the network, against the bare Flask app.
 
 Calls each WSGI app directly for the three paths http_bench.py drives (a full 200, gzip, a 304
-revalidation) and prints microseconds per request and the ratio bare/feedsvc, measured in the
-same run. It isolates the application's own work from gunicorn, sockets and wrk:
+revalidation) and prints microseconds per request: feedsvc as served (its fast path,
+feedsvc/web/fastpath.py, before Flask), feedsvc's Flask route alone (what the fast path hands
+on to), and bench/bare_app.py with the same bytes and headers. Rounds alternate the apps; the
+medians, their range and the ratios bare/feedsvc (how many times as many requests feedsvc
+answers in the same CPU time) are printed and saved, with the commit measured, to
+``bench/results/request-cost-<date>-<commit>.json``. It isolates the application's own work
+from gunicorn, sockets and wrk:
 
-    .venv/bin/python bench/request_cost.py [--requests 20000]
+    .venv/bin/python bench/request_cost.py [--requests 5000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -12,16 +17,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results"
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
+from benchlib import git_commit  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from feedsvc import create_app  # noqa: E402
@@ -51,16 +61,9 @@ def bare_app(feedsvc: Any, folder: Path) -> WsgiApp:
     gz = client.get(FEED, headers={"Accept-Encoding": "gzip"})
     folder.joinpath("identity").write_bytes(plain.data)
     folder.joinpath("gzip").write_bytes(gz.data)
-    meta = {
-        "content_type": plain.headers["Content-Type"],
-        "last_modified": plain.headers["Last-Modified"],
-        "cache_control": plain.headers["Cache-Control"],
-        "etag": plain.headers["ETag"],
-        "gzip_etag": gz.headers["ETag"],
-    }
+    meta = {"identity": plain.headers.to_wsgi_list(), "gzip": gz.headers.to_wsgi_list()}
     folder.joinpath("headers.json").write_text(json.dumps(meta))
     os.environ["BENCH_BARE_DIR"] = str(folder)
-    sys.path.insert(0, str(REPO / "bench"))
     import bare_app  # noqa: PLC0415 - reads BENCH_BARE_DIR when imported
 
     app: WsgiApp = bare_app.app
@@ -69,22 +72,62 @@ def bare_app(feedsvc: Any, folder: Path) -> WsgiApp:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=20000, help="requests per case [20000]")
+    parser.add_argument("--requests", type=int, default=5000, help="requests per run [5000]")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds [5]")
+    parser.add_argument("--json", type=Path, help="results file [bench/results/request-cost-…]")
     args = parser.parse_args()
+    started = datetime.now(UTC)
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     feedsvc = create_app({"WATCH": False})
     etag = feedsvc.test_client().get(FEED).headers["ETag"]
+    cases = {"200": {}, "gzip": {"Accept-Encoding": "gzip"}, "304": {"If-None-Match": etag}}
+    runs: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        bare = bare_app(feedsvc, Path(tmp))
-        cases = {
-            "200": {},
-            "gzip": {"Accept-Encoding": "gzip"},
-            "304": {"If-None-Match": etag},
+        apps: dict[str, WsgiApp] = {
+            "feedsvc": feedsvc,
+            "feedsvc-flask-route": feedsvc.wsgi_app.flask_app,  # the fast path's fallback
+            "bare": bare_app(feedsvc, Path(tmp)),
         }
-        print(f"{'path':6} {'feedsvc µs':>11} {'bare µs':>9} {'bare/feedsvc':>13}")
-        for name, headers in cases.items():
-            ours = per_request_us(feedsvc, headers, args.requests)
-            theirs = per_request_us(bare, headers, args.requests)
-            print(f"{name:6} {ours:11.1f} {theirs:9.1f} {theirs / ours:13.2f}")
+        for number in range(args.rounds):
+            for case, headers in cases.items():
+                for name, app in apps.items():
+                    us = per_request_us(app, headers, args.requests)
+                    runs.setdefault(case, {}).setdefault(name, []).append(us)
+            print(f"round {number + 1}/{args.rounds} done", file=sys.stderr)
+    print(f"µs per request, median of {args.rounds} alternating rounds [range]")
+    print(f"{'path':5} {'feedsvc':>20} {'Flask route':>20} {'bare':>20} {'bare/feedsvc':>20}")
+    summary = {}
+    for case, by_app in runs.items():
+        medians = {name: statistics.median(values) for name, values in by_app.items()}
+        per_round = [b / f for b, f in zip(by_app["bare"], by_app["feedsvc"], strict=True)]
+        summary[case] = {
+            "median_us": medians,
+            "min_us": {name: min(values) for name, values in by_app.items()},
+            "max_us": {name: max(values) for name, values in by_app.items()},
+            "bare_over_feedsvc_of_medians": medians["bare"] / medians["feedsvc"],
+            "bare_over_feedsvc_per_round": per_round,
+        }
+        cells = [f"{medians[n]:6.1f} [{min(v):.1f}–{max(v):.1f}]" for n, v in by_app.items()]
+        ratio = (
+            f"{medians['bare'] / medians['feedsvc']:.2f}"
+            f" [{min(per_round):.2f}–{max(per_round):.2f}]"
+        )
+        print(f"{case:5} {cells[0]:>20} {cells[1]:>20} {cells[2]:>20} {ratio:>20}")
+    commit = git_commit()
+    report = {
+        "benchmark": "request-cost",
+        "commit": commit,
+        "date": started.isoformat(timespec="seconds"),
+        "load_average": load_before,
+        "load_average_after": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "requests_per_run": args.requests,
+        "rounds": args.rounds,
+        "summary": summary,
+        "runs_us": runs,
+    }
+    out = args.json or RESULTS / f"request-cost-{started:%Y%m%d-%H%M}-{commit[:10]}.json"
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"results: {out}")
     return 0
 
 

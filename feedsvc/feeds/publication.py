@@ -62,6 +62,9 @@ class RenderedFeed:
     content_key: tuple[Any, ...] = field(repr=False, compare=False)
     # Last-Modified as an HTTP-date, formatted once here rather than on every request.
     http_last_modified: str = field(init=False, repr=False, compare=False)
+    # What a server derives from these bytes, made once per rendering and dropped with it:
+    # feedsvc.web.fastpath keeps each variant's complete HTTP responses here.
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         http_date = format_datetime(self.last_modified.astimezone(UTC), usegmt=True)

@@ -17,7 +17,7 @@ from feedsvc.articles.store import ContentStore
 from feedsvc.feeds.live import LiveCatalog
 from feedsvc.runtime import Runtime
 from feedsvc.settings import ENV_PREFIX, Settings
-from feedsvc.web import routes
+from feedsvc.web import fastpath, routes
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -37,7 +37,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     quiet_seconds = settings.quiet_seconds if settings.watch_content else 0.0
     content = LiveCatalog(ContentStore(settings, quiet_seconds=quiet_seconds), settings.site_title)
     content.reload()
-    routes.init_app(app, Runtime(settings, content))
+    service = Runtime(settings, content)
+    routes.init_app(app, service)
+    # Feeds and OPML lists are answered before Flask's routing, from responses made once per
+    # rendering (Flask's documented place for WSGI middleware; mypy sees a method replaced).
+    app.wsgi_app = fastpath.FastPath(app, service)  # type: ignore[method-assign]
     return app
 
 

@@ -25,6 +25,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, PreconditionFailed
 from werkzeug.exceptions import NotImplemented as NotImplementedHTTP
 from werkzeug.wrappers import Response as BaseResponse
@@ -303,15 +304,50 @@ def _send(
 
     With ``browser_content_type``, a client that prefers HTML to the document's own type (a
     browser following a link; feed readers ask for feeds or anything) gets the same bytes
-    labelled so that it displays them. That representation has ETags of its own, and
-    ``Vary: Accept`` keeps caches from handing one client's representation to the other.
+    labelled so that it displays them (see :func:`feed_response`).
     """
     coding = request.accept_encodings.best_match(PREFERENCE, default=IDENTITY) or IDENTITY
+    for_browser = browser_content_type is not None and prefers_html(
+        request.accept_mimetypes, rendered.content_type
+    )
+    response = feed_response(
+        rendered,
+        settings,
+        coding,
+        feed=feed,
+        browser_content_type=browser_content_type,
+        for_browser=for_browser,
+    )
+    # Werkzeug decides from the ETag and Last-Modified just set: If-None-Match (weak comparison)
+    # over If-Modified-Since (RFC 9110 section 13.2.2), and a 304 goes without the body and the
+    # entity headers. A failed If-Match is a 412, which Werkzeug would send with the feed's body.
+    response.make_conditional(request)
+    if response.status_code == 412:
+        raise PreconditionFailed("If-Match noemt deze versie niet")
+    return response
+
+
+def feed_response(
+    rendered: RenderedFeed,
+    settings: Settings,
+    coding: str,
+    *,
+    feed: bool,
+    browser_content_type: str | None = None,
+    for_browser: bool = False,
+) -> Response:
+    """The full answer of one variant, before conditional requests: what :func:`_send` sends
+    and what :mod:`feedsvc.web.fastpath` precomputes.
+
+    The browser's representation (``for_browser``, with ``browser_content_type``) has ETags of
+    its own, and ``Vary: Accept`` keeps caches from handing one client's representation to the
+    other.
+    """
     variant = rendered.variants[coding]
     etag, content_type, vary = variant.etag, rendered.content_type, "Accept-Encoding"
     if browser_content_type is not None:
         vary = "Accept, Accept-Encoding"
-        if _prefers_html(content_type):
+        if for_browser:
             etag, content_type = variant.browser_etag, browser_content_type
     headers = {
         "ETag": etag,
@@ -326,23 +362,15 @@ def _send(
             headers["Link"] = f'<{settings.websub_hub}>; rel="hub", <{self_url}>; rel="self"'
     if coding != IDENTITY:
         headers["Content-Encoding"] = coding
-    response = Response(variant.body, headers=headers, content_type=content_type)
-    # Werkzeug decides from the ETag and Last-Modified just set: If-None-Match (weak comparison)
-    # over If-Modified-Since (RFC 9110 section 13.2.2), and a 304 goes without the body and the
-    # entity headers. A failed If-Match is a 412, which Werkzeug would send with the feed's body.
-    response.make_conditional(request)
-    if response.status_code == 412:
-        raise PreconditionFailed("If-Match noemt deze versie niet")
-    return response
+    return Response(variant.body, headers=headers, content_type=content_type)
 
 
-def _prefers_html(content_type: str) -> bool:
+def prefers_html(accept: MIMEAccept, content_type: str) -> bool:
     """Whether the client ranks HTML strictly above ``content_type``: a browser, not a reader.
 
     Browsers navigate with ``Accept: text/html,…,*/*;q=0.8``; readers send the feed types,
     ``*/*`` or nothing, and a tie goes to the feed's own type.
     """
-    accept = request.accept_mimetypes
     media_type = content_type.partition(";")[0].strip()
     return accept.quality("text/html") > accept.quality(media_type)
 
