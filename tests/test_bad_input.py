@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import lxml.html
 import pytest
 from bench_modules import load
 from conftest import BUNDLED_CONTENT, REPO, SITE_URL, article_text
@@ -1105,3 +1106,23 @@ def test_every_row_of_the_catalogue_is_tested_and_every_test_has_a_row() -> None
     rows = catalogue_rows()
     assert len(rows) == len(set(rows)), "a row id appears twice in docs/bad-input.md"
     assert set(rows) == COVERED
+
+
+# -- a Host header Werkzeug refuses ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["a..b", "x" * 300])
+@pytest.mark.parametrize(
+    "path", ["/", "/nope", "/feeds/all.rss", "/feeds.opml", "/categorie/nieuws.html"]
+)
+def test_a_host_werkzeug_refuses_is_a_dutch_400_page(
+    client: FlaskClient, host: str, path: str
+) -> None:
+    """Links are built from the configured site URL, so the error page renders without the
+    request's host: a 400, never a 500 from building a link."""
+    response = client.get(path, headers={"Host": host})
+    assert response.status_code == 400
+    assert response.content_type == "text/html; charset=utf-8"
+    headings = lxml.html.document_fromstring(response.get_data()).findall(".//h1")
+    assert ["begrijpen we niet" in heading.text_content() for heading in headings] == [True]
+    assert host not in response.get_data(as_text=True)

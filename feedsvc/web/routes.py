@@ -25,6 +25,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask.globals import request_ctx
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, PreconditionFailed
 from werkzeug.exceptions import NotImplemented as NotImplementedHTTP
@@ -561,6 +562,13 @@ def _page_number() -> int:
 
 
 def _error_page(error: HTTPException) -> BaseResponse:
+    if request_ctx.url_adapter is None:
+        # Werkzeug refused the request's Host (a 400), so Flask has no URL adapter and url_for
+        # in the page would fail: bind one to the configured site URL, where links come from.
+        site = urlsplit(_service().settings.site_url)
+        request_ctx.url_adapter = current_app.url_map.bind(
+            site.netloc, script_name=site.path or "/", url_scheme=site.scheme
+        )
     response = error.get_response()  # keeps headers such as Allow on a 405
     response.set_data(
         render_template(
