@@ -13,7 +13,7 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 # wrk: the benchmarks in bench/ (no test uses it).
 # nodejs (and npm, below): axe-core and Lighthouse (package.json), for
 # tests/test_accessibility.py and bench/lighthouse.py.
-SYSTEM_PACKAGES=(chromium nginx libnginx-mod-http-brotli-static wrk nodejs)
+SYSTEM_PACKAGES=(chromium nginx libnginx-mod-http-brotli-static wrk nodejs newsboat)
 if ((${#SYSTEM_PACKAGES[@]})) && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for package in "${SYSTEM_PACKAGES[@]}"; do

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 import socket
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from feedsvc import create_app
 from feedsvc.articles.store import ContentStore
@@ -33,6 +36,36 @@ ArticleWriter = Callable[..., Path]
 def live_catalog(settings: Settings) -> LiveCatalog:
     """The content folder of ``settings`` with its catalog, not loaded yet: ``.reload()`` it."""
     return LiveCatalog(ContentStore(settings), settings.site_title)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@dataclass
+class LiveServer:
+    """A WSGI app served on a free loopback port by werkzeug's threaded server."""
+
+    server: BaseWSGIServer
+    thread: threading.Thread = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @classmethod
+    def start(cls, app: Callable[..., Any]) -> LiveServer:
+        return cls(make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
 
 
 def free_port() -> int:

@@ -10,19 +10,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lxml.html
 import pytest
-from conftest import BUNDLED_CONTENT, REPO, article_text
+from conftest import BUNDLED_CONTENT, REPO, LiveServer, article_text
 from feedcheck import assert_valid_atom, assert_valid_rss
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, sync_playwright
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from feedsvc import create_app
@@ -84,36 +82,6 @@ def _chromium_or_skip() -> None:
 
 
 # -- servers --------------------------------------------------------------------------------------
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
-@dataclass
-class LiveServer:
-    """A WSGI app served on a free loopback port by werkzeug's threaded server."""
-
-    server: BaseWSGIServer
-    thread: threading.Thread = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @classmethod
-    def start(cls, app: Callable[..., Any]) -> LiveServer:
-        return cls(make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler))
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
 
 @dataclass

@@ -8,6 +8,7 @@ writes otherwise (see :class:`_FeedExtension` and :class:`_EntryExtension`).
 from __future__ import annotations
 
 import re
+from html.entities import name2codepoint
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -17,21 +18,34 @@ from feedsvc.feeds.writers.browserview import add_browser_view
 from feedsvc.feeds.writers.common import FeedFormat, add_stylesheet, rfc3339, writable
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
-# Text that an HTML reader could take for markup: a tag or an entity-like "&name", "&#...".
-# The W3C Feed Validation Service warns about such text although it is only text (an editor who
-# writes "&amp;" means those five characters): in a type="text" construct, "should not contain
-# HTML unless declared in the type attribute"; in a type="xhtml" div holding text only, "claims
-# to be inline, but may contain html". So such text is written as type="xhtml" with the text in a
-# span inside the div, which is neither. Readers show it as exactly those characters, and so
-# does a browser showing the feed with its stylesheet (type="html", escaped, would show it the
-# escaped markup: CSS shows element text as it is).
-_MARKUP_LIKE = re.compile(r"<[A-Za-z/!?]|&[#\w]")
+# Text that an HTML reader could take for markup: a tag, or "&" and a word the W3C validator takes
+# for an entity (an HTML entity name or a numeric reference, with or without ";", or any name
+# with ";"). The W3C Feed Validation Service warns about such text although it is only text (an
+# editor who writes "&amp;" means those five characters): in a type="text" construct, "should
+# not contain HTML unless declared in the type attribute"; in a type="xhtml" div holding text
+# only, "claims to be inline, but may contain html". So such text is written as type="xhtml"
+# with the text in a span inside the div, which is neither. Readers show it as exactly those
+# characters, and so does a browser showing the feed with its stylesheet (type="html", escaped,
+# would show it the escaped markup: CSS shows element text as it is). Text that only has "&"
+# before a word that is no entity ("H&BC") stays plain text: newsboat drops such an "&" from an
+# xhtml title.
+_TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
+_ENTITY_LIKE = re.compile(r"&(#?\w+)(;?)")
+
+
+def _reads_as_html(text: str) -> bool:
+    if _TAG_LIKE.search(text):
+        return True
+    return any(
+        semicolon or name in name2codepoint or name == "apos" or not name.isalpha()
+        for name, semicolon in _ENTITY_LIKE.findall(text)
+    )
 
 
 def _set_text(element: etree._Element | None, text: str) -> None:
     """Make a title, subtitle, summary or rights written by feedgen show exactly ``text``."""
     assert element is not None
-    if not _MARKUP_LIKE.search(text):
+    if not _reads_as_html(text):
         element.text = text
         return
     element.text = ""  # so the pretty printer adds no white space, which would be text here
