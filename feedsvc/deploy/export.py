@@ -20,7 +20,9 @@ only for the pages whose key changed (see :mod:`feedsvc.deploy.sitemap`) and lin
 
 Each file's mtime is the Last-Modified the service sends for it (or, for pages without one, when
 their bytes last changed), and a file whose bytes changed always gets a later mtime than before,
-because nginx derives both its ETag and its Last-Modified from the mtime and size.
+because nginx derives both its ETag and its Last-Modified from the mtime and size. The service
+keeps the date of bytes it published before (its state file), so an unchanged file keeps its
+date across exports and processes; one whose date differs is written again, not linked.
 """
 
 from __future__ import annotations
