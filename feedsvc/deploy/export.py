@@ -20,7 +20,9 @@ only for the pages whose key changed (see :mod:`feedsvc.deploy.sitemap`) and lin
 
 Each file's mtime is the Last-Modified the service sends for it (or, for pages without one, when
 their bytes last changed), and a file whose bytes changed always gets a later mtime than before,
-because nginx derives both its ETag and its Last-Modified from the mtime and size.
+because nginx derives both its ETag and its Last-Modified from the mtime and size. The service
+keeps the date of bytes it published before (its state file), so an unchanged file keeps its
+date across exports and processes; one whose date differs is written again, not linked.
 """
 
 from __future__ import annotations
@@ -329,13 +331,18 @@ class SiteExporter:
         a file that was there.
 
         The bytes on disk are what is compared, so a file changed by anyone else is put right.
+        The same bytes dated otherwise than ``mtime`` (the service's Last-Modified, which nginx
+        must send too) are written again with that date rather than linked: the generation
+        before keeps its file as it was.
         """
         before = self._before(relpath, len(data))
-        if before is not None and before[0] == data:
+        same = before is not None and before[0] == data
+        if before is not None and same and before[1] == mtime:
             self._link(relpath)
             return False, False
-        if before is not None and mtime <= before[1]:
+        if before is not None and not same and mtime <= before[1]:
             # nginx's ETag is mtime and size: new bytes must never keep the old validators.
+            # Only when the service's date is no later (its state folder was lost).
             mtime = before[1] + 1
         path = self._new_path(relpath)
         try:
@@ -345,7 +352,7 @@ class SiteExporter:
             os.utime(path, (mtime, mtime))
         except OSError as error:
             raise ExportError(f"{relpath}: cannot be written: {error.strerror}") from None
-        return True, before is not None
+        return True, before is not None and not same
 
     def _link(self, relpath: str) -> bool:
         """Link the current generation's file into the new one; False if there is none."""

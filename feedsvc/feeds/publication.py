@@ -29,7 +29,13 @@ from feedsvc.feeds.builder import build_document, build_opml
 from feedsvc.feeds.catalog import Catalog, FeedPage, newest_update
 from feedsvc.feeds.compression import IDENTITY, encode_all
 from feedsvc.feeds.state import Recorded, StateKey
-from feedsvc.feeds.urls import OPML_DIRECTORY_PATH, OPML_PATH, feed_path, feed_path_of
+from feedsvc.feeds.urls import (
+    OPML_DIRECTORY_PATH,
+    OPML_PATH,
+    feed_path,
+    feed_path_of,
+    is_html_page,
+)
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.feeds.writers.opml import CONTENT_TYPE as OPML_CONTENT_TYPE
 from feedsvc.feeds.writers.opml import render_opml
@@ -90,6 +96,8 @@ class UnknownFeedError(LookupError):
 
 _Key = StateKey  # (feed path, extension, page number)
 _OPML_KEYS: dict[bool, _Key] = {False: ("", "opml", 0), True: ("", "opml-directory", 0)}
+# The key of an HTML page (rendered by the web layer, dated here): (its site path, "html", 0).
+HTML_PAGE = "html"
 
 
 class Publication:
@@ -153,6 +161,8 @@ class Publication:
 
     def is_alive(self, key: _Key) -> bool:
         """Whether this publication has the resource (a feed page, or the OPML list)."""
+        if key[1] == HTML_PAGE:
+            return is_html_page(self.catalog, key[0], self.settings.page_size)
         return key in _OPML_KEYS.values() or self._page(key) is not None
 
     def recorded(self) -> dict[_Key, Recorded]:
@@ -225,6 +235,24 @@ class Publication:
                 rendered = self._first.setdefault(key, rendered)
                 self._seen[key] = _Seen(rendered.etag, rendered.last_modified)
         return rendered
+
+    def page_last_modified(self, path: str, etag: str, newest: datetime) -> datetime:
+        """The Last-Modified of the HTML page at ``path`` whose bytes have ``etag``, by the
+        rule of the feeds, and recorded with them (so it survives restarts).
+
+        ``newest`` is the newest article date the page shows: its date when first seen. A
+        page also shows the rest of the site (names, counts), so which pages a change touched
+        is not known here: one rendered for the first time since a change is dated no earlier
+        than the change, as deeper feed pages are.
+        """
+        key = (path, HTML_PAGE, 0)
+        with self._lock:
+            seen = self._seen.get(key)
+            if seen is not None and seen.etag == etag:
+                return seen.last_modified
+            last_modified = _dated(newest, seen, self.changed_at, datetime.now(UTC))
+            self._seen[key] = _Seen(etag, last_modified)
+        return last_modified
 
     def _page(self, key: _Key) -> FeedPage | None:
         feed_path_, extension, number = key

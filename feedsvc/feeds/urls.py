@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from feedsvc.articles.model import Source
-from feedsvc.feeds.catalog import Feed, FeedKind
+from feedsvc.feeds.catalog import Catalog, Feed, FeedKind
 
 FEEDS_PREFIX = "/feeds/"
 ARTICLES_PREFIX = "/artikelen/"
@@ -75,3 +75,33 @@ EMBED_PAGE_PREFIX = "/insluiten/"
 def embed_page_path(feed: Feed) -> str:
     """The webmasters' page of a feed's widgets: ``/insluiten/categorie/nieuws.html``."""
     return EMBED_PAGE_PREFIX + quote(feed.path, safe="/") + ".html"
+
+
+def is_html_page(catalog: Catalog, path: str, page_size: int) -> bool:
+    """Whether ``path`` is an HTML page of ``catalog``'s site as the functions above build them:
+    the front page, an article's page, or a page of a feed's listing.
+
+    For dropping what is remembered of pages that are gone; answered by building the path
+    again from what it names, so it agrees with the paths the site links.
+    """
+    if path == "/":
+        return True
+    if not path.endswith(".html"):
+        return False
+    if path.startswith(ARTICLES_PREFIX):
+        found = catalog.by_id.get(unquote(path[len(ARTICLES_PREFIX) : -len(".html")]))
+        return found is not None and article_path(found.id) == path
+    stem = unquote(path[1 : -len(".html")])
+    shown, number = catalog.feeds.get(stem), 1
+    if shown is None or shown.kind is FeedKind.ALL:
+        head, _, tail = stem.rpartition("/" + LISTING_PAGE_PREFIX)
+        if not (tail.isascii() and tail.isdigit()):
+            return False
+        number = int(tail)
+        if head == ALL_ARTICLES_PREFIX.strip("/"):
+            shown = catalog.all_feed
+        else:
+            shown = catalog.feeds.get(head)
+    if shown is None or not 1 <= number <= shown.page_count(page_size):
+        return False
+    return listing_path(shown, number) == path

@@ -1,5 +1,10 @@
 """HTML pages rendered once per catalog, like the feeds: the bytes in every content coding, with
-their ETags, kept until the content changes, and served with conditional GET by Werkzeug.
+their ETags and Last-Modified, kept until the content changes, and served with conditional GET
+by Werkzeug.
+
+Dates follow the rule of the feeds ("Validators" in the README): the publication dates each
+page when it is rendered and records it with the feeds' dates, so the runtime's usual saves
+keep it in the state file and it survives restarts.
 
 Pages only change when the catalog does (a new catalog object), so the cache is keyed by the
 catalog and the path. It holds at most :data:`LIMIT` pages, least recently used out first, so a
@@ -14,13 +19,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ParamSpec
+from datetime import datetime
+from typing import NamedTuple, ParamSpec
+from urllib.parse import quote
 
 from flask import Flask, Response, current_app, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.feeds.catalog import Catalog
 from feedsvc.feeds.compression import IDENTITY, PREFERENCE, encode_all
+from feedsvc.feeds.publication import Publication
 from feedsvc.web import snapshot
 
 LIMIT = 2048
@@ -29,10 +37,18 @@ CACHE_CONTROL = "public, no-cache"
 P = ParamSpec("P")
 
 
+class PageBody(NamedTuple):
+    """What a view of a cached page returns."""
+
+    html: str
+    newest: datetime  # the newest article date the page shows: its date when first seen
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedPage:
     variants: dict[str, bytes]  # coding -> bytes
     etags: dict[str, str]  # coding -> strong ETag, without quotes
+    last_modified: datetime
 
 
 class PageCache:
@@ -44,15 +60,21 @@ class PageCache:
         self._catalog: Catalog | None = None
         self._pages: OrderedDict[str, RenderedPage] = OrderedDict()
 
-    def get(self, catalog: Catalog, key: str, render: Callable[[], str]) -> RenderedPage:
+    def get(
+        self, publication: Publication, key: str, render: Callable[[], PageBody]
+    ) -> RenderedPage:
+        catalog = publication.catalog
         with self._lock:
             if catalog is self._catalog and key in self._pages:
                 self._pages.move_to_end(key)
                 return self._pages[key]
-        body = render().encode("utf-8")  # outside the lock: other pages need not wait
+        html, newest = render()  # outside the lock: other pages need not wait
+        body = html.encode("utf-8")
         digest = hashlib.sha256(body).hexdigest()[:32]
         variants = encode_all(body)
-        page = RenderedPage(variants, {coding: f"{digest}-{coding}" for coding in variants})
+        etags = {coding: f"{digest}-{coding}" for coding in variants}
+        last_modified = publication.page_last_modified(key, etags[IDENTITY], newest)
+        page = RenderedPage(variants, etags, last_modified)
         with self._lock:
             if catalog is not self._catalog:
                 self._catalog, self._pages = catalog, OrderedDict()
@@ -66,14 +88,16 @@ def init_app(app: Flask) -> None:
     app.extensions["feedsvc.web.pagecache"] = PageCache()
 
 
-def cached_page(view: Callable[P, str]) -> Callable[P, BaseResponse]:
+def cached_page(view: Callable[P, PageBody]) -> Callable[P, BaseResponse]:
     """Serve ``view``'s page from the cache: rendered on first request after a change, then
     sent in the client's preferred coding, or 304 when the client has it."""
 
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> BaseResponse:
         cache: PageCache = current_app.extensions["feedsvc.web.pagecache"]
-        page = cache.get(snapshot.catalog(), request.path, lambda: view(*args, **kwargs))
+        # As the site links it (percent-encoded): the page's key in the state file too.
+        path = quote(request.path)
+        page = cache.get(snapshot.publication(), path, lambda: view(*args, **kwargs))
         coding = request.accept_encodings.best_match(PREFERENCE, default=IDENTITY) or IDENTITY
         response = Response(page.variants[coding], content_type="text/html; charset=utf-8")
         if coding != IDENTITY:
@@ -81,6 +105,7 @@ def cached_page(view: Callable[P, str]) -> Callable[P, BaseResponse]:
         response.headers["Vary"] = "Accept-Encoding"
         response.headers["Cache-Control"] = CACHE_CONTROL
         response.set_etag(page.etags[coding])
+        response.last_modified = page.last_modified
         return response.make_conditional(request)
 
     return wrapper

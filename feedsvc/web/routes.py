@@ -52,7 +52,7 @@ from feedsvc.feeds.writers import FORMATS
 from feedsvc.runtime import Runtime
 from feedsvc.settings import Settings
 from feedsvc.web import crawlers, embed, errorpages, pagecache, snapshot
-from feedsvc.web.pagecache import cached_page
+from feedsvc.web.pagecache import PageBody, cached_page
 
 bp = Blueprint("feedsvc", __name__)
 
@@ -183,14 +183,15 @@ def _service() -> Runtime:
 
 @bp.get("/")
 @cached_page
-def index() -> str:
+def index() -> PageBody:
     catalog = snapshot.catalog()
-    return render_template(
+    html = render_template(
         "index.html",
         catalog=catalog,
         feed=catalog.all_feed,
         latest=catalog.articles[:10],
     )
+    return PageBody(html, catalog.all_feed.updated)
 
 
 @bp.get("/feeds/<path:name>")
@@ -378,7 +379,7 @@ def prefers_html(accept: MIMEAccept, content_type: str) -> bool:
 
 @bp.get("/artikelen/<path:name>")
 @cached_page
-def article(name: str) -> str:
+def article(name: str) -> PageBody:
     article_id = _strip_html_suffix(name)
     catalog = snapshot.catalog()
     found = catalog.by_id.get(article_id)
@@ -386,13 +387,14 @@ def article(name: str) -> str:
         raise NotFound("Dit bericht bestaat niet (meer), of het adres is niet helemaal goed.")
     lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in found.category.lineage()]
     source_feed = catalog.feeds.get(f"bron/{found.source.slug}") if found.source else None
-    return render_template(
+    html = render_template(
         "article.html",
         article=found,
         lineage=lineage,
         source_feed=source_feed,
         structured_data=_news_article(found, lineage),
     )
+    return PageBody(html, found.updated)
 
 
 def _news_article(found: Article, lineage: list[Feed]) -> dict[str, object]:
@@ -425,19 +427,19 @@ def _news_article(found: Article, lineage: list[Feed]) -> dict[str, object]:
 
 @bp.get("/categorie/<path:name>")
 @cached_page
-def category_page(name: str) -> str:
+def category_page(name: str) -> PageBody:
     return _feed_page(FeedKind.CATEGORY, name)
 
 
 @bp.get("/bron/<path:name>")
 @cached_page
-def source_page(name: str) -> str:
+def source_page(name: str) -> PageBody:
     return _feed_page(FeedKind.SOURCE, name)
 
 
 @bp.get(ALL_ARTICLES_PREFIX + "<name>")
 @cached_page
-def all_articles(name: str) -> str:
+def all_articles(name: str) -> PageBody:
     match = _LISTING_PAGE.fullmatch("/" + _strip_html_suffix(name))
     if match is None:
         raise NotFound()
@@ -476,7 +478,7 @@ def embed_page(name: str) -> BaseResponse:
     return response
 
 
-def _feed_page(kind: FeedKind, name: str) -> str:
+def _feed_page(kind: FeedKind, name: str) -> PageBody:
     path = f"{kind.value}/{_strip_html_suffix(name)}"
     catalog = snapshot.catalog()
     shown, number = catalog.feeds.get(path), 1
@@ -500,13 +502,13 @@ def _listing(
     *,
     lineage: list[Feed] | None = None,
     children: tuple[CategoryNode, ...] = (),
-) -> str:
+) -> PageBody:
     """Page ``number`` of a feed's articles, with links to newer and older pages."""
     try:
         page = shown.page(number, _service().settings.page_size)
     except PageOutOfRangeError:
         raise NotFound("Zo ver terug gaan de berichten hier niet.") from None
-    return render_template(
+    html = render_template(
         "feed.html",
         feed=shown,
         page=page,
@@ -514,6 +516,7 @@ def _listing(
         lineage=lineage or [],
         children=children,
     )
+    return PageBody(html, page.updated)
 
 
 def _subcategories(nodes: tuple[CategoryNode, ...], feed: Feed) -> tuple[CategoryNode, ...]:
