@@ -455,3 +455,29 @@ def test_category_feeds_include_descendants(
     assert feed_ids("categorie/nieuws/informatief/lokaal") == ["2025/c"]
     assert feed_ids("categorie/sport") == ["2025/d"]
     assert feed_ids("all") == ["2025/d", "2025/c", "2025/b", "2025/a"]
+
+
+@pytest.mark.parametrize("scoped", [False, True])
+def test_a_file_deleted_between_scan_and_read_is_gone_not_broken(
+    content_dir: Path, write_article: ArticleWriter, monkeypatch: pytest.MonkeyPatch, scoped: bool
+) -> None:
+    """An editor deleting a file while a reload reads the folder: the file leaves the feeds
+    quietly, with no "cannot read the file" problem (it was not broken, it is gone)."""
+    from feedsvc.articles import store as store_module  # noqa: PLC0415
+
+    write_article("2025/blijft.txt", title="Blijft")
+    doomed = write_article("2025/weg.txt", title="Weg")
+    store = store_for(content_dir)
+    store.reload()
+    os.utime(doomed, ns=(1_000_000_000, 1_000_000_000))  # changed: the next reload reads it
+    read = store_module._read_article_file
+
+    def delete_then_read(found: object) -> bytes:
+        if getattr(found, "relpath", "") == "2025/weg.txt":
+            doomed.unlink()
+        return read(found)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_module, "_read_article_file", delete_then_read)
+    report = store.reload([str(doomed)] if scoped else None)
+    assert [a.title for a in report.catalog.articles] == ["Blijft"]
+    assert report.catalog.problems == ()

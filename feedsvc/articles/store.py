@@ -225,7 +225,12 @@ class ContentStore:
                     found = _found(relpath, name, folder_fd, info)
                     if found.problem is not None or found.info is None:
                         return None
-                    visited = self._visit(found, info, scan_ns, settling)
+                    try:
+                        visited = self._visit(found, info, scan_ns, settling)
+                    except _FileVanishedError:
+                        visited = None
+                        if previous is not None:
+                            before[relpath] = previous  # deleted since its stat
                     if visited is None or visited is previous:
                         continue  # unchanged, or still being written (its last version stays)
                     parsed += 1
@@ -318,7 +323,10 @@ class ContentStore:
                             self._keep_replaced(found, found.problem, seen, walked)
                         )
                     continue
-                visited = self._visit(found, found.info, scan_ns, settling)
+                try:
+                    visited = self._visit(found, found.info, scan_ns, settling)
+                except _FileVanishedError:
+                    continue  # deleted since the listing: gone, like any deleted file
                 if visited is None:
                     continue  # a new file, still being written
                 if visited is not self._entries.get(found.relpath):  # read now
@@ -706,6 +714,8 @@ def _read_article_file(found: _Found) -> bytes:
     try:
         fd = os.open(found.name, _FILE_FLAGS, dir_fd=found.dir_fd)
     except OSError as error:
+        if error.errno == errno.ENOENT:
+            raise _FileVanishedError(relpath) from None
         if error.errno == errno.ELOOP:
             raise ContentError(
                 relpath, 0, "symbolic links are not followed; copy the file instead"
@@ -725,6 +735,11 @@ def _read_article_file(found: _Found) -> bytes:
             return data
         except OSError as error:
             raise ContentError(relpath, 0, f"cannot read the file: {error.strerror}") from None
+
+
+class _FileVanishedError(Exception):
+    """The file was deleted (or renamed away) between the scan that found it and its reading:
+    not a problem with the file, which is simply gone."""
 
 
 def _too_large(size: int) -> str:
