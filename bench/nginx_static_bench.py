@@ -72,6 +72,11 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=300)
     parser.add_argument("--duration", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also serve the export of this git revision (its configuration), in the same turns",
+    )
     args = parser.parse_args()
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
@@ -85,49 +90,43 @@ def main() -> int:
         content, out, copy = tmp / "content", tmp / "export", tmp / "plain"
         generate(content, args.n)
         export_port, copy_port = free_port(), free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "feedsvc",
-                "export",
-                str(out),
-                "--content",
-                str(content),
-                "--listen",
-                f"127.0.0.1:{export_port}",
-            ],
-            cwd=REPO,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        trees = {"export": (REPO, out, export_port)}
+        if args.baseline:
+            base = tmp / "baseline"
+            base.mkdir()
+            archive = subprocess.run(
+                ["git", "archive", args.baseline], cwd=REPO, capture_output=True, check=True
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+            trees["baseline"] = (base, tmp / "export-baseline", free_port())
+        for tree, folder, port in trees.values():
+            env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+            env["PYTHONPATH"] = str(tree)
+            command = ["-m", "feedsvc", "export", str(folder), "--content", str(content)]
+            command += ["--listen", f"127.0.0.1:{port}"]
+            subprocess.run(
+                [sys.executable, *command], cwd=tree, env=env, check=True, capture_output=True
+            )
         (copy / "feeds").mkdir(parents=True)
         shutil.copy2(out / "public" / FEED.lstrip("/"), copy / FEED.lstrip("/"))
-        servers = (
-            f"  include {out / 'nginx/feedsvc.conf'};\n"
-            f"  server {{ listen 127.0.0.1:{copy_port}; root {copy}; }}"
-        )
+        servers = "".join(f"  include {f / 'nginx/feedsvc.conf'};\n" for _, f, _ in trees.values())
+        servers += f"  server {{ listen 127.0.0.1:{copy_port}; root {copy}; }}"
         kinds = {"200": {"Accept-Encoding": "identity"}, "304": {}}
+        ports = {name: port for name, (_, _, port) in trees.items()} | {"copy": copy_port}
         rates: dict[str, dict[str, list[float]]] = {
-            kind: {"export": [], "copy": []} for kind in kinds
+            kind: {name: [] for name in ports} for kind in kinds
         }
         with nginx(tmp, servers):
-            ports = {"export": export_port, "copy": copy_port}
             for name, port in ports.items():
                 if get(port, FEED)[1] != (out / "public" / FEED.lstrip("/")).read_bytes():
                     raise BenchError(f"nginx ({name}) does not serve the exported feed")
-            kinds["304"] = {"If-None-Match": etag_of(export_port)}
-            copy_etag = etag_of(copy_port)
+            etags = {name: etag_of(port) for name, port in ports.items()}
             for port in ports.values():  # warm-up
                 wrk(port, kinds["200"], 1)
             for number in range(args.rounds):
                 for kind, headers in kinds.items():
                     for name, port in ports.items():
-                        sent = dict(headers)
-                        if kind == "304" and name == "copy":
-                            sent = {"If-None-Match": copy_etag}
+                        sent = {"If-None-Match": etags[name]} if kind == "304" else headers
                         rate = wrk(port, sent, args.duration)
                         rates[kind][name].append(rate)
                         print(f"round {number + 1} {kind} {name}: {rate:.0f} req/s", flush=True)
@@ -137,6 +136,11 @@ def main() -> int:
         copy_median = statistics.median(by_name["copy"])
         ratios = [e / c for e, c in zip(by_name["export"], by_name["copy"], strict=True)]
         summary[kind] = {
+            **{
+                f"{name}_over_copy": statistics.median(rates_) / copy_median
+                for name, rates_ in by_name.items()
+                if name != "copy"
+            },
             "export_median_rps": export_median,
             "copy_median_rps": copy_median,
             "ratio_of_medians": export_median / copy_median,
