@@ -12,6 +12,7 @@ ratio export/copy; saves the runs to bench/results/ as JSON. Needs the Debian pa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -67,6 +68,27 @@ def etag_of(port: int) -> str:
     return etag
 
 
+def measure(
+    ports: dict[str, int],
+    etags: dict[str, str],
+    rates: dict[str, dict[str, list[float]]],
+    rounds: int,
+    duration: int,
+) -> None:
+    """``wrk`` on each server in turns, ``rounds`` times: 200 (identity), then 304."""
+    for number in range(rounds):
+        for kind in rates:
+            for name, port in ports.items():
+                sent = (
+                    {"If-None-Match": etags[name]}
+                    if kind == "304"
+                    else {"Accept-Encoding": "identity"}
+                )
+                rate = wrk(port, sent, duration)
+                rates[kind][name].append(rate)
+                print(f"round {number + 1} {kind} {name}: {rate:.0f} req/s", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=300)
@@ -109,27 +131,26 @@ def main() -> int:
             )
         (copy / "feeds").mkdir(parents=True)
         shutil.copy2(out / "public" / FEED.lstrip("/"), copy / FEED.lstrip("/"))
-        servers = "".join(f"  include {f / 'nginx/feedsvc.conf'};\n" for _, f, _ in trees.values())
-        servers += f"  server {{ listen 127.0.0.1:{copy_port}; root {copy}; }}"
+        # One nginx per configuration (both define the same map variables), the copy beside
+        # this tree's.
+        configs = [f"  include {f / 'nginx/feedsvc.conf'};\n" for _, f, _ in trees.values()]
+        configs[0] += f"  server {{ listen 127.0.0.1:{copy_port}; root {copy}; }}"
         kinds = {"200": {"Accept-Encoding": "identity"}, "304": {}}
         ports = {name: port for name, (_, _, port) in trees.items()} | {"copy": copy_port}
         rates: dict[str, dict[str, list[float]]] = {
             kind: {name: [] for name in ports} for kind in kinds
         }
-        with nginx(tmp, servers):
+        with contextlib.ExitStack() as stack:
+            for servers in configs:
+                stack.enter_context(nginx(tmp, servers))
+            time.sleep(1)
             for name, port in ports.items():
                 if get(port, FEED)[1] != (out / "public" / FEED.lstrip("/")).read_bytes():
                     raise BenchError(f"nginx ({name}) does not serve the exported feed")
             etags = {name: etag_of(port) for name, port in ports.items()}
             for port in ports.values():  # warm-up
                 wrk(port, kinds["200"], 1)
-            for number in range(args.rounds):
-                for kind, headers in kinds.items():
-                    for name, port in ports.items():
-                        sent = {"If-None-Match": etags[name]} if kind == "304" else headers
-                        rate = wrk(port, sent, args.duration)
-                        rates[kind][name].append(rate)
-                        print(f"round {number + 1} {kind} {name}: {rate:.0f} req/s", flush=True)
+            measure(ports, etags, rates, args.rounds, args.duration)
     summary = {}
     for kind, by_name in rates.items():
         export_median = statistics.median(by_name["export"])
