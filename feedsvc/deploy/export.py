@@ -277,10 +277,11 @@ class SiteExporter:
         """Files someone else put into the tree (a robots.txt) stay, in the new generation too."""
         if self._current is None:
             return
-        for directory, _, filenames in os.walk(self._current):
-            folder = Path(directory)
+        top = str(self._current)
+        for directory, _, filenames in os.walk(top):
+            prefix = directory[len(top) + 1 :]
             for name in filenames:
-                relpath = (folder / name).relative_to(self._current).as_posix()
+                relpath = f"{prefix}/{name}" if prefix else name
                 if relpath not in self._owned and relpath not in produced:
                     self._link(relpath)
 
@@ -386,7 +387,7 @@ class SiteExporter:
             mtime = before[1] + 1
         path = self._new_path(relpath)
         try:
-            with path.open("xb") as file:
+            with open(path, "xb") as file:
                 file.write(data)
             os.chmod(path, 0o644)  # readable by the web server, as a copied file would be
             os.utime(path, (mtime, mtime))
@@ -400,16 +401,17 @@ class SiteExporter:
             return False
         target = self._new_path(relpath)
         try:
-            os.link(self._current / relpath, target)
+            # Strings, not Path objects: an export links every unchanged file of the site.
+            os.link(f"{self._current}/{relpath}", target)
         except FileNotFoundError:
             return False
         except OSError as error:
             raise ExportError(f"{relpath}: cannot be linked: {error.strerror}") from None
         return True
 
-    def _new_path(self, relpath: str) -> Path:
-        path = self._new / relpath
-        folder = path.parent
+    def _new_path(self, relpath: str) -> str:
+        path = f"{self._new}/{relpath}"
+        folder = Path(os.path.dirname(path))
         if folder not in self._folders:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
