@@ -28,16 +28,21 @@ date across exports and processes; one whose date differs is written again, not 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import logging
+import multiprocessing
 import os
+import sys
 import tempfile
 import time
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import brotli
 
 from feedsvc.deploy.generations import Generations, exclusive
 from feedsvc.deploy.nginx import (
@@ -48,7 +53,7 @@ from feedsvc.deploy.nginx import (
     render_server_config,
 )
 from feedsvc.deploy.sitemap import SitePage, endpoint_of, site_pages, uncovered_endpoints
-from feedsvc.feeds.compression import BROTLI, GZIP, encode_all
+from feedsvc.feeds.compression import BROTLI, GZIP
 from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.runtime import Runtime
@@ -86,6 +91,20 @@ _PER_RESPONSE = frozenset(
     }
 )
 _COMPRESSIBLE_SUFFIXES = ("+xml", "+json", "/xml", "/json", "/javascript", "/x-opml")
+# Levels for the siblings the export compresses itself (pages the service sends uncompressed),
+# chosen from bench/compression_levels.py on exported pages (docs/performance.md): gzip 4 is
+# 7% larger than 6 at a quarter of its time, brotli 5 within 2% of 6 and 9 at a fraction of
+# theirs; brotli 11 costs 30x brotli 5 for 11% fewer bytes, on pages rewritten at every edit.
+STATIC_GZIP_LEVEL = 4
+STATIC_BROTLI_QUALITY = 5
+# Below this many bytes a compressed sibling saves less than one TCP segment: no siblings,
+# nginx serves the page itself (gzip_static/brotli_static fall back to it).
+MIN_SIBLING_BYTES = 1024
+# From this many pages to render on, they are rendered by a pool of forked processes, one per
+# core; fewer are not worth a fork (an edit's export renders a handful).
+POOL_MIN_PAGES = 200
+_POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
+_PROGRESS_EVERY_S = 0.25
 
 
 class ExportError(Exception):
@@ -219,8 +238,10 @@ class SiteExporter:
         profiles = {endpoint: seen.copy() for endpoint, seen in self._profiles.items()}
         page_files: dict[str, tuple[str, ...]] = {}
         now = int(time.time())
-        for page in plan.todo:
-            rendered = self._render(page)
+        progress = _Progress(len(plan.todo))
+        for rendered in self._render_all(plan.todo):
+            page = rendered.page
+            progress.step()
             self._learn_profile(rendered, profiles)
             mtime = self._mtime_for(rendered, now)
             for relpath, data in sorted(rendered.files.items(), key=_siblings_first):
@@ -233,6 +254,7 @@ class SiteExporter:
                 if replaced and "?" not in page.path and relpath == file_for(page.path):
                     report.changed_feeds.append(self.service.settings.url(page.path))
             page_files[page.path] = tuple(rendered.files)
+        progress.done()
         self._carry_foreign_files(produced)
         report.removed = len(self._owned - produced)
         self._profiles = profiles
@@ -257,10 +279,11 @@ class SiteExporter:
         """Files someone else put into the tree (a robots.txt) stay, in the new generation too."""
         if self._current is None:
             return
-        for directory, _, filenames in os.walk(self._current):
-            folder = Path(directory)
+        top = str(self._current)
+        for directory, _, filenames in os.walk(top):
+            prefix = directory[len(top) + 1 :]
             for name in filenames:
-                relpath = (folder / name).relative_to(self._current).as_posix()
+                relpath = f"{prefix}/{name}" if prefix else name
                 if relpath not in self._owned and relpath not in produced:
                     self._link(relpath)
 
@@ -279,6 +302,30 @@ class SiteExporter:
             else:
                 plan.todo.append(page)
         return plan
+
+    def _render_all(self, todo: list[SitePage]) -> Iterator[_Rendered]:
+        """The pages rendered, in order: here, or by one forked process per core for many.
+
+        The workers are forks of this process (the app, its content and caches as they are),
+        so a page is rendered by the same code with the same data; only the bytes and headers
+        come back, and this process writes every file, as it would without workers.
+        """
+        workers = min(os.cpu_count() or 1, 4)
+        if (
+            len(todo) < POOL_MIN_PAGES
+            or workers < 2
+            or "fork" not in multiprocessing.get_all_start_methods()
+        ):
+            yield from map(self._render, todo)
+            return
+        global _WORK  # noqa: PLW0603 - what forked workers inherit, never pickled
+        _WORK = (self, todo)
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for index, fields in pool.imap(_render_in_worker, range(len(todo)), _POOL_CHUNK):
+                    yield _Rendered(todo[index], *fields)
+        finally:
+            _WORK = None
 
     def _render(self, page: SitePage) -> _Rendered:
         response = self._get(page.path, {"Accept-Encoding": "identity"})
@@ -299,10 +346,11 @@ class SiteExporter:
                 if coded.headers.get("Content-Encoding") != coding:
                     raise ExportError(f"{page.path}: the app did not answer in {coding}")
                 files[relpath + suffix] = coded.get_data()
-        elif _compressible(content_type):
-            codings = encode_all(body)
-            for coding, suffix in SIBLINGS.items():
-                files[relpath + suffix] = codings[coding]
+        elif _compressible(content_type) and len(body) >= MIN_SIBLING_BYTES:
+            files[relpath + SIBLINGS[GZIP]] = gzip.compress(
+                body, compresslevel=STATIC_GZIP_LEVEL, mtime=0
+            )
+            files[relpath + SIBLINGS[BROTLI]] = brotli.compress(body, quality=STATIC_BROTLI_QUALITY)
         last_modified = response.last_modified
         headers = _route_headers(response.headers)
         return _Rendered(
@@ -346,7 +394,7 @@ class SiteExporter:
             mtime = before[1] + 1
         path = self._new_path(relpath)
         try:
-            with path.open("xb") as file:
+            with open(path, "xb") as file:
                 file.write(data)
             os.chmod(path, 0o644)  # readable by the web server, as a copied file would be
             os.utime(path, (mtime, mtime))
@@ -360,16 +408,17 @@ class SiteExporter:
             return False
         target = self._new_path(relpath)
         try:
-            os.link(self._current / relpath, target)
+            # Strings, not Path objects: an export links every unchanged file of the site.
+            os.link(f"{self._current}/{relpath}", target)
         except FileNotFoundError:
             return False
         except OSError as error:
             raise ExportError(f"{relpath}: cannot be linked: {error.strerror}") from None
         return True
 
-    def _new_path(self, relpath: str) -> Path:
-        path = self._new / relpath
-        folder = path.parent
+    def _new_path(self, relpath: str) -> str:
+        path = f"{self._new}/{relpath}"
+        folder = Path(os.path.dirname(path))
         if folder not in self._folders:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -514,6 +563,51 @@ class SiteExporter:
 
 
 _MISSING = object()
+_WORK: tuple[SiteExporter, list[SitePage]] | None = None
+
+
+def _render_in_worker(index: int) -> tuple[int, tuple[Any, ...]]:
+    """In a forked worker: page ``index`` of the export's list, rendered; its fields but the
+    page (which the parent has), so that only bytes and headers travel back."""
+    assert _WORK is not None, "a worker of an export runs only in a fork of it"
+    exporter, todo = _WORK
+    rendered = exporter._render(todo[index])
+    return index, (
+        rendered.endpoint,
+        rendered.files,
+        rendered.last_modified,
+        rendered.headers,
+        rendered.vary,
+        rendered.content_type,
+        rendered.extension,
+    )
+
+
+class _Progress:
+    """Pages rendered so far and their rate, on one line of a terminal; silent on anything
+    else (a log file, a pipe, a test)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.count = 0
+        self.started = self.shown = time.monotonic()
+        self.enabled = total >= POOL_MIN_PAGES and sys.stderr.isatty()
+
+    def step(self) -> None:
+        self.count += 1
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.shown >= _PROGRESS_EVERY_S or self.count == self.total:
+            self.shown = now
+            rate = self.count / max(now - self.started, 1e-9)
+            sys.stderr.write(f"\rrendering pages: {self.count}/{self.total} ({rate:.0f}/s) ")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.count:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
 
 
 def file_for(path: str, status: int = 200) -> str:

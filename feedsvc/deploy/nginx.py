@@ -149,9 +149,14 @@ class _Model:
     def render(self) -> str:
         site, feed = self.site, self.feed
         browser_accept: list[str] = []
-        feed_route = browser_route = None
+        browser_route = None
+        feed_routes: dict[str, _Directives] = {}
         if feed is not None:
-            feed_route = self.directives(feed, feed=True)
+            # Each feed's location knows its file type: its headers are written out there, so
+            # that a request for a feed evaluates no map for them.
+            feed_routes = {
+                ext: self.directives(feed, feed=True, only_type=ext) for ext in feed.types
+            }
             if feed.browser_types:
                 media_types = "|".join(
                     sorted(
@@ -182,7 +187,7 @@ class _Model:
             "error_route": self.directives(site.error_profile, always=True),
             "options_route": self.directives(_options_profile(site.error_profile), always=True),
             "feeds": [self.feed_context(location) for location in site.feeds],
-            "feed_route": feed_route,
+            "feed_routes": feed_routes,
             "feed_pattern": f"^{re.escape(site.feed_prefix)}.*\\.({extensions})$",
             "browser_accept": browser_accept,
             "browser_prefix": _BROWSER_PREFIX,
@@ -225,8 +230,16 @@ class _Model:
         return _RouteLocation(_quoted(static), None, directives)
 
     def directives(
-        self, route: RouteProfile, *, always: bool = False, feed: bool = False
+        self,
+        route: RouteProfile,
+        *,
+        always: bool = False,
+        feed: bool = False,
+        only_type: str | None = None,
     ) -> _Directives:
+        """The directives of a location of ``route``; with ``only_type`` (an extension), of a
+        location that serves only files of that type (its type-dependent headers are then
+        literals)."""
         types = []
         charset_types = set()
         for extension, content_type in sorted(route.types.items()):
@@ -246,6 +259,10 @@ class _Model:
             headers["Vary"] = _Header("Vary", value=route.vary or "")
         for name in sorted({name for values in route.type_headers.values() for name in values}):
             values = {ext: h[name] for ext, h in route.type_headers.items() if name in h}
+            if only_type is not None:
+                if only_type in values:
+                    headers[name] = _Header(name, value=values[only_type])
+                continue
             source = "$feedsvc_ext" if feed else "$uri"
             headers[name] = _Header(name, variable=self.type_map(values, source))
         for name in headers:

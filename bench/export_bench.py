@@ -1,0 +1,204 @@
+"""The static export at scale: first export, then one edit's incremental export.
+
+``python bench/export_bench.py [-n 10000] [--runs 3] [--baseline main]`` writes a corpus of
+``-n`` articles (bench/corpus.py), then alternates runs of this tree's export and of the
+baseline's (``git archive`` of the ``--baseline`` revision, run with the same interpreter and
+packages). Each run is one process that, as ``export --watch`` does, exports the whole site
+into an empty folder (seconds, files, bytes, peak RSS of the process and its workers), then
+edits one article (a new file renamed over it), refreshes the content and exports again (the
+incremental export's seconds and pages rendered). It prints medians with their spread and the
+ratios against the baseline, and saves every run to bench/results/ as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import BenchError
+from corpus import generate
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Run in the tree under test (PYTHONPATH), so both trees run the same driver.
+DRIVER = r"""
+import json, os, resource, sys, time
+from pathlib import Path
+from feedsvc import create_app
+from feedsvc.deploy.export import SiteExporter
+
+content, out, edited = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+app = create_app({"CONTENT_DIR": str(content), "WATCH": False, "LOG_LEVEL": "WARNING"})
+exporter = SiteExporter(app, out)
+started = time.perf_counter()
+first = exporter.export()
+first_s = time.perf_counter() - started
+files = size = 0
+inodes = set()
+for folder, _, names in os.walk(out / "public" / "."):
+    for name in names:
+        info = os.stat(os.path.join(folder, name))
+        files += 1
+        if info.st_ino not in inodes:
+            inodes.add(info.st_ino)
+            size += info.st_size
+text = edited.read_text("utf-8")
+temporary = edited.with_name(".bench-edit.tmp")
+temporary.write_text(text.rstrip("\n") + " Bijgewerkt voor de meting.\n", "utf-8")
+started = time.perf_counter()
+os.replace(temporary, edited)
+service = app.extensions["feedsvc"]
+service.refresh([str(edited)])
+refreshed_s = time.perf_counter() - started
+second = exporter.export()
+edit_s = time.perf_counter() - started
+edited.write_text(text, "utf-8")
+# ru_maxrss in KiB: the largest of this process and of the pool's workers it waited for.
+peak = max(
+    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+)
+print(json.dumps({
+    "peak_rss_mb": peak / 1024,
+    "first_s": first_s, "pages": first.pages, "files": files, "bytes": size,
+    "distinct_files": len(inodes), "edit_refresh_s": refreshed_s,
+    "edit_export_s": second.seconds, "edit_total_s": edit_s,
+    "edit_rendered": second.rendered, "edit_written": second.written,
+}))
+"""
+
+
+def run_once(tree: Path, content: Path, out: Path, edited: Path) -> dict[str, float]:
+    shutil.rmtree(out, ignore_errors=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    env["PYTHONPATH"] = str(tree)
+    process = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(content), str(out), str(edited)],
+        cwd=tree,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stdout, stderr = process.communicate()
+    if process.returncode != 0:
+        raise BenchError(f"the export in {tree} failed:\n{stderr[-3000:]}")
+    result: dict[str, float] = json.loads(stdout.strip().splitlines()[-1])
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline", default="main", help="git revision to compare with")
+    parser.add_argument("--no-baseline", action="store_true", help="measure this tree only")
+    args = parser.parse_args()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    base_commit = subprocess.run(
+        ["git", "rev-parse", "--short", args.baseline],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="export-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        content = tmp / "content"
+        print(f"writing {args.n} articles ...", flush=True)
+        paths = generate(content, args.n)
+        edited = sorted(paths)[len(paths) // 2]
+        trees = {"branch": REPO}
+        if not args.no_baseline:
+            base = tmp / "baseline"
+            base.mkdir()
+            archive = subprocess.run(
+                ["git", "archive", base_commit], cwd=REPO, capture_output=True, check=True
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+            trees = {"baseline": base, "branch": REPO}
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+        for number in range(args.runs):
+            for name, tree in trees.items():  # alternating, baseline first
+                started = time.perf_counter()
+                result = run_once(tree, content, tmp / "out", edited)
+                runs[name].append(result)
+                print(
+                    f"run {number + 1} {name}: first export {result['first_s']:.1f} s, "
+                    f"{result['files']} files, {result['bytes'] / 1e6:.0f} MB, peak RSS "
+                    f"{result.get('peak_rss_mb', 0):.0f} MB; edit exported in "
+                    f"{result['edit_export_s']:.3f} s ({result['edit_rendered']} pages "
+                    f"rendered); run {time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
+    keys = ("first_s", "files", "bytes", "peak_rss_mb", "edit_export_s", "edit_total_s")
+    medians = {
+        name: {key: summary([r[key] for r in results if key in r]) for key in keys}
+        for name, results in runs.items()
+    }
+    for name, figures in medians.items():
+        print(
+            f"{name}: first export median {figures['first_s']['median']:.1f} s "
+            f"({figures['first_s']['min']:.1f}-{figures['first_s']['max']:.1f}), edit "
+            f"{figures['edit_export_s']['median']:.3f} s "
+            f"({figures['edit_export_s']['min']:.3f}-{figures['edit_export_s']['max']:.3f})"
+        )
+    ratios = {}
+    if "baseline" in medians:
+        ratios = {
+            key: medians["branch"][key]["median"] / medians["baseline"][key]["median"]
+            for key in keys
+            if medians["baseline"][key]["median"]
+        }
+        print(
+            "branch / baseline (medians): " + ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items())
+        )
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    out = REPO / "bench" / "results" / f"export-{args.n}-{commit}-{stamp}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "commit": commit,
+                "baseline": None if args.no_baseline else base_commit,
+                "articles": args.n,
+                "cores": os.cpu_count(),
+                "load_before": os.getloadavg(),
+                "runs": runs,
+                "medians": medians,
+                "ratios_branch_over_baseline": ratios,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    print(f"saved {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
