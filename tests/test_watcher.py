@@ -214,3 +214,31 @@ def test_a_folder_renamed_away_and_back_is_followed(
     # The folder is watched again: an edit inside it is seen.
     write_article("2025/april.txt", title="In april", published="14-04-2025")
     wait_until(lambda: "In april" in titles(runtime), what="an edit in the returned folder")
+
+
+def test_a_folder_deleted_before_its_watch_is_added_is_not_a_failure(
+    content_dir: Path,
+    write_article: ArticleWriter,
+    watching: Callable[..., Runtime],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Between listing the folders and adding their watches, an editor may remove one (the
+    soak's editor does): the watcher lists them again and keeps watching, /healthz stays ok."""
+    from feedsvc.articles import watcher as watcher_module  # noqa: PLC0415
+
+    write_article("eerste.txt", title="Eerste")
+    listed = watcher_module._folders
+    vanished = str(content_dir / "map-die-verdween")
+    calls: list[int] = []
+
+    def listing_with_a_vanished_folder(root: str) -> list[str]:
+        calls.append(1)
+        return [*listed(root), vanished] if len(calls) == 1 else listed(root)
+
+    monkeypatch.setattr(watcher_module, "_folders", listing_with_a_vanished_folder)
+    runtime = watching()
+    write_article("tweede.txt", title="Tweede", published="13-03-2025")
+    wait_until(lambda: "Tweede" in titles(runtime), what="an edit after the failed listing")
+    assert len(calls) >= 2
+    health = runtime.health()
+    assert health["status"] == "ok", health

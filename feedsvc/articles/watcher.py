@@ -172,6 +172,12 @@ class ContentWatcher:
                     self._reload()
         except _NewFolders:
             return
+        except FileNotFoundError as error:
+            # A folder listed for the watch was deleted before its watch was added (an editor
+            # making and removing a folder at once): nothing is broken; the caller reloads and
+            # watches the folders there are now.
+            log.info("%s: %s; watching the folders as they are now", self.root, error)
+            return
         except Exception as error:
             if "Unable to decode path" not in str(error):
                 raise
