@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -18,6 +19,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from feedsvc import create_app
 from feedsvc.articles.store import ContentStore
+from feedsvc.feeds.catalog import Catalog
 from feedsvc.feeds.live import LiveCatalog
 from feedsvc.settings import DEFAULT_DISCLAIMER, Settings
 
@@ -66,6 +68,19 @@ class LiveServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+def catalog_of(app: Flask) -> Catalog:
+    """The catalog an app serves right now."""
+    catalog: Catalog = app.extensions["feedsvc"].catalog
+    return catalog
+
+
+def page_of(client: FlaskClient, url: str) -> lxml.html.HtmlElement:
+    """The HTML page at ``url``, parsed; it must be a 200."""
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return lxml.html.fromstring(response.data)
 
 
 def free_port() -> int:

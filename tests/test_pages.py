@@ -7,11 +7,11 @@ import json
 
 import lxml.html
 import pytest
-from conftest import SITE_URL
+from conftest import SITE_URL, catalog_of, page_of
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feedsvc.feeds.catalog import Catalog, Feed
+from feedsvc.feeds.catalog import Feed
 from feedsvc.feeds.urls import article_path, feed_page_path, feed_path
 from feedsvc.feeds.writers import FORMATS
 
@@ -23,17 +23,6 @@ PAGES = [
     "/artikelen/2024/000_3a5bf95db61d80b1.html",
     "/bestaat-niet",  # the error page too
 ]
-
-
-def catalog_of(app: Flask) -> Catalog:
-    catalog: Catalog = app.extensions["feedsvc"].catalog
-    return catalog
-
-
-def page_of(client: FlaskClient, url: str) -> lxml.html.HtmlElement:
-    response = client.get(url)
-    assert response.status_code == 200, url
-    return lxml.html.fromstring(response.data)
 
 
 def discovered(page: lxml.html.HtmlElement) -> dict[str, str]:

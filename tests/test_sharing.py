@@ -10,23 +10,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import feedparser
 import lxml.html
 import pytest
-from conftest import SITE_URL, ArticleWriter
+from conftest import SITE_URL, ArticleWriter, catalog_of, page_of
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feedsvc.feeds.catalog import Catalog
 from feedsvc.feeds.urls import article_path, embed_path, feed_page_path, feed_path
-
-
-def catalog_of(app: Flask) -> Catalog:
-    catalog: Catalog = app.extensions["feedsvc"].catalog
-    return catalog
-
-
-def page_of(client: FlaskClient, url: str) -> lxml.html.HtmlElement:
-    response = client.get(url)
-    assert response.status_code == 200, url
-    return lxml.html.fromstring(response.data)
 
 
 def meta(page: lxml.html.HtmlElement) -> dict[str, str]:
