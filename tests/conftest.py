@@ -26,6 +26,7 @@ from feedsvc.settings import DEFAULT_DISCLAIMER, Settings
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_CONTENT = REPO / "content"
 SITE_URL = "https://nieuws.example.nl"
+HUB = "https://hub.example.org/"  # the hub exported pages and feeds name; never contacted
 
 settings.register_profile(
     "default", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -68,6 +69,21 @@ class LiveServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+def bundled_small_pages_app() -> Flask:
+    """The bundled content with pages of 5 entries, so feeds have several pages, and a hub: the
+    site the export and nginx tests export (each module builds one and only reads from it)."""
+    return create_app(
+        {
+            "TESTING": True,
+            "CONTENT_DIR": str(BUNDLED_CONTENT),
+            "SITE_URL": SITE_URL,
+            "WATCH": False,
+            "PAGE_SIZE": 5,
+            "WEBSUB_HUB": HUB,
+        }
+    )
 
 
 def catalog_of(app: Flask) -> Catalog:

@@ -7,12 +7,15 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import free_port
+from flask import Flask
 
+from feedsvc.deploy.export import NginxOptions, SiteExporter
 from feedsvc.deploy.nginx import BROTLI_MODULE
 
 
@@ -101,3 +104,19 @@ http {{
         process.wait(timeout=10)
         assert process.stderr is not None
         process.stderr.close()
+
+
+def run_nginx_over_export(
+    app: Flask, tmp_path: Path, before_start: Callable[[Path], None] | None = None
+) -> Iterator[Nginx]:
+    """nginx serving an export of ``app`` made in ``tmp_path / "out"``, on a free port.
+
+    ``before_start`` gets the export folder after the export, before nginx starts.
+    """
+    nginx_binary()
+    port = free_port()
+    outdir = tmp_path / "out"
+    SiteExporter(app, outdir, NginxOptions(listen=f"127.0.0.1:{port}")).export()
+    if before_start is not None:
+        before_start(outdir)
+    yield from run_nginx(outdir, tmp_path, port)

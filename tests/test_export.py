@@ -27,15 +27,21 @@ from typing import Any
 import brotli
 import pytest
 from click.testing import CliRunner
-from conftest import BUNDLED_CONTENT, REPO, SITE_URL, article_text, free_port
+from conftest import (
+    BUNDLED_CONTENT,
+    REPO,
+    SITE_URL,
+    article_text,
+    bundled_small_pages_app,
+    free_port,
+)
 from flask import Flask
 from flask.testing import FlaskClient
-from nginxlib import Nginx, nginx_binary, run_nginx
+from nginxlib import Nginx, nginx_binary, run_nginx, run_nginx_over_export
 from pytest_httpserver import HTTPServer
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Request, Response
 
-from feedsvc import create_app
 from feedsvc.cli import main
 from feedsvc.deploy.export import (
     BROWSER_ACCEPT,
@@ -55,7 +61,6 @@ from feedsvc.deploy.nginx import (
 from feedsvc.deploy.sitemap import NOT_EXPORTED, SitePage, site_pages, uncovered_endpoints
 from feedsvc.runtime import Runtime
 
-HUB = "https://hub.example.org/"
 IMAGES = (".png", ".ico")  # compressed already: the export writes no .gz or .br of them
 
 # Headers the service and nginx each make themselves, for their own reasons.
@@ -138,20 +143,8 @@ def test_a_new_route_without_pages_is_reported(make_app: Callable[..., Flask]) -
 
 @pytest.fixture(scope="module")
 def bundled_small_pages() -> Flask:
-    """The bundled content with pages of 5 entries, so feeds have several pages, and a hub.
-
-    Shared by the tests of this module, which only read from it.
-    """
-    return create_app(
-        {
-            "TESTING": True,
-            "CONTENT_DIR": str(BUNDLED_CONTENT),
-            "SITE_URL": SITE_URL,
-            "WATCH": False,
-            "PAGE_SIZE": 5,
-            "WEBSUB_HUB": HUB,
-        }
-    )
+    """Shared by the tests of this module, which only read from it."""
+    return bundled_small_pages_app()
 
 
 def export(app: Flask, outdir: Path, **options: object) -> SiteExporter:
@@ -500,11 +493,7 @@ def test_header_values_nginx_would_misread_are_refused(value: str) -> None:
 @pytest.fixture(scope="module")
 def served(bundled_small_pages: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
     """nginx serving an export of ``bundled_small_pages``, for the tests of this module."""
-    nginx_binary()
-    port = free_port()
-    tmp_path = tmp_path_factory.mktemp("served")
-    export(bundled_small_pages, tmp_path / "out", listen=f"127.0.0.1:{port}")
-    yield from run_nginx(tmp_path / "out", tmp_path, port)
+    yield from run_nginx_over_export(bundled_small_pages, tmp_path_factory.mktemp("served"))
 
 
 def assert_same_headers(path: str, flask: dict[str, str], nginx: dict[str, str]) -> None:

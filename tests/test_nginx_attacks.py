@@ -8,42 +8,28 @@ text, and nothing outside ``public/`` is ever served.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from conftest import BUNDLED_CONTENT, SITE_URL, free_port
+from conftest import SITE_URL, bundled_small_pages_app
 from flask import Flask
-from nginxlib import Nginx, nginx_binary, run_nginx
+from nginxlib import Nginx, run_nginx_over_export
 
-from feedsvc import create_app
-from feedsvc.deploy.export import NginxOptions, SiteExporter
-
-HUB = "https://hub.example.org/"
 # Files beside the public tree: the configuration and the manifest must never be served.
 SECRETS = (b"feedsvc_page", b"export-manifest", b"server_name", b'"files"')
 
 
 @pytest.fixture(scope="module")
 def app() -> Flask:
-    return create_app(
-        {
-            "TESTING": True,
-            "CONTENT_DIR": str(BUNDLED_CONTENT),
-            "SITE_URL": SITE_URL,
-            "WATCH": False,
-            "PAGE_SIZE": 5,
-            "WEBSUB_HUB": HUB,
-        }
-    )
+    return bundled_small_pages_app()
 
 
 @pytest.fixture(scope="module")
 def nginx(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
-    nginx_binary()
-    port = free_port()
-    tmp_path = tmp_path_factory.mktemp("attacks")
-    SiteExporter(app, tmp_path / "out", NginxOptions(listen=f"127.0.0.1:{port}")).export()
-    (tmp_path / "out" / "secret.txt").write_text("feedsvc_page export-manifest")
-    yield from run_nginx(tmp_path / "out", tmp_path, port)
+    def plant_a_secret(outdir: Path) -> None:
+        (outdir / "secret.txt").write_text("feedsvc_page export-manifest")
+
+    yield from run_nginx_over_export(app, tmp_path_factory.mktemp("attacks"), plant_a_secret)
 
 
 def assert_stays_on_site(headers: dict[str, str]) -> None:

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 
 import brotli
 import pytest
-from conftest import BUNDLED_CONTENT, SITE_URL, free_port
+from conftest import bundled_small_pages_app
 from flask import Flask
-from nginxlib import Nginx, nginx_binary, run_nginx
+from nginxlib import Nginx, run_nginx_over_export
 
-from feedsvc import create_app
-from feedsvc.deploy.export import BROWSER_ACCEPT, NginxOptions, SiteExporter
+from feedsvc.deploy.export import BROWSER_ACCEPT
 from feedsvc.deploy.sitemap import endpoint_of, site_pages
 
 KEY_HEADERS = (
@@ -128,25 +127,12 @@ DOCUMENTED = {
 
 @pytest.fixture(scope="module")
 def app() -> Flask:
-    return create_app(
-        {
-            "TESTING": True,
-            "CONTENT_DIR": str(BUNDLED_CONTENT),
-            "SITE_URL": SITE_URL,
-            "WATCH": False,
-            "PAGE_SIZE": 5,
-            "WEBSUB_HUB": "https://hub.example.org/",
-        }
-    )
+    return bundled_small_pages_app()
 
 
 @pytest.fixture(scope="module")
 def nginx(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
-    nginx_binary()
-    port = free_port()
-    tmp_path = tmp_path_factory.mktemp("parity")
-    SiteExporter(app, tmp_path / "out", NginxOptions(listen=f"127.0.0.1:{port}")).export()
-    yield from run_nginx(tmp_path / "out", tmp_path, port)
+    yield from run_nginx_over_export(app, tmp_path_factory.mktemp("parity"))
 
 
 def service_answer(app: Flask, row: Row) -> tuple[int, dict[str, str], bytes]:
