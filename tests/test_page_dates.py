@@ -16,6 +16,7 @@ import pytest
 from conftest import BUNDLED_CONTENT, ArticleWriter
 from flask import Flask
 from test_restart import (
+    CHANGES_WHILE_DOWN,
     delete_one,
     edit_body,
     five_articles,
@@ -78,11 +79,7 @@ def test_every_page_has_a_last_modified_and_answers_if_modified_since(
     assert get(app, UNTOUCHED_PAGE)[3] == "Sun, 09 Mar 2025 19:00:00 GMT"
 
 
-@pytest.mark.parametrize(
-    "change",
-    [edit_body, delete_one, new_category_with_an_old_date, nothing],
-    ids=lambda f: f.__name__,
-)
+@pytest.mark.parametrize("change", CHANGES_WHILE_DOWN, ids=lambda f: f.__name__)
 def test_if_modified_since_never_hides_a_page_changed_while_down(
     content_dir: Path,
     write_article: ArticleWriter,

@@ -93,11 +93,11 @@ def nothing(content_dir: Path, write_article: ArticleWriter) -> None:
     pass
 
 
-@pytest.mark.parametrize(
-    "change",
-    [edit_body, delete_one, new_category_with_an_old_date, nothing],
-    ids=lambda f: f.__name__,
-)
+# What may happen to the content while feedsvc is down (test_page_dates.py uses them too).
+CHANGES_WHILE_DOWN = [edit_body, delete_one, new_category_with_an_old_date, nothing]
+
+
+@pytest.mark.parametrize("change", CHANGES_WHILE_DOWN, ids=lambda f: f.__name__)
 def test_if_modified_since_never_hides_a_change_made_while_down(
     content_dir: Path,
     write_article: ArticleWriter,
