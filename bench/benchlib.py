@@ -1,5 +1,5 @@
 """What the benchmark scripts share: their error type, finding a tool, a free loopback port, the
-commit measured."""
+commit measured, a baseline revision's tree."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import shutil
 import socket
 import subprocess
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 class BenchError(Exception):
@@ -44,3 +46,23 @@ def git_commit() -> str:
         check=True,
     ).stdout.strip()
     return head + ("+uncommitted changes in feedsvc/" if dirty else "")
+
+
+def short_commit(revision: str = "HEAD") -> str:
+    """The abbreviated commit of ``revision``, as results files are named."""
+    return subprocess.run(
+        ["git", "rev-parse", "--short", revision],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def extract_revision(revision: str, folder: Path) -> None:
+    """The committed tree of ``revision`` written into ``folder`` (made here): a baseline to run."""
+    folder.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", revision], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)

@@ -11,12 +11,12 @@ import argparse
 import gzip
 import json
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import brotli
+from benchlib import short_commit
 
 REPO = Path(__file__).resolve().parent.parent
 LEVELS = {"gzip": (1, 4, 6, 9), "br": (1, 4, 5, 6, 9, 11)}
@@ -58,13 +58,7 @@ def main() -> int:
                 f"{seconds * 1000 / len(bodies):.2f} ms per page"
             )
     small = sum(1 for body in bodies if len(body) < 1024)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    commit = short_commit()
     out = REPO / "bench" / "results" / f"compression-levels-{commit}.json"
     out.write_text(
         json.dumps(

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import BenchError
+from benchlib import BenchError, extract_revision, short_commit
 from corpus import generate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -109,20 +109,8 @@ def main() -> int:
     parser.add_argument("--baseline", default="main", help="git revision to compare with")
     parser.add_argument("--no-baseline", action="store_true", help="measure this tree only")
     args = parser.parse_args()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    base_commit = subprocess.run(
-        ["git", "rev-parse", "--short", args.baseline],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    commit = short_commit()
+    base_commit = short_commit(args.baseline)
     with tempfile.TemporaryDirectory(prefix="export-bench-") as tmp_name:
         tmp = Path(tmp_name)
         content = tmp / "content"
@@ -132,11 +120,7 @@ def main() -> int:
         trees = {"branch": REPO}
         if not args.no_baseline:
             base = tmp / "baseline"
-            base.mkdir()
-            archive = subprocess.run(
-                ["git", "archive", base_commit], cwd=REPO, capture_output=True, check=True
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+            extract_revision(base_commit, base)
             trees = {"baseline": base, "branch": REPO}
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
         for number in range(args.runs):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import BenchError, find_tool, free_port
+from benchlib import BenchError, extract_revision, find_tool, free_port, short_commit
 from corpus import generate
 from scale_bench import get, nginx
 
@@ -100,13 +100,7 @@ def main() -> int:
         help="also serve the export of this git revision (its configuration), in the same turns",
     )
     args = parser.parse_args()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    commit = short_commit()
     with tempfile.TemporaryDirectory(prefix="nginx-bench-") as tmp_name:
         tmp = Path(tmp_name)
         content, out, copy = tmp / "content", tmp / "export", tmp / "plain"
@@ -115,11 +109,7 @@ def main() -> int:
         trees = {"export": (REPO, out, export_port)}
         if args.baseline:
             base = tmp / "baseline"
-            base.mkdir()
-            archive = subprocess.run(
-                ["git", "archive", args.baseline], cwd=REPO, capture_output=True, check=True
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+            extract_revision(args.baseline, base)
             trees["baseline"] = (base, tmp / "export-baseline", free_port())
         for tree, folder, port in trees.values():
             env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
