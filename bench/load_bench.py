@@ -46,7 +46,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import corpus  # noqa: E402
-from benchlib import BenchError  # noqa: E402
+from benchlib import BenchError, first_feed  # noqa: E402
 
 SEED = 1
 TARGET_RATIO = 2.5
@@ -88,26 +88,10 @@ def child_baseline(folder: Path) -> dict[str, float]:
 
 def child_ready(folder: Path) -> dict[str, float]:
     """Build the app as wsgi.py does and answer the first request for the all-feed."""
-    started = time.perf_counter()
-    import feedsvc.web.routes  # noqa: F401, PLC0415 - imported first and timed apart
-    from feedsvc import create_app  # noqa: PLC0415
-
-    imported = time.perf_counter()
-    cpu = time.process_time()
-    app = create_app({"CONTENT_DIR": str(folder), "WATCH": False})
-    built = time.perf_counter()
-    response = app.test_client().get("/feeds/all.rss")
-    if response.status_code != 200:
-        raise BenchError(f"/feeds/all.rss answered {response.status_code}")
-    ready = time.perf_counter()
-    cpu_s = time.process_time() - cpu
+    app, timings = first_feed(folder)
     health = app.test_client().get("/healthz").get_json()
     return {
-        "seconds": ready - imported,
-        "cpu_s": cpu_s,
-        "build_s": built - imported,
-        "first_request_s": ready - built,
-        "import_s": imported - started,
+        **timings,
         "rss_mb": peak_rss_mb(),
         "articles": health["articles"],
         "rejected": len(health["rejected"]),

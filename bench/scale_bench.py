@@ -64,7 +64,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import corpus  # noqa: E402
-from benchlib import BenchError, find_tool, free_port  # noqa: E402
+from benchlib import BenchError, find_tool, first_feed, free_port  # noqa: E402
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 CORPUS_ROOT = Path(tempfile.gettempdir())
@@ -118,25 +118,9 @@ def child_baseline(folder: Path) -> dict[str, float]:
 
 def child_load(folder: Path) -> dict[str, float]:
     """Build the app as wsgi.py does and answer the first request for the all-feed."""
-    started = time.perf_counter()
-    # Imported first and timed apart: what create_app imports does not grow with the content.
-    import feedsvc.web.routes  # noqa: F401, PLC0415
-    from feedsvc import create_app  # noqa: PLC0415
-
-    imported = time.perf_counter()
-    cpu = time.process_time()
-    app = create_app({"CONTENT_DIR": str(folder), "WATCH": False})
-    built = time.perf_counter()
-    response = app.test_client().get("/feeds/all.rss")
-    if response.status_code != 200:
-        raise BenchError(f"/feeds/all.rss answered {response.status_code}")
-    ready = time.perf_counter()
+    _, timings = first_feed(folder)
     return {
-        "import_s": imported - started,
-        "build_s": built - imported,
-        "first_request_s": ready - built,
-        "seconds": ready - imported,
-        "cpu_s": time.process_time() - cpu,
+        **timings,
         "rss_mb": vm_hwm_mb(),
     }
 
