@@ -1,12 +1,14 @@
 """What the benchmark scripts share: their error type, finding a tool, a free loopback port, the
-commit measured, a baseline revision's tree, the time to a first feed."""
+commit measured, a baseline revision's tree, the time to a first feed, stopping a server."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,3 +99,15 @@ def first_feed(folder: Path) -> tuple[Flask, dict[str, float]]:
         "seconds": ready - imported,
         "cpu_s": cpu_s,
     }
+
+
+@contextlib.contextmanager
+def terminated_at_exit(
+    process: subprocess.Popen[bytes], timeout: float = 30
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``process`` for the block, then terminated and waited for, however the block ends."""
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=timeout)

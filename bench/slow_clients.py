@@ -51,7 +51,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchlib import BenchError, find_tool, free_port
+from benchlib import BenchError, find_tool, free_port, terminated_at_exit
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -193,11 +193,8 @@ def gunicorn(bind: str, tmp: Path, *extra: str) -> Iterator[subprocess.Popen[byt
         stdout=subprocess.DEVNULL,
         stderr=(tmp / f"gunicorn-{time.monotonic_ns()}.log").open("wb"),
     )
-    try:
+    with terminated_at_exit(process):
         yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @contextlib.contextmanager
@@ -220,11 +217,8 @@ def nginx(include: Path, tmp: Path) -> Iterator[subprocess.Popen[bytes]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    try:
+    with terminated_at_exit(process):
         yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @contextlib.contextmanager
