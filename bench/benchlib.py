@@ -1,16 +1,19 @@
 """What the benchmark scripts share: their error type, finding a tool, a free loopback port, the
-commit measured, a baseline revision's tree, the time to a first feed, stopping a server."""
+commit measured, a baseline revision's tree, a measuring child process, the time to a first feed,
+stopping a server."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # not imported at run time: first_feed times feedsvc's imports itself
     from flask import Flask
@@ -73,6 +76,23 @@ def extract_revision(revision: str, folder: Path) -> None:
         ["git", "archive", revision], cwd=REPO, capture_output=True, check=True
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+
+
+def child_result(script: str, kind: str, folder: Path) -> dict[str, Any]:
+    """What ``script --child kind folder`` prints last (JSON), run in a fresh interpreter so
+    each measurement starts cold."""
+    done = subprocess.run(
+        [sys.executable, script, "--child", kind, str(folder)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"child {kind} {folder} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
 
 
 def first_feed(folder: Path) -> tuple[Flask, dict[str, float]]:

@@ -46,7 +46,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import corpus  # noqa: E402
-from benchlib import BenchError, first_feed  # noqa: E402
+from benchlib import BenchError, child_result, first_feed  # noqa: E402
 
 SEED = 1
 TARGET_RATIO = 2.5
@@ -98,19 +98,8 @@ def child_ready(folder: Path) -> dict[str, float]:
     }
 
 
-def run_child(kind: str, folder: Path) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", kind, str(folder)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"child {kind} {folder} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
-    return result
+def run_child(kind: str, folder: Path) -> dict[str, Any]:
+    return child_result(__file__, kind, folder)
 
 
 # -- the measurement ----------------------------------------------------------------------------

@@ -64,7 +64,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import corpus  # noqa: E402
-from benchlib import BenchError, find_tool, first_feed, free_port  # noqa: E402
+from benchlib import BenchError, child_result, find_tool, first_feed, free_port  # noqa: E402
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 CORPUS_ROOT = Path(tempfile.gettempdir())
@@ -126,18 +126,7 @@ def child_load(folder: Path) -> dict[str, float]:
 
 
 def run_child(kind: str, folder: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", kind, str(folder)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"child {kind} {folder} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
-    return result
+    return child_result(__file__, kind, folder)
 
 
 # -- 1. load ------------------------------------------------------------------------------------
