@@ -322,7 +322,11 @@ class SiteExporter:
         _WORK = (self, todo)
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for index, fields in pool.imap(_render_in_worker, range(len(todo)), _POOL_CHUNK):
+                publication = self.service.publication
+                for index, fields, records in pool.imap(
+                    _render_in_worker, range(len(todo)), _POOL_CHUNK
+                ):
+                    publication.adopt(records)  # the dates the worker gave, kept here
                     yield _Rendered(todo[index], *fields)
         finally:
             _WORK = None
@@ -566,20 +570,27 @@ _MISSING = object()
 _WORK: tuple[SiteExporter, list[SitePage]] | None = None
 
 
-def _render_in_worker(index: int) -> tuple[int, tuple[Any, ...]]:
+def _render_in_worker(index: int) -> tuple[int, tuple[Any, ...], dict[Any, Any]]:
     """In a forked worker: page ``index`` of the export's list, rendered; its fields but the
-    page (which the parent has), so that only bytes and headers travel back."""
+    page (which the parent has), so that only bytes and headers travel back, and what the
+    publication recorded meanwhile (the dates it gave), which the parent keeps and saves."""
     assert _WORK is not None, "a worker of an export runs only in a fork of it"
     exporter, todo = _WORK
+    publication = exporter.service.publication
+    publication.start_journal()
     rendered = exporter._render(todo[index])
-    return index, (
-        rendered.endpoint,
-        rendered.files,
-        rendered.last_modified,
-        rendered.headers,
-        rendered.vary,
-        rendered.content_type,
-        rendered.extension,
+    return (
+        index,
+        (
+            rendered.endpoint,
+            rendered.files,
+            rendered.last_modified,
+            rendered.headers,
+            rendered.vary,
+            rendered.content_type,
+            rendered.extension,
+        ),
+        publication.take_journal(),
     )
 
 

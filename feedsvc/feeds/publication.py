@@ -113,6 +113,8 @@ class Publication:
         self._first: dict[_Key, RenderedFeed] = {}  # first pages and the OPML, never evicted
         self._deep: OrderedDict[_Key, RenderedFeed] = OrderedDict()  # least recently used first
         self._seen: dict[_Key, _Seen] = {}
+        # Keys recorded since start_journal(), for a forked renderer to hand back (see adopt).
+        self._journal: list[_Key] | None = None
         self._first_keys: dict[str, tuple[Any, ...]] = {}  # feed path -> its first page's key
         # First pages whose content changed since they were last rendered here, with when.
         self._pending: dict[_Key, datetime] = {}
@@ -164,6 +166,34 @@ class Publication:
         if key[1] == HTML_PAGE:
             return is_html_page(self.catalog, key[0], self.settings.page_size)
         return key in _OPML_KEYS.values() or self._page(key) is not None
+
+    def start_journal(self) -> None:
+        """Note every resource recorded from now on in this process, for :meth:`take_journal`.
+
+        For forked renderers (the export's pool): what they record would stay in the child, and
+        the parent, which keeps the dates and saves the state, would date those resources
+        again; they hand it back instead.
+        """
+        with self._lock:
+            if self._journal is None:
+                self._journal = []
+
+    def take_journal(self) -> dict[_Key, Recorded]:
+        """What was recorded since the journal started or was last taken."""
+        with self._lock:
+            keys, self._journal = self._journal or [], []
+            return {key: self._seen[key] for key in keys if key in self._seen}
+
+    def adopt(self, records: Mapping[_Key, Recorded]) -> None:
+        """Take in what a forked renderer recorded (its :meth:`take_journal`)."""
+        with self._lock:
+            self._seen.update(records)
+
+    def _record(self, key: _Key, seen: _Seen) -> None:
+        """Remember ``key``'s bytes and date; the caller holds the lock."""
+        self._seen[key] = seen
+        if self._journal is not None:
+            self._journal.append(key)
 
     def recorded(self) -> dict[_Key, Recorded]:
         """Every resource rendered so far, with its ETag and date: what the state file keeps."""
@@ -233,7 +263,7 @@ class Publication:
             )
             with self._lock:
                 rendered = self._first.setdefault(key, rendered)
-                self._seen[key] = _Seen(rendered.etag, rendered.last_modified)
+                self._record(key, _Seen(rendered.etag, rendered.last_modified))
         return rendered
 
     def page_last_modified(self, path: str, etag: str, newest: datetime) -> datetime:
@@ -251,7 +281,7 @@ class Publication:
             if seen is not None and seen.etag == etag:
                 return seen.last_modified
             last_modified = _dated(newest, seen, self.changed_at, datetime.now(UTC))
-            self._seen[key] = _Seen(etag, last_modified)
+            self._record(key, _Seen(etag, last_modified))
         return last_modified
 
     def _page(self, key: _Key) -> FeedPage | None:
@@ -294,7 +324,7 @@ class Publication:
                 self._deep.move_to_end(key)
                 while len(self._deep) > DEEP_PAGE_CACHE_SIZE:
                     self._deep.popitem(last=False)
-            self._seen[key] = _Seen(rendered.etag, rendered.last_modified)
+            self._record(key, _Seen(rendered.etag, rendered.last_modified))
             self._pending.pop(key, None)
         return rendered
 
