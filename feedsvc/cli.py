@@ -382,6 +382,7 @@ def _watch_export(publisher: _Publisher) -> None:
     watcher = ContentWatcher(service.settings.content_dir, update)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     watcher.ensure_running()
+    watcher.wait_established(timeout=60)  # so "watching" is true when it is said
     click.echo(f"watching {service.settings.content_dir}; Ctrl-C stops")
     try:
         while True:

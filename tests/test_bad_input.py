@@ -855,7 +855,7 @@ def test_the_watcher_follows_a_content_folder_that_is_replaced(
     service_of(app).start_watching()  # as gunicorn's post_worker_init hook does
     try:
         assert health(client)["articles"] == 35
-        time.sleep(0.3)
+        assert watcher.wait_established(timeout=30)
         shutil.move(copy_of_bundled_content, tmp_path / "weg")
         wait_for(lambda: health(client)["status"] == "degraded")
         assert_still_serving(client)

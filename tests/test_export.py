@@ -419,7 +419,6 @@ def test_export_watch_follows_the_content(copy_of_bundled_content: Path, tmp_pat
     try:
         assert read_line().startswith("exported ")
         assert read_line().startswith("watching ")
-        time.sleep(0.5)  # let the watch get established
         add_article(copy_of_bundled_content)
         line = read_line()  # the next export
         assert line.startswith("exported "), line

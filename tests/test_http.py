@@ -318,7 +318,8 @@ def test_watcher_picks_up_changes(
     service_of(app).start_watching()  # as gunicorn's post_worker_init hook does
     try:
         assert titles(client) == ["Eerste bericht"]
-        time.sleep(0.3)  # let the watch get established
+        assert service_of(app).watcher is not None
+        assert service_of(app).watcher.wait_established(timeout=30)
         write_article("nieuw.txt", title="Nieuw bericht", published="01-01-2026")
         deadline = time.monotonic() + 30
         while "Nieuw bericht" not in titles(client) and time.monotonic() < deadline:

@@ -242,3 +242,30 @@ def test_a_folder_deleted_before_its_watch_is_added_is_not_a_failure(
     assert len(calls) >= 2
     health = runtime.health()
     assert health["status"] == "ok", health
+
+
+def test_a_change_while_the_watches_are_set_up_is_not_left_for_the_rescan(
+    content_dir: Path,
+    write_article: ArticleWriter,
+    watching: Callable[..., Runtime],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An edit after the reload that precedes the watch, but before inotify watches the
+    folder, raises no event; the watcher reloads once its watches are in place, so the edit is
+    served without waiting for the periodic rescan (turned off here)."""
+    from feedsvc.articles import watcher as watcher_module  # noqa: PLC0415
+
+    write_article("eerste.txt", title="Eerste")
+    real_watch = watcher_module.watchfiles.watch
+
+    def watch_after_an_edit(*paths: object, **options: object) -> object:
+        write_article("tussendoor.txt", title="Tussendoor", published="13-03-2025")
+        return real_watch(*paths, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(watcher_module.watchfiles, "watch", watch_after_an_edit)
+    runtime = watching()
+    watcher = runtime.watcher
+    assert watcher is not None
+    watcher.rescan_seconds = 3600.0  # only the watch itself can bring the edit in
+    assert watcher.wait_established(timeout=30)
+    assert "Tussendoor" in titles(runtime)

@@ -75,6 +75,7 @@ class ContentWatcher:
         self.rescan_seconds = rescan_seconds
         self.missing_poll_seconds = missing_poll_seconds
         self._stop = threading.Event()
+        self._established = threading.Event()  # set once the first watch is in place
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._start_lock = threading.Lock()
@@ -107,6 +108,11 @@ class ContentWatcher:
             self._thread = threading.Thread(target=self._run, name="content-watcher", daemon=True)
             self._pid = os.getpid()
             self._thread.start()
+
+    def wait_established(self, timeout: float) -> bool:
+        """Wait until the folders are watched (and what changed while the watches were set up
+        is reloaded); False if that did not happen within ``timeout`` seconds."""
+        return self._established.wait(timeout)
 
     def stop(self) -> None:
         self._stop.set()
@@ -144,6 +150,7 @@ class ContentWatcher:
         """Watch the folders below the root until the root is another folder (or none)."""
         folders = _folders(str(self.root))
         last_rescan = time.monotonic()
+        established = False
         try:
             for changes in watchfiles.watch(
                 *folders,
@@ -156,6 +163,13 @@ class ContentWatcher:
                 raise_interrupt=False,
                 recursive=False,
             ):
+                if not established:
+                    # The first answer (at the latest after rust_timeout) means the watches are
+                    # in place. A change made after the reload before them raised no event:
+                    # reload once more, so no edit waits for the periodic rescan.
+                    established = True
+                    self._reload()
+                    self._established.set()
                 if self._watch_problem is not None:
                     log.warning("watching %s works again", self.root)
                     self._watch_problem = None
