@@ -31,13 +31,16 @@ from feedsvc.feeds.state import FILE_NAME
 from feedsvc.feeds.urls import is_html_page
 from feedsvc.runtime import Runtime
 
-# The routes whose pages are rendered once per catalog (feedsvc.web.pagecache) and dated.
+# The routes whose pages are dated by publication.page_last_modified: rendered once per
+# catalog (feedsvc.web.pagecache), and the widgets and webmasters' pages (on each request).
 DATED_PAGES = {
     "feedsvc.index",
     "feedsvc.article",
     "feedsvc.category_page",
     "feedsvc.source_page",
     "feedsvc.all_articles",
+    "embed.widget",
+    "feedsvc.embed_page",
 }
 PARK_PAGE = "/artikelen/park.html"
 UNTOUCHED_PAGE = "/artikelen/derby.html"  # Sport, Sportclub: shares no listing with the park
@@ -184,6 +187,10 @@ def test_is_html_page_knows_every_dated_page_of_the_site_and_nothing_else(
         "/categorie/nieuws/pagina-9999.html",
         "/categorie/bestaat-niet.html",
         "/categorie/nieuws",
+        "/embed/bestaat-niet.html",
+        "/embed/all.html/x.html",
+        "/insluiten/bestaat-niet.html",
+        "/insluiten/all.html?aantal=3",
     ]
     for path in others:
         assert not is_html_page(catalog, path, size), path

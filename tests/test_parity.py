@@ -66,6 +66,11 @@ ROUTES = [
     "/embed/all.html",
     "/embed/categorie/nieuws.html",
     "/embed.js",
+    "/embed-hoogte.js",
+    "/insluiten/categorie/nieuws.html",
+    "/sitemap.xml",
+    "/sitemaps/1.xml",
+    "/robots.txt",
     "/static/style.css",
     "/static/favicon.png",
     "/bestaat-niet",
@@ -178,12 +183,16 @@ def test_the_export_answers_as_the_service(app: Flask, nginx: Nginx, row: Row) -
 
 
 def test_conditional_requests_with_each_sides_validators(app: Flask, nginx: Nginx) -> None:
-    for path in ("/feeds/all.rss", "/feeds/all.json?page=2", "/", ARTICLE, "/static/style.css"):
+    paths = ["/feeds/all.rss", "/feeds/all.json?page=2", "/", ARTICLE, "/static/style.css"]
+    # Dated like the pages (tests/test_site_file_dates.py): the export's mtime is their date.
+    paths += ["/embed/all.html", "/insluiten/all.html", "/sitemap.xml", "/embed.js", "/robots.txt"]
+    for path in paths:
         for accept in ("", BROWSER_ACCEPT):
             headers = {"Accept": accept} if accept else {}
             status, service, _ = service_answer(app, Row(path, headers))
             n_status, from_nginx, _ = nginx.get(path, headers)
             assert status == n_status == 200
+            assert "last-modified" in service, path
             for name, side in (("etag", "If-None-Match"), ("last-modified", "If-Modified-Since")):
                 if name in service:
                     again = Row(path, {**headers, side: service[name]})

@@ -100,7 +100,10 @@ class UnknownFeedError(LookupError):
 _Key = StateKey  # (feed path, extension, page number)
 _OPML_KEYS: dict[bool, _Key] = {False: ("", "opml", 0), True: ("", "opml-directory", 0)}
 # The key of an HTML page (rendered by the web layer, dated here): (its site path, "html", 0).
+# Widgets and the webmasters' pages are HTML pages too (a widget's path with its options).
 HTML_PAGE = "html"
+# The key of a file of the site that is always there (sitemaps, robots.txt, the embed scripts).
+SITE_FILE = "site"
 
 
 # Told of every date given out, as it is given (the runtime's state journal).
@@ -188,6 +191,8 @@ class Publication:
         """Whether this publication has the resource (a feed page, or the OPML list)."""
         if key[1] == HTML_PAGE:
             return is_html_page(self.catalog, key[0], self.settings.page_size)
+        if key[1] == SITE_FILE:
+            return True
         return key in _OPML_KEYS.values() or self._page(key) is not None
 
     def start_journal(self) -> None:
@@ -319,16 +324,19 @@ class Publication:
             self._given(key, _Seen(rendered.etag, rendered.last_modified), new)
         return rendered
 
-    def page_last_modified(self, path: str, etag: str, newest: datetime) -> datetime:
+    def page_last_modified(
+        self, path: str, etag: str, newest: datetime, kind: str = HTML_PAGE
+    ) -> datetime:
         """The Last-Modified of the HTML page at ``path`` whose bytes have ``etag``, by the
         rule of the feeds, and recorded with them (so it survives restarts).
 
         ``newest`` is the newest article date the page shows: its date when first seen. A
         page also shows the rest of the site (names, counts), so which pages a change touched
         is not known here: one rendered for the first time since a change is dated no earlier
-        than the change, as deeper feed pages are.
+        than the change, as deeper feed pages are. ``kind`` is :data:`SITE_FILE` for the
+        files of the site that are not pages of its content.
         """
-        key = (path, HTML_PAGE, 0)
+        key = (path, kind, 0)
         with self._lock:
             seen = self._seen.get(key)
             if seen is not None and seen.etag == etag:

@@ -468,6 +468,7 @@ def embed_page(name: str) -> BaseResponse:
         max_count=embed.MAX_COUNT,
     )
     response = Response(body, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = pagecache.CACHE_CONTROL
     # The previews are the offered code itself, with its one style attribute (allowed by hash).
     response.headers["Content-Security-Policy"] = _HTML_SECURITY_HEADERS[
         "Content-Security-Policy"
@@ -475,7 +476,7 @@ def embed_page(name: str) -> BaseResponse:
         "style-src 'self';",
         f"style-src 'self' 'unsafe-hashes' {embed.IFRAME_STYLE_HASH};",
     )
-    return response
+    return pagecache.send_dated(response, catalog.all_feed.updated)
 
 
 def _feed_page(kind: FeedKind, name: str) -> PageBody:
