@@ -218,8 +218,8 @@ class Publication:
             self._seen.update(records)
 
     def _record(self, key: _Key, seen: _Seen) -> None:
-        """Remember ``key``'s bytes and date; the caller holds the lock, and then calls
-        :meth:`_given` with what this returns."""
+        """Remember ``key``'s bytes and date; the caller holds the lock, and calls
+        :meth:`_given` once it has let go of it."""
         self._seen[key] = seen
         if self._journal is not None:
             self._journal.append(key)
