@@ -78,6 +78,10 @@ _LONG_HEADER = re.compile(
     r"(?P<value>(?P<datelike>\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*)|.*)",
     re.IGNORECASE,
 )
+# What every line _HEADER reads as more than "anything else" holds; as \d there, any digit.
+_DIGIT = re.compile(r"\d")
+# How a line _LONG_HEADER reads as more than "anything else" starts.
+_LONG_START = re.compile(r"\d|bijgewerkt|bron|datum|gepubliceerd|publicatiedatum", re.IGNORECASE)
 _OTHER, _SOURCE, _UPDATED, _DATE = range(4)
 # Lines split off a file's text at first: a header with blank lines between its lines has ten.
 _FIRST_LINES = 16
@@ -496,6 +500,10 @@ class _LineReader:
 
 
 def _classify(text: str) -> _Header:
+    if ":" not in text and _DIGIT.search(text) is None:
+        # No label (each ends in a colon) and no number (every date has one): most titles and
+        # categories, told in a fraction of a match of _HEADER.
+        return _Header(_OTHER, text)
     if len(text) > MAX_DATE_LENGTH and _normalised_length(text, MAX_DATE_LENGTH) > MAX_DATE_LENGTH:
         return _classify_long(text)
     match = _HEADER.fullmatch(text)
@@ -534,6 +542,8 @@ def _classify_long(text: str) -> _Header:
     (a value the grammar matches in so long a line has a word of any length for its month,
     which goes to dateutil anyway), so it is left out.
     """
+    if _LONG_START.match(text) is None:
+        return _Header(_OTHER, text)  # neither a label nor a number at its start
     match = _LONG_HEADER.fullmatch(text)
     assert match is not None  # its last alternative matches any line
     if match["label"] is not None:
