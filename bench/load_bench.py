@@ -8,18 +8,14 @@ times each:
   split it into lines and paragraphs; the least any loader does;
 - **ready**: build the app as ``wsgi.py`` does (``create_app``: every file read and parsed, the
   catalog built, the publication made) and answer the first ``/feeds/all.rss``, whose first page
-  is rendered on that request. Imports are timed apart: they do not grow with the content. A
-  first load of many files shares the reading with a forked helper process
-  (``feedsvc/articles/store.py``, ``HELPER_FROM``); its CPU time is added to the load's;
-- **sequential** (unless ``--no-sequential``): the same, with the helper switched off, to tell
-  what it brings.
+  is rendered on that request. Imports are timed apart: they do not grow with the content.
 
-Each run gives a ratio (ready / baseline), of wall-clock time (the target's measure) and of
+Each run pair gives a ratio (ready / baseline), of wall-clock time (the target's measure) and of
 CPU time (which other work on a shared machine disturbs less); the median and the range of the
 ratios, and of the times, are printed and saved, with the load average before each run. Peak
-memory is ``ru_maxrss`` of each child process, and of its helper apart. Corpora are generated
-once under /tmp (``feedsvc-corpus-N-v<format version>``) and reused, and the page cache is
-warmed before the first run, so every run reads from memory.
+memory is ``ru_maxrss`` of each child process. Corpora are generated once under /tmp
+(``feedsvc-corpus-N-v<format version>``) and reused, and the page cache is warmed before the
+first run, so every run reads from memory.
 
 Target (issue 13): ready ≤ 2.5x the baseline at 10,000 and at 100,000 articles; peak memory
 ≤ 600 MB at 100,000.
@@ -27,9 +23,8 @@ Target (issue 13): ready ≤ 2.5x the baseline at 10,000 and at 100,000 articles
 Usage::
 
     .venv/bin/python bench/load_bench.py [--sizes 10000,100000] [--runs 3] [--json FILE]
-        [--no-sequential]
 
-The default run takes about four minutes on 2 cores; results go to
+The default run takes about two minutes on 2 cores; results go to
 ``bench/results/load-<date>-<commit>.json`` unless ``--json`` names another file.
 """
 
@@ -92,23 +87,12 @@ def child_baseline(folder: Path) -> dict[str, float]:
     }
 
 
-def child_ready(folder: Path, *, helper: bool = True) -> dict[str, float]:
+def child_ready(folder: Path) -> dict[str, float]:
     """Build the app as wsgi.py does and answer the first request for the all-feed."""
-    if not helper:
-        from feedsvc.articles import store  # noqa: PLC0415
-
-        store.HELPER_FROM = sys.maxsize
     app, timings = first_feed(folder)
     health = app.test_client().get("/healthz").get_json()
-    # The helper process of the first load (if any), waited for: its CPU time is the load's too.
-    helpers = resource.getrusage(resource.RUSAGE_CHILDREN)
-    helper_cpu_s = helpers.ru_utime + helpers.ru_stime
     return {
         **timings,
-        "own_cpu_s": timings["cpu_s"],
-        "helper_cpu_s": helper_cpu_s,
-        "cpu_s": timings["cpu_s"] + helper_cpu_s,
-        "helper_rss_mb": helpers.ru_maxrss / 1024,
         "rss_mb": peak_rss_mb(),
         "articles": health["articles"],
         "rejected": len(health["rejected"]),
@@ -134,51 +118,46 @@ def spread(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def load_average() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
-def measure(size: int, runs: int, sequential: bool) -> dict[str, Any]:
+def measure(size: int, runs: int) -> dict[str, Any]:
     folder = corpus_folder(size)
-    run_child("baseline", folder)  # warms the page cache for all
-    kinds = ("ready", "sequential") if sequential else ("ready",)
+    run_child("baseline", folder)  # warms the page cache for both
     pairs = []
     for number in range(1, runs + 1):
-        # Alternating, so that other work on the machine falls on all alike.
-        row: dict[str, Any] = {"load_average": load_average()}
-        base = row["baseline"] = run_child("baseline", folder)
-        for kind in kinds:
-            ready = row[kind] = run_child(kind, folder)
-            if ready["articles"] != size or ready["rejected"]:
-                raise BenchError(f"{size} files gave {ready['articles']} articles: {ready}")
-            row[f"{kind}_ratio"] = ready["seconds"] / base["seconds"]
-            row[f"{kind}_cpu_ratio"] = ready["cpu_s"] / base["cpu_s"]
-            print(
-                f"  {size:>7} articles, run {number}, {kind}: {ready['seconds']:6.2f} s "
-                f"(build {ready['build_s']:.2f}, first request {ready['first_request_s']:.2f}), "
-                f"baseline {base['seconds']:.2f} s -> {row[f'{kind}_ratio']:.2f}x "
-                f"(CPU time {row[f'{kind}_cpu_ratio']:.2f}x, of which helper "
-                f"{ready['helper_cpu_s']:.2f} s); peak RSS {ready['rss_mb']:.0f} MB "
-                f"(helper {ready['helper_rss_mb']:.0f} MB, baseline {base['rss_mb']:.0f} MB); "
-                f"load average {row['load_average']}",
-                flush=True,
-            )
-        row["ratio"], row["cpu_ratio"] = row["ready_ratio"], row["ready_cpu_ratio"]
-        pairs.append(row)
-    result = {
+        # Alternating, so that other work on the machine falls on both alike.
+        load_average = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        base = run_child("baseline", folder)
+        ready = run_child("ready", folder)
+        if ready["articles"] != size or ready["rejected"]:
+            raise BenchError(f"{size} files gave {ready['articles']} articles: {ready}")
+        ratio = ready["seconds"] / base["seconds"]
+        cpu_ratio = ready["cpu_s"] / base["cpu_s"]
+        pairs.append(
+            {
+                "load_average": load_average,
+                "baseline": base,
+                "ready": ready,
+                "ratio": ratio,
+                "cpu_ratio": cpu_ratio,
+            }
+        )
+        print(
+            f"  {size:>7} articles, run {number}: ready {ready['seconds']:6.2f} s "
+            f"(build {ready['build_s']:.2f}, first request {ready['first_request_s']:.2f}), "
+            f"baseline {base['seconds']:.2f} s -> {ratio:.2f}x (CPU time {cpu_ratio:.2f}x); "
+            f"peak RSS {ready['rss_mb']:.0f} MB "
+            f"(baseline {base['rss_mb']:.0f} MB); load average {load_average}",
+            flush=True,
+        )
+    return {
         "articles": size,
         "corpus": str(folder),
         "runs": pairs,
+        "ratio": spread([p["ratio"] for p in pairs]),
+        "cpu_ratio": spread([p["cpu_ratio"] for p in pairs]),
+        "ready_s": spread([p["ready"]["seconds"] for p in pairs]),
         "baseline_s": spread([p["baseline"]["seconds"] for p in pairs]),
+        "rss_mb": spread([p["ready"]["rss_mb"] for p in pairs]),
     }
-    for kind in kinds:
-        prefix = "" if kind == "ready" else f"{kind}_"
-        result[f"{prefix}ratio"] = spread([p[f"{kind}_ratio"] for p in pairs])
-        result[f"{prefix}cpu_ratio"] = spread([p[f"{kind}_cpu_ratio"] for p in pairs])
-        result[f"{prefix}ready_s"] = spread([p[kind]["seconds"] for p in pairs])
-        result[f"{prefix}rss_mb"] = spread([p[kind]["rss_mb"] for p in pairs])
-        result[f"{prefix}helper_rss_mb"] = spread([p[kind]["helper_rss_mb"] for p in pairs])
-    return result
 
 
 def git_commit() -> str:
@@ -212,20 +191,13 @@ def machine() -> dict[str, str]:
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         kind, folder = sys.argv[2], Path(sys.argv[3])
-        result = (
-            child_baseline(folder)
-            if kind == "baseline"
-            else child_ready(folder, helper=kind == "ready")
-        )
+        result = child_baseline(folder) if kind == "baseline" else child_ready(folder)
         print(json.dumps(result))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path)
-    parser.add_argument(
-        "--no-sequential", action="store_true", help="skip the runs without the load's helper"
-    )
     args = parser.parse_args()
     started = datetime.now(UTC)
     results: dict[str, Any] = {
@@ -238,37 +210,29 @@ def main() -> int:
     }
     print(f"== ready to serve vs bare read + split ({args.runs} alternating runs per size)")
     try:
-        rows = [
-            measure(int(size), args.runs, not args.no_sequential) for size in args.sizes.split(",")
-        ]
+        rows = [measure(int(size), args.runs) for size in args.sizes.split(",")]
     except BenchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     results["sizes"] = rows
-    results["machine"]["load_average_after"] = load_average()
+    results["machine"]["load_average_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        "\n| articles | load | ready (median, range) | baseline | ratio (median, range) "
-        "| CPU-time ratio | peak RSS (helper) |"
+        "\n| articles | ready (median, range) | baseline | ratio (median, range) "
+        "| CPU-time ratio | peak RSS |"
     )
-    print("| ---: | --- | --- | --- | --- | --- | --- |")
+    print("| ---: | --- | --- | --- | --- | --- |")
     for row in rows:
-        for prefix, label in (("", "with helper"), ("sequential_", "sequential")):
-            if f"{prefix}ratio" not in row:
-                continue
-            ratio, ready, cpu, rss, helper_rss = (
-                row[prefix + k]
-                for k in ("ratio", "ready_s", "cpu_ratio", "rss_mb", "helper_rss_mb")
-            )
-            base = row["baseline_s"]
-            ok = ratio["median"] <= TARGET_RATIO
-            print(
-                f"| {row['articles']:,} | {label} | {ready['median']:.2f} s "
-                f"[{ready['min']:.2f}–{ready['max']:.2f}]"
-                f" | {base['median']:.2f} s | {ratio['median']:.2f}x "
-                f"[{ratio['min']:.2f}–{ratio['max']:.2f}] {'met' if ok else 'NOT MET'} | "
-                f"{cpu['median']:.2f}x [{cpu['min']:.2f}–{cpu['max']:.2f}] | "
-                f"{rss['max']:.0f} MB ({helper_rss['max']:.0f} MB) |"
-            )
+        ratio, ready, base, rss = (row[k] for k in ("ratio", "ready_s", "baseline_s", "rss_mb"))
+        ok = ratio["median"] <= TARGET_RATIO
+        print(
+            f"| {row['articles']:,} | {ready['median']:.2f} s "
+            f"[{ready['min']:.2f}–{ready['max']:.2f}]"
+            f" | {base['median']:.2f} s | {ratio['median']:.2f}x "
+            f"[{ratio['min']:.2f}–{ratio['max']:.2f}] {'met' if ok else 'NOT MET'} | "
+            f"{row['cpu_ratio']['median']:.2f}x [{row['cpu_ratio']['min']:.2f}–"
+            f"{row['cpu_ratio']['max']:.2f}] | "
+            f"{rss['max']:.0f} MB |"
+        )
     out = args.json or RESULTS / f"load-{started:%Y%m%d-%H%M}-{str(results['commit'])[:10]}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")

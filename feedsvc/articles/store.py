@@ -29,7 +29,6 @@ import hashlib
 import itertools
 import logging
 import os
-import pickle
 import re
 import stat
 import threading
@@ -316,9 +315,6 @@ class ContentStore:
             for relpath, mtime in self._settling.items()
             if scope is not None and not _below(relpath, scope)
         }
-        # A first load reads every file it finds: they are listed first and read after the walk,
-        # by two processes when there are many (see _load_first).
-        first: list[_Pending] | None = [] if scope is None and not self._loaded_once else None
         try:
             for found in self._walk(unreadable, scope):
                 if found.problem is not None or found.info is None:
@@ -328,7 +324,7 @@ class ContentStore:
                         )
                     continue
                 try:
-                    visited = self._visit(found, found.info, scan_ns, settling, first)
+                    visited = self._visit(found, found.info, scan_ns, settling)
                 except _FileVanishedError:
                     continue  # deleted since the listing: gone, like any deleted file
                 if visited is None:
@@ -341,8 +337,6 @@ class ContentStore:
                 walked.append(found.relpath)
         except OSError as error:  # listing a folder failed half-way (an I/O error, unmounted)
             unreadable.append(("", error))
-        if first:  # nothing else was read: every file was new
-            parsed, newest_change_ns = self._load_first(first, scan_ns, seen, walked)
         if scope is not None and (unreadable or scan_problems):
             return self._reload()  # what to keep of unreadable folders needs the whole picture
         self._settling = settling
@@ -358,93 +352,19 @@ class ContentStore:
         self._loaded_once = True
         self._scan_problems = tuple(scan_problems)
         self.loaded_at = datetime.now(UTC)
-        if not changed:
-            return LoadReport(self.loaded_at, len(seen), parsed, False, None, None)
-        # What the walk found, and what was kept of folders it could not read.
-        now = {r: seen[r] for r in itertools.chain(walked, scoped) if r in seen}
-        # A file's mtime is the same for every worker that sees it; a deletion has none.
-        changed_at = (
-            min(datetime.fromtimestamp(newest_change_ns / 1e9, UTC), self.loaded_at)
-            if newest_change_ns
-            else self.loaded_at
-        )
-        return LoadReport(
-            self.loaded_at, len(seen), parsed, True, changed_at, self._change(scoped, now)
-        )
-
-    def _load_first(
-        self, pending: list[_Pending], scan_ns: int, seen: dict[str, _Entry], walked: list[str]
-    ) -> tuple[int, int]:
-        """Read the files a first load found, into ``seen`` and ``walked`` in their order (a
-        file deleted since the walk is left out); returns how many were read and the newest
-        modification time (ns).
-
-        From :data:`HELPER_FROM` files on, a forked helper process reads and parses every other
-        file while this one reads the rest, and sends its entries back pickled: on two cores
-        that takes about two thirds of the time (unpickling an entry costs a fifth of making
-        it). Only when no other thread runs (a fork copies one thread; a lock another thread
-        holds would stay held in the helper), which is so where it matters: a server's master
-        loads the content before it starts any thread.
-        """
-        helper = None
-        mine = pending
-        if (
-            len(pending) >= HELPER_FROM
-            and (os.cpu_count() or 1) >= 2
-            and hasattr(os, "fork")
-            and threading.active_count() == 1
-        ):
-            helper = _Helper.start(self, pending[1::2])
-            if helper is not None:
-                mine = pending[0::2]
-        loaded = self._load_pending(mine)
-        if helper is not None:
-            loaded.update(helper.entries(self))
-        read = newest_ns = 0
-        for item in pending:
-            entry = loaded.get(item.relpath, _VANISHED)
-            if entry is _NOT_LOADED:  # the helper failed: read here
-                entry = self._load_pending([item]).get(item.relpath, _VANISHED)
-            if entry is _VANISHED:
-                continue
-            entry.racy = entry.signature.mtime_ns >= scan_ns - RACY_NS
-            seen[item.relpath] = entry
-            walked.append(item.relpath)
-            read += 1
-            newest_ns = max(newest_ns, entry.signature.mtime_ns)
-        return read, newest_ns
-
-    def _load_pending(
-        self, pending: list[_Pending], logged: list[tuple[str, int, str]] | None = None
-    ) -> dict[str, _Entry]:
-        """Read and parse files the walk found, each folder opened once (as the walk opens
-        them: a step at a time, never through a symbolic link). A file gone since the walk,
-        or in a folder gone since, is left out, as deleted."""
-        entries: dict[str, _Entry] = {}
-        try:
-            root_fd = os.open(self.root, _DIR_FLAGS)
-        except OSError:
-            return entries
-        try:
-            for folder, items in itertools.groupby(pending, key=lambda item: item.folder):
-                try:
-                    folder_fd = _open_folder(root_fd, folder) if folder else os.dup(root_fd)
-                except OSError:
-                    continue  # gone (or replaced) since the walk: its files are not there
-                try:
-                    for item in items:
-                        info = item.info
-                        found = _Found(item.relpath, item.name, folder_fd, info, None)
-                        signature = _Signature(info.st_size, info.st_mtime_ns, info.st_ino)
-                        try:
-                            entries[item.relpath] = self._load_file(found, signature, None, logged)
-                        except _FileVanishedError:
-                            continue
-                finally:
-                    os.close(folder_fd)
-        finally:
-            os.close(root_fd)
-        return entries
+        changed_at = None
+        change = None
+        if changed:
+            # What the walk found, and what was kept of folders it could not read.
+            now = {r: seen[r] for r in itertools.chain(walked, scoped) if r in seen}
+            change = self._change(scoped, now)
+            # A file's mtime is the same for every worker that sees it; a deletion has none.
+            changed_at = (
+                min(datetime.fromtimestamp(newest_change_ns / 1e9, UTC), self.loaded_at)
+                if newest_change_ns
+                else self.loaded_at
+            )
+        return LoadReport(self.loaded_at, len(seen), parsed, changed, changed_at, change)
 
     def _keep_unreadable(
         self, unreadable: list[tuple[str, OSError]], seen: dict[str, _Entry]
@@ -560,24 +480,10 @@ class ContentStore:
         return kept
 
     def _visit(
-        self,
-        found: _Found,
-        info: os.stat_result,
-        scan_ns: int,
-        settling: dict[str, int],
-        first: list[_Pending] | None = None,
+        self, found: _Found, info: os.stat_result, scan_ns: int, settling: dict[str, int]
     ) -> _Entry | None:
         """The entry of a file the walk found: the previous one if the file is unchanged or
-        still being written (then noted in ``settling``), else a new one read now. On a first
-        load (``first`` given), None: the file is added to ``first``, to be read after the walk.
-        """
-        if first is not None:
-            first.append(
-                _Pending(
-                    found.relpath, found.name, found.relpath[: -len(found.name)].rstrip("/"), info
-                )
-            )
-            return None
+        still being written (then noted in ``settling``), else a new one read now."""
         signature = _Signature(info.st_size, info.st_mtime_ns, info.st_ino)
         previous = self._entries.get(found.relpath)
         if previous is not None and previous.signature == signature:
@@ -621,15 +527,7 @@ class ContentStore:
         previous.racy = previous.signature.mtime_ns >= scan_ns - RACY_NS
         return True
 
-    def _load_file(
-        self,
-        found: _Found,
-        signature: _Signature,
-        previous: _Entry | None,
-        logged: list[tuple[str, int, str]] | None = None,
-    ) -> _Entry:
-        """Read and parse one file. What it logs goes into ``logged`` instead, if given (a
-        helper process's logs are written by the process it works for)."""
+    def _load_file(self, found: _Found, signature: _Signature, previous: _Entry | None) -> _Entry:
         relpath = found.relpath
         digest = b""
         try:
@@ -646,10 +544,7 @@ class ContentStore:
             message = error.reason
             if last_good is not None:
                 message += "; the feeds keep the last good version"
-            if logged is None:
-                log.warning("%s:%d: %s", relpath, error.line, message)
-            else:
-                logged.append((relpath, error.line, message))
+            log.warning("%s:%d: %s", relpath, error.line, message)
             problem = ContentProblem(relpath, error.line, message, Severity.ERROR)
             return _Entry(signature, last_good, (problem,), digest)
         return _Entry(signature, result.article, result.warnings, digest)
@@ -736,96 +631,6 @@ class ContentStore:
                 yield from self._walk_folder(sub_fd, prefix + name, unreadable)
             finally:
                 os.close(sub_fd)
-
-
-# From this many files, a first load is shared with a forked helper process (see _load_first).
-HELPER_FROM = 2000
-_HELPER_CHUNK = 1000  # entries per pickle sent back: the memory of one chunk at a time in transit
-
-
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    """A file a first load's walk found, read after the walk."""
-
-    relpath: str
-    name: str
-    folder: str  # relative; "" for the content folder itself
-    info: os.stat_result
-
-
-# What _load_first finds for a file: deleted since the walk, or left unread by a helper.
-_VANISHED = _Entry(_Signature(0, 0, 0), None, ())
-_NOT_LOADED = _Entry(_Signature(0, 0, 0), None, ())
-
-
-class _Helper:
-    """A forked process that reads and parses some of a first load's files and sends back
-    their entries (pickled, in chunks, over a pipe) and what it would have logged."""
-
-    def __init__(self, pid: int, read_fd: int, pending: list[_Pending]) -> None:
-        self.pid = pid
-        self.read_fd = read_fd
-        self.pending = pending
-
-    @classmethod
-    def start(cls, store: ContentStore, pending: list[_Pending]) -> _Helper | None:
-        try:
-            read_fd, write_fd = os.pipe()
-        except OSError:
-            return None
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read_fd)
-            os.close(write_fd)
-            return None
-        if pid == 0:  # the helper: never returns, never runs what the parent would at exit
-            status = 1
-            try:
-                os.close(read_fd)
-                logged: list[tuple[str, int, str]] = []
-                # All of it first, then sent: the parent reads only once it has read its own
-                # share, and a pipe holds 64 KiB.
-                entries = list(store._load_pending(pending, logged).items())
-                with open(write_fd, "wb") as pipe:
-                    pickle.dump(logged, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-                    for start in range(0, len(entries), _HELPER_CHUNK):
-                        chunk = entries[start : start + _HELPER_CHUNK]
-                        pickle.dump(chunk, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write_fd)
-        return cls(pid, read_fd, pending)
-
-    def entries(self, store: ContentStore) -> dict[str, _Entry]:
-        """The helper's entries, its logs written here; files it did not get to are marked
-        :data:`_NOT_LOADED`, for the caller to read."""
-        entries: dict[str, _Entry] = {}
-        logged: list[tuple[str, int, str]] = []
-        failure = ""
-        try:
-            with open(self.read_fd, "rb") as pipe:
-                logged = pickle.load(pipe)
-                while True:
-                    try:
-                        chunk: list[tuple[str, _Entry]] = pickle.load(pipe)
-                    except EOFError:
-                        break
-                    entries.update(chunk)
-        except Exception as error:  # whatever it could not send is read here
-            failure = repr(error)
-        finally:
-            _, status = os.waitpid(self.pid, 0)
-        if failure or status != 0:
-            log.error(
-                "the helper process of the first load failed (%s); reading its files here",
-                failure or f"wait status {status}",
-            )
-            return dict.fromkeys((item.relpath for item in self.pending), _NOT_LOADED)
-        for relpath, line, message in logged:
-            log.warning("%s:%d: %s", relpath, line, message)
-        return {item.relpath: entries.get(item.relpath, _VANISHED) for item in self.pending}
 
 
 def _beyond_limits(relfolder: str) -> bool:
