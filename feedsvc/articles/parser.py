@@ -213,8 +213,10 @@ class _ArticleParser:
         if b"\x00" in data:
             line = _line_of(data, data.index(b"\x00"))
             raise self.error(line, "not a text file (it contains NUL bytes)")
+        # "utf-8" rather than "utf-8-sig", whose codec strips the BOM in Python code: the
+        # same text and the same error offsets (after the BOM), in less time.
         try:
-            text = data.decode("utf-8-sig")
+            text = (data[3:] if data.startswith(codecs.BOM_UTF8) else data).decode("utf-8")
         except UnicodeDecodeError as error:
             line = _line_of(data, error.start)
             if _UTF8_MULTIBYTE.search(data):
