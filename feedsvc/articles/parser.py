@@ -18,7 +18,11 @@ Cost: a load reads every file, so parsing should cost little more than reading. 
 is classified once, by one regular expression (:data:`_HEADER`: the labels, the date grammar of
 :mod:`feedsvc.articles.dates`, and the cheap tests for what could still be a date), and the result
 is kept for the line, so peeking at a line again repeats nothing; dateutil only sees lines with a
-four-digit number that neither the grammar reads nor a long unknown word rules out.
+four-digit number that neither the grammar reads nor a long unknown word rules out. Only the
+lines the header reaches are split off the text; the body is kept as text in a lazy
+:class:`~feedsvc.articles.model.Body` and split into paragraphs when a page first shows it (see
+:func:`read_paragraphs`), while what the load must say about it (characters XML cannot carry,
+bad bytes, no body text) is found over the whole file, mostly in C.
 """
 
 from __future__ import annotations
