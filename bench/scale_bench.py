@@ -359,6 +359,25 @@ def newest_article(port: int) -> str:
     return url.split("/artikelen/", 1)[1].removesuffix(".html")
 
 
+def wait_watch_established(port: int, workers: int = 2, deadline_s: float = 300) -> None:
+    """Until /healthz has said, from ``workers`` distinct workers, that their watch is in
+    place, and the last 20 answers all say so."""
+    pids: set[int] = set()
+    streak = 0
+    give_up = time.monotonic() + deadline_s
+    while len(pids) < workers or streak < 20:
+        if time.monotonic() > give_up:
+            raise BenchError(f"the workers' watches were not in place within {deadline_s} s")
+        status, body = get(port, "/healthz")
+        health = json.loads(body) if status in (200, 503) else {}
+        if health.get("watch_established"):
+            pids.add(int(health["pid"]))
+            streak += 1
+        else:
+            streak = 0
+            time.sleep(0.05)
+
+
 def export_watch(folder: Path, out: Path, port: int) -> subprocess.Popen[str]:
     env = {**os.environ, "FEEDSVC_CONTENT_DIR": str(folder)}
     process = subprocess.Popen(
@@ -428,7 +447,9 @@ def measure_change_and_static(
             started = time.perf_counter()
             watcher = export_watch(folder, out, nginx_port)
             results.change["first_export_s"] = time.perf_counter() - started
-        time.sleep(3)  # the watcher rescans once more before it starts watching
+        # Each worker rescans the folder once more when its watches are in place; an edit
+        # made before that waits for the rescan, which is start-up, not change latency.
+        wait_watch_established(port)
         served, exported = [], []
         try:
             for revision in range(1, EDITS + 1):

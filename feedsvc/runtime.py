@@ -211,6 +211,7 @@ class Runtime:
             "published_at": self.published_at.isoformat(timespec="seconds"),
             "last_reload_ok_at": last_ok.isoformat(timespec="seconds") if last_ok else None,
             "watching": self.watcher is not None,
+            "watch_established": watcher.established if watcher is not None else False,
             "pid": os.getpid(),
         }
         self._health = (catalog, key, report)

@@ -148,6 +148,24 @@ def test_an_article_replaced_by_something_else_keeps_its_last_good_version(
 # -- /healthz ----------------------------------------------------------------------------------
 
 
+def test_healthz_says_when_the_watch_is_established(
+    write_article: ArticleWriter, make_app: Callable[..., Flask]
+) -> None:
+    write_article("a.txt")
+    app = make_app(WATCH=True)
+    runtime: Runtime = app.extensions["feedsvc"]
+    try:
+        # Before the watcher runs in this process, nothing is watched.
+        assert runtime.health()["watch_established"] is False
+        runtime.start_watching()
+        assert runtime.watcher is not None
+        assert runtime.watcher.wait_established(timeout=30)
+        answer = app.test_client().get("/healthz").get_json()
+        assert answer["watch_established"] is True
+    finally:
+        runtime.close()
+
+
 def test_healthz_is_degraded_while_reloads_fail_and_says_when_one_last_worked(
     write_article: ArticleWriter, watching: Callable[..., Runtime], monkeypatch: pytest.MonkeyPatch
 ) -> None:

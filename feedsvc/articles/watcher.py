@@ -47,6 +47,9 @@ class WatcherStatus:
     running: bool
     problem: str | None  # why watching or the last reload did not work; None when all is well
     last_reload_ok: datetime | None  # when a reload last succeeded
+    # The folders are watched and what changed while the watches were set up is reloaded:
+    # from then on an edit is served in the time of its own reload.
+    established: bool = False
 
 
 class ContentWatcher:
@@ -89,7 +92,10 @@ class ContentWatcher:
     def status(self) -> WatcherStatus:
         running = self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
         return WatcherStatus(
-            running, self._reload_problem or self._watch_problem, self._last_reload_ok
+            running,
+            self._reload_problem or self._watch_problem,
+            self._last_reload_ok,
+            running and self._established.is_set(),
         )
 
     def ensure_running(self) -> None:
