@@ -7,6 +7,10 @@ configuration, and a bare ``root`` server holding a copy of ``feeds/all.rss``), 
 ``wrk`` on each in turns (alternating, ``--rounds`` times). Prints medians, spread and the
 ratio export/copy; saves the runs to bench/results/ as JSON. Needs the Debian packages
 ``nginx`` and ``wrk``.
+
+``--variants NAME,...`` also serves the export with this tree's configuration less one
+construct (see :data:`VARIANTS`), each from an nginx of its own, in the same turns: what each
+construct costs per request is the difference to the configuration as generated.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,6 +37,39 @@ from scale_bench import get, nginx
 
 REPO = Path(__file__).resolve().parent.parent
 FEED = "/feeds/all.rss"
+_SERVER_DOT_CHECK = re.compile(r"\n    if \(\$request_uri [^\n]*\{\n[^\n]*\n    \}")
+_IF_BLOCK = re.compile(r"\n *if \([^\n]*\{\n(?:[^\n]*\n)*? *\}")
+
+
+def _in_feed_location(config: str, change: Callable[[str], str]) -> str:
+    """``config`` with ``change`` applied to the location(s) that serve :data:`FEED`."""
+    location = re.compile(
+        r"\n    location = \"(?:/_feedsvc/[a-z]+)?" + re.escape(FEED) + r"\" \{\n.*?\n    \}", re.S
+    )
+    if not location.search(config):
+        raise BenchError(f"no exact location of {FEED} in the configuration")
+    return location.sub(lambda m: change(m.group(0)), config)
+
+
+def _lines_dropped(pattern: str) -> Callable[[str], str]:
+    return lambda block: re.sub(r"\n *(?:" + pattern + r")[^\n]*", "", block)
+
+
+# Variants of the generated configuration, each less one construct, to find what it costs.
+VARIANTS: dict[str, Callable[[str], str]] = {
+    # The dot-segment test on $request_uri that every request ran at server level.
+    "no-server-if": lambda config: _SERVER_DOT_CHECK.sub("", config),
+    # Every if, set and rewrite of the feed's location.
+    "no-location-ifs": lambda config: _in_feed_location(
+        config, lambda block: _lines_dropped("set |rewrite ")(_IF_BLOCK.sub("", block))
+    ),
+    # The headers the service sends with a feed (add_header), and the charset parameter.
+    "no-headers": lambda config: _in_feed_location(config, _lines_dropped("add_header |charset")),
+    # All of the above: what nginx costs serving the file from this tree with these types.
+    "bare-location": lambda config: VARIANTS["no-headers"](
+        VARIANTS["no-location-ifs"](VARIANTS["no-server-if"](config))
+    ),
+}
 
 
 def wrk(port: int, headers: dict[str, str], duration: int) -> float:
@@ -89,18 +128,79 @@ def measure(
                 print(f"round {number + 1} {kind} {name}: {rate:.0f} req/s", flush=True)
 
 
+def write_variant(out: Path, variant: str, tmp: Path, ports: tuple[int, int]) -> Path:
+    """A folder holding ``nginx/feedsvc.conf``: the export's own (listening on ``ports[0]``),
+    changed by ``variant``, listening on ``ports[1]``."""
+    generated = (out / "nginx" / "feedsvc.conf").read_text()
+    changed = VARIANTS[variant](generated)
+    if changed == generated:
+        raise BenchError(f"variant {variant} changed nothing in the configuration")
+    folder = tmp / f"variant-{variant}"
+    (folder / "nginx").mkdir(parents=True)
+    (folder / "nginx" / "feedsvc.conf").write_text(
+        changed.replace(f"127.0.0.1:{ports[0]};", f"127.0.0.1:{ports[1]};")
+    )
+    return folder
+
+
+def summarise(rates: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, object]]:
+    """Per kind (200, 304): each server's median over the copy's, and export/copy per round."""
+    summary: dict[str, dict[str, object]] = {}
+    for kind, by_name in rates.items():
+        export_median = statistics.median(by_name["export"])
+        copy_median = statistics.median(by_name["copy"])
+        ratios = [e / c for e, c in zip(by_name["export"], by_name["copy"], strict=True)]
+        summary[kind] = {
+            **{
+                f"{name}_over_copy": statistics.median(rates_) / copy_median
+                for name, rates_ in by_name.items()
+                if name != "copy"
+            },
+            "export_median_rps": export_median,
+            "copy_median_rps": copy_median,
+            "ratio_of_medians": export_median / copy_median,
+            "ratio_per_round": {"min": min(ratios), "max": max(ratios)},
+            # Each server over the copy measured seconds apart in the same round.
+            "over_copy_per_round": {
+                name: [r / c for r, c in zip(rates_, by_name["copy"], strict=True)]
+                for name, rates_ in by_name.items()
+                if name != "copy"
+            },
+        }
+        for name, rates_ in by_name.items():
+            each = [r / c for r, c in zip(rates_, by_name["copy"], strict=True)]
+            print(
+                f"{kind}: {name:16} {statistics.median(rates_):8.0f} req/s, over copy: median "
+                f"{statistics.median(each):.3f} per round [{min(each):.3f}-{max(each):.3f}]"
+            )
+        print(
+            f"{kind}: export {export_median:.0f} req/s, copy {copy_median:.0f} req/s: "
+            f"{export_median / copy_median:.3f}x (rounds {min(ratios):.3f}-{max(ratios):.3f})"
+        )
+    return summary
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=300)
     parser.add_argument("--duration", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
+        "--variants",
+        default="",
+        help=f"comma-separated, of: {', '.join(VARIANTS)}",
+    )
+    parser.add_argument(
         "--baseline",
         metavar="REV",
         help="also serve the export of this git revision (its configuration), in the same turns",
     )
     args = parser.parse_args()
+    variants = [v for v in args.variants.split(",") if v]
+    if unknown := set(variants) - set(VARIANTS):
+        parser.error(f"--variants: unknown {', '.join(sorted(unknown))}")
     commit = short_commit()
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="nginx-bench-") as tmp_name:
         tmp = Path(tmp_name)
         content, out, copy = tmp / "content", tmp / "export", tmp / "plain"
@@ -119,6 +219,9 @@ def main() -> int:
             subprocess.run(
                 [sys.executable, *command], cwd=tree, env=env, check=True, capture_output=True
             )
+        for variant in variants:
+            port = free_port()
+            trees[variant] = (REPO, write_variant(out, variant, tmp, (export_port, port)), port)
         (copy / "feeds").mkdir(parents=True)
         shutil.copy2(out / "public" / FEED.lstrip("/"), copy / FEED.lstrip("/"))
         # One nginx per configuration (both define the same map variables), the copy beside
@@ -141,26 +244,7 @@ def main() -> int:
             for port in ports.values():  # warm-up
                 wrk(port, kinds["200"], 1)
             measure(ports, etags, rates, args.rounds, args.duration)
-    summary = {}
-    for kind, by_name in rates.items():
-        export_median = statistics.median(by_name["export"])
-        copy_median = statistics.median(by_name["copy"])
-        ratios = [e / c for e, c in zip(by_name["export"], by_name["copy"], strict=True)]
-        summary[kind] = {
-            **{
-                f"{name}_over_copy": statistics.median(rates_) / copy_median
-                for name, rates_ in by_name.items()
-                if name != "copy"
-            },
-            "export_median_rps": export_median,
-            "copy_median_rps": copy_median,
-            "ratio_of_medians": export_median / copy_median,
-            "ratio_per_round": {"min": min(ratios), "max": max(ratios)},
-        }
-        print(
-            f"{kind}: export {export_median:.0f} req/s, copy {copy_median:.0f} req/s: "
-            f"{export_median / copy_median:.3f}x (rounds {min(ratios):.3f}-{max(ratios):.3f})"
-        )
+    summary = summarise(rates)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = REPO / "bench" / "results" / f"nginx-static-{commit}-{stamp}.json"
     path.write_text(
@@ -168,8 +252,11 @@ def main() -> int:
             {
                 "commit": commit,
                 "articles": args.n,
+                "variants": variants,
+                "rounds": args.rounds,
                 "duration_s": args.duration,
-                "load_before": os.getloadavg(),
+                "load_before": load_before,
+                "load_after": os.getloadavg(),
                 "rates": rates,
                 "summary": summary,
             },

@@ -98,6 +98,9 @@ ROWS += [
     for e in ENCODINGS
 ]
 ROWS += [Row("/feeds/all.rss" + q) for q in PAGES]
+# Other spellings of a feed's URL than its own: nginx's careful location, not the plain one.
+ROWS += [Row(p) for p in ("/feeds/%61ll.rss", "/feeds/all%2Erss?page=2", "/feeds/all.rss?")]
+ROWS += [Row(p, method="HEAD") for p in ("/feeds/%61ll.rss", "/feeds/all.rss?page=2")]
 ROWS += [Row(p, {"Range": "bytes=0-10"}) for p in ("/feeds/all.rss", "/static/style.css", "/")]
 ROWS += [
     Row("/feeds/all.rss", {"Range": "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 1800, 2))})

@@ -34,6 +34,8 @@ import jinja2
 _BROWSER_PREFIX = "/_feedsvc/browser"
 _OPTIONS_PATH = "/_feedsvc/options"
 _FIRST_PAGE_PATH = "/_feedsvc/first-page"
+# Prefix of each feed's careful location: a query, a browser, OPTIONS, an unusual spelling.
+_CAREFUL_PREFIX = "/_feedsvc/feed"
 BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 # When a browser gets a feed labelled so that it shows it: the Accept header asks for text/html
 # (or text/*) at q=1 without parameters, names no feed type nor application/*, and does not
@@ -193,6 +195,7 @@ class _Model:
             "browser_prefix": _BROWSER_PREFIX,
             "options_path": _OPTIONS_PATH,
             "first_page_path": _FIRST_PAGE_PATH,
+            "careful_prefix": _CAREFUL_PREFIX,
             "browser_route": browser_route,
             "routes": routes,
             # Last: the directives above name the maps they need.
