@@ -27,12 +27,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import BenchError, extract_revision, find_tool, free_port, short_commit
 from corpus import generate
+from http_bench import tree_cpu_s
 from scale_bench import get, nginx
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,25 +59,38 @@ def _lines_dropped(pattern: str) -> Callable[[str], str]:
 
 # Variants of the generated configuration, each less one construct, to find what it costs.
 VARIANTS: dict[str, Callable[[str], str]] = {
-    # The dot-segment test on $request_uri that every request ran at server level.
-    "no-server-if": lambda config: _SERVER_DOT_CHECK.sub("", config),
-    # Every if, set and rewrite of the feed's location.
-    "no-location-ifs": lambda config: _in_feed_location(
-        config, lambda block: _lines_dropped("set |rewrite ")(_IF_BLOCK.sub("", block))
+    # Every if, set and rewrite of the feed's location(s), and a server-level if.
+    "no-ifs": lambda config: _in_feed_location(
+        _SERVER_DOT_CHECK.sub("", config),
+        lambda block: _lines_dropped("set |rewrite ")(_IF_BLOCK.sub("", block)),
     ),
     # The headers the service sends with a feed (add_header), and the charset parameter.
     "no-headers": lambda config: _in_feed_location(config, _lines_dropped("add_header |charset")),
-    # All of the above: what nginx costs serving the file from this tree with these types.
-    "bare-location": lambda config: VARIANTS["no-headers"](
-        VARIANTS["no-location-ifs"](VARIANTS["no-server-if"](config))
+    # Both: what nginx costs serving the file from this tree with these types.
+    "bare-location": lambda config: VARIANTS["no-headers"](VARIANTS["no-ifs"](config)),
+    # nginx keeping open file descriptors and their stat() results (a second at most).
+    "open-file-cache": lambda config: config.replace(
+        "    etag on;\n",
+        "    etag on;\n    open_file_cache max=1000 inactive=20s;\n    open_file_cache_valid 1s;\n",
+        1,
     ),
 }
 
 
-def wrk(port: int, headers: dict[str, str], duration: int) -> float:
+@dataclass(frozen=True)
+class Run:
+    """One wrk run: requests per second, and nginx's CPU time per request (its master and
+    workers), which other load on the machine disturbs far less than the rate."""
+
+    rate: float
+    cpu_us: float
+
+
+def wrk(port: int, headers: dict[str, str], duration: int, pid: int = 0) -> Run:
     tool = find_tool("wrk", "wrk")
     url = f"http://127.0.0.1:{port}{FEED}"
     options = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
+    cpu_before = tree_cpu_s(pid) if pid else 0.0
     done = subprocess.run(
         [tool, "-t2", "-c32", f"-d{duration}s", *options, url],
         capture_output=True,
@@ -83,12 +98,14 @@ def wrk(port: int, headers: dict[str, str], duration: int) -> float:
         timeout=duration + 60,
         check=True,
     )
-    if "Socket errors" in done.stdout:
+    cpu = tree_cpu_s(pid) - cpu_before if pid else 0.0
+    if "Socket errors" in done.stdout or "Non-2xx" in done.stdout:
         raise BenchError(f"wrk saw errors:\n{done.stdout}")
-    for line in done.stdout.splitlines():
-        if line.startswith("Requests/sec:"):
-            return float(line.split()[1])
-    raise BenchError(f"cannot read wrk's output:\n{done.stdout}")
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", done.stdout, re.MULTILINE)
+    count = re.search(r"^\s*(\d+) requests in", done.stdout, re.MULTILINE)
+    if rate is None or count is None:
+        raise BenchError(f"cannot read wrk's output:\n{done.stdout}")
+    return Run(float(rate.group(1)), cpu / int(count.group(1)) * 1e6)
 
 
 def etag_of(port: int) -> str:
@@ -108,24 +125,34 @@ def etag_of(port: int) -> str:
 
 
 def measure(
-    ports: dict[str, int],
+    servers: dict[str, tuple[int, int]],
     etags: dict[str, str],
+    *,
     rates: dict[str, dict[str, list[float]]],
+    cpu_us: dict[str, dict[str, list[float]]],
     rounds: int,
     duration: int,
 ) -> None:
-    """``wrk`` on each server in turns, ``rounds`` times: 200 (identity), then 304."""
+    """``wrk`` on each server (name -> port, nginx's pid) in turns, ``rounds`` times: 200
+    (identity), then 304."""
     for number in range(rounds):
         for kind in rates:
-            for name, port in ports.items():
+            # Every other round in the reverse order, so that no server always follows another.
+            order = list(servers.items())
+            for name, (port, pid) in order if number % 2 == 0 else reversed(order):
                 sent = (
                     {"If-None-Match": etags[name]}
                     if kind == "304"
                     else {"Accept-Encoding": "identity"}
                 )
-                rate = wrk(port, sent, duration)
-                rates[kind][name].append(rate)
-                print(f"round {number + 1} {kind} {name}: {rate:.0f} req/s", flush=True)
+                run = wrk(port, sent, duration, pid)
+                rates[kind][name].append(run.rate)
+                cpu_us[kind][name].append(run.cpu_us)
+                print(
+                    f"round {number + 1} {kind} {name}: {run.rate:.0f} req/s,"
+                    f" nginx {run.cpu_us:.1f} µs CPU per request",
+                    flush=True,
+                )
 
 
 def write_variant(out: Path, variant: str, tmp: Path, ports: tuple[int, int]) -> Path:
@@ -143,10 +170,15 @@ def write_variant(out: Path, variant: str, tmp: Path, ports: tuple[int, int]) ->
     return folder
 
 
-def summarise(rates: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, object]]:
-    """Per kind (200, 304): each server's median over the copy's, and export/copy per round."""
+def summarise(
+    rates: dict[str, dict[str, list[float]]], cpu_us: dict[str, dict[str, list[float]]]
+) -> dict[str, dict[str, object]]:
+    """Per kind (200, 304): each server's median over the copy's, and export/copy per round;
+    nginx's CPU per request, median, and the copy's over each server's (the rate nginx could
+    serve, relative to the copy, were it alone on the machine)."""
     summary: dict[str, dict[str, object]] = {}
     for kind, by_name in rates.items():
+        cpu = cpu_us[kind]
         export_median = statistics.median(by_name["export"])
         copy_median = statistics.median(by_name["copy"])
         ratios = [e / c for e, c in zip(by_name["export"], by_name["copy"], strict=True)]
@@ -167,17 +199,49 @@ def summarise(rates: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, o
                 if name != "copy"
             },
         }
+        summary[kind]["cpu_us_per_request_median"] = {
+            name: statistics.median(values) for name, values in cpu.items()
+        }
+        summary[kind]["copy_cpu_over_cpu_per_round"] = {
+            name: [c / v for v, c in zip(values, cpu["copy"], strict=True)]
+            for name, values in cpu.items()
+            if name != "copy"
+        }
         for name, rates_ in by_name.items():
             each = [r / c for r, c in zip(rates_, by_name["copy"], strict=True)]
+            by_cpu = [c / v for v, c in zip(cpu[name], cpu["copy"], strict=True)]
             print(
                 f"{kind}: {name:16} {statistics.median(rates_):8.0f} req/s, over copy: median "
-                f"{statistics.median(each):.3f} per round [{min(each):.3f}-{max(each):.3f}]"
+                f"{statistics.median(each):.3f} [{min(each):.3f}-{max(each):.3f}]; "
+                f"{statistics.median(cpu[name]):5.1f} µs CPU, copy's over it: median "
+                f"{statistics.median(by_cpu):.3f} [{min(by_cpu):.3f}-{max(by_cpu):.3f}]"
             )
         print(
             f"{kind}: export {export_median:.0f} req/s, copy {copy_median:.0f} req/s: "
             f"{export_median / copy_median:.3f}x (rounds {min(ratios):.3f}-{max(ratios):.3f})"
         )
     return summary
+
+
+def exported(
+    content: Path, tmp: Path, port: int, baseline: str | None
+) -> dict[str, tuple[Path, Path, int]]:
+    """``content`` exported by this tree (listening on ``port``) and by ``baseline``'s: name ->
+    (source tree, export folder, port)."""
+    trees = {"export": (REPO, tmp / "export", port)}
+    if baseline:
+        base = tmp / "baseline"
+        extract_revision(baseline, base)
+        trees["baseline"] = (base, tmp / "export-baseline", free_port())
+    for tree, folder, listen in trees.values():
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+        env["PYTHONPATH"] = str(tree)
+        command = ["-m", "feedsvc", "export", str(folder), "--content", str(content)]
+        command += ["--listen", f"127.0.0.1:{listen}"]
+        subprocess.run(
+            [sys.executable, *command], cwd=tree, env=env, check=True, capture_output=True
+        )
+    return trees
 
 
 def main() -> int:
@@ -206,19 +270,7 @@ def main() -> int:
         content, out, copy = tmp / "content", tmp / "export", tmp / "plain"
         generate(content, args.n)
         export_port, copy_port = free_port(), free_port()
-        trees = {"export": (REPO, out, export_port)}
-        if args.baseline:
-            base = tmp / "baseline"
-            extract_revision(args.baseline, base)
-            trees["baseline"] = (base, tmp / "export-baseline", free_port())
-        for tree, folder, port in trees.values():
-            env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-            env["PYTHONPATH"] = str(tree)
-            command = ["-m", "feedsvc", "export", str(folder), "--content", str(content)]
-            command += ["--listen", f"127.0.0.1:{port}"]
-            subprocess.run(
-                [sys.executable, *command], cwd=tree, env=env, check=True, capture_output=True
-            )
+        trees = exported(content, tmp, export_port, args.baseline)
         for variant in variants:
             port = free_port()
             trees[variant] = (REPO, write_variant(out, variant, tmp, (export_port, port)), port)
@@ -233,9 +285,13 @@ def main() -> int:
         rates: dict[str, dict[str, list[float]]] = {
             kind: {name: [] for name in ports} for kind in kinds
         }
+        cpu_us: dict[str, dict[str, list[float]]] = {
+            kind: {name: [] for name in ports} for kind in kinds
+        }
         with contextlib.ExitStack() as stack:
-            for servers in configs:
-                stack.enter_context(nginx(tmp, servers))
+            pids = [stack.enter_context(nginx(tmp, servers)) for servers in configs]
+            # The copy is served by the export's nginx, the first.
+            by_name = dict(zip(ports, [*pids, pids[0]], strict=True))
             time.sleep(1)
             for name, port in ports.items():
                 if get(port, FEED)[1] != (out / "public" / FEED.lstrip("/")).read_bytes():
@@ -243,8 +299,16 @@ def main() -> int:
             etags = {name: etag_of(port) for name, port in ports.items()}
             for port in ports.values():  # warm-up
                 wrk(port, kinds["200"], 1)
-            measure(ports, etags, rates, args.rounds, args.duration)
-    summary = summarise(rates)
+            servers = {name: (port, by_name[name]) for name, port in ports.items()}
+            measure(
+                servers,
+                etags,
+                rates=rates,
+                cpu_us=cpu_us,
+                rounds=args.rounds,
+                duration=args.duration,
+            )
+    summary = summarise(rates, cpu_us)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = REPO / "bench" / "results" / f"nginx-static-{commit}-{stamp}.json"
     path.write_text(
@@ -258,6 +322,7 @@ def main() -> int:
                 "load_before": load_before,
                 "load_after": os.getloadavg(),
                 "rates": rates,
+                "nginx_cpu_us_per_request": cpu_us,
                 "summary": summary,
             },
             indent=1,

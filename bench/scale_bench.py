@@ -220,8 +220,9 @@ def gunicorn(folder: Path, tmp: Path) -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def nginx(tmp: Path, servers: str) -> Iterator[None]:
-    """nginx with ``servers`` (server blocks, or includes) in its http block."""
+def nginx(tmp: Path, servers: str) -> Iterator[int]:
+    """nginx with ``servers`` (server blocks, or includes) in its http block; yields its
+    master's process id."""
     binary = find_tool("nginx", "nginx")
     run = Path(tempfile.mkdtemp(dir=tmp, prefix="nginx-"))
     user = "user root;" if os.geteuid() == 0 else ""
@@ -246,7 +247,7 @@ def nginx(tmp: Path, servers: str) -> Iterator[None]:
         time.sleep(0.5)
         if process.poll() is not None:
             raise BenchError(f"nginx did not start: {(run / 'error.log').read_text()}")
-        yield
+        yield process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
