@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
 import re
@@ -68,6 +69,11 @@ VARIANTS: dict[str, Callable[[str], str]] = {
     "no-headers": lambda config: _in_feed_location(config, _lines_dropped("add_header |charset")),
     # Both: what nginx costs serving the file from this tree with these types.
     "bare-location": lambda config: VARIANTS["no-headers"](VARIANTS["no-ifs"](config)),
+    # The plain location's test on the raw request URI alone (not a correct configuration:
+    # OPTIONS and browsers would get the file; what the maps for them cost).
+    "uri-test-only": lambda config: config.replace(
+        "if ($feedsvc_plain != ", "if ($request_uri != "
+    ),
     # nginx keeping open file descriptors and their stat() results (a second at most).
     "open-file-cache": lambda config: config.replace(
         "    etag on;\n",
@@ -109,8 +115,6 @@ def wrk(port: int, headers: dict[str, str], duration: int, pid: int = 0) -> Run:
 
 
 def etag_of(port: int) -> str:
-    import http.client  # noqa: PLC0415
-
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request("GET", FEED, headers={"Accept-Encoding": "identity"})
     response = connection.getresponse()
@@ -153,6 +157,84 @@ def measure(
                     f" nginx {run.cpu_us:.1f} µs CPU per request",
                     flush=True,
                 )
+
+
+def instructions_per_request(
+    config: str, tmp: Path, port: int, headers: dict[str, str], count: int
+) -> float:
+    """User-space instructions nginx executes per request (valgrind's count: the same on a
+    busy machine as on a quiet one; the kernel's share, the system calls, is not counted):
+    the difference between ``count`` and ``2 * count`` requests on one kept-alive connection,
+    each in a fresh single-process nginx, so that starting and stopping cancel out."""
+    totals = []
+    for requests in (count, 2 * count):
+        try:
+            totals.append(_instructions(config, tmp, port, headers, requests))
+        except BenchError as error:  # valgrind now and then ends without its count: once more
+            print(f"again: {error}", file=sys.stderr)
+            totals.append(_instructions(config, tmp, port, headers, requests))
+    return (totals[1] - totals[0]) / count
+
+
+def _instructions(config: str, tmp: Path, port: int, headers: dict[str, str], requests: int) -> int:
+    """The instructions of one valgrind run of nginx answering ``requests`` requests."""
+    log = tmp / f"valgrind-{port}-{requests}-{time.monotonic_ns()}.log"
+    wrapper = [
+        find_tool("valgrind", "valgrind"),
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+        f"--log-file={log}",
+    ]
+    with nginx(tmp, config, wrapper):
+        wait_for(port)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for _ in range(requests):
+            connection.request("GET", FEED, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status not in (200, 304):
+                raise BenchError(f"nginx on {port} answered {response.status}")
+        connection.close()
+    found = re.search(r"I\s+refs:\s+([\d,]+)", log.read_text())
+    if found is None:
+        raise BenchError(f"no instruction count in {log}:\n{log.read_text()[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def count_instructions(
+    configs: list[str], ports: dict[str, int], etags: dict[str, str], tmp: Path, count: int
+) -> dict[str, dict[str, float]]:
+    """kind -> server -> nginx's user-space instructions per request, and each server's count
+    over the copy's."""
+    copy_server = configs[0].partition("\n")[2]
+    alone = [*configs, copy_server]
+    found: dict[str, dict[str, float]] = {"200": {}, "304": {}}
+    for kind, counts in found.items():
+        for (name, port), config in zip(ports.items(), alone, strict=True):
+            sent = {"If-None-Match": etags[name]} if kind == "304" else {}
+            counts[name] = instructions_per_request(
+                config, tmp, port, {"Accept-Encoding": "identity", **sent}, count
+            )
+            print(f"{kind}: {name:16} {counts[name]:8.0f} instructions per request", flush=True)
+    for counts in found.values():
+        for name in list(counts):
+            if name != "copy":
+                counts[f"{name}_over_copy"] = counts[name] / counts["copy"]
+    return found
+
+
+def wait_for(port: int, timeout: float = 60.0) -> None:
+    """Until nginx (slow under valgrind) accepts connections on ``port``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            get(port, "/")
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise BenchError(f"nginx did not answer on {port}") from None
+            time.sleep(0.2)
 
 
 def write_variant(out: Path, variant: str, tmp: Path, ports: tuple[int, int]) -> Path:
@@ -259,6 +341,13 @@ def main() -> int:
         metavar="REV",
         help="also serve the export of this git revision (its configuration), in the same turns",
     )
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also count nginx's instructions per request under valgrind, over N requests",
+    )
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     if unknown := set(variants) - set(VARIANTS):
@@ -308,6 +397,11 @@ def main() -> int:
                 rounds=args.rounds,
                 duration=args.duration,
             )
+        instructions = (
+            count_instructions(configs, ports, etags, tmp, args.instructions)
+            if args.instructions
+            else {}
+        )
     summary = summarise(rates, cpu_us)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = REPO / "bench" / "results" / f"nginx-static-{commit}-{stamp}.json"
@@ -323,6 +417,8 @@ def main() -> int:
                 "load_after": os.getloadavg(),
                 "rates": rates,
                 "nginx_cpu_us_per_request": cpu_us,
+                "nginx_instructions_per_request": instructions,
+                "instructions_over_requests": args.instructions,
                 "summary": summary,
             },
             indent=1,
