@@ -69,11 +69,6 @@ VARIANTS: dict[str, Callable[[str], str]] = {
     "no-headers": lambda config: _in_feed_location(config, _lines_dropped("add_header |charset")),
     # Both: what nginx costs serving the file from this tree with these types.
     "bare-location": lambda config: VARIANTS["no-headers"](VARIANTS["no-ifs"](config)),
-    # The plain location's test on the raw request URI alone (not a correct configuration:
-    # OPTIONS and browsers would get the file; what the maps for them cost).
-    "uri-test-only": lambda config: config.replace(
-        "if ($feedsvc_plain != ", "if ($request_uri != "
-    ),
     # nginx keeping open file descriptors and their stat() results (a second at most).
     "open-file-cache": lambda config: config.replace(
         "    etag on;\n",
