@@ -15,6 +15,15 @@ admits 1 to 9 digits only. A browser (a client that ranks text/html above the fe
 gets the same bytes labelled so that it shows them, through an internal location with other
 ``types``.
 
+A feed's own location is the hot path: a reader's GET or HEAD of its URL exactly as written
+(``$request_uri``: no query, no other spelling, no dot segment) is its file, with headers and
+type as literals, after three tests of plain variables and no regular expression or map
+(docs/performance.md measured what each costs). Everything else goes to the feed's internal
+careful location, which does the rest: dot segments, OPTIONS, page numbers, browsers. Every
+other location that serves files tests the request for dot segments itself. A versioned static
+file (``?v=<hash>``, :class:`VersionedFile`) has an exact location of its own whose
+version-dependent headers (a year's immutable caching) come from a map of ``$arg_v``.
+
 ``proxy.conf.j2`` is a reverse proxy in front of gunicorn (see :func:`render_proxy_config`).
 
 The templates quote every value with the ``q`` filter, which refuses what nginx would read as a
