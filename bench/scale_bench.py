@@ -55,7 +55,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -220,22 +220,26 @@ def gunicorn(folder: Path, tmp: Path) -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def nginx(tmp: Path, servers: str) -> Iterator[None]:
-    """nginx with ``servers`` (server blocks, or includes) in its http block."""
+def nginx(tmp: Path, servers: str, wrapper: Sequence[str] = ()) -> Iterator[int]:
+    """nginx with ``servers`` (server blocks, or includes) in its http block; yields its
+    master's process id. With a ``wrapper`` command (valgrind), one process without a master,
+    stopped with SIGTERM, after which it exits as nginx does."""
     binary = find_tool("nginx", "nginx")
     run = Path(tempfile.mkdtemp(dir=tmp, prefix="nginx-"))
     user = "user root;" if os.geteuid() == 0 else ""
     module = f"load_module {BROTLI_MODULE};" if BROTLI_MODULE.is_file() else ""
+    processes = "worker_processes 1;\nmaster_process off;" if wrapper else "worker_processes auto;"
     temp = "\n".join(
         f"  {n}_temp_path {run / n};" for n in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     (run / "nginx.conf").write_text(
-        f"{user}\n{module}\nworker_processes auto;\npcre_jit on;\npid {run / 'nginx.pid'};\n"
+        f"{user}\n{module}\n{processes}\npcre_jit on;\npid {run / 'nginx.pid'};\n"
         f"error_log {run / 'error.log'} warn;\nevents {{ worker_connections 1024; }}\n"
         f"http {{\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n{temp}\n{servers}\n}}\n"
     )
     process = subprocess.Popen(
         [
+            *wrapper,
             *(binary, "-p", str(run), "-c", str(run / "nginx.conf")),
             *("-e", str(run / "error.log"), "-g", "daemon off;"),
         ],
@@ -246,10 +250,14 @@ def nginx(tmp: Path, servers: str) -> Iterator[None]:
         time.sleep(0.5)
         if process.poll() is not None:
             raise BenchError(f"nginx did not start: {(run / 'error.log').read_text()}")
-        yield
+        yield process.pid
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def wrk(port: int, path: str, duration: int, connections: int = 32) -> float:
