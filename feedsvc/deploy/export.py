@@ -149,10 +149,10 @@ class ExportReport:
     changed_feeds: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        """``exported 1234 pages: 12 files written, 3690 unchanged, 0 removed (2.1 s)``."""
+        """``exported 1234 pages: 12 files written, 3690 unchanged, 0 removed (2.14 s)``."""
         return (
             f"exported {self.pages} pages: {self.written} files written, {self.unchanged} "
-            f"unchanged, {self.removed} removed ({self.seconds:.1f} s)"
+            f"unchanged, {self.removed} removed ({self.seconds:.2f} s)"
         )
 
 
