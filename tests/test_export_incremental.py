@@ -125,8 +125,17 @@ def test_a_new_process_removes_what_an_earlier_one_wrote_in_an_edit(
     page = tmp_path / "public/artikelen/2026/999_nieuw.html"
     assert page.is_file()
     remove_added(content)
-    SiteExporter(make_app(content), tmp_path).export()
+    app = make_app(content)
+    exporter = SiteExporter(app, tmp_path)
+    exporter.export()
     assert not page.exists()
+    # The new process's edits are built in the trees the earlier one left, too.
+    for number in range(3):
+        trees_before = trees_by_inode(tmp_path)
+        edit(content, str(number))
+        refresh(app)
+        exporter.export()
+        assert os.stat(tmp_path / "public").st_ino in trees_before, number
     fresh = tmp_path / "fresh"
     SiteExporter(make_app(content), fresh).export()
     assert tree(tmp_path / "public") == tree(fresh / "public")

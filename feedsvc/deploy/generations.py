@@ -170,10 +170,12 @@ class Generations:
             self._copy_as_spare(build, index)
 
     def forget_changes(self, upto: int) -> None:
-        """Drop the change lists of generations up to ``upto`` that no spare needs any more."""
-        oldest_spare = min((base for base, _ in self._spare_trees()), default=upto)
+        """Drop the change lists of generations up to ``upto`` that no tree needs any more
+        (a spare, or the generation before, which becomes one at the next switch)."""
+        bases = [base for base, _ in self._spare_trees()] + self._numbers()
+        oldest = min(bases, default=upto)
         for number in self._change_numbers():
-            if number <= min(upto, oldest_spare):
+            if number <= min(upto, oldest):
                 os.unlink(self.changes / str(number))
 
     def changed_since(self, since: int, until: int) -> dict[str, str] | None:
