@@ -202,3 +202,26 @@ def test_an_edit_export_that_fails_leaves_the_site_and_the_next_one_is_whole(
     fresh = tmp_path / "fresh"
     SiteExporter(make_app(content), fresh).export()
     assert tree(tmp_path / "public") == tree(fresh / "public")
+
+
+def test_the_nginx_configuration_follows_the_feeds_across_edits(
+    copy_of_bundled_content: Path, make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    content = copy_of_bundled_content
+    app = make_app(content)
+    exporter = SiteExporter(app, tmp_path)
+    exporter.export()
+    config = tmp_path / "nginx/feedsvc.conf"
+    assert "zwemclub-de-poel" not in config.read_text()
+    edit(content, "een")
+    refresh(app)
+    assert not exporter.export().nginx_changed
+    new_source(content)  # a new source: a new feed, with a location of its own
+    refresh(app)
+    assert exporter.export().nginx_changed
+    assert "/feeds/bron/zwemclub-de-poel.rss" in config.read_text()
+    config.unlink()  # taken away by someone: written again
+    edit(content, "twee")
+    refresh(app)
+    exporter.export()
+    assert "/feeds/bron/zwemclub-de-poel.rss" in config.read_text()

@@ -198,6 +198,7 @@ class SiteExporter:
         self._reused = False  # while exporting: the new generation started as a copy
         self._folder_dates: dict[str, int] = {}  # folder of the current generation -> mtime
         self._manifest_generation = 0  # the generation export-manifest.json lists
+        self._nginx_site: NginxSite | None = None  # what nginx/feedsvc.conf was written from
         self._keys: dict[str, Hashable] = {}  # page path -> key, as last exported here
         self._page_files: dict[str, tuple[str, ...]] = {}  # page path -> its files
         self._profiles: dict[str, _RouteSeen] = {}
@@ -223,6 +224,7 @@ class SiteExporter:
                 self._keys.clear()
                 self._page_files.clear()
                 self._folder_dates.clear()
+                self._nginx_site = None
                 self._owned = self._load_manifest(current)
             # A spare tree can be reused only if the current one is what this process left:
             # a file someone else put in (or took out) changes its folder's mtime.
@@ -644,13 +646,18 @@ class SiteExporter:
             site_url=settings.site_url,
             feeds=self._feed_locations() if FEED_ENDPOINT in self._profiles else (),
         )
-        text = render_server_config(site).encode("utf-8")
         path = self.outdir / NGINX_DIR / NGINX_CONF
+        if site == self._nginx_site and path.is_file():
+            # What this process wrote last: rendering it again (a location per feed, seconds
+            # at 100,000 articles) would give the same text.
+            return False
+        text = render_server_config(site).encode("utf-8")
         existed = path.is_file()
-        if not existed or path.read_bytes() != text:
+        changed = not existed or path.read_bytes() != text
+        if changed:
             _atomic_write(path, text, None)
-            return existed  # a first configuration needs no reload, nginx never had it
-        return False
+        self._nginx_site = site
+        return changed and existed  # a first configuration needs no reload, nginx never had it
 
     def _feed_locations(self) -> tuple[FeedLocation, ...]:
         """Every feed's first page: nginx has a location for each, with its URL written out."""
