@@ -208,6 +208,7 @@ def main() -> int:
     parser.add_argument("--baseline", default="main", help="git revision to compare with")
     parser.add_argument("--tmp", type=Path, default=None, help="work folder (default: a new one)")
     args = parser.parse_args()
+    commit = short_commit()  # the tree measured: the one there when the run starts
     files = site_files(args.n)
     folders: dict[str, int] = {}
     for relpath in files:
@@ -261,7 +262,6 @@ def main() -> int:
     for name, figures in medians.items():
         print(f"{name}: median {figures['median']:.4f} s, worst {figures['max']:.4f} s")
     print(f"branch / baseline: median {ratios['median']:.4f}x, worst {ratios['max']:.4f}x")
-    commit = short_commit()
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = REPO / "bench" / "results" / f"export-tree-{args.n}-{commit}-{stamp}.json"
     document = {
