@@ -9,13 +9,18 @@ layout of ``OUTDIR``::
     public                  a symbolic link to the current generation, generations/N
     generations/N/          the site: index.html, feeds/all.rss, feeds/all.page2.rss, ...
     nginx/feedsvc.conf      the nginx server configuration for public (see feedsvc.deploy.nginx)
-    export-manifest.json    the files of public the export wrote (and so may leave out)
+    export-manifest.json    the files of public the export wrote (and so may leave out), as of
+                            the last full export; export-changes/N: what each export since
+                            wrote or removed (see read_manifest)
+    spare/K                 trees an edit's export is built in (see feedsvc.deploy.generations)
 
 Exports are exclusive and atomic (:mod:`feedsvc.deploy.generations`): one export at a time
 writes OUTDIR, into a new generation, and ``public`` is switched to it in one rename, so a
 reader (nginx, rsync) sees the old site or the new one, never a mix, and a killed export leaves
 the old site in place. A file whose bytes did not change is a hard link to the one before,
-so an export writes only what changed. A process that exports again (``--watch``) asks the app
+so an export writes only what changed; an edit's export starts from a spare tree that is
+brought up to date path by path, so its cost follows what the edit touched, not the site's
+size. A process that exports again (``--watch``) asks the app
 only for the pages whose key changed (see :mod:`feedsvc.deploy.sitemap`) and links the rest.
 
 Each file's mtime is the Last-Modified the service sends for it (or, for pages without one, when
@@ -44,7 +49,14 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import brotli
 
-from feedsvc.deploy.generations import Generations, exclusive
+from feedsvc.deploy.generations import (
+    ADDED,
+    REMOVED,
+    Build,
+    Generations,
+    exclusive,
+    remove_file,
+)
 from feedsvc.deploy.nginx import (
     BROTLI_MODULE,
     FeedLocation,
@@ -139,10 +151,10 @@ class ExportReport:
     changed_feeds: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        """``exported 1234 pages: 12 files written, 3690 unchanged, 0 removed (2.1 s)``."""
+        """``exported 1234 pages: 12 files written, 3690 unchanged, 0 removed (2.14 s)``."""
         return (
             f"exported {self.pages} pages: {self.written} files written, {self.unchanged} "
-            f"unchanged, {self.removed} removed ({self.seconds:.1f} s)"
+            f"unchanged, {self.removed} removed ({self.seconds:.2f} s)"
         )
 
 
@@ -185,6 +197,10 @@ class SiteExporter:
         self._current: Path | None = None  # while exporting: the generation before
         self._new = outdir  # while exporting: the generation being built
         self._folders: set[Path] = set()  # folders of the new generation made so far
+        self._reused = False  # while exporting: the new generation started as a copy
+        self._folder_dates: dict[str, int] = {}  # folder of the current generation -> mtime
+        self._manifest_generation = 0  # the generation export-manifest.json lists
+        self._nginx_site: NginxSite | None = None  # what nginx/feedsvc.conf was written from
         self._keys: dict[str, Hashable] = {}  # page path -> key, as last exported here
         self._page_files: dict[str, tuple[str, ...]] = {}  # page path -> its files
         self._profiles: dict[str, _RouteSeen] = {}
@@ -203,23 +219,29 @@ class SiteExporter:
         """
         with exclusive(self.outdir):
             current = self._generations.current()
-            if current is None or current.name != self._published:
+            first = current is None or current.name != self._published
+            if first:
                 # First export of this process, or another process published since: what
                 # this one remembers of the tree is not what is there.
                 self._keys.clear()
                 self._page_files.clear()
-                self._owned = self._load_manifest()
-            new = self._generations.begin()
+                self._folder_dates.clear()
+                self._nginx_site = None
+                self._owned = self._load_manifest(current)
+            # A spare tree can be reused only if the current one is what this process left:
+            # a file someone else put in (or took out) changes its folder's mtime.
+            build = self._generations.begin(reuse=not first and self._folders_untouched(current))
             try:
-                report = self._export_into(current, new)
+                report = self._export_into(current, build)
             except BaseException:
-                self._generations.abandon(new)
+                self._generations.abandon(build)
                 raise
         return report
 
-    def _export_into(self, current: Path | None, new: Path) -> ExportReport:
+    def _export_into(self, current: Path | None, build: Build) -> ExportReport:
         started = time.monotonic()
-        self._current, self._new = current, new
+        new = build.path
+        self._current, self._new, self._reused = current, new, build.reused
         self._folders = {new}
         pages = site_pages(self.app)
         report = ExportReport(pages=len(pages))
@@ -228,17 +250,14 @@ class SiteExporter:
             for endpoint in report.uncovered:
                 log.warning("no page of the content is served by route %s", endpoint)
         plan = self._plan(pages)
-        produced: set[str] = set()
-        for page in plan.kept:
-            files = self._page_files[page.path]
-            if all(self._link(relpath) for relpath in files):
-                produced.update(files)
-                report.unchanged += len(files)
-            else:  # a file of it went missing from the tree: render it again
-                plan.todo.append(page)
+        produced: set[str] = set()  # files put into the new generation by this export
+        if not build.reused:
+            self._link_kept(plan, produced, report)
         report.rendered = len(plan.todo)
         profiles = {endpoint: seen.copy() for endpoint, seen in self._profiles.items()}
         page_files: dict[str, tuple[str, ...]] = {}
+        changes: dict[str, str] = {}  # relpath -> ADDED or REMOVED, what readers will see change
+        dropped: set[str] = set()  # files re-rendered pages no longer have
         now = int(time.time())
         progress = _Progress(len(plan.todo))
         for rendered in self._render_all(plan.todo):
@@ -246,28 +265,30 @@ class SiteExporter:
             progress.step()
             self._learn_profile(rendered, profiles)
             mtime = self._mtime_for(rendered, now)
+            had = self._page_files.get(page.path, ())
             for relpath, data in sorted(rendered.files.items(), key=_siblings_first):
-                if relpath in produced:
+                if relpath in produced or (
+                    build.reused and relpath in self._owned and relpath not in had
+                ):
                     raise ExportError(f"two pages would be written to {relpath}")
                 produced.add(relpath)
                 written, replaced = self._write(relpath, data, mtime)
                 report.written += written
                 report.unchanged += not written
+                if written:
+                    changes[relpath] = ADDED
                 if replaced and "?" not in page.path and relpath == file_for(page.path):
                     report.changed_feeds.append(self.service.settings.url(page.path))
             page_files[page.path] = tuple(rendered.files)
+            dropped.update(relpath for relpath in had if relpath not in rendered.files)
         progress.done()
-        self._carry_foreign_files(produced)
-        report.removed = len(self._owned - produced)
+        gone_pages = self._keys.keys() - plan.paths
+        removed = self._remove_left_over(build, gone_pages, dropped, produced, report)
+        report.removed = len(removed)
+        changes.update(dict.fromkeys(removed, REMOVED))
         self._profiles = profiles
         report.nginx_changed = self._write_nginx_config()
-        # Until the switch, the files of both generations are the export's: whichever the
-        # link points at if this process dies now, the next export knows what it may drop.
-        self._save_manifest(self._owned | produced)
-        self._generations.publish(new)
-        self._save_manifest(produced)
-        self._owned, self._published = produced, new.name
-        gone_pages = self._keys.keys() - plan.paths
+        self._publish(build, changes, produced, removed)
         for page in plan.todo:
             self._keys[page.path] = page.key
             self._page_files[page.path] = page_files[page.path]
@@ -276,6 +297,52 @@ class SiteExporter:
             del self._page_files[path]
         report.seconds = time.monotonic() - started
         return report
+
+    def _publish(
+        self, build: Build, changes: dict[str, str], produced: set[str], removed: set[str]
+    ) -> None:
+        """Switch to the new generation, then remember what it holds."""
+        self._generations.publish(build, changes)
+        if build.reused:
+            self._owned -= removed
+            self._owned |= produced
+        else:
+            self._owned = produced
+            self._save_manifest(build.number)
+        self._generations.forget_changes(self._manifest_generation)
+        self._published = build.path.name
+        self._note_folders(build)
+
+    def _link_kept(self, plan: _Plan, produced: set[str], report: ExportReport) -> None:
+        """Into an empty tree: every kept page's files, as links to the current ones."""
+        for page in plan.kept:
+            files = self._page_files[page.path]
+            if all(self._link(relpath) for relpath in files):
+                produced.update(files)
+                report.unchanged += len(files)
+            else:  # a file of it went missing from the tree: render it again
+                plan.todo.append(page)
+
+    def _remove_left_over(
+        self,
+        build: Build,
+        gone_pages: Iterable[str],
+        dropped: set[str],
+        produced: set[str],
+        report: ExportReport,
+    ) -> set[str]:
+        """The files of the current generation the new one no longer has; out of a reused
+        tree, they are removed (an empty tree never had them, but gets the files of others)."""
+        if not build.reused:
+            self._carry_foreign_files(produced)
+            return self._owned - produced
+        removed = {f for path in gone_pages for f in self._page_files[path]} | dropped
+        removed -= produced
+        for relpath in removed:
+            remove_file(build.path, relpath)
+        files_after = len(self._owned) - len(removed) + len(produced - self._owned)
+        report.unchanged = files_after - report.written
+        return removed
 
     def _carry_foreign_files(self, produced: set[str]) -> None:
         """Files someone else put into the tree (a robots.txt) stay, in the new generation too."""
@@ -288,6 +355,41 @@ class SiteExporter:
                 relpath = f"{prefix}/{name}" if prefix else name
                 if relpath not in self._owned and relpath not in produced:
                     self._link(relpath)
+
+    def _note_folders(self, build: Build) -> None:
+        """Remember the mtime of every folder of the generation just published, to tell at the
+        next export whether anyone else changed it (:meth:`_folders_untouched`)."""
+        top = str(build.path)
+        if build.reused:
+            folders = set(self._folder_dates)
+            for folder in self._folders:  # made by this export, and the folders above them
+                relative = str(folder)[len(top) + 1 :]
+                while relative and relative not in folders:
+                    folders.add(relative)
+                    relative = os.path.dirname(relative)
+            folders.add("")
+        else:
+            folders = {directory[len(top) + 1 :] for directory, _, _ in os.walk(top)}
+        dates: dict[str, int] = {}
+        for relative in folders:
+            try:
+                dates[relative] = os.stat(f"{top}/{relative}" if relative else top).st_mtime_ns
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # removed when it was left empty
+        self._folder_dates = dates
+
+    def _folders_untouched(self, current: Path | None) -> bool:
+        if current is None or not self._folder_dates:
+            return False
+        top = str(current)
+        for relative, mtime in self._folder_dates.items():
+            try:
+                if os.stat(f"{top}/{relative}" if relative else top).st_mtime_ns != mtime:
+                    log.info("%s/%s was changed by someone else: a full rebuild", top, relative)
+                    return False
+            except OSError:
+                return False
+        return True
 
     def _plan(self, pages: list[SitePage]) -> _Plan:
         """Which pages to render (new, or their key changed), leaves first; which files stay."""
@@ -392,7 +494,8 @@ class SiteExporter:
         before = self._before(relpath, len(data))
         same = before is not None and before[0] == data
         if before is not None and same and before[1] == mtime:
-            self._link(relpath)
+            if not self._reused:  # a reused tree has the current file already
+                self._link(relpath)
             return False, False
         if before is not None and not same and mtime <= before[1]:
             # nginx's ETag is mtime and size: new bytes must never keep the old validators.
@@ -400,6 +503,10 @@ class SiteExporter:
             mtime = before[1] + 1
         path = self._new_path(relpath)
         try:
+            if self._reused:
+                # The current generation's file, linked in: replaced, never written through.
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
             with open(path, "xb") as file:
                 file.write(data)
             os.chmod(path, 0o644)  # readable by the web server, as a copied file would be
@@ -453,31 +560,23 @@ class SiteExporter:
 
     # -- manifest -----------------------------------------------------------------------------
 
-    def _load_manifest(self) -> set[str]:
-        path = self.outdir / MANIFEST
-        try:
-            data = json.loads(path.read_text("utf-8"))
-        except FileNotFoundError:
-            return set()
-        except (OSError, ValueError) as error:
-            raise ExportError(f"cannot read {path}: {error}; remove it to export afresh") from None
-        if data.get("version") != MANIFEST_VERSION:
-            raise ExportError(f"{path} is of another version; remove it to export afresh")
-        files = set(data["files"])
-        for relpath in files:
-            _check_relpath(relpath)
+    def _load_manifest(self, current: Path | None) -> set[str]:
+        files, self._manifest_generation = read_manifest(self.outdir, current)
         return files
 
-    def _save_manifest(self, owned: set[str]) -> None:
-        """Write the list of files the export owns."""
+    def _save_manifest(self, generation: int) -> None:
+        """Write the list of files the export owns in ``generation``. Only after a full export:
+        an edit's export records what it changed in ``export-changes/N`` instead."""
         document = {
             "version": MANIFEST_VERSION,
             "generator": "feedsvc export",
             "site_url": self.service.settings.site_url,
-            "files": sorted(owned),
+            "generation": generation,
+            "files": sorted(self._owned),
         }
         text = json.dumps(document, ensure_ascii=False, indent=0) + "\n"
         _atomic_write(self.outdir / MANIFEST, text.encode("utf-8"), None)
+        self._manifest_generation = generation
 
     # -- nginx --------------------------------------------------------------------------------
 
@@ -550,13 +649,18 @@ class SiteExporter:
             feeds=self._feed_locations() if FEED_ENDPOINT in self._profiles else (),
             versioned=self._versioned_files(),
         )
-        text = render_server_config(site).encode("utf-8")
         path = self.outdir / NGINX_DIR / NGINX_CONF
+        if site == self._nginx_site and path.is_file():
+            # What this process wrote last: rendering it again (a location per feed, seconds
+            # at 100,000 articles) would give the same text.
+            return False
+        text = render_server_config(site).encode("utf-8")
         existed = path.is_file()
-        if not existed or path.read_bytes() != text:
+        changed = not existed or path.read_bytes() != text
+        if changed:
             _atomic_write(path, text, None)
-            return existed  # a first configuration needs no reload, nginx never had it
-        return False
+        self._nginx_site = site
+        return changed and existed  # a first configuration needs no reload, nginx never had it
 
     def _versioned_files(self) -> tuple[VersionedFile, ...]:
         """Static files whose versioned URL (``?v=<hash>``) the app answers with other headers
@@ -642,6 +746,43 @@ class _Progress:
         if self.enabled and self.count:
             sys.stderr.write("\n")
             sys.stderr.flush()
+
+
+def read_manifest(outdir: Path, current: Path | None = None) -> tuple[set[str], int]:
+    """The files of ``outdir``'s current generation the export wrote, and the generation
+    ``export-manifest.json`` lists: its files, with what each generation since changed
+    (``export-changes/N``) applied."""
+    path = outdir / MANIFEST
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return set(), 0
+    except (OSError, ValueError) as error:
+        raise ExportError(f"cannot read {path}: {error}; remove it to export afresh") from None
+    if data.get("version") != MANIFEST_VERSION:
+        raise ExportError(f"{path} is of another version; remove it to export afresh")
+    files = set(data["files"])
+    generations = Generations(outdir, PUBLIC_DIR)
+    if current is None:
+        current = generations.current()
+    now = int(current.name) if current is not None and current.name.isdigit() else 0
+    # A manifest of an older feedsvc lists the current generation itself.
+    listed = int(data.get("generation", now))
+    if now > listed:
+        changed = generations.changed_since(listed, now)
+        if changed is None:
+            raise ExportError(
+                f"{path} lists generation {listed}, and what changed since is not all in "
+                f"{generations.changes}; remove {path} to export afresh"
+            )
+        for relpath, sign in changed.items():
+            if sign == ADDED:
+                files.add(relpath)
+            else:
+                files.discard(relpath)
+    for relpath in files:
+        _check_relpath(relpath)
+    return files, listed
 
 
 def file_for(path: str, status: int = 200) -> str:

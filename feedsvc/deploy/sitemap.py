@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import weakref
 from collections.abc import Hashable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from feedsvc.feeds.catalog import Catalog, newest_update
+from feedsvc.feeds.catalog import Catalog, Feed, newest_update
 from feedsvc.feeds.publication import content_key
 from feedsvc.feeds.urls import (
     EMBED_SCRIPT_PATH,
@@ -74,7 +75,7 @@ def site_pages(app: Flask) -> list[SitePage]:
     size = service.settings.page_size
     structure = _structure(catalog)
     # An article page shows the article and its category and source, all part of the article.
-    pages = [SitePage(_article_path(article.id), article) for article in catalog.articles]
+    pages = _article_pages(service, catalog)
     pages += _static_pages(app)
     pages.append(SitePage(EMBED_SCRIPT_PATH, "embed.js"))  # built once at start-up
     pages.append(SitePage(embed.RESIZE_SCRIPT_PATH, "hoogte.js"))
@@ -83,22 +84,18 @@ def site_pages(app: Flask) -> list[SitePage]:
     pages.append(SitePage(BAD_REQUEST_EXAMPLE, "error", 400))
     first_pages: list[SitePage] = []
     html_pages: list[SitePage] = []
-    for feed in catalog.feeds.values():
-        count = feed.page_count(size)
-        for number in range(count, 0, -1):
-            key = content_key(feed.page(number, size))
-            paths = _feed_paths(feed.path, number)
-            (first_pages if number == 1 else pages).extend(SitePage(p, key) for p in paths)
-        # Category and source pages show the feed's neighbours and their counts too; every
-        # page of a listing shows the number of pages.
-        for number in range(1, count + 1):
-            start = (number - 1) * size
-            key = (structure, feed.articles[start : start + size])
-            html_pages.append(SitePage(listing_path(feed, number), key))
-        widget_key = (feed.title, feed.articles[: embed.DEFAULT_COUNT])
-        html_pages.append(SitePage(embed_path(feed), widget_key))
-        # The webmasters' page: this feed's code, and every feed by name to choose from.
-        html_pages.append(SitePage(embed_page_path(feed), (structure, feed.title)))
+    listed = _listed_feeds(service)
+    for path, feed in catalog.feeds.items():
+        # A feed that is the same object as at the last listing (the catalog keeps those a
+        # change does not touch) has the same pages: an edit lists only what it touched.
+        known = listed.get(path)
+        if known is None or known.feed is not feed or known.structure != structure:
+            known = listed[path] = _list_feed(feed, size, structure)
+        pages += known.later
+        first_pages += known.first
+        html_pages += known.html
+    for path in listed.keys() - catalog.feeds.keys():
+        del listed[path]
     pages += first_pages
     pages += html_pages
     # The OPML lists name feeds, dated by the newest article; the index shows the
@@ -112,6 +109,67 @@ def site_pages(app: Flask) -> list[SitePage]:
     pages.append(SitePage(crawlers.SITEMAP_PATH, sitemap_key))
     pages.append(SitePage(crawlers.ROBOTS_PATH, "robots"))
     return pages
+
+
+class _FeedPages(NamedTuple):
+    """The pages of one feed, as listed for one version of it."""
+
+    feed: Feed
+    structure: str
+    later: list[SitePage]  # its later pages, last first
+    first: list[SitePage]  # its first page in every format
+    html: list[SitePage]  # its listing pages, widget and webmasters' page
+
+
+# Per service (and so per content and page size): feed path -> its pages as last listed.
+_LISTED: weakref.WeakKeyDictionary[Runtime, dict[str, _FeedPages]] = weakref.WeakKeyDictionary()
+
+
+_ARTICLES: weakref.WeakKeyDictionary[Runtime, dict[str, SitePage]] = weakref.WeakKeyDictionary()
+
+
+def _listed_feeds(service: Runtime) -> dict[str, _FeedPages]:
+    listed = _LISTED.get(service)
+    if listed is None:
+        listed = _LISTED[service] = {}
+    return listed
+
+
+def _article_pages(service: Runtime, catalog: Catalog) -> list[SitePage]:
+    """The article pages, the pages of articles that are the same objects as at the last
+    listing reused: at 100,000 articles, making 100,000 new pages costs seconds (most of it
+    the collector, woken by as many new objects), reusing them milliseconds."""
+    known = _ARTICLES.get(service, {})
+    listed: dict[str, SitePage] = {}
+    for article in catalog.articles:
+        page = known.get(article.id)
+        if page is None or page.key is not article:
+            page = SitePage(_article_path(article.id), article)
+        listed[article.id] = page
+    _ARTICLES[service] = listed
+    return list(listed.values())
+
+
+def _list_feed(feed: Feed, size: int, structure: str) -> _FeedPages:
+    later: list[SitePage] = []
+    first: list[SitePage] = []
+    html: list[SitePage] = []
+    count = feed.page_count(size)
+    for number in range(count, 0, -1):
+        key = content_key(feed.page(number, size))
+        paths = _feed_paths(feed.path, number)
+        (first if number == 1 else later).extend(SitePage(p, key) for p in paths)
+    # Category and source pages show the feed's neighbours and their counts too; every
+    # page of a listing shows the number of pages.
+    for number in range(1, count + 1):
+        start = (number - 1) * size
+        key = (structure, feed.articles[start : start + size])
+        html.append(SitePage(listing_path(feed, number), key))
+    widget_key = (feed.title, feed.articles[: embed.DEFAULT_COUNT])
+    html.append(SitePage(embed_path(feed), widget_key))
+    # The webmasters' page: this feed's code, and every feed by name to choose from.
+    html.append(SitePage(embed_page_path(feed), (structure, feed.title)))
+    return _FeedPages(feed, structure, later, first, html)
 
 
 @functools.lru_cache(maxsize=1 << 18)

@@ -1,0 +1,300 @@
+"""An edit's export at scale, under ``export --watch``: its own seconds, and rename-to-visible.
+
+``python bench/export_edit_bench.py [-n 100000] [--edits 10] [--baseline main]`` starts one
+``feedsvc export OUT --watch`` for this tree and one for the baseline (``git archive`` of
+``--baseline``, same interpreter and packages), each over its own copy of the corpus
+(bench/corpus.py; hard links, so a copy costs no bytes and an edit saved by rename leaves the
+corpus alone). Both make their first, full export at the same time (minutes at 100,000
+articles). Then each round saves the same edit of one article (a different article each round,
+over every year of the corpus) by rename into both copies, one after the other, the order
+alternating between rounds, and for each:
+
+- ``visible_s``: from the rename until ``OUT/public`` (followed as nginx follows it) holds the
+  article page with the edit: what a reader of the export waits;
+- ``export_s``: the seconds the export itself reports on its line (``exported ... (X s)``),
+  from the start of the export to the switch, without the watcher's detection and reload.
+
+It prints medians and worst cases and the ratio against the baseline, the load average before
+and after (the machine is shared), and saves everything to bench/results/ as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from queue import Empty, Queue
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import corpus
+from benchlib import BenchError, extract_revision, short_commit
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = 1
+CORPUS_ROOT = Path(tempfile.gettempdir())
+REPORT = re.compile(
+    r"exported (\d+) pages: (\d+) files written, (\d+) unchanged, (\d+) removed \(([\d.]+) s\)"
+)
+FIRST_EXPORT_TIMEOUT_S = 3 * 3600
+EDIT_TIMEOUT_S = 120
+
+
+class Watcher:
+    """One ``export --watch`` process and the report lines it prints."""
+
+    def __init__(self, name: str, tree: Path, content: Path, out: Path) -> None:
+        self.name = name
+        self.content = content
+        self.out = out
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+        env |= {"PYTHONPATH": str(tree), "FEEDSVC_CONTENT_DIR": str(content)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "feedsvc", "export", str(out), "--watch"],
+            cwd=tree,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: Queue[str] = Queue()
+        self.watching = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith("watching "):
+                self.watching.set()
+            self.lines.put(line.rstrip("\n"))
+
+    def next_report(self, timeout: float) -> dict[str, float]:
+        """The next ``exported ...`` line, as numbers."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except Empty:
+                raise BenchError(f"{self.name}: no export reported within {timeout} s") from None
+            match = REPORT.search(line)
+            if match:
+                pages, written, unchanged, removed, seconds = match.groups()
+                return {
+                    "pages": int(pages),
+                    "written": int(written),
+                    "unchanged": int(unchanged),
+                    "removed": int(removed),
+                    "export_s": float(seconds),
+                }
+            print(f"  {self.name}: {line}", flush=True)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def save_by_rename(path: Path, data: bytes) -> None:
+    """Save as editors and their tools do: a hidden temporary file, renamed over the article."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def edit_once(watcher: Watcher, relpath: str, data: bytes, marker: bytes) -> dict[str, float]:
+    """Save the edit into the watcher's content; seconds until the export shows it, and the
+    export's own report."""
+    page = "artikelen/" + relpath.removesuffix(".txt") + ".html"
+    written = time.perf_counter()
+    save_by_rename(watcher.content / relpath, data)
+    while True:
+        elapsed = time.perf_counter() - written
+        if elapsed > EDIT_TIMEOUT_S:
+            raise BenchError(f"{watcher.name}: {page} not exported within {EDIT_TIMEOUT_S} s")
+        site = os.path.realpath(watcher.out / "public")  # once per look, as nginx does
+        try:
+            with open(os.path.join(site, page), "rb") as file:
+                if marker in file.read():
+                    break
+        except FileNotFoundError:
+            pass
+        time.sleep(0.002)
+    result = watcher.next_report(EDIT_TIMEOUT_S) | {"visible_s": elapsed}
+    # Let the watcher settle (a last rescan) before the next edit; an export more for the
+    # same edit would be counted here, not taken for the next edit's.
+    time.sleep(0.5)
+    extra = 0
+    while not watcher.lines.empty():
+        line = watcher.lines.get()
+        extra += bool(REPORT.search(line))
+        print(f"  {watcher.name}: {line}", flush=True)
+    return result | {"extra_exports": extra}
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "count": len(values),
+    }
+
+
+def edited_articles(folder: Path, count: int) -> list[tuple[int, str]]:
+    """``count`` articles spread over the corpus's years: (index, relpath)."""
+    paths = sorted(folder.rglob("*.txt"))
+    step = max(len(paths) // count, 1)
+    chosen = paths[step // 2 :: step][:count]
+    return [(int(p.name.split("_", 1)[0]), p.relative_to(folder).as_posix()) for p in chosen]
+
+
+def run_edits(
+    watchers: dict[str, Watcher],
+    runs: dict[str, list[dict[str, float]]],
+    folder: Path,
+    shape: corpus.CorpusShape,
+    edits: int,
+) -> None:
+    """The rounds of edits, each saved into every watcher's content in turn."""
+    names = list(watchers)
+    for number, (index, relpath) in enumerate(edited_articles(folder, edits)):
+        revision = number + 1
+        data = corpus.article_file(index, shape, SEED, revision=revision).data
+        marker = f"[Aangepast, versie {revision}]".encode()
+        order = names if number % 2 == 0 else names[::-1]
+        for name in order:
+            result = edit_once(watchers[name], relpath, data, marker)
+            runs[name].append(result | {"article": relpath})  # type: ignore[arg-type]
+            print(
+                f"edit {revision} {name}: visible after {result['visible_s']:.3f} s, "
+                f"export {result['export_s']:.2f} s ({result['written']} files written)",
+                flush=True,
+            )
+
+
+def save_results(info: dict[str, object], runs: dict[str, list[dict[str, float]]]) -> Path:
+    """Print medians, worst cases and ratios; save them with every run."""
+    medians = {
+        name: {
+            key: summary([r[key] for r in results]) for key in ("visible_s", "export_s", "written")
+        }
+        for name, results in runs.items()
+        if results
+    }
+    for name, figures in medians.items():
+        visible, export = figures["visible_s"], figures["export_s"]
+        print(
+            f"{name}: visible median {visible['median']:.3f} s, worst {visible['max']:.3f} s; "
+            f"export median {export['median']:.2f} s, worst {export['max']:.2f} s"
+        )
+    ratios = {}
+    if "baseline" in medians and "branch" in medians:
+        ratios = {
+            f"{key}_{stat}": medians["branch"][key][stat] / medians["baseline"][key][stat]
+            for key in ("visible_s", "export_s")
+            for stat in ("median", "max")
+            if medians["baseline"][key][stat]
+        }
+        print("branch / baseline: " + ", ".join(f"{k} {v:.3f}x" for k, v in ratios.items()))
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    out = (
+        REPO / "bench" / "results" / f"export-edit-{info['articles']}-{info['commit']}-{stamp}.json"
+    )
+    out.write_text(
+        json.dumps(
+            {
+                **info,
+                "runs": runs,
+                "medians": medians,
+                "ratios_branch_over_baseline": ratios,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=100_000)
+    parser.add_argument("--edits", type=int, default=10)
+    parser.add_argument("--baseline", default="main", help="git revision to compare with")
+    parser.add_argument("--no-baseline", action="store_true", help="measure this tree only")
+    parser.add_argument("--tmp", type=Path, default=None, help="work folder (default: a new one)")
+    args = parser.parse_args()
+    commit = short_commit()
+    base_commit = None if args.no_baseline else short_commit(args.baseline)
+    folder = CORPUS_ROOT / f"feedsvc-corpus-{args.n}-v{corpus.FORMAT_VERSION}"
+    print(f"corpus: {folder}", flush=True)
+    if len(corpus.generate(folder, args.n, SEED)) != args.n:
+        raise BenchError(f"{folder} does not hold {args.n} articles")
+    shape = corpus.CorpusShape.of(args.n, SEED)
+    tmp = Path(tempfile.mkdtemp(prefix="export-edit-bench-", dir=args.tmp))
+    load_before = os.getloadavg()
+    watchers: dict[str, Watcher] = {}
+    runs: dict[str, list[dict[str, float]]] = {}
+    first_s: dict[str, float] = {}
+    try:
+        trees = {"branch": REPO}
+        if base_commit is not None:
+            extract_revision(base_commit, tmp / "baseline-tree")
+            trees = {"baseline": tmp / "baseline-tree", "branch": REPO}
+        started = time.perf_counter()
+        for name, tree in trees.items():
+            content = tmp / f"content-{name}"
+            subprocess.run(["cp", "-al", str(folder), str(content)], check=True)
+            watchers[name] = Watcher(name, tree, content, tmp / f"out-{name}")
+            runs[name] = []
+        for name, watcher in watchers.items():
+            if not watcher.watching.wait(FIRST_EXPORT_TIMEOUT_S):
+                raise BenchError(f"{name}: no first export")
+            first_s[name] = time.perf_counter() - started
+            print(f"{name}: watching after {first_s[name]:.0f} s", flush=True)
+        time.sleep(3)  # the watchers rescan once more before they watch
+        for watcher in watchers.values():
+            while not watcher.lines.empty():
+                print(f"  {watcher.name}: {watcher.lines.get()}", flush=True)
+        run_edits(watchers, runs, folder, shape, args.edits)
+    finally:
+        for watcher in watchers.values():
+            watcher.stop()
+        load_after = os.getloadavg()
+    info = {
+        "commit": commit,
+        "baseline": base_commit,
+        "articles": args.n,
+        "edits": args.edits,
+        "cores": os.cpu_count(),
+        "load_before": load_before,
+        "load_after": load_after,
+        "first_export_s": first_s,
+    }
+    out = save_results(info, runs)
+    if not os.environ.get("EXPORT_EDIT_BENCH_KEEP"):
+        # After saving: removing the trees of 100,000 articles takes minutes on a busy disk.
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"saved {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,227 @@
+"""An edit's export, built in a spare tree brought up to date path by path, gives the site a
+full export would, keeps the generation before whole, and keeps what others put in the site."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import article_text
+from flask import Flask
+
+from feedsvc.deploy.export import ExportError, SiteExporter, read_manifest
+from feedsvc.runtime import Runtime
+
+ARTICLE = "2025/003_waternet-vervangt-waterleiding-bovenkerk.txt"
+NEWEST = "2026/013_begroting-2027-aangenomen.txt"
+
+
+def tree(public: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(public).as_posix(): path.read_bytes()
+        for path in public.rglob("*")
+        if path.is_file()
+    }
+
+
+def write_later(path: Path, text: str) -> None:
+    """Write ``text`` with an mtime later than the file had, as a real edit a second later."""
+    before = path.stat().st_mtime_ns if path.exists() else time.time_ns()
+    path.write_text(text, "utf-8")
+    os.utime(path, ns=(before + 2_000_000_000, before + 2_000_000_000))
+
+
+def edit(folder: Path, word: str) -> None:
+    path = folder / ARTICLE
+    write_later(path, path.read_text("utf-8").replace("Waternet", f"Waternet ({word})", 1))
+
+
+def add(folder: Path) -> None:
+    write_later(folder / "2026/999_nieuw.txt", article_text(title="Nieuw", published="25-11-2026"))
+
+
+def remove_added(folder: Path) -> None:
+    (folder / "2026/999_nieuw.txt").unlink()
+
+
+def delete_newest(folder: Path) -> None:
+    (folder / NEWEST).unlink()
+
+
+def new_source(folder: Path) -> None:
+    write_later(
+        folder / "2024/998_bron.txt",
+        article_text(title="Van een nieuwe bron", source="Zwemclub De Poel", published="2-2-2024"),
+    )
+
+
+def trees_by_inode(outdir: Path) -> dict[int, str]:
+    """The inode of every generation and spare folder there is."""
+    found: dict[int, str] = {}
+    for folder in ("generations", "spare"):
+        for entry in os.scandir(outdir / folder) if (outdir / folder).is_dir() else ():
+            if entry.is_dir(follow_symlinks=False):
+                found[entry.inode()] = f"{folder}/{entry.name}"
+    return found
+
+
+def refresh(app: Flask) -> None:
+    service: Runtime = app.extensions["feedsvc"]
+    service.refresh()
+
+
+def test_a_run_of_edits_gives_what_a_full_export_gives_and_keeps_the_site_before(
+    copy_of_bundled_content: Path, make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    content = copy_of_bundled_content
+    app = make_app(content, PAGE_SIZE=5)
+    live = tmp_path / "live"
+    exporter = SiteExporter(app, live)
+    exporter.export()
+    steps: list[Callable[[Path], None]] = [
+        lambda folder: edit(folder, "een"),
+        add,
+        delete_newest,
+        new_source,
+        lambda folder: edit(folder, "twee"),
+        remove_added,
+        lambda folder: edit(folder, "drie"),
+    ]
+    for number, step in enumerate(steps):
+        before = tree(live / "public")
+        old_generation = (live / "public").resolve()
+        trees_before = trees_by_inode(live)
+        step(content)
+        refresh(app)
+        report = exporter.export()
+        assert report.rendered < report.pages
+        after = tree(live / "public")
+        # The same site as a new process exporting the same content into an empty folder.
+        fresh = tmp_path / f"fresh{number}"
+        SiteExporter(make_app(content, PAGE_SIZE=5), fresh).export()
+        assert after == tree(fresh / "public"), number
+        # The generation before is whole and unchanged, for readers still in it.
+        assert tree(old_generation) == before
+        # Built in one of the trees that were there, not in a new one.
+        assert os.stat(live / "public").st_ino in trees_before, number
+        assert read_manifest(live)[0] == set(after)
+        assert report.written == sum(1 for f in after if before.get(f) != after[f])
+        assert report.removed == len(before.keys() - after.keys())
+
+
+def test_a_new_process_removes_what_an_earlier_one_wrote_in_an_edit(
+    copy_of_bundled_content: Path, make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    content = copy_of_bundled_content
+    app = make_app(content)
+    exporter = SiteExporter(app, tmp_path)
+    exporter.export()
+    add(content)
+    refresh(app)
+    exporter.export()
+    page = tmp_path / "public/artikelen/2026/999_nieuw.html"
+    assert page.is_file()
+    remove_added(content)
+    app = make_app(content)
+    exporter = SiteExporter(app, tmp_path)
+    exporter.export()
+    assert not page.exists()
+    # The new process's edits are built in the trees the earlier one left, too.
+    for number in range(3):
+        trees_before = trees_by_inode(tmp_path)
+        edit(content, str(number))
+        refresh(app)
+        exporter.export()
+        assert os.stat(tmp_path / "public").st_ino in trees_before, number
+    fresh = tmp_path / "fresh"
+    SiteExporter(make_app(content), fresh).export()
+    assert tree(tmp_path / "public") == tree(fresh / "public")
+
+
+def test_files_someone_else_puts_in_or_takes_out_are_respected(
+    copy_of_bundled_content: Path, make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    content = copy_of_bundled_content
+    app = make_app(content)
+    exporter = SiteExporter(app, tmp_path)
+    exporter.export()
+    mine = "artikelen/2025/google0123456789abcdef.html"
+    for number in range(4):  # every tree takes its turn
+        if number == 0:
+            (tmp_path / "public" / mine).write_text("verificatie\n")
+        edit(content, str(number))
+        refresh(app)
+        exporter.export()
+        assert (tmp_path / "public" / mine).read_text() == "verificatie\n", number
+    (tmp_path / "public" / mine).unlink()
+    for number in range(4):
+        edit(content, f"weg {number}")
+        refresh(app)
+        exporter.export()
+        assert not (tmp_path / "public" / mine).exists(), number
+
+
+def test_an_edit_export_that_fails_leaves_the_site_and_the_next_one_is_whole(
+    copy_of_bundled_content: Path,
+    make_app: Callable[..., Flask],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    content = copy_of_bundled_content
+    app = make_app(content)
+    exporter = SiteExporter(app, tmp_path)
+    exporter.export()
+    for number in range(2):  # so that the failing one is built in a reused tree
+        edit(content, str(number))
+        refresh(app)
+        exporter.export()
+    before = tree(tmp_path / "public")
+    written: list[str] = []
+    real_write = SiteExporter._write
+
+    def failing(self: SiteExporter, relpath: str, data: bytes, mtime: int) -> tuple[bool, bool]:
+        if written:
+            raise ExportError(f"{relpath}: cannot be written: disk full")
+        written.append(relpath)
+        return real_write(self, relpath, data, mtime)
+
+    monkeypatch.setattr(SiteExporter, "_write", failing)
+    delete_newest(content)
+    refresh(app)
+    with pytest.raises(ExportError, match="disk full"):
+        exporter.export()
+    assert tree(tmp_path / "public") == before
+    monkeypatch.undo()
+    for number in range(3):
+        edit(content, f"daarna {number}")
+        refresh(app)
+        exporter.export()
+    fresh = tmp_path / "fresh"
+    SiteExporter(make_app(content), fresh).export()
+    assert tree(tmp_path / "public") == tree(fresh / "public")
+
+
+def test_the_nginx_configuration_follows_the_feeds_across_edits(
+    copy_of_bundled_content: Path, make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    content = copy_of_bundled_content
+    app = make_app(content)
+    exporter = SiteExporter(app, tmp_path)
+    exporter.export()
+    config = tmp_path / "nginx/feedsvc.conf"
+    assert "zwemclub-de-poel" not in config.read_text()
+    edit(content, "een")
+    refresh(app)
+    assert not exporter.export().nginx_changed
+    new_source(content)  # a new source: a new feed, with a location of its own
+    refresh(app)
+    assert exporter.export().nginx_changed
+    assert "/feeds/bron/zwemclub-de-poel.rss" in config.read_text()
+    config.unlink()  # taken away by someone: written again
+    edit(content, "twee")
+    refresh(app)
+    exporter.export()
+    assert "/feeds/bron/zwemclub-de-poel.rss" in config.read_text()
