@@ -24,8 +24,16 @@ def encode_all(body: bytes) -> dict[str, bytes]:
     ``mtime=0`` keeps the gzip header free of the clock, so every worker and every export
     produces the same compressed bytes (and so the same ETag) for the same feed.
     """
-    return {
-        IDENTITY: body,
-        GZIP: gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
-        BROTLI: brotli.compress(body, quality=BROTLI_QUALITY),
-    }
+    return {coding: encode(body, coding) for coding in PREFERENCE[::-1]}
+
+
+def encode(body: bytes, coding: str) -> bytes:
+    """The body in one coding, as :func:`encode_all` makes it."""
+    if coding == GZIP:
+        return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+    if coding == BROTLI:
+        compressed: bytes = brotli.compress(body, quality=BROTLI_QUALITY)
+        return compressed
+    if coding == IDENTITY:
+        return body
+    raise ValueError(f"no content coding {coding!r}")
