@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # Run in the tree under test (PYTHONPATH), so both trees run the same driver.
 DRIVER = r"""
-import json, os, resource, sys, time
+import hashlib, json, os, resource, sys, time
 from pathlib import Path
 from feedsvc import create_app
 from feedsvc.deploy.export import SiteExporter
@@ -53,13 +53,24 @@ first_s = time.perf_counter() - started
 first_cpu_s = cpu() - cpu_before
 files = size = 0
 inodes = set()
+by_size = {}
 for folder, _, names in os.walk(out / "public" / "."):
     for name in names:
-        info = os.stat(os.path.join(folder, name))
+        path = os.path.join(folder, name)
+        info = os.stat(path)
         files += 1
         if info.st_ino not in inodes:
             inodes.add(info.st_ino)
             size += info.st_size
+            by_size.setdefault(info.st_size, []).append(path)
+# Files with the same bytes (what hard links between them would save): only same-size files
+# are read.
+bodies = set()
+for paths in by_size.values():
+    if len(paths) > 1:
+        bodies.update(hashlib.sha256(open(p, "rb").read()).digest() for p in paths)
+    else:
+        bodies.add(paths[0])
 text = edited.read_text("utf-8")
 temporary = edited.with_name(".bench-edit.tmp")
 temporary.write_text(text.rstrip("\n") + " Bijgewerkt voor de meting.\n", "utf-8")
@@ -78,7 +89,7 @@ print(json.dumps({
     "peak_rss_mb": peak / 1024,
     "first_s": first_s, "first_cpu_s": first_cpu_s, "load_1m_before": load_before,
     "pages": first.pages, "files": files, "bytes": size,
-    "distinct_files": len(inodes), "edit_refresh_s": refreshed_s,
+    "distinct_files": len(inodes), "distinct_bodies": len(bodies), "edit_refresh_s": refreshed_s,
     "edit_export_s": second.seconds, "edit_total_s": edit_s,
     "edit_rendered": second.rendered, "edit_written": second.written,
 }))
