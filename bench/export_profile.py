@@ -62,6 +62,7 @@ print(json.dumps({"export_cpu_s": time.process_time() - started, "pages": report
 
 def run_once(tree: Path, content: Path, out: Path) -> dict[str, object]:
     shutil.rmtree(out, ignore_errors=True)
+    load = os.getloadavg()[0]
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
     env["PYTHONPATH"] = str(tree)
     done = subprocess.run(
@@ -76,7 +77,7 @@ def run_once(tree: Path, content: Path, out: Path) -> dict[str, object]:
     if done.returncode != 0:
         raise BenchError(f"the export in {tree} failed:\n{done.stderr[-3000:]}")
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    result["load_1m_before"] = os.getloadavg()[0]
+    result["load_1m_before"] = load
     return result
 
 
