@@ -5,6 +5,7 @@ a progress line on a terminal only."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +74,26 @@ def test_the_pool_forks_only_when_the_other_threads_let_go(
     assert not outcome
     lock_held_by_another_thread.set()
     thread.join(120)  # a worker forked with the lock held would wait for it for ever
+    assert not thread.is_alive(), "the export did not finish"
+    assert outcome
+    assert not isinstance(outcome[0], BaseException), outcome
+
+
+def test_without_the_locks_the_pages_are_rendered_in_this_process(
+    app: Flask,
+    lock_held_by_another_thread: threading.Event,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(export_module, "_LOCKS_WAIT_S", 0.1)
+    thread, outcome = export_in_thread(app, tmp_path / "alone")
+    deadline = time.monotonic() + 30
+    while "renders in one process" not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "renders in one process" in caplog.text
+    lock_held_by_another_thread.set()  # the page that waits for it in this process goes on
+    thread.join(120)
     assert not thread.is_alive(), "the export did not finish"
     assert outcome
     assert not isinstance(outcome[0], BaseException), outcome

@@ -330,6 +330,9 @@ class SiteExporter:
         _WORK = (self, todo)
         try:
             with _forked_pool(workers, _render_locks(self.app)) as pool:
+                if pool is None:  # other threads kept the content busy: no fork is safe
+                    yield from map(self._render, todo)
+                    return
                 publication = self.service.publication
                 for index, fields, records in pool.imap(
                     _render_in_worker, range(len(todo)), _POOL_CHUNK
@@ -383,7 +386,7 @@ class SiteExporter:
 
         Werkzeug builds the request and runs the app, without its test client (cookie jar,
         redirects, response wrapping): a cached article page took 270 µs of CPU through the
-        client, 185 µs so (docs/performance.md), and the export asks for every file.
+        client, 185 µs so (500 pages, one process), and the export asks for every file.
         """
         environ = EnvironBuilder(path, headers=list(headers.items())).get_environ()
         body, status, response_headers = run_wsgi_app(self.app, environ, buffered=True)
@@ -585,7 +588,9 @@ class SiteExporter:
 
 _MISSING = object()
 _WORK: tuple[SiteExporter, list[SitePage]] | None = None
-_LOCKS_TRIES = 200  # x 5 ms: how long a fork waits for other threads to leave the content
+# How long a fork waits for other threads to let go of the content (a reload at 100,000
+# articles takes seconds) before the pages are rendered in this process instead.
+_LOCKS_WAIT_S = 60.0
 
 
 def _render_locks(app: Flask) -> list[Any]:
@@ -611,16 +616,16 @@ def _render_locks(app: Flask) -> list[Any]:
 
 @contextlib.contextmanager
 def _forked_pool(workers: int, locks: list[Any]) -> Iterator[Any]:
-    """A pool of ``workers`` forks of this process, forked while this thread holds ``locks``.
+    """A pool of ``workers`` forks of this process, forked while this thread holds ``locks``;
+    None if other threads kept one of them for :data:`_LOCKS_WAIT_S`.
 
     Each lock is only tried, never waited for while another is held: holding all of them at
-    once cannot deadlock with a thread that takes them in another order. When other threads
-    keep one of them for the whole wait, the forks are made anyway (as before this check) and
-    a warning says so. Each worker starts by releasing its copies: it has one thread, so a
-    lock held there is held by no one.
+    once cannot deadlock with a thread that takes them in another order. Each worker starts by
+    releasing its copies: it has one thread, so a lock held there is held by no one.
     """
     held: list[Any] = []
-    for _ in range(_LOCKS_TRIES):
+    deadline = time.monotonic() + _LOCKS_WAIT_S
+    while True:
         for lock in locks:
             if not lock.acquire(blocking=False):
                 break
@@ -629,9 +634,11 @@ def _forked_pool(workers: int, locks: list[Any]) -> Iterator[Any]:
             break
         while held:
             held.pop().release()
+        if time.monotonic() > deadline:
+            log.warning("the content stayed busy: the export renders in one process")
+            yield None
+            return
         time.sleep(0.005)
-    else:
-        log.warning("forking the export's workers while another thread renders or reloads")
     try:
         # Forks them all, now; the initializer runs first in each.
         pool = multiprocessing.get_context("fork").Pool(workers, _release_all, (locks,))
