@@ -181,7 +181,8 @@ def test_every_page_is_a_file_with_the_services_bytes(
         # for a compressed copy to save a packet, unless the service itself compresses them;
         # article pages never are (nginx compresses them when asked).
         if relpath.startswith("artikelen/"):
-            assert relpath + ".gz" not in files and relpath + ".br" not in files
+            assert relpath + ".gz" not in files
+            assert relpath + ".br" not in files
         elif not relpath.endswith(IMAGES) and (negotiated or len(response.data) >= 1024):
             assert gzip.decompress(files[relpath + ".gz"]) == response.data
             assert brotli.decompress(files[relpath + ".br"]) == response.data
