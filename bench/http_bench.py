@@ -347,10 +347,15 @@ def gunicorn_env(port: int, args: argparse.Namespace, **extra: str) -> dict[str,
     return env
 
 
-def gunicorn_settings(args: argparse.Namespace, tmp: Path) -> dict[str, str]:
+BARE_CONFIG = "bench/bare_gunicorn_conf.py"
+
+
+def gunicorn_settings(
+    args: argparse.Namespace, tmp: Path, config: str = "gunicorn.conf.py"
+) -> dict[str, str]:
     """The settings gunicorn resolves from the config file and overrides (``--print-config``)."""
     port = free_port()
-    command = gunicorn_command("wsgi:app", port, args, tmp)
+    command = gunicorn_command("wsgi:app", port, args, tmp, config)
     command.insert(-1, "--print-config")
     done = subprocess.run(
         command,
@@ -409,9 +414,7 @@ def start_bare(
     (data / "headers.json").write_text(json.dumps(meta))
     port = free_port()
     # The same settings, less feedsvc's hook that starts its content watcher.
-    command = gunicorn_command(
-        "bench.bare_app:app", port, args, tmp, config="bench/bare_gunicorn_conf.py"
-    )
+    command = gunicorn_command("bench.bare_app:app", port, args, tmp, config=BARE_CONFIG)
     env = gunicorn_env(port, args, BENCH_BARE_DIR=str(data))
     pid = stack.enter_context(running("bare Flask", command, port, tmp / "bare.log", env))
     return Server("bare", port, pid, feed.etag)
@@ -742,6 +745,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             tmp = Path(name)
             settings = gunicorn_settings(args, tmp)
+            bare_settings = gunicorn_settings(args, tmp, BARE_CONFIG)
+            if "bare" in args.servers and bare_settings != settings:
+                raise BenchError(
+                    f"{BARE_CONFIG} does not follow gunicorn.conf.py: {bare_settings} against"
+                    f" {settings}; the comparison needs the same server settings"
+                )
             started = datetime.now(UTC)
             load_before = _load_average()
             print(f"machine:  {machine()}; load average {load_before}")

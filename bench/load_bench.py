@@ -12,9 +12,10 @@ times each:
 
 Each run pair gives a ratio (ready / baseline), of wall-clock time (the target's measure) and of
 CPU time (which other work on a shared machine disturbs less); the median and the range of the
-ratios, and of the times, are printed and saved. Peak memory is ``ru_maxrss`` of each child
-process. Corpora are generated once under /tmp (``feedsvc-corpus-N-v<format version>``) and
-reused, and the page cache is warmed before the first run, so every run reads from memory.
+ratios, and of the times, are printed and saved, with the load average before each run. Peak
+memory is ``ru_maxrss`` of each child process. Corpora are generated once under /tmp
+(``feedsvc-corpus-N-v<format version>``) and reused, and the page cache is warmed before the
+first run, so every run reads from memory.
 
 Target (issue 13): ready ≤ 2.5x the baseline at 10,000 and at 100,000 articles; peak memory
 ≤ 600 MB at 100,000.
@@ -123,19 +124,28 @@ def measure(size: int, runs: int) -> dict[str, Any]:
     pairs = []
     for number in range(1, runs + 1):
         # Alternating, so that other work on the machine falls on both alike.
+        load_average = " ".join(f"{x:.1f}" for x in os.getloadavg())
         base = run_child("baseline", folder)
         ready = run_child("ready", folder)
         if ready["articles"] != size or ready["rejected"]:
             raise BenchError(f"{size} files gave {ready['articles']} articles: {ready}")
         ratio = ready["seconds"] / base["seconds"]
         cpu_ratio = ready["cpu_s"] / base["cpu_s"]
-        pairs.append({"baseline": base, "ready": ready, "ratio": ratio, "cpu_ratio": cpu_ratio})
+        pairs.append(
+            {
+                "load_average": load_average,
+                "baseline": base,
+                "ready": ready,
+                "ratio": ratio,
+                "cpu_ratio": cpu_ratio,
+            }
+        )
         print(
             f"  {size:>7} articles, run {number}: ready {ready['seconds']:6.2f} s "
             f"(build {ready['build_s']:.2f}, first request {ready['first_request_s']:.2f}), "
             f"baseline {base['seconds']:.2f} s -> {ratio:.2f}x (CPU time {cpu_ratio:.2f}x); "
             f"peak RSS {ready['rss_mb']:.0f} MB "
-            f"(baseline {base['rss_mb']:.0f} MB)",
+            f"(baseline {base['rss_mb']:.0f} MB); load average {load_average}",
             flush=True,
         )
     return {

@@ -7,36 +7,91 @@ configuration, and a bare ``root`` server holding a copy of ``feeds/all.rss``), 
 ``wrk`` on each in turns (alternating, ``--rounds`` times). Prints medians, spread and the
 ratio export/copy; saves the runs to bench/results/ as JSON. Needs the Debian packages
 ``nginx`` and ``wrk``.
+
+``--variants NAME,...`` also serves the export with this tree's configuration less one
+construct (see :data:`VARIANTS`), each from an nginx of its own, in the same turns: what each
+construct costs per request is the difference to the configuration as generated.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import BenchError, extract_revision, find_tool, free_port, short_commit
 from corpus import generate
+from http_bench import tree_cpu_s
 from scale_bench import get, nginx
 
 REPO = Path(__file__).resolve().parent.parent
 FEED = "/feeds/all.rss"
+_SERVER_DOT_CHECK = re.compile(r"\n    if \(\$request_uri [^\n]*\{\n[^\n]*\n    \}")
+_IF_BLOCK = re.compile(r"\n *if \([^\n]*\{\n(?:[^\n]*\n)*? *\}")
 
 
-def wrk(port: int, headers: dict[str, str], duration: int) -> float:
+def _in_feed_location(config: str, change: Callable[[str], str]) -> str:
+    """``config`` with ``change`` applied to the location(s) that serve :data:`FEED`."""
+    location = re.compile(
+        r"\n    location = \"(?:/_feedsvc/[a-z]+)?" + re.escape(FEED) + r"\" \{\n.*?\n    \}", re.S
+    )
+    if not location.search(config):
+        raise BenchError(f"no exact location of {FEED} in the configuration")
+    return location.sub(lambda m: change(m.group(0)), config)
+
+
+def _lines_dropped(pattern: str) -> Callable[[str], str]:
+    return lambda block: re.sub(r"\n *(?:" + pattern + r")[^\n]*", "", block)
+
+
+# Variants of the generated configuration, each less one construct, to find what it costs.
+VARIANTS: dict[str, Callable[[str], str]] = {
+    # Every if, set and rewrite of the feed's location(s), and a server-level if.
+    "no-ifs": lambda config: _in_feed_location(
+        _SERVER_DOT_CHECK.sub("", config),
+        lambda block: _lines_dropped("set |rewrite ")(_IF_BLOCK.sub("", block)),
+    ),
+    # The headers the service sends with a feed (add_header), and the charset parameter.
+    "no-headers": lambda config: _in_feed_location(config, _lines_dropped("add_header |charset")),
+    # Both: what nginx costs serving the file from this tree with these types.
+    "bare-location": lambda config: VARIANTS["no-headers"](VARIANTS["no-ifs"](config)),
+    # nginx keeping open file descriptors and their stat() results (a second at most).
+    "open-file-cache": lambda config: config.replace(
+        "    etag on;\n",
+        "    etag on;\n    open_file_cache max=1000 inactive=20s;\n    open_file_cache_valid 1s;\n",
+        1,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One wrk run: requests per second, and nginx's CPU time per request (its master and
+    workers), which other load on the machine disturbs far less than the rate."""
+
+    rate: float
+    cpu_us: float
+
+
+def wrk(port: int, headers: dict[str, str], duration: int, pid: int = 0) -> Run:
     tool = find_tool("wrk", "wrk")
     url = f"http://127.0.0.1:{port}{FEED}"
     options = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
+    cpu_before = tree_cpu_s(pid) if pid else 0.0
     done = subprocess.run(
         [tool, "-t2", "-c32", f"-d{duration}s", *options, url],
         capture_output=True,
@@ -44,17 +99,17 @@ def wrk(port: int, headers: dict[str, str], duration: int) -> float:
         timeout=duration + 60,
         check=True,
     )
-    if "Socket errors" in done.stdout:
+    cpu = tree_cpu_s(pid) - cpu_before if pid else 0.0
+    if "Socket errors" in done.stdout or "Non-2xx" in done.stdout:
         raise BenchError(f"wrk saw errors:\n{done.stdout}")
-    for line in done.stdout.splitlines():
-        if line.startswith("Requests/sec:"):
-            return float(line.split()[1])
-    raise BenchError(f"cannot read wrk's output:\n{done.stdout}")
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", done.stdout, re.MULTILINE)
+    count = re.search(r"^\s*(\d+) requests in", done.stdout, re.MULTILINE)
+    if rate is None or count is None:
+        raise BenchError(f"cannot read wrk's output:\n{done.stdout}")
+    return Run(float(rate.group(1)), cpu / int(count.group(1)) * 1e6)
 
 
 def etag_of(port: int) -> str:
-    import http.client  # noqa: PLC0415
-
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request("GET", FEED, headers={"Accept-Encoding": "identity"})
     response = connection.getresponse()
@@ -69,80 +124,138 @@ def etag_of(port: int) -> str:
 
 
 def measure(
-    ports: dict[str, int],
+    servers: dict[str, tuple[int, int]],
     etags: dict[str, str],
+    *,
     rates: dict[str, dict[str, list[float]]],
+    cpu_us: dict[str, dict[str, list[float]]],
     rounds: int,
     duration: int,
 ) -> None:
-    """``wrk`` on each server in turns, ``rounds`` times: 200 (identity), then 304."""
+    """``wrk`` on each server (name -> port, nginx's pid) in turns, ``rounds`` times: 200
+    (identity), then 304."""
     for number in range(rounds):
         for kind in rates:
-            for name, port in ports.items():
+            # Every other round in the reverse order, so that no server always follows another.
+            order = list(servers.items())
+            for name, (port, pid) in order if number % 2 == 0 else reversed(order):
                 sent = (
                     {"If-None-Match": etags[name]}
                     if kind == "304"
                     else {"Accept-Encoding": "identity"}
                 )
-                rate = wrk(port, sent, duration)
-                rates[kind][name].append(rate)
-                print(f"round {number + 1} {kind} {name}: {rate:.0f} req/s", flush=True)
+                run = wrk(port, sent, duration, pid)
+                rates[kind][name].append(run.rate)
+                cpu_us[kind][name].append(run.cpu_us)
+                print(
+                    f"round {number + 1} {kind} {name}: {run.rate:.0f} req/s,"
+                    f" nginx {run.cpu_us:.1f} µs CPU per request",
+                    flush=True,
+                )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", type=int, default=300)
-    parser.add_argument("--duration", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--baseline",
-        metavar="REV",
-        help="also serve the export of this git revision (its configuration), in the same turns",
-    )
-    args = parser.parse_args()
-    commit = short_commit()
-    with tempfile.TemporaryDirectory(prefix="nginx-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        content, out, copy = tmp / "content", tmp / "export", tmp / "plain"
-        generate(content, args.n)
-        export_port, copy_port = free_port(), free_port()
-        trees = {"export": (REPO, out, export_port)}
-        if args.baseline:
-            base = tmp / "baseline"
-            extract_revision(args.baseline, base)
-            trees["baseline"] = (base, tmp / "export-baseline", free_port())
-        for tree, folder, port in trees.values():
-            env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-            env["PYTHONPATH"] = str(tree)
-            command = ["-m", "feedsvc", "export", str(folder), "--content", str(content)]
-            command += ["--listen", f"127.0.0.1:{port}"]
-            subprocess.run(
-                [sys.executable, *command], cwd=tree, env=env, check=True, capture_output=True
+def instructions_per_request(
+    config: str, tmp: Path, port: int, headers: dict[str, str], count: int
+) -> float:
+    """User-space instructions nginx executes per request (valgrind's count: the same on a
+    busy machine as on a quiet one; the kernel's share, the system calls, is not counted):
+    the difference between ``count`` and ``2 * count`` requests on one kept-alive connection,
+    each in a fresh single-process nginx, so that starting and stopping cancel out."""
+    totals = []
+    for requests in (count, 2 * count):
+        try:
+            totals.append(_instructions(config, tmp, port, headers, requests))
+        except BenchError as error:  # valgrind now and then ends without its count: once more
+            print(f"again: {error}", file=sys.stderr)
+            totals.append(_instructions(config, tmp, port, headers, requests))
+    return (totals[1] - totals[0]) / count
+
+
+def _instructions(config: str, tmp: Path, port: int, headers: dict[str, str], requests: int) -> int:
+    """The instructions of one valgrind run of nginx answering ``requests`` requests."""
+    log = tmp / f"valgrind-{port}-{requests}-{time.monotonic_ns()}.log"
+    wrapper = [
+        find_tool("valgrind", "valgrind"),
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+        f"--log-file={log}",
+    ]
+    with nginx(tmp, config, wrapper):
+        wait_for(port)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for _ in range(requests):
+            connection.request("GET", FEED, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status not in (200, 304):
+                raise BenchError(f"nginx on {port} answered {response.status}")
+        connection.close()
+    found = re.search(r"I\s+refs:\s+([\d,]+)", log.read_text())
+    if found is None:
+        raise BenchError(f"no instruction count in {log}:\n{log.read_text()[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def count_instructions(
+    configs: list[str], ports: dict[str, int], etags: dict[str, str], tmp: Path, count: int
+) -> dict[str, dict[str, float]]:
+    """kind -> server -> nginx's user-space instructions per request, and each server's count
+    over the copy's."""
+    copy_server = configs[0].partition("\n")[2]
+    alone = [*configs, copy_server]
+    found: dict[str, dict[str, float]] = {"200": {}, "304": {}}
+    for kind, counts in found.items():
+        for (name, port), config in zip(ports.items(), alone, strict=True):
+            sent = {"If-None-Match": etags[name]} if kind == "304" else {}
+            counts[name] = instructions_per_request(
+                config, tmp, port, {"Accept-Encoding": "identity", **sent}, count
             )
-        (copy / "feeds").mkdir(parents=True)
-        shutil.copy2(out / "public" / FEED.lstrip("/"), copy / FEED.lstrip("/"))
-        # One nginx per configuration (both define the same map variables), the copy beside
-        # this tree's.
-        configs = [f"  include {f / 'nginx/feedsvc.conf'};\n" for _, f, _ in trees.values()]
-        configs[0] += f"  server {{ listen 127.0.0.1:{copy_port}; root {copy}; }}"
-        kinds = {"200": {"Accept-Encoding": "identity"}, "304": {}}
-        ports = {name: port for name, (_, _, port) in trees.items()} | {"copy": copy_port}
-        rates: dict[str, dict[str, list[float]]] = {
-            kind: {name: [] for name in ports} for kind in kinds
-        }
-        with contextlib.ExitStack() as stack:
-            for servers in configs:
-                stack.enter_context(nginx(tmp, servers))
-            time.sleep(1)
-            for name, port in ports.items():
-                if get(port, FEED)[1] != (out / "public" / FEED.lstrip("/")).read_bytes():
-                    raise BenchError(f"nginx ({name}) does not serve the exported feed")
-            etags = {name: etag_of(port) for name, port in ports.items()}
-            for port in ports.values():  # warm-up
-                wrk(port, kinds["200"], 1)
-            measure(ports, etags, rates, args.rounds, args.duration)
-    summary = {}
+            print(f"{kind}: {name:16} {counts[name]:8.0f} instructions per request", flush=True)
+    for counts in found.values():
+        for name in list(counts):
+            if name != "copy":
+                counts[f"{name}_over_copy"] = counts[name] / counts["copy"]
+    return found
+
+
+def wait_for(port: int, timeout: float = 60.0) -> None:
+    """Until nginx (slow under valgrind) accepts connections on ``port``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            get(port, "/")
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise BenchError(f"nginx did not answer on {port}") from None
+            time.sleep(0.2)
+
+
+def write_variant(out: Path, variant: str, tmp: Path, ports: tuple[int, int]) -> Path:
+    """A folder holding ``nginx/feedsvc.conf``: the export's own (listening on ``ports[0]``),
+    changed by ``variant``, listening on ``ports[1]``."""
+    generated = (out / "nginx" / "feedsvc.conf").read_text()
+    changed = VARIANTS[variant](generated)
+    if changed == generated:
+        raise BenchError(f"variant {variant} changed nothing in the configuration")
+    folder = tmp / f"variant-{variant}"
+    (folder / "nginx").mkdir(parents=True)
+    (folder / "nginx" / "feedsvc.conf").write_text(
+        changed.replace(f"127.0.0.1:{ports[0]};", f"127.0.0.1:{ports[1]};")
+    )
+    return folder
+
+
+def summarise(
+    rates: dict[str, dict[str, list[float]]], cpu_us: dict[str, dict[str, list[float]]]
+) -> dict[str, dict[str, object]]:
+    """Per kind (200, 304): each server's median over the copy's, and export/copy per round;
+    nginx's CPU per request, median, and the copy's over each server's (the rate nginx could
+    serve, relative to the copy, were it alone on the machine)."""
+    summary: dict[str, dict[str, object]] = {}
     for kind, by_name in rates.items():
+        cpu = cpu_us[kind]
         export_median = statistics.median(by_name["export"])
         copy_median = statistics.median(by_name["copy"])
         ratios = [e / c for e, c in zip(by_name["export"], by_name["copy"], strict=True)]
@@ -156,11 +269,135 @@ def main() -> int:
             "copy_median_rps": copy_median,
             "ratio_of_medians": export_median / copy_median,
             "ratio_per_round": {"min": min(ratios), "max": max(ratios)},
+            # Each server over the copy measured seconds apart in the same round.
+            "over_copy_per_round": {
+                name: [r / c for r, c in zip(rates_, by_name["copy"], strict=True)]
+                for name, rates_ in by_name.items()
+                if name != "copy"
+            },
         }
+        summary[kind]["cpu_us_per_request_median"] = {
+            name: statistics.median(values) for name, values in cpu.items()
+        }
+        summary[kind]["copy_cpu_over_cpu_per_round"] = {
+            name: [c / v for v, c in zip(values, cpu["copy"], strict=True)]
+            for name, values in cpu.items()
+            if name != "copy"
+        }
+        for name, rates_ in by_name.items():
+            each = [r / c for r, c in zip(rates_, by_name["copy"], strict=True)]
+            by_cpu = [c / v for v, c in zip(cpu[name], cpu["copy"], strict=True)]
+            print(
+                f"{kind}: {name:16} {statistics.median(rates_):8.0f} req/s, over copy: median "
+                f"{statistics.median(each):.3f} [{min(each):.3f}-{max(each):.3f}]; "
+                f"{statistics.median(cpu[name]):5.1f} µs CPU, copy's over it: median "
+                f"{statistics.median(by_cpu):.3f} [{min(by_cpu):.3f}-{max(by_cpu):.3f}]"
+            )
         print(
             f"{kind}: export {export_median:.0f} req/s, copy {copy_median:.0f} req/s: "
             f"{export_median / copy_median:.3f}x (rounds {min(ratios):.3f}-{max(ratios):.3f})"
         )
+    return summary
+
+
+def exported(
+    content: Path, tmp: Path, port: int, baseline: str | None
+) -> dict[str, tuple[Path, Path, int]]:
+    """``content`` exported by this tree (listening on ``port``) and by ``baseline``'s: name ->
+    (source tree, export folder, port)."""
+    trees = {"export": (REPO, tmp / "export", port)}
+    if baseline:
+        base = tmp / "baseline"
+        extract_revision(baseline, base)
+        trees["baseline"] = (base, tmp / "export-baseline", free_port())
+    for tree, folder, listen in trees.values():
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+        env["PYTHONPATH"] = str(tree)
+        command = ["-m", "feedsvc", "export", str(folder), "--content", str(content)]
+        command += ["--listen", f"127.0.0.1:{listen}"]
+        subprocess.run(
+            [sys.executable, *command], cwd=tree, env=env, check=True, capture_output=True
+        )
+    return trees
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=300)
+    parser.add_argument("--duration", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--variants",
+        default="",
+        help=f"comma-separated, of: {', '.join(VARIANTS)}",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also serve the export of this git revision (its configuration), in the same turns",
+    )
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also count nginx's instructions per request under valgrind, over N requests",
+    )
+    args = parser.parse_args()
+    variants = [v for v in args.variants.split(",") if v]
+    if unknown := set(variants) - set(VARIANTS):
+        parser.error(f"--variants: unknown {', '.join(sorted(unknown))}")
+    commit = short_commit()
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="nginx-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        content, out, copy = tmp / "content", tmp / "export", tmp / "plain"
+        generate(content, args.n)
+        export_port, copy_port = free_port(), free_port()
+        trees = exported(content, tmp, export_port, args.baseline)
+        for variant in variants:
+            port = free_port()
+            trees[variant] = (REPO, write_variant(out, variant, tmp, (export_port, port)), port)
+        (copy / "feeds").mkdir(parents=True)
+        shutil.copy2(out / "public" / FEED.lstrip("/"), copy / FEED.lstrip("/"))
+        # One nginx per configuration (both define the same map variables), the copy beside
+        # this tree's.
+        configs = [f"  include {f / 'nginx/feedsvc.conf'};\n" for _, f, _ in trees.values()]
+        configs[0] += f"  server {{ listen 127.0.0.1:{copy_port}; root {copy}; }}"
+        kinds = {"200": {"Accept-Encoding": "identity"}, "304": {}}
+        ports = {name: port for name, (_, _, port) in trees.items()} | {"copy": copy_port}
+        rates: dict[str, dict[str, list[float]]] = {
+            kind: {name: [] for name in ports} for kind in kinds
+        }
+        cpu_us: dict[str, dict[str, list[float]]] = {
+            kind: {name: [] for name in ports} for kind in kinds
+        }
+        with contextlib.ExitStack() as stack:
+            pids = [stack.enter_context(nginx(tmp, servers)) for servers in configs]
+            # The copy is served by the export's nginx, the first.
+            by_name = dict(zip(ports, [*pids, pids[0]], strict=True))
+            time.sleep(1)
+            for name, port in ports.items():
+                if get(port, FEED)[1] != (out / "public" / FEED.lstrip("/")).read_bytes():
+                    raise BenchError(f"nginx ({name}) does not serve the exported feed")
+            etags = {name: etag_of(port) for name, port in ports.items()}
+            for port in ports.values():  # warm-up
+                wrk(port, kinds["200"], 1)
+            servers = {name: (port, by_name[name]) for name, port in ports.items()}
+            measure(
+                servers,
+                etags,
+                rates=rates,
+                cpu_us=cpu_us,
+                rounds=args.rounds,
+                duration=args.duration,
+            )
+        instructions = (
+            count_instructions(configs, ports, etags, tmp, args.instructions)
+            if args.instructions
+            else {}
+        )
+    summary = summarise(rates, cpu_us)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = REPO / "bench" / "results" / f"nginx-static-{commit}-{stamp}.json"
     path.write_text(
@@ -168,9 +405,15 @@ def main() -> int:
             {
                 "commit": commit,
                 "articles": args.n,
+                "variants": variants,
+                "rounds": args.rounds,
                 "duration_s": args.duration,
-                "load_before": os.getloadavg(),
+                "load_before": load_before,
+                "load_after": os.getloadavg(),
                 "rates": rates,
+                "nginx_cpu_us_per_request": cpu_us,
+                "nginx_instructions_per_request": instructions,
+                "instructions_over_requests": args.instructions,
                 "summary": summary,
             },
             indent=1,

@@ -3,12 +3,15 @@
 Prints a summary and saves it (JSON) under ``bench/results/``; it is not a test. Reads every
 article file of the full-variety corpus (``bench/corpus.py``) into memory first, then runs
 ``parse_article`` over all of them once under cProfile, so the figures are about parsing, not
-reading. cProfile adds its own cost to every call, so its times are for comparing functions
-with one another; the call counts are exact.
+reading. With ``--load``, profiles a whole load instead: the app built over the corpus as
+``wsgi.py`` builds it (every file read and parsed, the catalog built) and its first
+``/feeds/all.rss`` answered, as ``bench/load_bench.py`` times it. cProfile adds its own cost to
+every call, so its times are for comparing functions with one another; the call counts are
+exact.
 
 Usage::
 
-    .venv/bin/python bench/profile_parser.py [-n 10000] [--top 25] [--json FILE]
+    .venv/bin/python bench/profile_parser.py [-n 10000] [--top 25] [--load] [--json FILE]
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import corpus  # noqa: E402
+from benchlib import first_feed  # noqa: E402
 
 # Functions whose call counts say how the header is read, whichever version of the parser runs.
 WATCHED = (
@@ -45,6 +49,7 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=10_000)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--load", action="store_true", help="profile a whole load (see above)")
     args = parser.parse_args()
 
     from feedsvc.articles.parser import parse_article  # noqa: PLC0415
@@ -59,8 +64,16 @@ def main() -> int:
         for relpath, data in files:
             parse_article(data, relpath, zone=zone, disclaimer=DEFAULT_DISCLAIMER)
 
+    def load_all() -> None:
+        first_feed(folder)
+
     profile = cProfile.Profile()
-    profile.runcall(parse_all)
+    if args.load:
+        import feedsvc.web.routes  # noqa: F401, PLC0415 - imported before, as load_bench does
+
+        profile.runcall(load_all)
+    else:
+        profile.runcall(parse_all)
     stats = pstats.Stats(profile)
     rows: list[dict[str, Any]] = []
     entries = stats.stats.items()  # type: ignore[attr-defined]
@@ -82,7 +95,7 @@ def main() -> int:
         }
         for name in WATCHED
     }
-    total = max(row["cumtime_s"] for row in rows if row["name"] == "parse_all")
+    total = max(row["cumtime_s"] for row in rows if row["name"] in ("parse_all", "load_all"))
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
     ).stdout.strip()
@@ -91,11 +104,13 @@ def main() -> int:
         "commit": os.environ.get("BENCH_COMMIT", commit),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "articles": len(files),
+        "profiled": "a whole load (--load)" if args.load else "parse_article",
         "profiled_total_s": total,
         "watched": watched,
         "top": rows[: args.top],
     }
-    print(f"{len(files)} files parsed under cProfile in {total:.2f} s")
+    what = "loaded (a whole load)" if args.load else "parsed"
+    print(f"{len(files)} files {what} under cProfile in {total:.2f} s")
     for name, figures in watched.items():
         print(f"  {name:>22}: {figures['calls']:>7} calls, {figures['cumtime_s']:.3f} s")
     for row in rows[: args.top]:
@@ -103,7 +118,10 @@ def main() -> int:
             f"  {row['cumtime_s']:8.3f} {row['tottime_s']:8.3f} {row['calls']:>8} {row['function']}"
         )
     out = args.json or (
-        REPO / "bench" / "results" / f"profile-parser-{args.n}-{results['commit'][:10]}.json"
+        REPO
+        / "bench"
+        / "results"
+        / f"profile-{'load' if args.load else 'parser'}-{args.n}-{results['commit'][:10]}.json"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")

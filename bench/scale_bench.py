@@ -55,7 +55,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -220,22 +220,26 @@ def gunicorn(folder: Path, tmp: Path) -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def nginx(tmp: Path, servers: str) -> Iterator[None]:
-    """nginx with ``servers`` (server blocks, or includes) in its http block."""
+def nginx(tmp: Path, servers: str, wrapper: Sequence[str] = ()) -> Iterator[int]:
+    """nginx with ``servers`` (server blocks, or includes) in its http block; yields its
+    master's process id. With a ``wrapper`` command (valgrind), one process without a master,
+    stopped with SIGTERM, after which it exits as nginx does."""
     binary = find_tool("nginx", "nginx")
     run = Path(tempfile.mkdtemp(dir=tmp, prefix="nginx-"))
     user = "user root;" if os.geteuid() == 0 else ""
     module = f"load_module {BROTLI_MODULE};" if BROTLI_MODULE.is_file() else ""
+    processes = "worker_processes 1;\nmaster_process off;" if wrapper else "worker_processes auto;"
     temp = "\n".join(
         f"  {n}_temp_path {run / n};" for n in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     (run / "nginx.conf").write_text(
-        f"{user}\n{module}\nworker_processes auto;\npcre_jit on;\npid {run / 'nginx.pid'};\n"
+        f"{user}\n{module}\n{processes}\npcre_jit on;\npid {run / 'nginx.pid'};\n"
         f"error_log {run / 'error.log'} warn;\nevents {{ worker_connections 1024; }}\n"
         f"http {{\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n{temp}\n{servers}\n}}\n"
     )
     process = subprocess.Popen(
         [
+            *wrapper,
             *(binary, "-p", str(run), "-c", str(run / "nginx.conf")),
             *("-e", str(run / "error.log"), "-g", "daemon off;"),
         ],
@@ -246,10 +250,14 @@ def nginx(tmp: Path, servers: str) -> Iterator[None]:
         time.sleep(0.5)
         if process.poll() is not None:
             raise BenchError(f"nginx did not start: {(run / 'error.log').read_text()}")
-        yield
+        yield process.pid
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def wrk(port: int, path: str, duration: int, connections: int = 32) -> float:
@@ -359,6 +367,25 @@ def newest_article(port: int) -> str:
     return url.split("/artikelen/", 1)[1].removesuffix(".html")
 
 
+def wait_watch_established(port: int, workers: int = 2, deadline_s: float = 300) -> None:
+    """Until /healthz has said, from ``workers`` distinct workers, that their watch is in
+    place, and the last 20 answers all say so."""
+    pids: set[int] = set()
+    streak = 0
+    give_up = time.monotonic() + deadline_s
+    while len(pids) < workers or streak < 20:
+        if time.monotonic() > give_up:
+            raise BenchError(f"the workers' watches were not in place within {deadline_s} s")
+        status, body = get(port, "/healthz")
+        health = json.loads(body) if status in (200, 503) else {}
+        if health.get("watch_established"):
+            pids.add(int(health["pid"]))
+            streak += 1
+        else:
+            streak = 0
+            time.sleep(0.05)
+
+
 def export_watch(folder: Path, out: Path, port: int) -> subprocess.Popen[str]:
     env = {**os.environ, "FEEDSVC_CONTENT_DIR": str(folder)}
     process = subprocess.Popen(
@@ -428,7 +455,9 @@ def measure_change_and_static(
             started = time.perf_counter()
             watcher = export_watch(folder, out, nginx_port)
             results.change["first_export_s"] = time.perf_counter() - started
-        time.sleep(3)  # the watcher rescans once more before it starts watching
+        # Each worker rescans the folder once more when its watches are in place; an edit
+        # made before that waits for the rescan, which is start-up, not change latency.
+        wait_watch_established(port)
         served, exported = [], []
         try:
             for revision in range(1, EDITS + 1):

@@ -55,11 +55,16 @@ class Runtime:
         self.state = PublishedState(settings.resolved_state_dir())
         # What the last run published (None on a first start): dates survive the restart, and
         # the first process to start watching tells the hub what changed in between.
-        self._recorded_at_start = self.state.load()
+        at_start = self.state.load()
+        self._recorded_at_start = at_start.records if at_start is not None else None
         self._saved: dict[StateKey, Recorded] = {}
         self._announced_pid = 0
         self.publication, _ = Publication.build(
-            content.catalog, settings, recorded=self._recorded_at_start
+            content.catalog,
+            settings,
+            recorded=at_start.all() if at_start is not None else None,
+            floor=at_start.floor if at_start is not None else None,
+            sink=self.state.note,  # a date given out is kept even if the process is killed
         )
         self.published_at = datetime.now(UTC)
         self._refresh_lock = threading.Lock()
@@ -133,7 +138,7 @@ class Runtime:
         publication = self.publication
         records = publication.recorded()
         if records != self._saved:
-            self.state.save(records, publication.is_alive)
+            self.state.save(records, publication.is_alive, publication.floor)
             self._saved = records
 
     def close(self) -> None:
@@ -206,6 +211,7 @@ class Runtime:
             "published_at": self.published_at.isoformat(timespec="seconds"),
             "last_reload_ok_at": last_ok.isoformat(timespec="seconds") if last_ok else None,
             "watching": self.watcher is not None,
+            "watch_established": watcher.established if watcher is not None else False,
             "pid": os.getpid(),
         }
         self._health = (catalog, key, report)

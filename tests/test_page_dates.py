@@ -31,13 +31,16 @@ from feedsvc.feeds.state import FILE_NAME
 from feedsvc.feeds.urls import is_html_page
 from feedsvc.runtime import Runtime
 
-# The routes whose pages are rendered once per catalog (feedsvc.web.pagecache) and dated.
+# The routes whose pages are dated by publication.page_last_modified: rendered once per
+# catalog (feedsvc.web.pagecache), and the widgets and webmasters' pages (on each request).
 DATED_PAGES = {
     "feedsvc.index",
     "feedsvc.article",
     "feedsvc.category_page",
     "feedsvc.source_page",
     "feedsvc.all_articles",
+    "embed.widget",
+    "feedsvc.embed_page",
 }
 PARK_PAGE = "/artikelen/park.html"
 UNTOUCHED_PAGE = "/artikelen/derby.html"  # Sport, Sportclub: shares no listing with the park
@@ -132,27 +135,31 @@ def test_an_edit_while_running_dates_the_page_after_the_one_clients_have(
     assert parse_date(last_modified) > parse_date(old_date)
 
 
-def test_pages_that_are_gone_are_forgotten(
+def test_pages_that_are_gone_are_kept_apart(
     content_dir: Path, state_dir: Path, write_article: ArticleWriter, make_app: Callable[..., Flask]
 ) -> None:
+    """Gone pages leave what the last run published (and the start's pings), but their dates
+    stay, bounded, for a page that comes back (tests/test_state_dates.py)."""
     five_articles(write_article)
     app = make_app(PAGE_SIZE=2)
     for path in html_pages(app):
         get(app, path)
     stop(app)
 
-    def recorded_pages() -> set[str]:
-        rows = json.loads((state_dir / FILE_NAME).read_text("utf-8"))["published"]
+    def recorded_pages(part: str) -> set[str]:
+        rows = json.loads((state_dir / FILE_NAME).read_text("utf-8"))[part]
         return {path for path, ext, *_ in rows if ext == "html"}
 
-    assert "/artikelen/weg.html" in recorded_pages()
+    assert "/artikelen/weg.html" in recorded_pages("published")
     delete_one(content_dir, write_article)
     again = make_app(PAGE_SIZE=2)
     assert get(again, PARK_PAGE)[0] == 200
     stop(again)
-    assert "/artikelen/weg.html" not in recorded_pages()
-    assert "/berichten/pagina-3.html" not in recorded_pages()  # four articles: two pages
-    assert PARK_PAGE in recorded_pages()
+    published, gone = recorded_pages("published"), recorded_pages("gone")
+    assert "/artikelen/weg.html" not in published
+    assert "/berichten/pagina-3.html" not in published  # four articles: two pages
+    assert {"/artikelen/weg.html", "/berichten/pagina-3.html"} <= gone
+    assert PARK_PAGE in published
 
 
 def test_is_html_page_knows_every_dated_page_of_the_site_and_nothing_else(
@@ -180,6 +187,10 @@ def test_is_html_page_knows_every_dated_page_of_the_site_and_nothing_else(
         "/categorie/nieuws/pagina-9999.html",
         "/categorie/bestaat-niet.html",
         "/categorie/nieuws",
+        "/embed/bestaat-niet.html",
+        "/embed/all.html/x.html",
+        "/insluiten/bestaat-niet.html",
+        "/insluiten/all.html?aantal=3",
     ]
     for path in others:
         assert not is_html_page(catalog, path, size), path

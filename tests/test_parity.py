@@ -22,6 +22,7 @@ from nginxlib import Nginx, run_nginx_over_export
 
 from feedsvc.deploy.export import BROWSER_ACCEPT
 from feedsvc.deploy.sitemap import endpoint_of, site_pages
+from feedsvc.web.routes import STATIC_VERSIONS
 
 KEY_HEADERS = (
     "content-type",
@@ -66,6 +67,11 @@ ROUTES = [
     "/embed/all.html",
     "/embed/categorie/nieuws.html",
     "/embed.js",
+    "/embed-hoogte.js",
+    "/insluiten/categorie/nieuws.html",
+    "/sitemap.xml",
+    "/sitemaps/1.xml",
+    "/robots.txt",
     "/static/style.css",
     "/static/favicon.png",
     "/bestaat-niet",
@@ -98,6 +104,9 @@ ROWS += [
     for e in ENCODINGS
 ]
 ROWS += [Row("/feeds/all.rss" + q) for q in PAGES]
+# Other spellings of a feed's URL than its own: nginx's careful location, not the plain one.
+ROWS += [Row(p) for p in ("/feeds/%61ll.rss", "/feeds/all%2Erss?page=2", "/feeds/all.rss?")]
+ROWS += [Row(p, method="HEAD") for p in ("/feeds/%61ll.rss", "/feeds/all.rss?page=2")]
 ROWS += [Row(p, {"Range": "bytes=0-10"}) for p in ("/feeds/all.rss", "/static/style.css", "/")]
 ROWS += [
     Row("/feeds/all.rss", {"Range": "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 1800, 2))})
@@ -178,12 +187,16 @@ def test_the_export_answers_as_the_service(app: Flask, nginx: Nginx, row: Row) -
 
 
 def test_conditional_requests_with_each_sides_validators(app: Flask, nginx: Nginx) -> None:
-    for path in ("/feeds/all.rss", "/feeds/all.json?page=2", "/", ARTICLE, "/static/style.css"):
+    paths = ["/feeds/all.rss", "/feeds/all.json?page=2", "/", ARTICLE, "/static/style.css"]
+    # Dated like the pages (tests/test_site_file_dates.py): the export's mtime is their date.
+    paths += ["/embed/all.html", "/insluiten/all.html", "/sitemap.xml", "/embed.js", "/robots.txt"]
+    for path in paths:
         for accept in ("", BROWSER_ACCEPT):
             headers = {"Accept": accept} if accept else {}
             status, service, _ = service_answer(app, Row(path, headers))
             n_status, from_nginx, _ = nginx.get(path, headers)
             assert status == n_status == 200
+            assert "last-modified" in service, path
             for name, side in (("etag", "If-None-Match"), ("last-modified", "If-Modified-Since")):
                 if name in service:
                     again = Row(path, {**headers, side: service[name]})
@@ -219,3 +232,25 @@ def test_an_article_is_compressed_by_nginx_from_its_only_file(app: Flask, nginx:
         assert (gzip.decompress(sent) if coding else sent) == body
         assert headers["content-type"] == service["content-type"]
         assert "Accept-Encoding" in headers["vary"]
+
+
+def test_versioned_static_files_are_cached_as_the_service_caches_them(
+    app: Flask, nginx: Nginx
+) -> None:
+    """``/static/NAME?v=<its hash>`` is cached for a year (immutable), by nginx as by the
+    service; another version, or none, is not; on the 304 too."""
+    versions = app.extensions[STATIC_VERSIONS]
+    assert "style.css" in versions
+    for name, version in versions.items():
+        for query in (f"?v={version}", f"?x=1&v={version}", "?v=0", "", f"?v={version}0"):
+            row = Row(f"/static/{name}{query}")
+            assert not differences(app, nginx, row), (row, differences(app, nginx, row))
+            # Revalidated, each with its own ETag.
+            own = service_answer(app, row)[1]["etag"]
+            status, service, _ = service_answer(app, Row(row.path, {"If-None-Match": own}))
+            own = nginx.get(row.path)[1]["etag"]
+            n_status, from_nginx, _ = nginx.get(row.path, {"If-None-Match": own})
+            assert status == n_status == 304, row
+            assert from_nginx["cache-control"] == service["cache-control"], row
+        cached = nginx.get(f"/static/{name}?v={version}")[1]["cache-control"]
+        assert cached == "public, max-age=31536000, immutable", name

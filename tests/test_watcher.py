@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 import pytest
@@ -148,6 +148,24 @@ def test_an_article_replaced_by_something_else_keeps_its_last_good_version(
 # -- /healthz ----------------------------------------------------------------------------------
 
 
+def test_healthz_says_when_the_watch_is_established(
+    write_article: ArticleWriter, make_app: Callable[..., Flask]
+) -> None:
+    write_article("a.txt")
+    app = make_app(WATCH=True)
+    runtime: Runtime = app.extensions["feedsvc"]
+    try:
+        # Before the watcher runs in this process, nothing is watched.
+        assert runtime.health()["watch_established"] is False
+        runtime.start_watching()
+        assert runtime.watcher is not None
+        assert runtime.watcher.wait_established(timeout=30)
+        answer = app.test_client().get("/healthz").get_json()
+        assert answer["watch_established"] is True
+    finally:
+        runtime.close()
+
+
 def test_healthz_is_degraded_while_reloads_fail_and_says_when_one_last_worked(
     write_article: ArticleWriter, watching: Callable[..., Runtime], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -269,3 +287,72 @@ def test_a_change_while_the_watches_are_set_up_is_not_left_for_the_rescan(
     watcher.rescan_seconds = 3600.0  # only the watch itself can bring the edit in
     assert watcher.wait_established(timeout=30)
     assert "Tussendoor" in titles(runtime)
+
+
+def test_a_folder_added_is_watched_without_reloading_everything(
+    content_dir: Path, write_article: ArticleWriter, make_app: Callable[..., Flask]
+) -> None:
+    """A new folder needs a watch of its own; setting that up rescans the new folder, not the
+    whole content folder (at 100,000 files most of a second), and the new folder is watched."""
+    aged(write_article("2025/maart.txt", title="In maart", published="13-03-2025"))
+    runtime: Runtime = make_app(WATCH=True).extensions["feedsvc"]
+    watcher = runtime.watcher
+    assert watcher is not None
+    watcher.rescan_seconds = 3600.0  # no periodic full reload during the test
+    asked: list[frozenset[str] | None] = []
+
+    def refresh(changed_paths: Collection[str] | None) -> object:
+        asked.append(None if changed_paths is None else frozenset(changed_paths))
+        return runtime.refresh(changed_paths)
+
+    watcher.on_change = refresh
+    try:
+        runtime.start_watching()
+        assert watcher.wait_established(timeout=30)
+        asked.clear()
+        (content_dir / "2025" / "nieuw").mkdir()
+        write_article("2025/nieuw/eerste.txt", title="Eerste in nieuw", published="14-03-2025")
+        wait_until(lambda: "Eerste in nieuw" in titles(runtime), what="the new folder's file")
+        # A later edit inside the new folder: served only if the folder is watched, and
+        # reloaded by the same thread after whatever setting up its watch reloaded.
+        write_article("2025/nieuw/tweede.txt", title="Tweede in nieuw", published="15-03-2025")
+        wait_until(lambda: "Tweede in nieuw" in titles(runtime), what="an edit in the new folder")
+        assert asked, "nothing was reloaded"
+        assert all(asked), f"a reload of everything: {asked}"
+    finally:
+        runtime.close()
+
+
+def test_an_edit_while_a_new_folder_is_being_watched_is_not_left_for_the_rescan(
+    content_dir: Path,
+    write_article: ArticleWriter,
+    watching: Callable[..., Runtime],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the watches are set up again for a new folder, edits in an old folder and in the
+    new one raise no event on the new watches; both are served without the periodic rescan."""
+    from feedsvc.articles import watcher as watcher_module  # noqa: PLC0415
+
+    aged(write_article("2025/maart.txt", title="In maart", published="13-03-2025"))
+    real_watch = watcher_module.watchfiles.watch
+    calls: list[int] = []
+
+    def watch_after_edits(*paths: object, **options: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:  # setting up again, for the new folder
+            write_article("2025/tussendoor.txt", title="Tussendoor oud", published="14-03-2025")
+            write_article("2025/nieuw/binnen.txt", title="Tussendoor nieuw", published="15-03-2025")
+        return real_watch(*paths, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(watcher_module.watchfiles, "watch", watch_after_edits)
+    runtime = watching()
+    watcher = runtime.watcher
+    assert watcher is not None
+    watcher.rescan_seconds = 3600.0  # only the watches themselves can bring the edits in
+    assert watcher.wait_established(timeout=30)
+    (content_dir / "2025" / "nieuw").mkdir()
+    wait_until(lambda: len(calls) >= 2, what="the watches set up again")
+    wait_until(
+        lambda: {"Tussendoor oud", "Tussendoor nieuw"} <= set(titles(runtime)),
+        what="both edits made while the watches were set up again",
+    )

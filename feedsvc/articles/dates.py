@@ -11,6 +11,7 @@ that dateutil words the error. The grammar only ever accepts what dateutil reads
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
@@ -264,8 +265,18 @@ def localize(naive: datetime, zone: ZoneInfo) -> datetime:
     """
     # fold=0 reads a gap time with the offset from before the jump; the round trip through UTC
     # then lands on the wall-clock time after it (02:30 on the spring-forward night -> 03:30).
+    if naive.tzinfo is not None:  # equal aware times of other zones must not share a result
+        return _localized(naive, zone)
+    return _localized_cached(naive, zone)
+
+
+def _localized(naive: datetime, zone: ZoneInfo) -> datetime:
     aware = naive.replace(tzinfo=zone, fold=0)
     return aware.astimezone(UTC).astimezone(zone)
+
+
+# Articles share their days and often their times: each is made once (and the objects shared).
+_localized_cached = functools.lru_cache(maxsize=65536)(_localized)
 
 
 _MONTH_NAMES = (

@@ -19,7 +19,7 @@ Each function returns the message for the content error, or None.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
 from urllib.parse import quote
 
 from feedsvc.articles.model import slugify
@@ -32,6 +32,8 @@ PAGE_FOLDER_SUFFIX = ".html"
 # The longest a site path gets around an article's id or a feed's slug path.
 _ARTICLE_PATH_EXTRA = len("/artikelen/.html")
 _FEED_PATH_EXTRA = len("/feeds/categorie/.atom?page=999999999")
+# The most characters one character becomes in a URL: four UTF-8 bytes, each as %XX.
+_MAX_QUOTED_CHAR = 12
 
 
 def folder_problem(relfolder: str, depth: int) -> str | None:
@@ -53,13 +55,17 @@ def file_problem(relpath: str) -> str | None:
     if problem is not None:
         return problem
     article_id = relpath[: -len(".txt")]
+    if len(article_id) * _MAX_QUOTED_CHAR + _ARTICLE_PATH_EXTRA <= MAX_URL_PATH:
+        return None  # too short to be too long, however it is quoted (most ids, not quoted)
     length = len(quote(article_id, safe="/")) + _ARTICLE_PATH_EXTRA
     if length > MAX_URL_PATH:
         return f"the article's URL would be {length:,} characters long; at most {MAX_URL_PATH:,}"
     return None
 
 
-def category_problem(names: Sequence[str]) -> str | None:
+# A few hundred categories and sources serve 100,000s of articles: each is checked once.
+@functools.lru_cache(maxsize=8192)
+def category_problem(names: tuple[str, ...]) -> str | None:
     """For a category path (its levels' names): why it cannot be a feed."""
     if len(names) > MAX_CATEGORY_DEPTH:
         return f"the category path has {len(names)} levels; at most {MAX_CATEGORY_DEPTH}"
@@ -74,6 +80,7 @@ def category_problem(names: Sequence[str]) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=8192)
 def source_problem(name: str) -> str | None:
     """For a Bron name: why it cannot be a feed."""
     return _name_problem(slugify(name), f"source {name[:40]!r}: its")

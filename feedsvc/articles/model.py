@@ -6,6 +6,7 @@ import functools
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -105,10 +106,91 @@ class Source:
         return slugify(self.name)
 
 
-@dataclass(frozen=True, slots=True)
+class Body:
+    """An article's body: its paragraphs, and its summary (the first paragraph, shortened).
+
+    A load reads every file but a page shows the bodies of a few dozen articles, so the parser
+    hands over the body's text, checked (no character XML cannot carry) but not yet split into
+    paragraphs; :meth:`lazy` keeps it, as UTF-8 (half the memory of Dutch text held as a str,
+    which a single "€" makes two bytes a character), and the paragraphs are read from it when
+    first asked for. The text is never read from the file again: the file may have changed.
+    """
+
+    __slots__ = ("_parsed", "_read", "_text")
+
+    def __init__(
+        self,
+        parsed: tuple[tuple[str, ...], str] | None,
+        text: bytes | None = None,
+        read: Callable[[str], tuple[tuple[str, ...], str]] | None = None,
+    ) -> None:
+        self._parsed = parsed
+        self._text = text
+        self._read = read
+
+    @classmethod
+    def of(cls, paragraphs: tuple[str, ...], summary: str, whose: str = "") -> Body:
+        """A body of these paragraphs and summary; ``ValueError`` if they hold a character
+        XML cannot carry (``whose``, such as " of article 'x'", goes into its message)."""
+        check_xml_safe(f"the summary{whose}", summary)
+        for paragraph in paragraphs:
+            check_xml_safe(f"the body{whose}", paragraph)
+        return cls((tuple(paragraphs), summary))
+
+    @classmethod
+    def lazy(cls, text: str, read: Callable[[str], tuple[tuple[str, ...], str]]) -> Body:
+        """A body whose paragraphs and summary are ``read(text)``, made when first asked for.
+
+        The caller has checked that ``text`` holds no character of :data:`XML_UNSAFE`
+        (the parser does, over the whole file, as it reads the header).
+        """
+        return cls(None, text.encode("utf-8"), read)
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return self._parts()[0]
+
+    @property
+    def summary(self) -> str:
+        return self._parts()[1]
+
+    def _parts(self) -> tuple[tuple[str, ...], str]:
+        parsed = self._parsed
+        if parsed is not None:
+            return parsed
+        text, read = self._text, self._read
+        if text is None or read is None:  # read by another thread just now
+            assert self._parsed is not None
+            return self._parsed
+        paragraphs, summary = read(text.decode("utf-8"))
+        # What the caller checked, checked again where it matters: before a writer sees it.
+        checked = Body.of(paragraphs, summary)._parsed
+        assert checked is not None
+        # The paragraphs replace the text (set first, so another thread never finds neither).
+        self._parsed = checked
+        self._text = self._read = None
+        return checked
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Body):
+            return NotImplemented
+        return self is other or self._parts() == other._parts()
+
+    def __hash__(self) -> int:
+        return hash(self._parts())
+
+    def __repr__(self) -> str:
+        return "Body(...)" if self._parsed is None else f"Body({self._parsed[0]!r})"
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Article:
     """One parsed article. Dates are timezone-aware; ``updated`` is never before ``published``;
-    no text (id included) holds a character XML cannot carry (:data:`XML_UNSAFE`)."""
+    no text (id included) holds a character XML cannot carry (:data:`XML_UNSAFE`).
+
+    Made with ``paragraphs`` and ``summary``, or with a :class:`Body` (which the parser makes
+    lazy: see there); either way :attr:`paragraphs` and :attr:`summary` read the same.
+    """
 
     id: str  # path relative to the content folder, without ``.txt``, "/"-separated
     title: str
@@ -116,20 +198,48 @@ class Article:
     source: Source | None
     published: datetime
     updated: datetime
-    paragraphs: tuple[str, ...] = field(repr=False)
-    summary: str = field(repr=False)
+    body: Body = field(repr=False)
     source_path: str = field(compare=False)  # relative file path, for messages
 
-    def __post_init__(self) -> None:
-        if self.published.tzinfo is None or self.updated.tzinfo is None:
-            raise ValueError(f"article {self.id!r} has a naive date; dates must carry a zone")
-        if self.updated < self.published:
-            raise ValueError(f"article {self.id!r} is updated before it was published")
-        check_xml_safe("the article id", self.id)
-        for what, text in (("title", self.title), ("summary", self.summary)):
-            check_xml_safe(f"the {what} of article {self.id!r}", text)
-        for paragraph in self.paragraphs:
-            check_xml_safe(f"the body of article {self.id!r}", paragraph)
+    def __init__(  # by name only, as dataclasses.replace makes a copy
+        self,
+        *,
+        id: str,
+        title: str,
+        category: Category,
+        source: Source | None,
+        published: datetime,
+        updated: datetime,
+        paragraphs: tuple[str, ...] = (),
+        summary: str = "",
+        source_path: str,
+        body: Body | None = None,
+    ) -> None:
+        if published.tzinfo is None or updated.tzinfo is None:
+            raise ValueError(f"article {id!r} has a naive date; dates must carry a zone")
+        if updated < published:
+            raise ValueError(f"article {id!r} is updated before it was published")
+        check_xml_safe("the article id", id)
+        check_xml_safe(f"the title of article {id!r}", title)
+        if body is None:
+            body = Body.of(paragraphs, summary, f" of article {id!r}")
+        set_ = object.__setattr__
+        set_(self, "id", id)
+        set_(self, "title", title)
+        set_(self, "category", category)
+        set_(self, "source", source)
+        set_(self, "published", published)
+        set_(self, "updated", updated)
+        set_(self, "body", body)
+        set_(self, "source_path", source_path)
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return self.body.paragraphs
+
+    @property
+    def summary(self) -> str:
+        return self.body.summary
 
     @property
     def sort_key(self) -> tuple[float, str]:

@@ -18,7 +18,11 @@ Cost: a load reads every file, so parsing should cost little more than reading. 
 is classified once, by one regular expression (:data:`_HEADER`: the labels, the date grammar of
 :mod:`feedsvc.articles.dates`, and the cheap tests for what could still be a date), and the result
 is kept for the line, so peeking at a line again repeats nothing; dateutil only sees lines with a
-four-digit number that neither the grammar reads nor a long unknown word rules out.
+four-digit number that neither the grammar reads nor a long unknown word rules out. Only the
+lines the header reaches are split off the text; the body is kept as text in a lazy
+:class:`~feedsvc.articles.model.Body` and split into paragraphs when a page first shows it (see
+:func:`read_paragraphs`), while what the load must say about it (characters XML cannot carry,
+bad bytes, no body text) is found over the whole file, mostly in C.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import codecs
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -41,7 +46,7 @@ from feedsvc.articles.dates import (
     parse_other_date,
 )
 from feedsvc.articles.limits import category_problem, source_problem
-from feedsvc.articles.model import XML_UNSAFE, Article, Category, Source
+from feedsvc.articles.model import XML_UNSAFE, Article, Body, Category, Source
 from feedsvc.errors import ContentError, ContentProblem, Severity
 
 MAX_ARTICLE_BYTES = 1024 * 1024
@@ -77,7 +82,15 @@ _LONG_HEADER = re.compile(
     r"(?P<value>(?P<datelike>\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*)|.*)",
     re.IGNORECASE,
 )
+# What every line _HEADER reads as more than "anything else" holds; as \d there, any digit.
+_DIGIT = re.compile(r"\d")
+# How a line _LONG_HEADER reads as more than "anything else" starts.
+_LONG_START = re.compile(r"\d|bijgewerkt|bron|datum|gepubliceerd|publicatiedatum", re.IGNORECASE)
 _OTHER, _SOURCE, _UPDATED, _DATE = range(4)
+# Lines split off a file's text at first: a header with blank lines between its lines has ten.
+_FIRST_LINES = 16
+# The bytes of the C0 controls XML cannot carry (all but tab, LF and CR) and of DEL.
+_UNSAFE_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,14 +156,11 @@ class _ArticleParser:
             # The path becomes the article's id and permalink; the store reports such names
             # before reading the file, this keeps the parser's promise for any caller.
             raise self.error(0, "the file name contains control characters; rename the file")
-        lines = self.split_lines(self.decode(data))
-        if not any(lines):
-            raise self.error(1, "the file is empty")
-        reader = _LineReader(lines)
-
+        reader = self.line_reader(*self.decode(data))
         updated_raw: _Dated | None = None
         first = reader.next_filled()
-        assert first is not None  # the file is not empty
+        if first is None:
+            raise self.error(1, "the file is empty")
         if (header := self.classify(first)).kind == _UPDATED:
             updated_raw = _Dated(first.number, header)
             first = reader.next_filled()
@@ -168,9 +178,10 @@ class _ArticleParser:
 
         published, _ = self.read_date(published_line, "published date")
         updated = self.read_updated(updated_raw, published)
-        paragraphs = self.read_body(reader)
-        if not paragraphs:
+        body = self.read_body(reader)
+        if body is None:
             self.warn(published_line.number, "the article has no body text")
+            body = Body.of((), "")
 
         article = Article(
             id=_article_id(self.path),
@@ -179,15 +190,16 @@ class _ArticleParser:
             source=source,
             published=published,
             updated=updated,
-            paragraphs=paragraphs,
-            summary=summarize(paragraphs[0]) if paragraphs else "",
+            body=body,
             source_path=self.path,
         )
         return ParseResult(article, tuple(self.warnings))
 
     # -- decoding ------------------------------------------------------------------------------
 
-    def decode(self, data: bytes) -> str:
+    def decode(self, data: bytes) -> tuple[str, bool]:
+        """The file's text, and whether its bytes showed it holds no character of
+        :data:`_FORBIDDEN_CHARS` (False: not known)."""
         if len(data) > MAX_ARTICLE_BYTES:
             raise self.error(0, f"the file is larger than 1 MiB ({len(data):,} bytes)")
         for bom, encoding in (
@@ -201,36 +213,54 @@ class _ArticleParser:
                 except UnicodeDecodeError:
                     raise self.error(1, f"not valid {encoding.upper()} text") from None
                 self.warn(1, "the file is UTF-16; read as such (save the file as UTF-8)")
-                return text
+                return text, False
         if b"\x00" in data:
             line = _line_of(data, data.index(b"\x00"))
             raise self.error(line, "not a text file (it contains NUL bytes)")
+        # "utf-8" rather than "utf-8-sig", whose codec strips the BOM in Python code: the
+        # same text and the same error offsets (after the BOM), in less time.
         try:
-            return data.decode("utf-8-sig")
+            text = (data[3:] if data.startswith(codecs.BOM_UTF8) else data).decode("utf-8")
         except UnicodeDecodeError as error:
             line = _line_of(data, error.start)
             if _UTF8_MULTIBYTE.search(data):
                 # Mostly UTF-8 with a damaged byte: keep the text, mark the damage.
                 self.warn(line, "invalid UTF-8 bytes replaced by U+FFFD; fix them in the file")
-                return data.decode("utf-8-sig", errors="replace")
+                return data.decode("utf-8-sig", errors="replace"), False
             try:
                 text = data.decode("cp1252")
             except UnicodeDecodeError:
                 raise self.error(line, "not a text file (neither UTF-8 nor Windows-1252)") from None
             self.warn(line, "not valid UTF-8; read as Windows-1252 (save the file as UTF-8)")
-            return text
+            return text, False
+        # Valid UTF-8: a forbidden character is a C0 control byte or DEL, or a C1 control or
+        # U+FFFE/U+FFFF, whose encodings start with 0xC2 and 0xEF 0xBF. Looking for those bytes
+        # takes a fraction of a regular expression's search of the text (UCS-2 for most Dutch
+        # text); where they occur, the text is searched as any other.
+        checked = (
+            len(data.translate(None, _UNSAFE_BYTES)) == len(data)
+            and b"\xc2" not in data
+            and b"\xef\xbf" not in data
+        )
+        return text, checked
 
-    def split_lines(self, text: str) -> list[str]:
-        """The text of each line, stripped; line N is at index N - 1."""
+    def line_reader(self, text: str, checked: bool) -> _LineReader:
+        """A reader over the text's lines, stripped; line N is at index N - 1.
+
+        Only the first lines are split off now (the header is in them); the rest is kept as
+        text, split as far as the header reaches, and what follows the header is the body.
+        """
         # CRLF, CR and LF each end a line; str.replace and split do that faster than a regex.
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if checked:
+            return _LineReader.of(text)
         raws = text.split("\n")
         # The usual case. Every forbidden character is a control, a surrogate or a noncharacter,
         # so printable lines have none; isprintable() says so in less time than the search, which
         # is left for lines with a tab or another unprintable character.
         if all(map(str.isprintable, raws)) or not _FORBIDDEN_CHARS.search(text):
-            return [raw.strip() for raw in raws]
+            return _LineReader.of(text)
         lines = []
         dropped_at: list[int] = []
         for number, raw in enumerate(raws, start=1):
@@ -243,7 +273,7 @@ class _ArticleParser:
                 dropped_at[0],
                 f"dropped control characters XML cannot carry (on {len(dropped_at)} line(s))",
             )
-        return lines
+        return _LineReader(lines, None)
 
     # -- header --------------------------------------------------------------------------------
 
@@ -352,34 +382,87 @@ class _ArticleParser:
 
     # -- body ----------------------------------------------------------------------------------
 
-    def read_body(self, reader: _LineReader) -> tuple[str, ...]:
-        # Runs of non-blank lines, joined and split in C rather than line by line: an odd
-        # number of blank lines leaves a line break at the start of a paragraph, which strip
-        # removes (the lines themselves are stripped and hold no line break).
-        paragraphs = [
-            paragraph.strip("\n")
-            for paragraph in "\n".join(reader.rest()).split("\n\n")
-            if paragraph.strip("\n")
-        ]
-        if paragraphs and _disclaimer_key(paragraphs[-1]) == self.disclaimer_key:
-            paragraphs.pop()
-        elif paragraphs:
-            rest, _, last_line = paragraphs[-1].rpartition("\n")
-            if _disclaimer_key(last_line) == self.disclaimer_key:
-                paragraphs[-1] = rest  # the disclaimer without the blank line before it
-        return tuple(paragraphs)
+    def read_body(self, reader: _LineReader) -> Body | None:
+        """The body after the header, or None if it has no text (the disclaimer aside).
+
+        Left as text, to be split into paragraphs when a page first shows it; only a body with
+        as few words as the disclaimer (which may be all it holds) is split now, to tell.
+        """
+        text = reader.rest()
+        read = _body_reader(self.disclaimer_key)
+        words = _word_count(self.disclaimer_key)
+        # A body whose only paragraph is the disclaimer has the disclaimer's words (one more
+        # for an empty disclaimer: "..." is one); any other body has a paragraph to show.
+        if len(text.split(None, words + 1)) > words + 1:
+            return Body.lazy(text, read)
+        paragraphs, summary = read(text)
+        return Body.of(paragraphs, summary) if paragraphs else None
+
+
+def read_paragraphs(text: str, disclaimer_key: str) -> tuple[tuple[str, ...], str]:
+    """The paragraphs of a body's text, without the site disclaimer, and its summary."""
+    # Runs of non-blank lines, joined and split in C rather than line by line: an odd
+    # number of blank lines leaves a line break at the start of a paragraph, which strip
+    # removes (the lines themselves are stripped and hold no line break).
+    lines = [line.strip() for line in text.split("\n")]
+    paragraphs = [
+        paragraph.strip("\n")
+        for paragraph in "\n".join(lines).split("\n\n")
+        if paragraph.strip("\n")
+    ]
+    if paragraphs and _disclaimer_key(paragraphs[-1]) == disclaimer_key:
+        paragraphs.pop()
+    elif paragraphs:
+        rest, _, last_line = paragraphs[-1].rpartition("\n")
+        if _disclaimer_key(last_line) == disclaimer_key:
+            paragraphs[-1] = rest  # the disclaimer without the blank line before it
+    return tuple(paragraphs), summarize(paragraphs[0]) if paragraphs else ""
+
+
+@functools.lru_cache(maxsize=8)
+def _body_reader(disclaimer_key: str) -> Callable[[str], tuple[tuple[str, ...], str]]:
+    """:func:`read_paragraphs` for one disclaimer: one object shared by every article's body."""
+    return functools.partial(_read_paragraphs_for, disclaimer_key)
+
+
+def _read_paragraphs_for(disclaimer_key: str, text: str) -> tuple[tuple[str, ...], str]:
+    return read_paragraphs(text, disclaimer_key)
+
+
+@functools.lru_cache(maxsize=8)
+def _word_count(text: str) -> int:
+    return len(text.split())
 
 
 class _LineReader:
     """A cursor over the file's lines that can skip blank ones.
 
     Lines are kept as their text; a :class:`_Line` is made only for the few header lines
-    looked at, not for every line of the body.
+    looked at, not for every line of the body. Lines are split off the text as the reader gets
+    to them, in chunks that double, so the body is never split at all.
     """
 
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
+    def __init__(self, lines: list[str], tail: str | None) -> None:
+        self.lines = lines  # stripped
+        self.tail = tail  # the text after them, not yet split into lines; None: no more
         self.position = 0
+
+    @classmethod
+    def of(cls, text: str) -> _LineReader:
+        reader = cls([], text)
+        reader.more()
+        return reader
+
+    def more(self) -> bool:
+        """Split the next lines off the text; False when there are none."""
+        tail = self.tail
+        if tail is None:
+            return False
+        count = max(_FIRST_LINES, len(self.lines))
+        raws = tail.split("\n", count)
+        self.tail = raws.pop() if len(raws) > count else None
+        self.lines.extend([raw.strip() for raw in raws])
+        return True
 
     @property
     def last_number(self) -> int:
@@ -387,34 +470,46 @@ class _LineReader:
 
         Not the empty "line" after the final line break, which no editor counts as a line.
         """
+        while self.more():
+            pass
         return next((i + 1 for i in range(len(self.lines) - 1, -1, -1) if self.lines[i]), 1)
 
     def peek_filled(self, skip: int = 0) -> _Line | None:
         """The next line with text (or the one ``skip`` filled lines after it), not consumed."""
         # By index, not over a slice: a slice copies the rest of the file on every call, which
         # made a file of 100,000 "Bron:" lines take quadratic time.
-        for index in range(self.position, len(self.lines)):
+        index = self.position
+        while index < len(self.lines) or self.more():
             if self.lines[index]:
                 if skip == 0:
                     return _Line(index + 1, self.lines[index])
                 skip -= 1
+            index += 1
         return None
 
     def next_filled(self) -> _Line | None:
-        while self.position < len(self.lines):
+        while self.position < len(self.lines) or self.more():
             text = self.lines[self.position]
             self.position += 1
             if text:
                 return _Line(self.position, text)
         return None
 
-    def rest(self) -> list[str]:
+    def rest(self) -> str:
+        """The text after the lines read so far (its lines not yet stripped); consumed."""
         rest = self.lines[self.position :]
-        self.position = len(self.lines)
-        return rest
+        if self.tail is not None:
+            rest.append(self.tail)
+        self.lines, self.tail = [], None
+        self.position = 0
+        return "\n".join(rest)
 
 
 def _classify(text: str) -> _Header:
+    if ":" not in text and _DIGIT.search(text) is None:
+        # No label (each ends in a colon) and no number (every date has one): most titles and
+        # categories, told in a fraction of a match of _HEADER.
+        return _Header(_OTHER, text)
     if len(text) > MAX_DATE_LENGTH and _normalised_length(text, MAX_DATE_LENGTH) > MAX_DATE_LENGTH:
         return _classify_long(text)
     match = _HEADER.fullmatch(text)
@@ -453,6 +548,8 @@ def _classify_long(text: str) -> _Header:
     (a value the grammar matches in so long a line has a word of any length for its month,
     which goes to dateutil anyway), so it is left out.
     """
+    if _LONG_START.match(text) is None:
+        return _Header(_OTHER, text)  # neither a label nor a number at its start
     match = _LONG_HEADER.fullmatch(text)
     assert match is not None  # its last alternative matches any line
     if match["label"] is not None:

@@ -12,7 +12,9 @@ again on whatever folder is at the path now. The path is looked at again every
 ``missing_poll_seconds``, so a swap or a return is seen within about that time.
 
 Each folder is watched on its own (not recursively), from a walk that, like the store, does not
-follow symbolic links nor enter hidden folders: a link such as ``usr -> /usr`` costs nothing. A
+follow symbolic links nor enter hidden folders: a link such as ``usr -> /usr`` costs nothing.
+When folders come or go, the watches are set up again with the old ones still open until the
+new ones are in place, so only the folders that came are rescanned, not the whole content. A
 name that is not valid UTF-8 (reported by the store, and skipped) makes watchfiles fail on an
 event; such folders are not watched, and a failure for a file's name means one full reload and
 a new watch, not a stall. If watching fails anyway, the folder is polled (a full reload every
@@ -26,7 +28,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +36,8 @@ from pathlib import Path
 import watchfiles
 
 log = logging.getLogger(__name__)
+# What watchfiles.watch yields: the changes since the last answer (none after a timeout).
+_Stream = Generator[set[tuple[watchfiles.Change, str]], None, None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +47,9 @@ class WatcherStatus:
     running: bool
     problem: str | None  # why watching or the last reload did not work; None when all is well
     last_reload_ok: datetime | None  # when a reload last succeeded
-
-
-class _NewFolders(Exception):  # noqa: N818 - a signal to re-walk, not an error
-    """Folders came or went: the watch must be set up again over the folders there are now."""
+    # The folders are watched and what changed while the watches were set up is reloaded:
+    # from then on an edit is served in the time of its own reload.
+    established: bool = False
 
 
 class ContentWatcher:
@@ -89,7 +92,10 @@ class ContentWatcher:
     def status(self) -> WatcherStatus:
         running = self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
         return WatcherStatus(
-            running, self._reload_problem or self._watch_problem, self._last_reload_ok
+            running,
+            self._reload_problem or self._watch_problem,
+            self._last_reload_ok,
+            running and self._established.is_set(),
         )
 
     def ensure_running(self) -> None:
@@ -149,27 +155,18 @@ class ContentWatcher:
     def _watch(self, watched: tuple[int, int]) -> None:
         """Watch the folders below the root until the root is another folder (or none)."""
         folders = _folders(str(self.root))
+        stream = self._stream(folders)
         last_rescan = time.monotonic()
-        established = False
         try:
-            for changes in watchfiles.watch(
-                *folders,
-                watch_filter=None,
-                debounce=self.debounce_ms,
-                step=25,
-                stop_event=self._stop,
-                rust_timeout=int(self.missing_poll_seconds * 1000),
-                yield_on_timeout=True,
-                raise_interrupt=False,
-                recursive=False,
-            ):
-                if not established:
-                    # The first answer (at the latest after rust_timeout) means the watches are
-                    # in place. A change made after the reload before them raised no event:
-                    # reload once more, so no edit waits for the periodic rescan.
-                    established = True
-                    self._reload()
-                    self._established.set()
+            # The first answer (at the latest after rust_timeout) means the watches are in
+            # place. A change made after the reload before them raised no event: reload once
+            # more, so no edit waits for the periodic rescan.
+            changes = next(stream, None)
+            if changes is None:
+                return  # stopped
+            self._reload()
+            self._established.set()
+            while changes is not None:
                 if self._watch_problem is not None:
                     log.warning("watching %s works again", self.root)
                     self._watch_problem = None
@@ -178,14 +175,15 @@ class ContentWatcher:
                 if changes:
                     self._reload(frozenset(path for _, path in changes))
                     watching = set(folders)
-                    if any(_folders_changed(change, path, watching) for change, path in changes):
-                        raise _NewFolders
+                    came = [path for change, path in changes if _folder_came(change, path)]
+                    if came or any(_folder_went(c, path, watching) for c, path in changes):
+                        stream, folders, changes = self._rewatch(stream, came)
+                        continue  # with what was heard while the new watches were set up
                 elif time.monotonic() - last_rescan >= self.rescan_seconds:
                     # A safety net for events the kernel dropped (a full queue).
                     last_rescan = time.monotonic()
                     self._reload()
-        except _NewFolders:
-            return
+                changes = next(stream, None)
         except FileNotFoundError as error:
             # A folder listed for the watch was deleted before its watch was added (an editor
             # making and removing a folder at once): nothing is broken; the caller reloads and
@@ -200,6 +198,55 @@ class ContentWatcher:
             # again; the folders themselves are left out of the watch by _folders.
             log.warning("%s: %s; reloading all and watching again", self.root, error)
             self._stop.wait(self.missing_poll_seconds)  # never a busy loop
+        finally:
+            stream.close()
+
+    def _rewatch(
+        self, old: _Stream, came: list[str]
+    ) -> tuple[_Stream, list[str], set[tuple[watchfiles.Change, str]] | None]:
+        """Watch the folders there are now (each folder is watched on its own, so one that
+        came needs a watch of its own), reloading only what setting that up could miss.
+        Returns the new watch, its folders, and the changes heard meanwhile (None: stopped).
+
+        The old watches stay open until the new ones are in place, so an edit in a folder
+        they watch is heard by one or the other, and is returned for the caller to reload.
+        The folders that came were watched by neither before now: they (and what is below
+        them) are rescanned, not the whole content folder, which at 100,000 files takes most
+        of a second; a folder made in them that the listing missed comes back as a change.
+        """
+        folders = _folders(str(self.root))
+        new = self._stream(folders)
+        try:
+            first = next(new, None)  # the new watches are in place
+        except BaseException:
+            new.close()
+            old.close()
+            raise
+        if first is None:
+            old.close()
+            return new, folders, None
+        heard = first | next(old, set())  # what the old watches buffered: no wait if any
+        old.close()
+        listed = set(folders)
+        for folder in came:
+            missed = [path for path in _folders(folder) if path not in listed]
+            heard.update((watchfiles.Change.added, path) for path in missed)
+        if came:  # a path inside each folder: the store rescans it and below, not its parent
+            self._reload(frozenset(os.path.join(folder, "") for folder in came))
+        return new, folders, heard
+
+    def _stream(self, folders: list[str]) -> _Stream:
+        return watchfiles.watch(
+            *folders,
+            watch_filter=None,
+            debounce=self.debounce_ms,
+            step=25,
+            stop_event=self._stop,
+            rust_timeout=int(self.missing_poll_seconds * 1000),
+            yield_on_timeout=True,
+            raise_interrupt=False,
+            recursive=False,
+        )
 
     def _poll_instead(self, error: Exception) -> None:
         """Watching failed: reload every ``missing_poll_seconds`` until the next try."""
@@ -274,14 +321,16 @@ def _folders(root: str) -> list[str]:
     return folders
 
 
-def _folders_changed(change: watchfiles.Change, path: str, watching: set[str]) -> bool:
-    """Whether a folder came or went (moved in or away included): then the watch is set up
-    again, as each folder is watched on its own."""
-    if change is watchfiles.Change.deleted:
-        return path in watching
+def _folder_came(change: watchfiles.Change, path: str) -> bool:
+    """Whether a folder came (made, or moved in): it needs a watch of its own."""
     if change is not watchfiles.Change.added:
         return False
     try:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
+
+
+def _folder_went(change: watchfiles.Change, path: str, watching: set[str]) -> bool:
+    """Whether a watched folder went (deleted, or moved away): its watch is dropped."""
+    return change is watchfiles.Change.deleted and path in watching

@@ -40,7 +40,7 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import brotli
 from werkzeug.test import EnvironBuilder, run_wsgi_app
@@ -52,6 +52,7 @@ from feedsvc.deploy.nginx import (
     FeedLocation,
     NginxSite,
     RouteProfile,
+    VersionedFile,
     render_server_config,
 )
 from feedsvc.deploy.sitemap import SitePage, endpoint_of, site_pages, uncovered_endpoints
@@ -60,6 +61,7 @@ from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.runtime import Runtime
 from feedsvc.web.crawlers import _cache_lock as crawlers_cache_lock
+from feedsvc.web.routes import STATIC_VERSIONS
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -566,6 +568,7 @@ class SiteExporter:
             websub_hub=settings.websub_hub,
             site_url=settings.site_url,
             feeds=self._feed_locations() if FEED_ENDPOINT in self._profiles else (),
+            versioned=self._versioned_files(),
         )
         text = render_server_config(site).encode("utf-8")
         path = self.outdir / NGINX_DIR / NGINX_CONF
@@ -574,6 +577,26 @@ class SiteExporter:
             _atomic_write(path, text, None)
             return existed  # a first configuration needs no reload, nginx never had it
         return False
+
+    def _versioned_files(self) -> tuple[VersionedFile, ...]:
+        """Static files whose versioned URL (``?v=<hash>``) the app answers with other headers
+        (a year's immutable caching): nginx must send them for that URL too."""
+        versions: Mapping[str, str] = self.app.extensions.get(STATIC_VERSIONS, {})
+        found = []
+        for name, version in sorted(versions.items()):
+            path = f"{self.app.static_url_path}/{name}"
+            plain = self._get(path, {})
+            versioned = self._get(f"{path}?{urlencode({'v': version})}", {})
+            if plain.status_code != 200 or versioned.status_code != 200:
+                continue
+            differ = {
+                name: value
+                for name, value in _route_headers(versioned.headers.items()).items()
+                if plain.headers.get(name) != value
+            }
+            if differ:
+                found.append(VersionedFile(path, version, differ))
+        return tuple(found)
 
     def _feed_locations(self) -> tuple[FeedLocation, ...]:
         """Every feed's first page: nginx has a location for each, with its URL written out."""

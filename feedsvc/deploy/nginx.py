@@ -15,6 +15,15 @@ admits 1 to 9 digits only. A browser (a client that ranks text/html above the fe
 gets the same bytes labelled so that it shows them, through an internal location with other
 ``types``.
 
+A feed's own location is the hot path: a reader's GET or HEAD of its URL exactly as written
+(``$request_uri``: no query, no other spelling, no dot segment) is its file, with headers and
+type as literals, after three tests of plain variables and no regular expression or map
+(docs/performance.md measured what each costs). Everything else goes to the feed's internal
+careful location, which does the rest: dot segments, OPTIONS, page numbers, browsers. Every
+other location that serves files tests the request for dot segments itself. A versioned static
+file (``?v=<hash>``, :class:`VersionedFile`) has an exact location of its own whose
+version-dependent headers (a year's immutable caching) come from a map of ``$arg_v``.
+
 ``proxy.conf.j2`` is a reverse proxy in front of gunicorn (see :func:`render_proxy_config`).
 
 The templates quote every value with the ``q`` filter, which refuses what nginx would read as a
@@ -34,6 +43,8 @@ import jinja2
 _BROWSER_PREFIX = "/_feedsvc/browser"
 _OPTIONS_PATH = "/_feedsvc/options"
 _FIRST_PAGE_PATH = "/_feedsvc/first-page"
+# Prefix of each feed's careful location: a query, a browser, OPTIONS, an unusual spelling.
+_CAREFUL_PREFIX = "/_feedsvc/feed"
 BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 # When a browser gets a feed labelled so that it shows it: the Accept header asks for text/html
 # (or text/*) at q=1 without parameters, names no feed type nor application/*, and does not
@@ -50,6 +61,9 @@ _UNSAFE_IN_REGEX = re.compile(r'["\x00-\x1f\x7f]|\\$')
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
 _BARE_VALUE = re.compile(r"[A-Za-z0-9._:+/\[\]*-]+")
 _TEMPLATES = Path(__file__).with_name("templates")
+# A version (a file's hash) as a key of an nginx map: a literal, not one of map's own words.
+_VERSION = re.compile(r"[A-Za-z0-9_-]+")
+_MAP_WORDS = frozenset({"default", "hostnames", "include", "volatile"})
 
 
 class NginxConfigError(ValueError):
@@ -82,6 +96,16 @@ class FeedLocation:
 
 
 @dataclass(frozen=True, slots=True)
+class VersionedFile:
+    """A file the app answers with other headers when asked for it with its version
+    (``/static/style.css?v=<hash>``: cached for a year, immutable)."""
+
+    path: str  # "/static/style.css"
+    version: str  # the value of ``v`` in the query
+    headers: Mapping[str, str]  # the headers that differ from its route's: Cache-Control
+
+
+@dataclass(frozen=True, slots=True)
 class NginxSite:
     """Everything the server block is generated from."""
 
@@ -99,6 +123,7 @@ class NginxSite:
     site_url: str = ""
     index_file: str = "/index.html"
     feeds: tuple[FeedLocation, ...] = ()
+    versioned: tuple[VersionedFile, ...] = ()
 
 
 def render_server_config(site: NginxSite) -> str:
@@ -140,6 +165,17 @@ class _RouteLocation:
     route: _Directives
 
 
+@dataclass(frozen=True, slots=True)
+class _VersionMap:
+    """A header of a versioned file: ``versioned`` when ``$arg_v`` is its version, else the
+    route's own value."""
+
+    variable: str
+    version: str
+    versioned: str
+    default: str
+
+
 class _Model:
     """The template's view of an :class:`NginxSite`."""
 
@@ -148,6 +184,7 @@ class _Model:
         self.feed = next((r for r in site.routes if r.endpoint == site.feed_endpoint), None)
         # Headers that depend on the file type within a location: one map per set of values.
         self.type_maps: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+        self.version_maps: list[_VersionMap] = []
 
     def render(self) -> str:
         site, feed = self.site, self.feed
@@ -179,6 +216,9 @@ class _Model:
                 )
                 browser_route = self.directives(browser, feed=True)
         routes = [self.route_location(r) for r in site.routes if r is not feed]
+        # A versioned file's own exact location, before its route's: its route's directives
+        # but the headers that depend on the version, which come from a map of $arg_v.
+        routes[:0] = [self.versioned_location(file) for file in site.versioned]
         extensions = "|".join(re.escape(ext) for ext in site.feed_extensions)
         context = {
             "listen": site.listen,
@@ -196,8 +236,10 @@ class _Model:
             "browser_prefix": _BROWSER_PREFIX,
             "options_path": _OPTIONS_PATH,
             "first_page_path": _FIRST_PAGE_PATH,
+            "careful_prefix": _CAREFUL_PREFIX,
             "browser_route": browser_route,
             "routes": routes,
+            "version_maps": self.version_maps,
             # Last: the directives above name the maps they need.
             "type_maps": [
                 _TypeMap(source, variable, self.map_entries(source, values))
@@ -231,6 +273,45 @@ class _Model:
             )
         # A plain prefix location: the regular expressions (siblings, "//") still apply.
         return _RouteLocation(_quoted(static), None, directives)
+
+    def versioned_location(self, file: VersionedFile) -> _RouteLocation:
+        route = next(
+            (
+                r
+                for r in self.site.routes
+                if "<" in r.rule and file.path.startswith(r.rule.partition("<")[0])
+            ),
+            None,
+        )
+        if route is None or route.endpoint == self.site.feed_endpoint:
+            raise NginxConfigError(f"versioned file {file.path!r}: no route serves it")
+        if not _VERSION.fullmatch(file.version) or file.version in _MAP_WORDS:
+            raise NginxConfigError(f"{file.path}: version {file.version!r} cannot be a map key")
+        directives = self.directives(route)
+        own = {header.name.lower(): header for header in directives.headers}
+        headers = dict(own)
+        for name, value in file.headers.items():
+            if not _HEADER_NAME.fullmatch(name):
+                raise NginxConfigError(f"header name {name!r} cannot be written for nginx")
+            variable = f"$feedsvc_versioned_{len(self.version_maps) + 1}"
+            default = own[name.lower()] if name.lower() in own else _Header(name)
+            if default.variable:
+                raise NginxConfigError(f"{file.path}: {name} depends on the file type too")
+            self.version_maps.append(_VersionMap(variable, file.version, value, default.value))
+            headers[name.lower()] = _Header(name, variable=variable)
+        return _RouteLocation(
+            f"= {_quoted(file.path)}",
+            None,
+            _Directives(
+                types=directives.types,
+                charset_types=directives.charset_types,
+                headers=tuple(headers[name] for name in sorted(headers)),
+                gzip_vary_off=directives.gzip_vary_off,
+                gzip_on=directives.gzip_on,
+                always=directives.always,
+                link_hub=directives.link_hub,
+            ),
+        )
 
     def directives(
         self,

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -28,7 +29,7 @@ from typing import Any
 from feedsvc.feeds.builder import build_document, build_opml
 from feedsvc.feeds.catalog import Catalog, FeedPage, newest_update
 from feedsvc.feeds.compression import IDENTITY, encode_all
-from feedsvc.feeds.state import Recorded, StateKey
+from feedsvc.feeds.state import GONE_LIMIT, Recorded, StateKey, bound_gone
 from feedsvc.feeds.urls import (
     OPML_DIRECTORY_PATH,
     OPML_PATH,
@@ -42,6 +43,8 @@ from feedsvc.feeds.writers.opml import render_opml
 from feedsvc.settings import Settings
 
 _ONE_SECOND = timedelta(seconds=1)
+# A date given out is never more than this ahead of the clock: it waits, a skewed clock does not.
+_MAX_WAIT_SECONDS = 1.0
 # Deeper pages kept rendered per process; about 100-200 KB each in all three codings.
 DEEP_PAGE_CACHE_SIZE = 256
 
@@ -97,19 +100,33 @@ class UnknownFeedError(LookupError):
 _Key = StateKey  # (feed path, extension, page number)
 _OPML_KEYS: dict[bool, _Key] = {False: ("", "opml", 0), True: ("", "opml-directory", 0)}
 # The key of an HTML page (rendered by the web layer, dated here): (its site path, "html", 0).
+# Widgets and the webmasters' pages are HTML pages too (a widget's path with its options).
 HTML_PAGE = "html"
+# The key of a file of the site that is always there (sitemaps, robots.txt, the embed scripts).
+SITE_FILE = "site"
+
+
+# Told of every date given out, as it is given (the runtime's state journal).
+Sink = Callable[[StateKey, Recorded], None]
 
 
 class Publication:
     """Feeds of one catalog, rendered on first use and kept until the catalog is replaced."""
 
     def __init__(
-        self, catalog: Catalog, settings: Settings, changed_at: datetime | None = None
+        self,
+        catalog: Catalog,
+        settings: Settings,
+        changed_at: datetime | None = None,
+        sink: Sink | None = None,
     ) -> None:
         self.catalog = catalog
         self.settings = settings
         # When the change that made this publication was seen (None: as loaded at start-up).
         self.changed_at = changed_at
+        self._sink = sink
+        # Every date given to a resource this publication has no record of is no later.
+        self.floor: datetime | None = None
         self._first: dict[_Key, RenderedFeed] = {}  # first pages and the OPML, never evicted
         self._deep: OrderedDict[_Key, RenderedFeed] = OrderedDict()  # least recently used first
         self._seen: dict[_Key, _Seen] = {}
@@ -127,7 +144,10 @@ class Publication:
         settings: Settings,
         previous: Publication | None = None,
         changed_at: datetime | None = None,
+        *,
         recorded: Mapping[_Key, Recorded] | None = None,
+        floor: datetime | None = None,
+        sink: Sink | None = None,
     ) -> tuple[Publication, list[str]]:
         """A publication of ``catalog`` that reuses ``previous`` wherever content is unchanged.
 
@@ -136,9 +156,17 @@ class Publication:
         when the change was seen; a page whose bytes changed gets a Last-Modified no earlier,
         so ``If-Modified-Since`` never hides a change that added no newer article date.
         ``recorded`` (at start, without ``previous``) is what the last run published: bytes
-        that are the same keep their date, changed ones are dated later.
+        that are the same keep their date, changed ones are dated later; resources that are
+        gone are kept (bounded) so that one coming back is dated later too, and ``floor`` is
+        what the bound dropped. ``sink`` (or else ``previous``'s) hears of every date given.
         """
-        publication = cls(catalog, settings, changed_at)
+        publication = cls(
+            catalog,
+            settings,
+            changed_at,
+            sink if sink is not None or previous is None else previous._sink,
+        )
+        publication.floor = floor
         size = settings.page_size
         changed: list[str] = []
         old_keys = previous._first_keys if previous is not None else {}
@@ -156,15 +184,15 @@ class Publication:
                 changed.extend(settings.url(feed_path_of(path, ext)) for ext in FORMATS)
             publication._carry_over(previous)
         elif recorded:
-            publication._seen.update(
-                (key, before) for key, before in recorded.items() if publication.is_alive(key)
-            )
+            publication._seen.update(recorded)  # gone ones too: the state file bounds them
         return publication, changed
 
     def is_alive(self, key: _Key) -> bool:
         """Whether this publication has the resource (a feed page, or the OPML list)."""
         if key[1] == HTML_PAGE:
             return is_html_page(self.catalog, key[0], self.settings.page_size)
+        if key[1] == SITE_FILE:
+            return True
         return key in _OPML_KEYS.values() or self._page(key) is not None
 
     def start_journal(self) -> None:
@@ -190,10 +218,26 @@ class Publication:
             self._seen.update(records)
 
     def _record(self, key: _Key, seen: _Seen) -> None:
-        """Remember ``key``'s bytes and date; the caller holds the lock."""
+        """Remember ``key``'s bytes and date; the caller holds the lock, and calls
+        :meth:`_given` once it has let go of it."""
         self._seen[key] = seen
         if self._journal is not None:
             self._journal.append(key)
+
+    def _given(self, key: _Key, seen: _Seen, new: bool) -> None:
+        """After the lock: tell the sink of a new date, and hold it back until it is due.
+
+        A date strictly later than the previous one may be up to a second ahead of the clock
+        (two versions within one second); an origin server must not send a Last-Modified
+        later than its Date (RFC 9110, section 8.8.2.1), so this waits until it is not.
+        """
+        if not new:
+            return
+        if self._sink is not None:
+            self._sink(key, seen)
+        ahead = (seen.last_modified - datetime.now(UTC)).total_seconds()
+        if 0 < ahead <= _MAX_WAIT_SECONDS:
+            time.sleep(ahead)
 
     def recorded(self) -> dict[_Key, Recorded]:
         """Every resource rendered so far, with its ETag and date: what the state file keeps."""
@@ -207,12 +251,20 @@ class Publication:
             deep = list(previous._deep.items())
             seen = dict(previous._seen)
             pending = dict(previous._pending)
+            self.floor = previous.floor
         for key, when in pending.items():
             if key not in self._pending and self._page(key) is not None:
                 self._pending[key] = when
+        gone = {}
         for key, before in seen.items():
-            if self.is_alive(key):  # forget pages that are gone: bounded history
+            if self.is_alive(key):
                 self._seen[key] = before
+            else:
+                gone[key] = before
+        # Pages that are gone are remembered, so one that comes back is dated after what it
+        # had; a bounded number of them, the rest raise the floor.
+        kept, self.floor = bound_gone(gone, self.floor, GONE_LIMIT)
+        self._seen.update(kept)
         for key, rendered in first:
             if key[1] in FORMATS and self._first_keys.get(key[0]) == rendered.content_key:
                 self._first[key] = rendered
@@ -252,7 +304,11 @@ class Publication:
                 # Its bytes follow the list of feeds, not article dates: a new feed whose
                 # articles are old still changes it, so it is dated after the last version.
                 last_modified = _dated(
-                    newest_update(self.catalog.articles), seen, self.changed_at, datetime.now(UTC)
+                    newest_update(self.catalog.articles),
+                    seen,
+                    self.changed_at,
+                    datetime.now(UTC),
+                    self.floor,
                 )
             rendered = RenderedFeed(
                 path=OPML_DIRECTORY_PATH if directory else OPML_PATH,
@@ -263,25 +319,31 @@ class Publication:
             )
             with self._lock:
                 rendered = self._first.setdefault(key, rendered)
+                new = self._seen.get(key) != _Seen(rendered.etag, rendered.last_modified)
                 self._record(key, _Seen(rendered.etag, rendered.last_modified))
+            self._given(key, _Seen(rendered.etag, rendered.last_modified), new)
         return rendered
 
-    def page_last_modified(self, path: str, etag: str, newest: datetime) -> datetime:
+    def page_last_modified(
+        self, path: str, etag: str, newest: datetime, kind: str = HTML_PAGE
+    ) -> datetime:
         """The Last-Modified of the HTML page at ``path`` whose bytes have ``etag``, by the
         rule of the feeds, and recorded with them (so it survives restarts).
 
         ``newest`` is the newest article date the page shows: its date when first seen. A
         page also shows the rest of the site (names, counts), so which pages a change touched
         is not known here: one rendered for the first time since a change is dated no earlier
-        than the change, as deeper feed pages are.
+        than the change, as deeper feed pages are. ``kind`` is :data:`SITE_FILE` for the
+        files of the site that are not pages of its content.
         """
-        key = (path, HTML_PAGE, 0)
+        key = (path, kind, 0)
         with self._lock:
             seen = self._seen.get(key)
             if seen is not None and seen.etag == etag:
                 return seen.last_modified
-            last_modified = _dated(newest, seen, self.changed_at, datetime.now(UTC))
+            last_modified = _dated(newest, seen, self.changed_at, datetime.now(UTC), self.floor)
             self._record(key, _Seen(etag, last_modified))
+        self._given(key, _Seen(etag, last_modified), True)
         return last_modified
 
     def _page(self, key: _Key) -> FeedPage | None:
@@ -309,7 +371,9 @@ class Publication:
         if seen is not None and seen.etag == etag:
             last_modified = seen.last_modified  # the same bytes as before: the same date
         else:
-            last_modified = _last_modified(page, seen, pending or self._change_time(key), now)
+            last_modified = _dated(
+                page.updated, seen, pending or self._change_time(key), now, self.floor
+            )
         rendered = RenderedFeed(
             path=feed_path(page.feed, key[1], key[2]),
             content_type=fmt.content_type,
@@ -325,8 +389,11 @@ class Publication:
                 self._deep.move_to_end(key)
                 while len(self._deep) > DEEP_PAGE_CACHE_SIZE:
                     self._deep.popitem(last=False)
-            self._record(key, _Seen(rendered.etag, rendered.last_modified))
+            given = _Seen(rendered.etag, rendered.last_modified)
+            new = self._seen.get(key) != given
+            self._record(key, given)
             self._pending.pop(key, None)
+        self._given(key, given, new)
         return rendered
 
     def _change_time(self, key: _Key) -> datetime | None:
@@ -358,22 +425,24 @@ def _variants(body: bytes, *, later_page: bool = False) -> dict[str, Variant]:
     return variants
 
 
-def _last_modified(
-    page: FeedPage, seen: _Seen | None, changed_at: datetime | None, now: datetime
-) -> datetime:
-    """The newest article date; after a change, also later than before and than the change.
-
-    Never in the future, and whole seconds, as HTTP dates are.
-    """
-    return _dated(page.updated, seen, changed_at, now)
-
-
 def _dated(
-    newest: datetime, seen: _Seen | None, changed_at: datetime | None, now: datetime
+    newest: datetime,
+    seen: _Seen | None,
+    changed_at: datetime | None,
+    now: datetime,
+    floor: datetime | None = None,
 ) -> datetime:
+    """The date of new bytes: their newest article date; after a change, also no earlier than
+    the change; and in whole seconds, as HTTP dates are, strictly after the previous version's
+    (or, with none recorded, after ``floor``), so If-Modified-Since with that date never hides
+    them. Not in the future, unless two versions come within one second: then the second is
+    dated a second later, and :meth:`Publication._given` waits for that second to come.
+    """
     value = newest
-    if seen is not None:
-        value = max(value, seen.last_modified + _ONE_SECOND)
     if changed_at is not None:
         value = max(value, changed_at)
-    return min(value, now).replace(microsecond=0)
+    value = min(value, now).replace(microsecond=0)
+    after = seen.last_modified if seen is not None else floor
+    if after is not None:
+        value = max(value, after.replace(microsecond=0) + _ONE_SECOND)
+    return value

@@ -82,10 +82,16 @@ def is_html_page(catalog: Catalog, path: str, page_size: int) -> bool:
     the front page, an article's page, or a page of a feed's listing.
 
     For dropping what is remembered of pages that are gone; answered by building the path
-    again from what it names, so it agrees with the paths the site links.
+    again from what it names, so it agrees with the paths the site links. A feed's widget
+    (with its options as a query) and its webmasters' page count as pages too.
     """
     if path == "/":
         return True
+    for prefix, build in ((EMBED_PREFIX, embed_path), (EMBED_PAGE_PREFIX, embed_page_path)):
+        stem = path.partition("?")[0] if prefix == EMBED_PREFIX else path
+        if stem.startswith(prefix) and stem.endswith(".html"):
+            feed = catalog.feeds.get(unquote(stem[len(prefix) : -len(".html")]))
+            return feed is not None and build(feed) == stem
     if not path.endswith(".html"):
         return False
     if path.startswith(ARTICLES_PREFIX):

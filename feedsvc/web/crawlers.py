@@ -16,16 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app
 from lxml import etree
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.feeds.catalog import Catalog, newest_update
+from feedsvc.feeds.publication import SITE_FILE
 from feedsvc.feeds.urls import article_path, listing_path
 from feedsvc.runtime import Runtime
 from feedsvc.settings import Settings
 from feedsvc.web import snapshot
+from feedsvc.web.pagecache import send_dated
 
 bp = Blueprint("crawlers", __name__)
 
@@ -158,7 +160,7 @@ def sitemap_part(name: str) -> BaseResponse:
 
 
 def _send(body: bytes, content_type: str) -> BaseResponse:
+    """Dated by the rule of the pages; first seen, by the newest article of the site."""
     response = Response(body, content_type=content_type)
     response.headers["Cache-Control"] = f"public, max-age={_service().settings.cache_max_age}"
-    response.add_etag()
-    return response.make_conditional(request)
+    return send_dated(response, snapshot.catalog().all_feed.updated, kind=SITE_FILE)

@@ -14,6 +14,7 @@ import hashlib
 import html
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,11 +24,13 @@ from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.feeds.catalog import Feed
+from feedsvc.feeds.publication import SITE_FILE
 from feedsvc.feeds.urls import EMBED_SCRIPT_PATH, embed_path, feed_path
 from feedsvc.feeds.writers import JSON_FEED
 from feedsvc.runtime import Runtime
 from feedsvc.settings import Settings
 from feedsvc.web import snapshot
+from feedsvc.web.pagecache import send_dated
 
 bp = Blueprint("embed", __name__)
 
@@ -121,8 +124,10 @@ class EmbedAssets:
     css: str
     css_hash: str  # for CSP: 'sha256-…'
     script: bytes
-    script_etag: str
     resize_source: str  # hoogte.js, with ORIGIN_PLACEHOLDER for the site's origin
+    # When the sources of each script last changed: the scripts' dates when first served.
+    script_date: datetime
+    resize_date: datetime
 
     @classmethod
     def load(cls, assets_dir: Path = ASSETS_DIR) -> EmbedAssets:
@@ -138,8 +143,9 @@ class EmbedAssets:
             css=css,
             css_hash=f"'sha256-{_b64_sha256(css.encode('utf-8'))}'",
             script=script,
-            script_etag=hashlib.sha256(script).hexdigest()[:32],
             resize_source=resize_source,
+            script_date=_mtime(assets_dir / "embed.js", assets_dir / "widget.css"),
+            resize_date=_mtime(assets_dir / "hoogte.js"),
         )
 
 
@@ -215,8 +221,8 @@ def widget(name: str) -> BaseResponse:
     )
     response = Response(body, content_type="text/html; charset=utf-8")
     _widget_headers(response, service.settings)
-    response.add_etag()
-    return response.make_conditional(request)
+    # Keyed by the options as the page's own code writes them: one date per representation.
+    return send_dated(response, feed.updated, key=f"{embed_path(feed)}?{options.query}")
 
 
 @bp.get(EMBED_SCRIPT_PATH)
@@ -232,8 +238,7 @@ def script() -> BaseResponse:
             "Cache-Control": f"public, max-age={_service().settings.cache_max_age}",
         }
     )
-    response.set_etag(assets.script_etag)
-    return response.make_conditional(request)
+    return send_dated(response, assets.script_date, kind=SITE_FILE)
 
 
 @bp.get(RESIZE_SCRIPT_PATH)
@@ -251,8 +256,7 @@ def resize_script() -> BaseResponse:
             "Cache-Control": f"public, max-age={settings.cache_max_age}",
         }
     )
-    response.add_etag()
-    return response.make_conditional(request)
+    return send_dated(response, _assets().resize_date, kind=SITE_FILE)
 
 
 @bp.errorhandler(HTTPException)
@@ -303,6 +307,10 @@ def _flag(args: MultiDict[str, str], name: str, *, default: bool) -> bool:
     if value in _NO:
         return False
     raise BadRequest(f"{name} moet ja of nee zijn, niet {value!r}")
+
+
+def _mtime(*paths: Path) -> datetime:
+    return datetime.fromtimestamp(max(path.stat().st_mtime for path in paths), UTC)
 
 
 def _b64_sha256(data: bytes) -> str:

@@ -6,6 +6,9 @@ Dates follow the rule of the feeds ("Validators" in the README): the publication
 page when it is rendered and records it with the feeds' dates, so the runtime's usual saves
 keep it in the state file and it survives restarts.
 
+Pages that are rendered on every request (widgets, the webmasters' pages, sitemaps, the embed
+scripts) are dated by the same rule with :func:`send_dated`.
+
 Pages only change when the catalog does (a new catalog object), so the cache is keyed by the
 catalog and the path. It holds at most :data:`LIMIT` pages, least recently used out first, so a
 site of many thousands of articles does not keep them all in memory.
@@ -28,7 +31,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.feeds.catalog import Catalog
 from feedsvc.feeds.compression import IDENTITY, PREFERENCE, encode
-from feedsvc.feeds.publication import Publication
+from feedsvc.feeds.publication import HTML_PAGE, Publication
 from feedsvc.web import snapshot
 
 LIMIT = 2048
@@ -120,3 +123,21 @@ def cached_page(view: Callable[P, PageBody]) -> Callable[P, BaseResponse]:
         return response.make_conditional(request)
 
     return wrapper
+
+
+def send_dated(
+    response: BaseResponse, newest: datetime, *, key: str | None = None, kind: str = HTML_PAGE
+) -> BaseResponse:
+    """``response`` (its whole body) with a strong ETag and a Last-Modified by the rule of the
+    pages, recorded with theirs under ``key`` (default: the request's path), or 304 when the
+    client has it (Werkzeug: If-None-Match, else If-Modified-Since).
+
+    ``newest`` dates it when first seen; ``kind`` is ``SITE_FILE`` for files that are not
+    pages of the content (see :meth:`Publication.page_last_modified`).
+    """
+    response.add_etag()
+    etag, _ = response.get_etag()
+    assert etag is not None  # add_etag just set it
+    path = key if key is not None else quote(request.path)
+    response.last_modified = snapshot.publication().page_last_modified(path, etag, newest, kind)
+    return response.make_conditional(request)

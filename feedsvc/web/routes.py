@@ -142,6 +142,8 @@ def _arrows(label: str) -> str:
 
 # A year: static URLs carry their file's hash (?v=…), so a changed file has a new URL.
 STATIC_MAX_AGE = 365 * 24 * 3600
+# Where the app keeps each static file's version (file name -> hash), for the export too.
+STATIC_VERSIONS = "feedsvc.web.static_versions"
 
 
 def _static_versions(app: Flask) -> None:
@@ -153,7 +155,7 @@ def _static_versions(app: Flask) -> None:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
-    app.extensions["feedsvc.web.static_versions"] = versions
+    app.extensions[STATIC_VERSIONS] = versions
 
     def static_url(filename: str) -> str:
         return url_for("static", filename=filename, v=versions[filename])
@@ -468,6 +470,7 @@ def embed_page(name: str) -> BaseResponse:
         max_count=embed.MAX_COUNT,
     )
     response = Response(body, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = pagecache.CACHE_CONTROL
     # The previews are the offered code itself, with its one style attribute (allowed by hash).
     response.headers["Content-Security-Policy"] = _HTML_SECURITY_HEADERS[
         "Content-Security-Policy"
@@ -475,7 +478,7 @@ def embed_page(name: str) -> BaseResponse:
         "style-src 'self';",
         f"style-src 'self' 'unsafe-hashes' {embed.IFRAME_STYLE_HASH};",
     )
-    return response
+    return pagecache.send_dated(response, catalog.all_feed.updated)
 
 
 def _feed_page(kind: FeedKind, name: str) -> PageBody:
