@@ -1,13 +1,15 @@
 """The static export at scale: first export, then one edit's incremental export.
 
-``python bench/export_bench.py [-n 10000] [--runs 3] [--baseline main]`` writes a corpus of
-``-n`` articles (bench/corpus.py), then alternates runs of this tree's export and of the
+``python bench/export_bench.py [-n 10000] [--runs 3] [--baseline main] [--corpus DIR]`` writes a
+corpus of ``-n`` articles (bench/corpus.py; into ``--corpus``, where it is kept for the next
+run, else into a temporary folder), then alternates runs of this tree's export and of the
 baseline's (``git archive`` of the ``--baseline`` revision, run with the same interpreter and
 packages). Each run is one process that, as ``export --watch`` does, exports the whole site
 into an empty folder (seconds, files, bytes, peak RSS of the process and its workers), then
 edits one article (a new file renamed over it), refreshes the content and exports again (the
-incremental export's seconds and pages rendered). It prints medians with their spread and the
-ratios against the baseline, and saves every run to bench/results/ as JSON.
+incremental export's seconds and pages rendered), with the CPU time of the process and its
+workers and the load average when it started (the machine is shared). It prints medians with
+their spread and the ratios against the baseline, and saves every run to bench/results/ as JSON.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # Run in the tree under test (PYTHONPATH), so both trees run the same driver.
 DRIVER = r"""
-import json, os, resource, sys, time
+import hashlib, json, os, resource, sys, time
 from pathlib import Path
 from feedsvc import create_app
 from feedsvc.deploy.export import SiteExporter
@@ -40,18 +42,35 @@ from feedsvc.deploy.export import SiteExporter
 content, out, edited = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 app = create_app({"CONTENT_DIR": str(content), "WATCH": False, "LOG_LEVEL": "WARNING"})
 exporter = SiteExporter(app, out)
+load_before = os.getloadavg()[0]
+def cpu():  # this process and the workers it waited for, user and system
+    both = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, both))
+cpu_before = cpu()
 started = time.perf_counter()
 first = exporter.export()
 first_s = time.perf_counter() - started
+first_cpu_s = cpu() - cpu_before
 files = size = 0
 inodes = set()
+by_size = {}
 for folder, _, names in os.walk(out / "public" / "."):
     for name in names:
-        info = os.stat(os.path.join(folder, name))
+        path = os.path.join(folder, name)
+        info = os.stat(path)
         files += 1
         if info.st_ino not in inodes:
             inodes.add(info.st_ino)
             size += info.st_size
+            by_size.setdefault(info.st_size, []).append(path)
+# Files with the same bytes (what hard links between them would save): only same-size files
+# are read.
+bodies = set()
+for paths in by_size.values():
+    if len(paths) > 1:
+        bodies.update(hashlib.sha256(open(p, "rb").read()).digest() for p in paths)
+    else:
+        bodies.add(paths[0])
 text = edited.read_text("utf-8")
 temporary = edited.with_name(".bench-edit.tmp")
 temporary.write_text(text.rstrip("\n") + " Bijgewerkt voor de meting.\n", "utf-8")
@@ -64,14 +83,13 @@ second = exporter.export()
 edit_s = time.perf_counter() - started
 edited.write_text(text, "utf-8")
 # ru_maxrss in KiB: the largest of this process and of the pool's workers it waited for.
-peak = max(
-    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-    resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-)
+usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+peak = max(u.ru_maxrss for u in usage)
 print(json.dumps({
     "peak_rss_mb": peak / 1024,
-    "first_s": first_s, "pages": first.pages, "files": files, "bytes": size,
-    "distinct_files": len(inodes), "edit_refresh_s": refreshed_s,
+    "first_s": first_s, "first_cpu_s": first_cpu_s, "load_1m_before": load_before,
+    "pages": first.pages, "files": files, "bytes": size,
+    "distinct_files": len(inodes), "distinct_bodies": len(bodies), "edit_refresh_s": refreshed_s,
     "edit_export_s": second.seconds, "edit_total_s": edit_s,
     "edit_rendered": second.rendered, "edit_written": second.written,
 }))
@@ -108,12 +126,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline", default="main", help="git revision to compare with")
     parser.add_argument("--no-baseline", action="store_true", help="measure this tree only")
+    parser.add_argument("--corpus", type=Path, help="where the corpus is written and kept")
     args = parser.parse_args()
     commit = short_commit()
     base_commit = short_commit(args.baseline)
     with tempfile.TemporaryDirectory(prefix="export-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        content = tmp / "content"
+        content = args.corpus or tmp / "content"
         print(f"writing {args.n} articles ...", flush=True)
         paths = generate(content, args.n)
         edited = sorted(paths)[len(paths) // 2]
@@ -129,14 +148,23 @@ def main() -> int:
                 result = run_once(tree, content, tmp / "out", edited)
                 runs[name].append(result)
                 print(
-                    f"run {number + 1} {name}: first export {result['first_s']:.1f} s, "
+                    f"run {number + 1} {name}: first export {result['first_s']:.1f} s "
+                    f"({result['first_cpu_s']:.1f} s CPU, load {result['load_1m_before']:.1f}), "
                     f"{result['files']} files, {result['bytes'] / 1e6:.0f} MB, peak RSS "
                     f"{result.get('peak_rss_mb', 0):.0f} MB; edit exported in "
                     f"{result['edit_export_s']:.3f} s ({result['edit_rendered']} pages "
                     f"rendered); run {time.perf_counter() - started:.0f} s",
                     flush=True,
                 )
-    keys = ("first_s", "files", "bytes", "peak_rss_mb", "edit_export_s", "edit_total_s")
+    keys = (
+        "first_s",
+        "first_cpu_s",
+        "files",
+        "bytes",
+        "peak_rss_mb",
+        "edit_export_s",
+        "edit_total_s",
+    )
     medians = {
         name: {key: summary([r[key] for r in results if key in r]) for key in keys}
         for name, results in runs.items()

@@ -115,7 +115,8 @@ def test_nginx_dates_the_files_as_the_service_across_exports_and_a_restart(
                 assert stamp is not None
                 plain = outdir / "public" / file_for(path)
                 siblings = [plain.with_name(plain.name + s) for s in (".gz", ".br")]
-                if len(body) >= MIN_SIBLING_BYTES and not path.endswith(IMAGES):
+                big = len(body) >= MIN_SIBLING_BYTES and not path.endswith(IMAGES)
+                if big and not path.startswith("/artikelen/"):  # articles: none (nginx gzips)
                     assert all(file.exists() for file in siblings), path
                 siblings = [file for file in siblings if file.exists()]
                 for file in (plain, *siblings):

@@ -105,6 +105,6 @@ def test_what_check_accepts_is_exported(
     assert report.written > 0
     public = tmp_path / "out" / "public"
     assert (public / "artikelen/2025/nieuws.html").is_file()
-    assert (public / f"artikelen/ok/{LONGEST_NAME[: -len('.txt')]}.html.br").is_file()
+    assert (public / f"artikelen/ok/{LONGEST_NAME[: -len('.txt')]}.html").is_file()
     assert (public / f"artikelen/{NESTED_OK}/genest.html").is_file()
     assert (tmp_path / "out/nginx/feedsvc.conf").is_file()

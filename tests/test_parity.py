@@ -221,6 +221,19 @@ def test_one_page_of_every_route_answers_as_the_service(app: Flask, nginx: Nginx
             assert str(row) in DOCUMENTED or not differences(app, nginx, row), row
 
 
+def test_an_article_is_compressed_by_nginx_from_its_only_file(app: Flask, nginx: Nginx) -> None:
+    """Article pages have no compressed siblings (docs/performance.md): nginx gzips the page
+    when asked, and the reader gets the service's bytes, labelled as the service labels them."""
+    _, service, body = service_answer(app, Row(ARTICLE))
+    for accept_encoding, coding in (("gzip", "gzip"), ("gzip, br", "gzip"), ("br", None)):
+        status, headers, sent = nginx.get(ARTICLE, {"Accept-Encoding": accept_encoding})
+        assert status == 200
+        assert headers.get("content-encoding") == coding, accept_encoding
+        assert (gzip.decompress(sent) if coding else sent) == body
+        assert headers["content-type"] == service["content-type"]
+        assert "Accept-Encoding" in headers["vary"]
+
+
 def test_versioned_static_files_are_cached_as_the_service_caches_them(
     app: Flask, nginx: Nginx
 ) -> None:

@@ -48,6 +48,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import brotli
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.wrappers import Response
 
 from feedsvc.deploy.generations import (
     ADDED,
@@ -66,16 +68,15 @@ from feedsvc.deploy.nginx import (
     render_server_config,
 )
 from feedsvc.deploy.sitemap import SitePage, endpoint_of, site_pages, uncovered_endpoints
-from feedsvc.feeds.compression import BROTLI, GZIP
+from feedsvc.feeds.compression import BROTLI, GZIP, IDENTITY
 from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.runtime import Runtime
+from feedsvc.web.crawlers import _cache_lock as crawlers_cache_lock
 from feedsvc.web.routes import STATIC_VERSIONS
 
 if TYPE_CHECKING:
     from flask import Flask
-    from flask.testing import FlaskClient
-    from werkzeug.test import TestResponse
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,13 @@ MANIFEST = "export-manifest.json"
 MANIFEST_VERSION = 2
 SIBLINGS = {GZIP: ".gz", BROTLI: ".br"}
 FEED_ENDPOINT = "feedsvc.feed"
+# Routes whose pages get no compressed siblings: nginx compresses them when one is asked for
+# (gzip, in their locations). An article page is read rarely, each by few readers, and there
+# is one per article: compressing 100,000 of them twice costs more than the first export's
+# target, for files that are mostly never sent compressed. Feeds (polled by every reader) and
+# the listing pages keep theirs. Figures: docs/performance.md, "Which pages get compressed
+# siblings".
+COMPRESSED_ON_THE_FLY = frozenset({"feedsvc.article"})
 # What a browser sends when it follows a link: the service labels feeds differently for it.
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 # Headers that belong to one response (or that nginx makes itself), not to a route.
@@ -119,6 +127,7 @@ MIN_SIBLING_BYTES = 1024
 POOL_MIN_PAGES = 200
 _POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
 _PROGRESS_EVERY_S = 0.25
+_PROGRESS_WIDTH = 30
 
 
 class ExportError(Exception):
@@ -190,7 +199,6 @@ class SiteExporter:
         self.outdir = outdir
         self.public = outdir / PUBLIC_DIR
         self.nginx = nginx or NginxOptions()
-        self._client: FlaskClient = app.test_client()
         self._generations = Generations(outdir, PUBLIC_DIR)
         self._owned: set[str] = set()  # the files of the current generation the export wrote
         self._published: str | None = None  # the generation this process published last
@@ -425,7 +433,10 @@ class SiteExporter:
         global _WORK  # noqa: PLW0603 - what forked workers inherit, never pickled
         _WORK = (self, todo)
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            with _forked_pool(workers, _render_locks(self.app)) as pool:
+                if pool is None:  # other threads kept the content busy: no fork is safe
+                    yield from map(self._render, todo)
+                    return
                 publication = self.service.publication
                 for index, fields, records in pool.imap(
                     _render_in_worker, range(len(todo)), _POOL_CHUNK
@@ -436,7 +447,7 @@ class SiteExporter:
             _WORK = None
 
     def _render(self, page: SitePage) -> _Rendered:
-        response = self._get(page.path, {"Accept-Encoding": "identity"})
+        response = self._get(page.path, {"Accept-Encoding": IDENTITY})
         if response.status_code != page.status:
             raise ExportError(
                 f"{page.path}: the app answered {response.status_code}, expected {page.status}"
@@ -448,7 +459,9 @@ class SiteExporter:
         vary = response.headers.get("Vary")
         content_type = response.headers.get("Content-Type", "application/octet-stream")
         negotiated = vary is not None and "accept-encoding" in vary.lower()
-        if negotiated:
+        if endpoint in COMPRESSED_ON_THE_FLY:
+            pass  # no siblings: nginx compresses it (the location says gzip on)
+        elif negotiated:
             for coding, suffix in SIBLINGS.items():
                 coded = self._get(page.path, {"Accept-Encoding": coding})
                 if coded.headers.get("Content-Encoding") != coding:
@@ -472,9 +485,16 @@ class SiteExporter:
             extension=PurePosixPath(relpath).suffix.lstrip("."),
         )
 
-    def _get(self, path: str, headers: Mapping[str, str]) -> TestResponse:
-        """The app's answer, read whole and closed (a static file's answer holds it open)."""
-        response = self._client.get(path, headers=dict(headers))
+    def _get(self, path: str, headers: Mapping[str, str]) -> Response:
+        """The app's answer, read whole and closed (a static file's answer holds it open).
+
+        Werkzeug builds the request and runs the app, without its test client (cookie jar,
+        redirects, response wrapping): a cached article page took 270 µs of CPU through the
+        client, 185 µs so (500 pages, one process), and the export asks for every file.
+        """
+        environ = EnvironBuilder(path, headers=list(headers.items())).get_environ()
+        body, status, response_headers = run_wsgi_app(self.app, environ, buffered=True)
+        response = Response(body, status, response_headers)
         response.get_data()
         response.close()
         return response
@@ -695,6 +715,72 @@ class SiteExporter:
 
 _MISSING = object()
 _WORK: tuple[SiteExporter, list[SitePage]] | None = None
+# How long a fork waits for other threads to let go of the content (a reload at 100,000
+# articles takes seconds) before the pages are rendered in this process instead.
+_LOCKS_WAIT_S = 60.0
+
+
+def _render_locks(app: Flask) -> list[Any]:
+    """The locks a page's rendering may take, in the app and the runtime behind it.
+
+    A fork copies a lock as it is: one that another thread (``export --watch``'s watcher, a
+    hub notifier) held at that moment stays held in the worker, whose first page needing it
+    waits for ever, and what it guards may be half changed. The export forks only while it
+    holds them all itself (:func:`_forked_pool`).
+    """
+    service: Runtime = app.extensions["feedsvc"]
+    owners = (
+        service,  # _refresh_lock: a reload in progress
+        service.content,
+        service.content.store,
+        service.publication,
+        app.extensions.get("feedsvc.web.pagecache"),
+    )
+    names = ("_refresh_lock", "_lock")
+    locks = [getattr(owner, name) for owner in owners for name in names if hasattr(owner, name)]
+    return [*locks, crawlers_cache_lock]
+
+
+@contextlib.contextmanager
+def _forked_pool(workers: int, locks: list[Any]) -> Iterator[Any]:
+    """A pool of ``workers`` forks of this process, forked while this thread holds ``locks``;
+    None if other threads kept one of them for :data:`_LOCKS_WAIT_S`.
+
+    Each lock is only tried, never waited for while another is held: holding all of them at
+    once cannot deadlock with a thread that takes them in another order. Each worker starts by
+    releasing its copies: it has one thread, so a lock held there is held by no one.
+    """
+    held: list[Any] = []
+    deadline = time.monotonic() + _LOCKS_WAIT_S
+    while True:
+        for lock in locks:
+            if not lock.acquire(blocking=False):
+                break
+            held.append(lock)
+        else:
+            break
+        while held:
+            held.pop().release()
+        if time.monotonic() > deadline:
+            log.warning("the content stayed busy: the export renders in one process")
+            yield None
+            return
+        time.sleep(0.005)
+    try:
+        # Forks them all, now; the initializer runs first in each.
+        pool = multiprocessing.get_context("fork").Pool(workers, _release_all, (locks,))
+    finally:
+        while held:
+            held.pop().release()
+    with pool:
+        yield pool
+
+
+def _release_all(locks: list[Any]) -> None:
+    """In a new worker: the locks copied held, released (see :func:`_forked_pool`)."""
+    for lock in locks:
+        if lock.locked():
+            lock.release()
 
 
 def _render_in_worker(index: int) -> tuple[int, tuple[Any, ...], dict[Any, Any]]:
@@ -738,9 +824,19 @@ class _Progress:
         now = time.monotonic()
         if now - self.shown >= _PROGRESS_EVERY_S or self.count == self.total:
             self.shown = now
-            rate = self.count / max(now - self.started, 1e-9)
-            sys.stderr.write(f"\rrendering pages: {self.count}/{self.total} ({rate:.0f}/s) ")
+            sys.stderr.write("\r" + self.line(now - self.started))
             sys.stderr.flush()
+
+    def line(self, seconds: float) -> str:
+        """``rendering [########------------] 4000/10000 pages, 812/s, 7 s left``."""
+        done = self.count / max(self.total, 1)
+        filled = int(done * _PROGRESS_WIDTH)
+        rate = self.count / max(seconds, 1e-9)
+        left = (self.total - self.count) / rate if rate > 0 else 0.0
+        bar = "#" * filled + "-" * (_PROGRESS_WIDTH - filled)
+        return (
+            f"rendering [{bar}] {self.count}/{self.total} pages, {rate:.0f}/s, {left:.0f} s left "
+        )
 
     def done(self) -> None:
         if self.enabled and self.count:
@@ -840,6 +936,7 @@ class _RouteSeen:
             types=dict(self.types),
             browser_types=dict(self.browser_types),
             type_headers={ext: h for ext, h in varying.items() if h},
+            compressed_on_the_fly=endpoint in COMPRESSED_ON_THE_FLY,
         )
 
 

@@ -82,6 +82,8 @@ class RouteProfile:
     browser_types: Mapping[str, str] = field(default_factory=dict)  # feeds, for browsers
     # Headers only some file types get: extension -> headers ("rss" -> Content-Security-Policy)
     type_headers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # No .gz/.br siblings: nginx compresses the route's pages itself (gzip, when asked).
+    compressed_on_the_fly: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,7 @@ class _Directives:
     charset_types: tuple[str, ...]
     headers: tuple[_Header, ...]
     gzip_vary_off: bool
+    gzip_on: bool
     always: bool
     link_hub: str | None  # the WebSub hub, for a Link header naming it and the feed itself
 
@@ -304,6 +307,7 @@ class _Model:
                 charset_types=directives.charset_types,
                 headers=tuple(headers[name] for name in sorted(headers)),
                 gzip_vary_off=directives.gzip_vary_off,
+                gzip_on=directives.gzip_on,
                 always=directives.always,
                 link_hub=directives.link_hub,
             ),
@@ -353,6 +357,7 @@ class _Model:
             charset_types=tuple(sorted(charset_types)),
             headers=tuple(headers[name] for name in sorted(headers)),
             gzip_vary_off=gzip_vary_off,
+            gzip_on=route.compressed_on_the_fly,
             always=always,
             link_hub=self.site.websub_hub if feed else None,
         )

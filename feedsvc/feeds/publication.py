@@ -361,7 +361,8 @@ class Publication:
             raise UnknownFeedError(f"no feed page {key[0]}.{key[1]} page {key[2]}")
         page_key = content_key(page)
         fmt = FORMATS[key[1]]
-        variants = _variants(fmt.render(build_document(page, key[1], self.settings)))
+        body = fmt.render(build_document(page, key[1], self.settings))
+        variants = _variants(body, later_page=key[2] > 1)
         etag = variants[IDENTITY].etag
         now = datetime.now(UTC)
         with self._lock:
@@ -415,10 +416,10 @@ def content_key(page: FeedPage) -> tuple[Any, ...]:
     return (feed.title, feed.description, page.number, page.count, page.articles)
 
 
-def _variants(body: bytes) -> dict[str, Variant]:
+def _variants(body: bytes, *, later_page: bool = False) -> dict[str, Variant]:
     digest = hashlib.sha256(body).hexdigest()[:32]
     variants = {}
-    for coding, data in encode_all(body).items():
+    for coding, data in encode_all(body, later_page=later_page).items():
         tag = digest if coding == IDENTITY else f"{digest}-{coding}"
         variants[coding] = Variant(data, f'"{tag}"', f'"{tag}-browser"')
     return variants

@@ -30,7 +30,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.feeds.catalog import Catalog
-from feedsvc.feeds.compression import IDENTITY, PREFERENCE, encode_all
+from feedsvc.feeds.compression import IDENTITY, PREFERENCE, encode
 from feedsvc.feeds.publication import HTML_PAGE, Publication
 from feedsvc.web import snapshot
 
@@ -49,9 +49,20 @@ class PageBody(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class RenderedPage:
-    variants: dict[str, bytes]  # coding -> bytes
+    # coding -> bytes, each coding compressed when first asked for: most pages of a large
+    # site (an article) are asked for in one coding, or only exported as they are
+    # (docs/performance.md, "Which pages get compressed siblings").
+    variants: dict[str, bytes]
     etags: dict[str, str]  # coding -> strong ETag, without quotes
     last_modified: datetime
+
+    def body(self, coding: str) -> bytes:
+        data = self.variants.get(coding)
+        if data is None:
+            # Two threads may both compress it: the bytes are the same (deterministic), and
+            # setdefault keeps one.
+            data = self.variants.setdefault(coding, encode(self.variants[IDENTITY], coding))
+        return data
 
 
 class PageCache:
@@ -74,8 +85,8 @@ class PageCache:
         html, newest = render()  # outside the lock: other pages need not wait
         body = html.encode("utf-8")
         digest = hashlib.sha256(body).hexdigest()[:32]
-        variants = encode_all(body)
-        etags = {coding: f"{digest}-{coding}" for coding in variants}
+        variants = {IDENTITY: body}
+        etags = {coding: f"{digest}-{coding}" for coding in PREFERENCE}
         last_modified = publication.page_last_modified(key, etags[IDENTITY], newest)
         page = RenderedPage(variants, etags, last_modified)
         with self._lock:
@@ -102,7 +113,7 @@ def cached_page(view: Callable[P, PageBody]) -> Callable[P, BaseResponse]:
         path = quote(request.path)
         page = cache.get(snapshot.publication(), path, lambda: view(*args, **kwargs))
         coding = request.accept_encodings.best_match(PREFERENCE, default=IDENTITY) or IDENTITY
-        response = Response(page.variants[coding], content_type="text/html; charset=utf-8")
+        response = Response(page.body(coding), content_type="text/html; charset=utf-8")
         if coding != IDENTITY:
             response.headers["Content-Encoding"] = coding
         response.headers["Vary"] = "Accept-Encoding"
