@@ -28,6 +28,7 @@ bad bytes, no body text) is found over the whole file, mostly in C.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import functools
 import re
 from collections.abc import Callable
@@ -101,6 +102,8 @@ def _common_header() -> re.Pattern[str]:
     space = r"[^\S\n]"  # white space within a line
     blanks = rf"(?:{space}*+\n)*+"
     filled = r"\S(?:[^\n]*\S)?"  # a stripped line with text
+    # One without a colon or a digit, which every label and date has: not a header line.
+    plain = r"[^\s\d:](?:[^\d:\n]*[^\s\d:])?"
 
     def line(body: str) -> str:
         # Atomic: a line matches one way only; failing later never retries it.
@@ -113,8 +116,8 @@ def _common_header() -> re.Pattern[str]:
     return re.compile(
         line(rf"(?P<updated>{updated})")
         + "?"
-        + line(rf"(?P<title>{filled})")
-        + line(rf"(?P<category>{filled})")
+        + line(rf"(?:(?P<title>{plain})|(?P<title_other>{filled}))")
+        + line(rf"(?:(?P<category>{plain})|(?P<category_other>{filled}))")
         + "(?:"
         + line(rf"{source}(?P<source>{filled})")
         + ")?"
@@ -135,8 +138,13 @@ def _common_header() -> re.Pattern[str]:
 _COMMON_HEADER = _common_header()
 # Lines split off a file's text at first: a header with blank lines between its lines has ten.
 _FIRST_LINES = 16
+# Enough text to hold more words than the site disclaimer in any body with text.
+_WORDS_PREFIX = 1024
 # The bytes of the C0 controls XML cannot carry (all but tab, LF and CR) and of DEL.
 _UNSAFE_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# Those, NUL among them, and the first bytes of a UTF-8 BOM (0xEF), of a C1 control (0xC2) and
+# of U+FFFE/U+FFFF (0xEF): a file without any of them needs none of decode's checks.
+_SUSPECT_BYTES = _UNSAFE_BYTES + b"\xc2\xef"
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +280,11 @@ class _ArticleParser:
                     raise self.error(1, f"not valid {encoding.upper()} text") from None
                 self.warn(1, "the file is UTF-16; read as such (save the file as UTF-8)")
                 return text, False
+        if len(data.translate(None, _SUSPECT_BYTES)) == len(data):
+            # The usual file: none of the bytes below, so no BOM and nothing XML cannot carry;
+            # one pass over the bytes where the checks further down take four.
+            with contextlib.suppress(UnicodeDecodeError):
+                return data.decode("utf-8"), True
         if b"\x00" in data:
             line = _line_of(data, data.index(b"\x00"))
             raise self.error(line, "not a text file (it contains NUL bytes)")
@@ -339,14 +352,19 @@ class _ArticleParser:
 
         One match of :data:`_COMMON_HEADER` finds the header's lines; each is then read as the
         line-by-line reader reads it (title and category classified only when they hold a
-        colon or a digit, which every other kind of line has). Whatever would make that reader
+        colon or a digit, as :func:`_classify` does). Whatever would make that reader
         warn or fail returns None, so that it reads the file and says so with the line.
         """
         match = _COMMON_HEADER.match(text)
         if match is None:
             return None
         title, category_line = match["title"], match["category"]
-        if not (_is_other(title) and _is_other(category_line)):
+        if title is None and _classify(title := match["title_other"]).kind != _OTHER:
+            return None
+        if (
+            category_line is None
+            and _classify(category_line := match["category_other"]).kind != _OTHER
+        ):
             return None
         category = _category(category_line)
         if category is None or category_problem(category.names):
@@ -515,7 +533,12 @@ class _ArticleParser:
         words = _word_count(self.disclaimer_key)
         # A body whose only paragraph is the disclaimer has the disclaimer's words (one more
         # for an empty disclaimer: "..." is one); any other body has a paragraph to show.
-        if len(text.split(None, words + 1)) > words + 1:
+        # On a prefix first: split copies what follows the words it splits off, and a prefix
+        # has no more words than the whole text.
+        if (
+            len(text[:_WORDS_PREFIX].split(None, words + 1)) > words + 1
+            or len(text.split(None, words + 1)) > words + 1
+        ):
             return Body.lazy(text, read)
         paragraphs, summary = read(text)
         return Body.of(paragraphs, summary) if paragraphs else None
@@ -660,13 +683,6 @@ def _classify(text: str) -> _Header:
             return _Header(_OTHER, text)
         return _Header(_DATE, text, None, date)
     return _Header(_OTHER, text)
-
-
-def _is_other(text: str) -> bool:
-    """Whether :func:`_classify` reads the line as none of the header's labels and dates."""
-    if ":" not in text and _DIGIT.search(text) is None:
-        return True
-    return _classify(text).kind == _OTHER
 
 
 def _classify_long(text: str) -> _Header:
