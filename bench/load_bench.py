@@ -150,6 +150,14 @@ def measure(size: int, runs: int, compare: Path | None = None) -> dict[str, Any]
             "ratio": ratio,
             "cpu_ratio": cpu_ratio,
         }
+        print(
+            f"  {size:>7} articles, run {number}: ready {ready['seconds']:6.2f} s "
+            f"(build {ready['build_s']:.2f}, first request {ready['first_request_s']:.2f}), "
+            f"baseline {base['seconds']:.2f} s -> {ratio:.2f}x (CPU time {cpu_ratio:.2f}x); "
+            f"peak RSS {ready['rss_mb']:.0f} MB "
+            f"(baseline {base['rss_mb']:.0f} MB); load average {load_average}",
+            flush=True,
+        )
         if compare is not None:
             other = run_child("ready", folder, compare)
             pair["compared"] = other
@@ -162,14 +170,6 @@ def measure(size: int, runs: int, compare: Path | None = None) -> dict[str, Any]
                 flush=True,
             )
         pairs.append(pair)
-        print(
-            f"  {size:>7} articles, run {number}: ready {ready['seconds']:6.2f} s "
-            f"(build {ready['build_s']:.2f}, first request {ready['first_request_s']:.2f}), "
-            f"baseline {base['seconds']:.2f} s -> {ratio:.2f}x (CPU time {cpu_ratio:.2f}x); "
-            f"peak RSS {ready['rss_mb']:.0f} MB "
-            f"(baseline {base['rss_mb']:.0f} MB); load average {load_average}",
-            flush=True,
-        )
     compared = (
         {
             "compared_ratio": spread([p["compared_ratio"] for p in pairs]),
