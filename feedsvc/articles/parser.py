@@ -210,17 +210,24 @@ class _ArticleParser:
             # The path becomes the article's id and permalink; the store reports such names
             # before reading the file, this keeps the parser's promise for any caller.
             raise self.error(0, "the file name contains control characters; rename the file")
-        return self.parse_text(*self.decode(data))
+        text, checked = self.decode(data)
+        return self.parse_text(text, checked, data=data if checked else None)
 
-    def parse_text(self, text: str, checked: bool, *, fast: bool = True) -> ParseResult:
-        """Parse the decoded text (see :meth:`decode`); ``fast=False`` reads every header
-        line by line, as files of an uncommon shape are (the tests compare the two)."""
+    def parse_text(
+        self, text: str, checked: bool, *, data: bytes | None = None, fast: bool = True
+    ) -> ParseResult:
+        """Parse the decoded text (see :meth:`decode`) of the file's bytes ``data`` (if
+        given); ``fast=False`` reads every header line by line, as files of an uncommon shape
+        are (the tests compare the two)."""
         # CRLF, CR and LF each end a line; str.replace and split do that faster than a regex.
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+            data = None
         if fast and (checked or not _FORBIDDEN_CHARS.search(text)):
             checked = True
-            if (common := self.parse_common(text)) is not None:
+            if data is not None and data.startswith(codecs.BOM_UTF8):
+                data = None
+            if (common := self.parse_common(text, data)) is not None:
                 return common
         reader = self.line_reader(text, checked)
         updated_raw: _Dated | None = None
@@ -346,7 +353,7 @@ class _ArticleParser:
 
     # -- header --------------------------------------------------------------------------------
 
-    def parse_common(self, text: str) -> ParseResult | None:
+    def parse_common(self, text: str, data: bytes | None = None) -> ParseResult | None:
         """The article, if ``text`` (LF line breaks, no character XML cannot carry) has a
         header of the common shape that parses without a warning or an error; else None.
 
@@ -399,7 +406,11 @@ class _ArticleParser:
                 updated = published
             elif updated < published:
                 return None
-        body = self.body_of(text[match.end() :])
+        end = match.end()
+        # The body's UTF-8 is the file's own bytes when the text is exactly those decoded.
+        body = self.body_of(
+            text[end:], None if data is None else data[len(text[:end].encode("utf-8")) :]
+        )
         if body is None:
             return None
         article = Article(
@@ -527,8 +538,8 @@ class _ArticleParser:
         """
         return self.body_of(reader.rest())
 
-    def body_of(self, text: str) -> Body | None:
-        """:meth:`read_body` of the text after the header."""
+    def body_of(self, text: str, utf8: bytes | None = None) -> Body | None:
+        """:meth:`read_body` of the text after the header (``utf8``: that text as UTF-8)."""
         read = _body_reader(self.disclaimer_key)
         words = _word_count(self.disclaimer_key)
         # A body whose only paragraph is the disclaimer has the disclaimer's words (one more
@@ -539,7 +550,7 @@ class _ArticleParser:
             len(text[:_WORDS_PREFIX].split(None, words + 1)) > words + 1
             or len(text.split(None, words + 1)) > words + 1
         ):
-            return Body.lazy(text, read)
+            return Body.lazy(text, read) if utf8 is None else Body.lazy_utf8(utf8, read)
         paragraphs, summary = read(text)
         return Body.of(paragraphs, summary) if paragraphs else None
 
