@@ -14,7 +14,10 @@ Blank lines may stand anywhere between header lines; Bron, the published date an
 Bijgewerkt line may come in any order after the category. This module knows nothing of the file
 system beyond the bytes and the relative path it is given, nor of feeds or HTTP.
 
-Cost: a load reads every file, so parsing should cost little more than reading. Each header line
+Cost: a load reads every file, so parsing should cost little more than reading. A file of the
+common shape has its whole header read by one match (:data:`_COMMON_HEADER`, see
+:meth:`_ArticleParser.parse_common`); any other file, and any whose header needs a warning or
+an error, is read line by line as follows, which is what decides what a file means. Each header line
 is classified once, by one regular expression (:data:`_HEADER`: the labels, the date grammar of
 :mod:`feedsvc.articles.dates`, and the cheap tests for what could still be a date), and the result
 is kept for the line, so peeking at a line again repeats nothing; dateutil only sees lines with a
