@@ -12,7 +12,10 @@ times each:
 
 Each run pair gives a ratio (ready / baseline), of wall-clock time (the target's measure) and of
 CPU time (which other work on a shared machine disturbs less); the median and the range of the
-ratios, and of the times, are printed and saved, with the load average before each run. Peak
+ratios, and of the times, are printed and saved, with the load average before each run. With
+``--compare REV`` (such as ``main``), each run also times ready to serve with the committed tree
+of REV (extracted under /tmp), right after this checkout's, so both ratios come from the same
+runs. Peak
 memory is ``ru_maxrss`` of each child process. Corpora are generated once under /tmp
 (``feedsvc-corpus-N-v<format version>``) and reused, and the page cache is warmed before the
 first run, so every run reads from memory.
@@ -22,7 +25,8 @@ Target (issue 13): ready ≤ 2.5x the baseline at 10,000 and at 100,000 articles
 
 Usage::
 
-    .venv/bin/python bench/load_bench.py [--sizes 10000,100000] [--runs 3] [--json FILE]
+    .venv/bin/python bench/load_bench.py [--sizes 10000,100000] [--runs 3] [--compare REV]
+                                         [--json FILE]
 
 The default run takes about two minutes on 2 cores; results go to
 ``bench/results/load-<date>-<commit>.json`` unless ``--json`` names another file.
@@ -47,7 +51,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import corpus  # noqa: E402
-from benchlib import BenchError, child_result, first_feed  # noqa: E402
+from benchlib import (  # noqa: E402
+    BenchError,
+    child_result,
+    extract_revision,
+    first_feed,
+    short_commit,
+)
 
 SEED = 1
 TARGET_RATIO = 2.5
@@ -99,8 +109,10 @@ def child_ready(folder: Path) -> dict[str, float]:
     }
 
 
-def run_child(kind: str, folder: Path) -> dict[str, Any]:
-    return child_result(__file__, kind, folder)
+def run_child(kind: str, folder: Path, tree: Path | None = None) -> dict[str, Any]:
+    """One measurement in a fresh process; ``tree``: with the feedsvc of that extracted tree."""
+    script = __file__ if tree is None else str(tree / "bench" / "load_bench.py")
+    return child_result(script, kind, folder)
 
 
 # -- the measurement ----------------------------------------------------------------------------
@@ -118,7 +130,7 @@ def spread(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def measure(size: int, runs: int) -> dict[str, Any]:
+def measure(size: int, runs: int, compare: Path | None = None) -> dict[str, Any]:
     folder = corpus_folder(size)
     run_child("baseline", folder)  # warms the page cache for both
     pairs = []
@@ -131,15 +143,13 @@ def measure(size: int, runs: int) -> dict[str, Any]:
             raise BenchError(f"{size} files gave {ready['articles']} articles: {ready}")
         ratio = ready["seconds"] / base["seconds"]
         cpu_ratio = ready["cpu_s"] / base["cpu_s"]
-        pairs.append(
-            {
-                "load_average": load_average,
-                "baseline": base,
-                "ready": ready,
-                "ratio": ratio,
-                "cpu_ratio": cpu_ratio,
-            }
-        )
+        pair: dict[str, Any] = {
+            "load_average": load_average,
+            "baseline": base,
+            "ready": ready,
+            "ratio": ratio,
+            "cpu_ratio": cpu_ratio,
+        }
         print(
             f"  {size:>7} articles, run {number}: ready {ready['seconds']:6.2f} s "
             f"(build {ready['build_s']:.2f}, first request {ready['first_request_s']:.2f}), "
@@ -148,7 +158,30 @@ def measure(size: int, runs: int) -> dict[str, Any]:
             f"(baseline {base['rss_mb']:.0f} MB); load average {load_average}",
             flush=True,
         )
+        if compare is not None:
+            other = run_child("ready", folder, compare)
+            pair["compared"] = other
+            pair["compared_ratio"] = other["seconds"] / base["seconds"]
+            pair["compared_cpu_ratio"] = other["cpu_s"] / base["cpu_s"]
+            print(
+                f"  {size:>7} articles, run {number}, compared revision: ready "
+                f"{other['seconds']:6.2f} s -> {pair['compared_ratio']:.2f}x "
+                f"(CPU time {pair['compared_cpu_ratio']:.2f}x); peak RSS {other['rss_mb']:.0f} MB",
+                flush=True,
+            )
+        pairs.append(pair)
+    compared = (
+        {
+            "compared_ratio": spread([p["compared_ratio"] for p in pairs]),
+            "compared_cpu_ratio": spread([p["compared_cpu_ratio"] for p in pairs]),
+            "compared_ready_s": spread([p["compared"]["seconds"] for p in pairs]),
+            "compared_rss_mb": spread([p["compared"]["rss_mb"] for p in pairs]),
+        }
+        if compare is not None
+        else {}
+    )
     return {
+        **compared,
         "articles": size,
         "corpus": str(folder),
         "runs": pairs,
@@ -198,6 +231,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--compare", metavar="REV", help="also time this revision (see above)")
     args = parser.parse_args()
     started = datetime.now(UTC)
     results: dict[str, Any] = {
@@ -209,11 +243,17 @@ def main() -> int:
         "sizes": [],
     }
     print(f"== ready to serve vs bare read + split ({args.runs} alternating runs per size)")
-    try:
-        rows = [measure(int(size), args.runs) for size in args.sizes.split(",")]
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    with tempfile.TemporaryDirectory(prefix="feedsvc-load-compare-") as scratch:
+        tree = None
+        if args.compare:
+            tree = Path(scratch) / "tree"
+            extract_revision(args.compare, tree)
+            results["compared"] = {"revision": args.compare, "commit": short_commit(args.compare)}
+        try:
+            rows = [measure(int(size), args.runs, tree) for size in args.sizes.split(",")]
+        except BenchError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     results["sizes"] = rows
     results["machine"]["load_average_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
@@ -233,6 +273,14 @@ def main() -> int:
             f"{row['cpu_ratio']['max']:.2f}] | "
             f"{rss['max']:.0f} MB |"
         )
+        if args.compare:
+            cr, ccpu = row["compared_ratio"], row["compared_cpu_ratio"]
+            print(
+                f"| {row['articles']:,} ({args.compare}) | "
+                f"{row['compared_ready_s']['median']:.2f} s | | {cr['median']:.2f}x "
+                f"[{cr['min']:.2f}–{cr['max']:.2f}] | {ccpu['median']:.2f}x "
+                f"[{ccpu['min']:.2f}–{ccpu['max']:.2f}] | {row['compared_rss_mb']['max']:.0f} MB |"
+            )
     out = args.json or RESULTS / f"load-{started:%Y%m%d-%H%M}-{str(results['commit'])[:10]}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")

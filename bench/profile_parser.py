@@ -40,6 +40,7 @@ WATCHED = (
     "is_date_line",
     "read_title",
     "_classify",
+    "parse_common",  # the header read by one match
     "_parse",  # dateutil's parser: a date it had to read
 )
 

@@ -146,6 +146,11 @@ class Body:
         """
         return cls(None, text.encode("utf-8"), read)
 
+    @classmethod
+    def lazy_utf8(cls, text: bytes, read: Callable[[str], tuple[tuple[str, ...], str]]) -> Body:
+        """:meth:`lazy` of text given as UTF-8 (the file's own bytes: no encoding again)."""
+        return cls(None, text, read)
+
     @property
     def paragraphs(self) -> tuple[str, ...]:
         return self._parts()[0]

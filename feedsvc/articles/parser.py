@@ -14,7 +14,10 @@ Blank lines may stand anywhere between header lines; Bron, the published date an
 Bijgewerkt line may come in any order after the category. This module knows nothing of the file
 system beyond the bytes and the relative path it is given, nor of feeds or HTTP.
 
-Cost: a load reads every file, so parsing should cost little more than reading. Each header line
+Cost: a load reads every file, so parsing should cost little more than reading. A file of the
+common shape has its whole header read by one match (:data:`_COMMON_HEADER`, see
+:meth:`_ArticleParser.parse_common`); any other file, and any whose header needs a warning or
+an error, is read line by line as follows, which is what decides what a file means. Each header line
 is classified once, by one regular expression (:data:`_HEADER`: the labels, the date grammar of
 :mod:`feedsvc.articles.dates`, and the cheap tests for what could still be a date), and the result
 is kept for the line, so peeking at a line again repeats nothing; dateutil only sees lines with a
@@ -87,10 +90,63 @@ _DIGIT = re.compile(r"\d")
 # How a line _LONG_HEADER reads as more than "anything else" starts.
 _LONG_START = re.compile(r"\d|bijgewerkt|bron|datum|gepubliceerd|publicatiedatum", re.IGNORECASE)
 _OTHER, _SOURCE, _UPDATED, _DATE = range(4)
+
+
+def _common_header() -> re.Pattern[str]:
+    """:data:`_COMMON_HEADER`: the whole header of a file of the common shape, in one match.
+
+    [``Bijgewerkt:`` line] title, category, [``Bron:`` line], date line, [``Bron:`` line],
+    [``Bijgewerkt:`` line], blank lines anywhere between them, then the body: each line as the
+    line-by-line reader sees it once stripped (str.strip and ``\\s`` agree on what white space
+    is). The published date is the grammar of :mod:`feedsvc.articles.dates` with its group
+    names, so :func:`date_from_grammar` reads it from this match; within a line, as there.
+    """
+    space = r"[^\S\n]"  # white space within a line
+    blanks = rf"(?:{space}*+\n)*+"
+    filled = r"\S(?:[^\n]*\S)?"  # a stripped line with text
+    # One without a colon or a digit, which every label and date has: not a header line.
+    plain = r"[^\s\d:](?:[^\d:\n]*[^\s\d:])?"
+
+    def line(body: str) -> str:
+        # Atomic: a line matches one way only; failing later never retries it.
+        return rf"{blanks}(?>{space}*+{body}{space}*+\n)"
+
+    updated = rf"bijgewerkt{space}*:(?:[^\n]*\S)?"
+    source = rf"bron{space}*:{space}*+"
+    date_label = rf"(?:datum|gepubliceerd|publicatiedatum){space}*:{space}*+"
+    grammar = DATE_GRAMMAR.replace(r"\s", space)  # dates never span lines
+    return re.compile(
+        line(rf"(?P<updated>{updated})")
+        + "?"
+        + line(rf"(?:(?P<title>{plain})|(?P<title_other>{filled}))")
+        + line(rf"(?:(?P<category>{plain})|(?P<category_other>{filled}))")
+        + "(?:"
+        + line(rf"{source}(?P<source>{filled})")
+        + ")?"
+        + line(rf"(?P<date_line>(?:{date_label})?(?P<published>{grammar}))")
+        + "(?:"
+        + line(rf"{source}(?P<source_after>{filled})")
+        + ")?(?:"
+        + line(rf"(?P<updated_after>{updated})")
+        + ")?"
+        # The line-by-line reader goes on while lines are Bron or Bijgewerkt lines.
+        + rf"(?!{blanks}{space}*(?:bron|bijgewerkt){space}*:)",
+        re.IGNORECASE,
+    )
+
+
+# Most files: their header read by one match (see _ArticleParser.parse_common); any other file,
+# and any file whose header would need a warning or an error, is read line by line.
+_COMMON_HEADER = _common_header()
 # Lines split off a file's text at first: a header with blank lines between its lines has ten.
 _FIRST_LINES = 16
+# Enough text to hold more words than the site disclaimer in any body with text.
+_WORDS_PREFIX = 1024
 # The bytes of the C0 controls XML cannot carry (all but tab, LF and CR) and of DEL.
 _UNSAFE_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# Those, NUL among them, and the first bytes of a UTF-8 BOM (0xEF), of a C1 control (0xC2) and
+# of U+FFFE/U+FFFF (0xEF): a file without any of them needs none of decode's checks.
+_SUSPECT_BYTES = _UNSAFE_BYTES + b"\xc2\xef"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +212,26 @@ class _ArticleParser:
             # The path becomes the article's id and permalink; the store reports such names
             # before reading the file, this keeps the parser's promise for any caller.
             raise self.error(0, "the file name contains control characters; rename the file")
-        reader = self.line_reader(*self.decode(data))
+        text, checked = self.decode(data)
+        return self.parse_text(text, checked, data=data if checked else None)
+
+    def parse_text(
+        self, text: str, checked: bool, *, data: bytes | None = None, fast: bool = True
+    ) -> ParseResult:
+        """Parse the decoded text (see :meth:`decode`) of the file's bytes ``data`` (if
+        given); ``fast=False`` reads every header line by line, as files of an uncommon shape
+        are (the tests compare the two)."""
+        # CRLF, CR and LF each end a line; str.replace and split do that faster than a regex.
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            data = None
+        if fast and (checked or not _FORBIDDEN_CHARS.search(text)):
+            checked = True
+            if data is not None and data.startswith(codecs.BOM_UTF8):
+                data = None
+            if (common := self.parse_common(text, data)) is not None:
+                return common
+        reader = self.line_reader(text, checked)
         updated_raw: _Dated | None = None
         first = reader.next_filled()
         if first is None:
@@ -214,6 +289,13 @@ class _ArticleParser:
                     raise self.error(1, f"not valid {encoding.upper()} text") from None
                 self.warn(1, "the file is UTF-16; read as such (save the file as UTF-8)")
                 return text, False
+        if len(data.translate(None, _SUSPECT_BYTES)) == len(data):
+            # The usual file: none of the bytes below, so no BOM and nothing XML cannot carry;
+            # one pass over the bytes where the checks further down take four.
+            try:  # not contextlib.suppress: a context manager per file costs more than this
+                return data.decode("utf-8"), True
+            except UnicodeDecodeError:
+                pass  # the general case below says where and what
         if b"\x00" in data:
             line = _line_of(data, data.index(b"\x00"))
             raise self.error(line, "not a text file (it contains NUL bytes)")
@@ -245,14 +327,12 @@ class _ArticleParser:
         return text, checked
 
     def line_reader(self, text: str, checked: bool) -> _LineReader:
-        """A reader over the text's lines, stripped; line N is at index N - 1.
+        """A reader over the lines of ``text`` (its line breaks made LF), stripped; line N is
+        at index N - 1.
 
         Only the first lines are split off now (the header is in them); the rest is kept as
         text, split as far as the header reaches, and what follows the header is the body.
         """
-        # CRLF, CR and LF each end a line; str.replace and split do that faster than a regex.
-        if "\r" in text:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
         if checked:
             return _LineReader.of(text)
         raws = text.split("\n")
@@ -276,6 +356,78 @@ class _ArticleParser:
         return _LineReader(lines, None)
 
     # -- header --------------------------------------------------------------------------------
+
+    def parse_common(self, text: str, data: bytes | None = None) -> ParseResult | None:
+        """The article, if ``text`` (LF line breaks, no character XML cannot carry) has a
+        header of the common shape that parses without a warning or an error; else None.
+
+        One match of :data:`_COMMON_HEADER` finds the header's lines; each is then read as the
+        line-by-line reader reads it (title and category classified only when they hold a
+        colon or a digit, as :func:`_classify` does). Whatever would make that reader
+        warn or fail returns None, so that it reads the file and says so with the line.
+        """
+        match = _COMMON_HEADER.match(text)
+        if match is None:
+            return None
+        title, category_line = match["title"], match["category"]
+        if title is None and _classify(title := match["title_other"]).kind != _OTHER:
+            return None
+        if (
+            category_line is None
+            and _classify(category_line := match["category_other"]).kind != _OTHER
+        ):
+            return None
+        category = _category(category_line)
+        if category is None or category_problem(category.names):
+            return None
+        source_name, source_after = match["source"], match["source_after"]
+        source = None
+        if source_name is not None or source_after is not None:
+            if source_name is not None and source_after is not None:
+                return None  # a second Bron line: a warning
+            source = _source(source_name or source_after)
+            if source is None or source_problem(source.name):
+                return None
+        date_line = match["date_line"]
+        if len(date_line) > MAX_DATE_LENGTH:
+            return None  # _classify reads a line this long otherwise
+        try:
+            naive, _ = date_from_grammar(match, match["published"])
+        except DateFormatError:
+            return None
+        published = localize(naive, self.zone)
+        updated = published
+        updated_line, updated_after = match["updated"], match["updated_after"]
+        if updated_line is not None or updated_after is not None:
+            if updated_line is not None and updated_after is not None:
+                return None  # a second Bijgewerkt line: a warning
+            try:
+                naive, has_time = _date_of(_classify(updated_line or updated_after))
+            except DateFormatError:
+                return None
+            updated = localize(naive, self.zone)
+            if not has_time and updated.date() == published.date():
+                updated = published
+            elif updated < published:
+                return None
+        end = match.end()
+        # The body's UTF-8 is the file's own bytes when the text is exactly those decoded.
+        body = self.body_of(
+            text[end:], None if data is None else data[len(text[:end].encode("utf-8")) :]
+        )
+        if body is None:
+            return None
+        article = Article(
+            id=_article_id(self.path),
+            title=title,
+            category=category,
+            source=source,
+            published=published,
+            updated=updated,
+            body=body,
+            source_path=self.path,
+        )
+        return ParseResult(article, tuple(self.warnings))
 
     def read_title(self, line: _Line, reader: _LineReader) -> _Line:
         kind = self.classify(line).kind
@@ -388,13 +540,21 @@ class _ArticleParser:
         Left as text, to be split into paragraphs when a page first shows it; only a body with
         as few words as the disclaimer (which may be all it holds) is split now, to tell.
         """
-        text = reader.rest()
+        return self.body_of(reader.rest())
+
+    def body_of(self, text: str, utf8: bytes | None = None) -> Body | None:
+        """:meth:`read_body` of the text after the header (``utf8``: that text as UTF-8)."""
         read = _body_reader(self.disclaimer_key)
         words = _word_count(self.disclaimer_key)
         # A body whose only paragraph is the disclaimer has the disclaimer's words (one more
         # for an empty disclaimer: "..." is one); any other body has a paragraph to show.
-        if len(text.split(None, words + 1)) > words + 1:
-            return Body.lazy(text, read)
+        # On a prefix first: split copies what follows the words it splits off, and a prefix
+        # has no more words than the whole text.
+        if (
+            len(text[:_WORDS_PREFIX].split(None, words + 1)) > words + 1
+            or len(text.split(None, words + 1)) > words + 1
+        ):
+            return Body.lazy(text, read) if utf8 is None else Body.lazy_utf8(utf8, read)
         paragraphs, summary = read(text)
         return Body.of(paragraphs, summary) if paragraphs else None
 

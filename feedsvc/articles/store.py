@@ -730,7 +730,11 @@ def _read_article_file(found: _Found) -> bytes:
         try:
             # Sized by fstat: read(MAX_ARTICLE_BYTES + 1) would allocate 1 MiB for every file.
             # os.read rather than a file object: one fewer object and buffer per file.
-            data = _read_up_to(fd, info.st_size + 1)
+            # One read for the usual file: all its bytes and no more means its end (a second
+            # read to see it return nothing cost a system call per file).
+            data = os.read(fd, info.st_size + 1)
+            if len(data) < info.st_size:  # a short read: read on
+                data += _read_up_to(fd, info.st_size + 1 - len(data))
             if len(data) > info.st_size:  # it grew since fstat: read on, up to the limit
                 data += _read_up_to(fd, MAX_ARTICLE_BYTES + 1 - len(data))
             return data
