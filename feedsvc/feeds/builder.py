@@ -8,6 +8,7 @@ its own format); :func:`build_opml` makes either OPML list.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 from feedsvc import __version__
 from feedsvc.articles.dates import format_dutch_date
@@ -19,6 +20,7 @@ from feedsvc.feeds.document import (
     DocumentEntry,
     DocumentSource,
     FeedDocument,
+    IdentityCache,
     Link,
     OpmlDocument,
     Outline,
@@ -44,6 +46,24 @@ RSS_DOCS = "https://www.rssboard.org/rss-specification"
 OPML_DOCS = "http://opml.org/spec2.opml"
 # Where the "_bron" and "_categorie" JSON Feed extensions are explained, as JSON Feed asks.
 EXTENSIONS_ABOUT_PATH = "/#json-feed"
+# Articles whose feed entries are kept (one per format), about 5-10 KB each with the body's HTML.
+# An article's feeds (all, its category's levels, its source) are rendered near one another,
+# and a page's three formats one after the other.
+ENTRY_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _ArticleParts:
+    """What an article's entries share in every format: made once per article."""
+
+    settings: Settings
+    content_html: str
+    published_text: str
+    category: DocumentCategory
+    entries: dict[str, DocumentEntry]  # by format extension, filled as formats are asked for
+
+
+_parts: IdentityCache[Article, _ArticleParts] = IdentityCache(ENTRY_CACHE_SIZE)
 
 
 def build_document(page: FeedPage, extension: str, settings: Settings) -> FeedDocument:
@@ -55,7 +75,6 @@ def build_document(page: FeedPage, extension: str, settings: Settings) -> FeedDo
         return settings.url(feed_path(feed, extension, number))
 
     paged = page.count > 1
-    scheme = settings.url(CATEGORY_SCHEME_PATH)
     previous_url = url(page.number - 1) if page.number > 1 else None
     next_url = url(page.number + 1) if page.number < page.count else None
     return FeedDocument(
@@ -85,7 +104,7 @@ def build_document(page: FeedPage, extension: str, settings: Settings) -> FeedDo
         extensions_about_url=settings.url(EXTENSIONS_ABOUT_PATH),
         updated=page.updated,
         ttl_minutes=max(1, settings.cache_max_age // 60),
-        entries=tuple(_entry(article, extension, scheme, settings) for article in page.articles),
+        entries=tuple(_entry(article, extension, settings) for article in page.articles),
         browser_view=BrowserView(
             home=Link(f"Naar {settings.site_title}", settings.url("/")),
             notice="Dit is een nieuwsfeed.",
@@ -103,9 +122,41 @@ def build_document(page: FeedPage, extension: str, settings: Settings) -> FeedDo
     )
 
 
-def _entry(article: Article, extension: str, scheme: str, settings: Settings) -> DocumentEntry:
-    link = settings.url(article_path(article.id))
+def _entry(article: Article, extension: str, settings: Settings) -> DocumentEntry:
+    """The entry of ``article`` in the format ``extension``: the same object on every page of
+    every feed it is on (while cached), so writers can reuse what they make of it too."""
+    parts = _parts.get(article)
+    if parts is None or parts.settings is not settings:
+        parts = _ArticleParts(
+            settings=settings,
+            content_html=body_html(article),
+            published_text=format_dutch_date(article.published),
+            category=_category(article, settings),
+            entries={},
+        )
+        _parts.put(article, parts)
+    entry = parts.entries.get(extension)
+    if entry is None:
+        entry = parts.entries.setdefault(extension, _new_entry(article, extension, parts))
+    return entry
+
+
+def _category(article: Article, settings: Settings) -> DocumentCategory:
     category = article.category
+    return DocumentCategory(
+        names=category.names,
+        path=category.path,
+        label=category.label,
+        scheme=settings.url(CATEGORY_SCHEME_PATH),
+        # The label, as editors write it and the site shows it: "Nieuws -> Informatief".
+        # The slug path it replaced ("nieuws/informatief") is an identifier, not a name.
+        display=category.label,
+    )
+
+
+def _new_entry(article: Article, extension: str, parts: _ArticleParts) -> DocumentEntry:
+    settings = parts.settings
+    link = settings.url(article_path(article.id))
     source = None
     if article.source is not None:
         source = DocumentSource(
@@ -118,19 +169,11 @@ def _entry(article: Article, extension: str, scheme: str, settings: Settings) ->
         link=link,
         title=article.title,
         summary=article.summary,
-        content_html=body_html(article),
+        content_html=parts.content_html,
         published=article.published,
         updated=article.updated,
-        published_text=format_dutch_date(article.published),
-        category=DocumentCategory(
-            names=category.names,
-            path=category.path,
-            label=category.label,
-            scheme=scheme,
-            # The label, as editors write it and the site shows it: "Nieuws -> Informatief".
-            # The slug path it replaced ("nieuws/informatief") is an identifier, not a name.
-            display=category.label,
-        ),
+        published_text=parts.published_text,
+        category=parts.category,
         source=source,
     )
 

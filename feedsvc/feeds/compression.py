@@ -15,7 +15,11 @@ PREFERENCE = (BROTLI, GZIP, IDENTITY)
 # Measured on a 228 KB feed: brotli quality 6 took 1.3 ms (18.7 KB), quality 9 took 12 ms
 # (18.6 KB) and 11 took 68 ms (17.4 KB). 6 keeps a reload of hundreds of feeds fast.
 BROTLI_QUALITY = 6
-GZIP_LEVEL = 6
+# gzip 5 rather than 6: on exported first pages of feeds (bench/results/
+# compression-levels-e53288f-20261130T084023Z.json) 0.86 against 1.18 ms a page of 83 KB, for
+# 16.5% against 16.0% of the bytes; once the feed writers got cheaper, compression was most of
+# a feed page's CPU time. Brotli 5 would save less (1.07 against 1.16 ms) for 3% more bytes.
+GZIP_LEVEL = 5
 # A feed's later pages (?page=N): read rarely (a reader catching up, an archive crawl), yet
 # rendered again whenever a new article shifts the pages of its feed. On exported feed pages
 # (bench/compression_levels.py, docs/performance.md) gzip 4 + brotli 4 took half the CPU time

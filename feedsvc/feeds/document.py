@@ -13,8 +13,14 @@ same format, so the RSS and Atom documents of a page differ in those URLs only.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,3 +167,41 @@ class OpmlDocument:
     docs_url: str
     language: str
     outlines: tuple[Outline, ...]
+
+
+class IdentityCache(Generic[_K, _V]):
+    """What was made from an object, found again by that very object, for at most ``size`` of them.
+
+    An article is on a page of several feeds (all, each level of its category, its source), in
+    three formats, so what a feed entry is made of is made once and reused. Keyed on identity,
+    not equality: the objects are immutable, an equal one is rarely the same one, and hashing an
+    article hashes its whole body. The cache holds the object itself, so its id is not reused
+    while it is kept; bounded (oldest first out), so a reload's articles replace the last ones.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._made: dict[int, tuple[_K, _V]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: _K) -> _V | None:
+        found = self._made.get(id(key))
+        return found[1] if found is not None and found[0] is key else None
+
+    def put(self, key: _K, value: _V) -> None:
+        with self._lock:
+            self._made[id(key)] = (key, value)
+            while len(self._made) > self._size:
+                del self._made[next(iter(self._made))]
+
+    def made(self, key: _K, make: Callable[[_K], _V]) -> _V:
+        """What ``make`` made of ``key``, made now if it is not kept."""
+        value = self.get(key)
+        if value is None:
+            value = make(key)
+            self.put(key, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._made.clear()

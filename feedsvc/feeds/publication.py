@@ -276,17 +276,13 @@ class Publication:
     def feed(self, feed_path: str, extension: str, page: int = 1) -> RenderedFeed:
         """The rendered page; raises :class:`UnknownFeedError` if feed, format or page is not."""
         key = (feed_path, extension, page)
-        if page == 1:
-            rendered = self._first.get(key)
-            if rendered is not None:
-                return rendered
-        else:
+        rendered = self._first.get(key) if page == 1 else None
+        if rendered is None:
             with self._lock:
                 rendered = self._deep.get(key)
                 if rendered is not None:
                     self._deep.move_to_end(key)
-                    return rendered
-        return self._render(key)
+        return rendered if rendered is not None else self._render(key)
 
     def opml(self, directory: bool = False) -> RenderedFeed:
         """An OPML list, rendered on first use: the subscription list (every article once), or
@@ -382,7 +378,10 @@ class Publication:
             content_key=page_key,
         )
         with self._lock:
-            if key[2] == 1:
+            # A forked renderer of the export (journaling) asks for each page once, in its
+            # codings one after the other: it keeps first pages in the bounded cache too, rather
+            # than every first page it renders until the export ends.
+            if key[2] == 1 and self._journal is None:
                 rendered = self._first.setdefault(key, rendered)
             else:
                 rendered = self._deep.setdefault(key, rendered)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from html.entities import name2codepoint
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feedsvc.feeds.document import DocumentEntry, FeedDocument
+from feedsvc.feeds.document import DocumentEntry, FeedDocument, IdentityCache
 from feedsvc.feeds.writers.browserview import add_browser_view
 from feedsvc.feeds.writers.common import FeedFormat, add_stylesheet, rfc3339, writable
 
@@ -31,6 +32,10 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 # xhtml title.
 _TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
 _ENTITY_LIKE = re.compile(r"&(#?\w+)(;?)")
+MEDIA_TYPE = "application/atom+xml"
+# An entry is on several pages (its feeds): feedgen's entry for it is set up once and given to
+# every feed (add_entry takes an existing entry; feedgen writes its XML anew each time).
+_entries: IdentityCache[DocumentEntry, FeedEntry] = IdentityCache(8192)
 
 
 def _reads_as_html(text: str) -> bool:
@@ -134,28 +139,36 @@ def render_atom(document: FeedDocument) -> bytes:
     fg.rights(document.rights)
     fg.language(document.language)
     for entry in document.entries:  # appended: feedgen prepends by default
-        fe = fg.add_entry(order="append")
-        fe.feedsvc.entry = entry
-        fe.feedsvc.media_type = document.media_type
-        fe.id(entry.id)
-        fe.title(entry.title)
-        fe.updated(writable(entry.updated))
-        fe.published(writable(entry.published))
-        fe.link(href=entry.link, rel="alternate", type="text/html")
-        if entry.source is not None:
-            fe.author(name=entry.source.name)
-        category = entry.category
-        fe.category(term=category.display, scheme=category.scheme, label=category.label)
-        fe.summary(entry.summary, type="text")
-        fe.content(entry.content_html, type="html")
+        fg.add_entry(_entries.made(entry, _entry), order="append")
     data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     return data
+
+
+def _entry(entry: DocumentEntry) -> FeedEntry:
+    fe = FeedEntry()
+    # The extension render_atom gives its feed (add_entry would add it).
+    fe.register_extension("feedsvc", _EntryExtension, atom=True, rss=False)
+    fe.feedsvc.entry = entry
+    # An Atom document's entries link to Atom feeds (see DocumentSource.feed_url).
+    fe.feedsvc.media_type = MEDIA_TYPE
+    fe.id(entry.id)
+    fe.title(entry.title)
+    fe.updated(writable(entry.updated))
+    fe.published(writable(entry.published))
+    fe.link(href=entry.link, rel="alternate", type="text/html")
+    if entry.source is not None:
+        fe.author(name=entry.source.name)
+    category = entry.category
+    fe.category(term=category.display, scheme=category.scheme, label=category.label)
+    fe.summary(entry.summary, type="text")
+    fe.content(entry.content_html, type="html")
+    return fe
 
 
 ATOM = FeedFormat(
     name="Atom 1.0",
     extension="atom",
-    media_type="application/atom+xml",
+    media_type=MEDIA_TYPE,
     content_type="application/atom+xml; charset=utf-8",
     browser_content_type="application/xml; charset=utf-8",
     render=render_atom,

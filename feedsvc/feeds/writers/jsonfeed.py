@@ -30,7 +30,10 @@ def render_json_feed(document: FeedDocument) -> bytes:
     if document.hub_url:
         data["hubs"] = [{"type": "WebSub", "url": document.hub_url}]
     data["items"] = [_item(entry, document.extensions_about_url) for entry in document.entries]
-    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    # Compact, as most JSON Feed publishers write it: readers parse it the same, and any indent
+    # makes the standard library fall back from its C encoder to the pure-Python one, which
+    # took about 1.4 ms of a feed page's CPU time (the rest of the page: about 1 ms).
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _item(entry: DocumentEntry, about: str) -> dict[str, Any]:

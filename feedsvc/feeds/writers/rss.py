@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import html
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feedsvc.feeds.document import DocumentEntry, FeedDocument
+from feedsvc.feeds.document import DocumentEntry, FeedDocument, IdentityCache
 from feedsvc.feeds.writers.browserview import add_browser_view
 from feedsvc.feeds.writers.common import FeedFormat, add_stylesheet, rfc822, rfc3339
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+# An entry is on several pages (its feeds): feedgen's item for it is set up once and given to
+# every feed (add_entry takes an existing entry; feedgen writes its XML anew each time).
+_items: IdentityCache[DocumentEntry, FeedEntry] = IdentityCache(8192)
 
 
 class _ChannelExtension:
@@ -97,21 +101,29 @@ def render_rss(document: FeedDocument) -> bytes:
         height=str(document.favicon_size),
     )
     for entry in document.entries:  # appended: feedgen prepends by default
-        fe = fg.add_entry(order="append")
-        fe.feedsvc.entry = entry
-        fe.title(entry.title)
-        fe.link(href=entry.link)
-        # description is HTML in RSS; escaping once more keeps the summary plain text.
-        fe.description(html.escape(entry.summary, quote=False))
-        fe.content(entry.content_html)
-        # guid() rather than id(): id() marks the guid isPermaLink="false", and it is one.
-        fe.guid(entry.id, permalink=True)
-        fe.category(term=entry.category.path, scheme=entry.category.scheme)
-        if entry.source is not None:
-            fe.dc.dc_creator(entry.source.name)
-            fe.source(url=entry.source.feed_url, title=entry.source.name)
+        fg.add_entry(_items.made(entry, _item), order="append")
     data: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     return _hex_escapes(data)
+
+
+def _item(entry: DocumentEntry) -> FeedEntry:
+    fe = FeedEntry()
+    # The extensions render_rss gives its feed, in its order (add_entry would add them).
+    fe.load_extension("dc", atom=False, rss=True)
+    fe.register_extension("feedsvc", _ItemExtension, atom=False, rss=True)
+    fe.feedsvc.entry = entry
+    fe.title(entry.title)
+    fe.link(href=entry.link)
+    # description is HTML in RSS; escaping once more keeps the summary plain text.
+    fe.description(html.escape(entry.summary, quote=False))
+    fe.content(entry.content_html)
+    # guid() rather than id(): id() marks the guid isPermaLink="false", and it is one.
+    fe.guid(entry.id, permalink=True)
+    fe.category(term=entry.category.path, scheme=entry.category.scheme)
+    if entry.source is not None:
+        fe.dc.dc_creator(entry.source.name)
+        fe.source(url=entry.source.feed_url, title=entry.source.name)
+    return fe
 
 
 def _hex_escapes(data: bytes) -> bytes:
