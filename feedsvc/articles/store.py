@@ -492,8 +492,9 @@ class ContentStore:
         elif self._being_written(info, previous, scan_ns):
             settling[found.relpath] = info.st_mtime_ns
             return previous  # its last good version stays until it settles
-        entry = self._load_file(found, signature, previous)
-        entry.racy = signature.mtime_ns >= scan_ns - RACY_NS
+        racy = signature.mtime_ns >= scan_ns - RACY_NS
+        entry = self._load_file(found, signature, previous, racy=racy)
+        entry.racy = racy
         return entry
 
     def _being_written(self, info: os.stat_result, previous: _Entry | None, scan_ns: int) -> bool:
@@ -527,12 +528,17 @@ class ContentStore:
         previous.racy = previous.signature.mtime_ns >= scan_ns - RACY_NS
         return True
 
-    def _load_file(self, found: _Found, signature: _Signature, previous: _Entry | None) -> _Entry:
+    def _load_file(
+        self, found: _Found, signature: _Signature, previous: _Entry | None, *, racy: bool
+    ) -> _Entry:
         relpath = found.relpath
         digest = b""
         try:
             data = _read_article_file(found)
-            digest = hashlib.blake2b(data, digest_size=16).digest()
+            # Only a racy entry's bytes are compared again (_same_as_before); a file read well
+            # after its last write is read again only when its signature changes.
+            if racy:
+                digest = hashlib.blake2b(data, digest_size=16).digest()
             result = parse_article(
                 data,
                 found.relpath,
