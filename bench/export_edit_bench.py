@@ -12,7 +12,10 @@ alternating between rounds, and for each:
 - ``visible_s``: from the rename until ``OUT/public`` (followed as nginx follows it) holds the
   article page with the edit: what a reader of the export waits;
 - ``export_s``: the seconds the export itself reports on its line (``exported ... (X s)``),
-  from the start of the export to the switch, without the watcher's detection and reload.
+  from the start of the export to the switch, without the watcher's detection and reload;
+- ``reload_s`` and ``heap_s``: what the process logs of the same edit (FEEDSVC_LOG_LEVEL=INFO):
+  the reload of the content and the publication before the export, and the heap's freeze
+  after it; ``steps``: the export's own steps (listing, plan, render, ...).
 
 It prints medians and worst cases and the ratio against the baseline, the load average before
 and after (the machine is shared), and saves everything to bench/results/ as JSON.
@@ -34,6 +37,7 @@ import threading
 import time
 from pathlib import Path
 from queue import Empty, Queue
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -47,6 +51,9 @@ REPORT = re.compile(
     r"exported (\d+) pages: (\d+) files written, (\d+) unchanged, (\d+) removed \(([\d.]+) s\)"
 )
 FIRST_EXPORT_TIMEOUT_S = 3 * 3600
+EDIT_LOG = re.compile(r"edit: reload ([\d.]+) s, export ([\d.]+) s, heap ([\d.]+) s")
+STEPS_LOG = re.compile(r"export steps: (.*)")
+STEP = re.compile(r"(\w+) ([\d.]+) s")
 EDIT_TIMEOUT_S = 120
 
 
@@ -58,7 +65,11 @@ class Watcher:
         self.content = content
         self.out = out
         env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-        env |= {"PYTHONPATH": str(tree), "FEEDSVC_CONTENT_DIR": str(content)}
+        env |= {
+            "PYTHONPATH": str(tree),
+            "FEEDSVC_CONTENT_DIR": str(content),
+            "FEEDSVC_LOG_LEVEL": "INFO",  # the edit's reload and the export's steps
+        }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "feedsvc", "export", str(out), "--watch"],
             cwd=tree,
@@ -78,14 +89,19 @@ class Watcher:
                 self.watching.set()
             self.lines.put(line.rstrip("\n"))
 
-    def next_report(self, timeout: float) -> dict[str, float]:
-        """The next ``exported ...`` line, as numbers."""
+    def next_report(self, timeout: float) -> dict[str, Any]:
+        """The next ``exported ...`` line, as numbers, with the export's steps if logged."""
         deadline = time.monotonic() + timeout
+        steps: dict[str, float] = {}
         while True:
             try:
                 line = self.lines.get(timeout=max(deadline - time.monotonic(), 0.01))
             except Empty:
                 raise BenchError(f"{self.name}: no export reported within {timeout} s") from None
+            logged = STEPS_LOG.search(line)
+            if logged:
+                steps = {name: float(s) for name, s in STEP.findall(logged.group(1))}
+                continue
             match = REPORT.search(line)
             if match:
                 pages, written, unchanged, removed, seconds = match.groups()
@@ -95,6 +111,7 @@ class Watcher:
                     "unchanged": int(unchanged),
                     "removed": int(removed),
                     "export_s": float(seconds),
+                    "steps": steps,
                 }
             print(f"  {self.name}: {line}", flush=True)
 
@@ -115,7 +132,7 @@ def save_by_rename(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def edit_once(watcher: Watcher, relpath: str, data: bytes, marker: bytes) -> dict[str, float]:
+def edit_once(watcher: Watcher, relpath: str, data: bytes, marker: bytes) -> dict[str, Any]:
     """Save the edit into the watcher's content; seconds until the export shows it, and the
     export's own report."""
     page = "artikelen/" + relpath.removesuffix(".txt") + ".html"
@@ -141,7 +158,11 @@ def edit_once(watcher: Watcher, relpath: str, data: bytes, marker: bytes) -> dic
     while not watcher.lines.empty():
         line = watcher.lines.get()
         extra += bool(REPORT.search(line))
-        print(f"  {watcher.name}: {line}", flush=True)
+        logged = EDIT_LOG.search(line)
+        if logged and "reload_s" not in result:
+            result |= {"reload_s": float(logged.group(1)), "heap_s": float(logged.group(3))}
+        elif not STEPS_LOG.search(line):
+            print(f"  {watcher.name}: {line}", flush=True)
     return result | {"extra_exports": extra}
 
 
@@ -164,7 +185,7 @@ def edited_articles(folder: Path, count: int) -> list[tuple[int, str]]:
 
 def run_edits(
     watchers: dict[str, Watcher],
-    runs: dict[str, list[dict[str, float]]],
+    runs: dict[str, list[dict[str, Any]]],
     folder: Path,
     shape: corpus.CorpusShape,
     edits: int,
@@ -178,19 +199,22 @@ def run_edits(
         order = names if number % 2 == 0 else names[::-1]
         for name in order:
             result = edit_once(watchers[name], relpath, data, marker)
-            runs[name].append(result | {"article": relpath})  # type: ignore[arg-type]
+            runs[name].append(result | {"article": relpath})
             print(
                 f"edit {revision} {name}: visible after {result['visible_s']:.3f} s, "
-                f"export {result['export_s']:.2f} s ({result['written']} files written)",
+                f"export {result['export_s']:.2f} s ({result['written']} files written), "
+                f"reload {result.get('reload_s', float('nan')):.3f} s",
                 flush=True,
             )
 
 
-def save_results(info: dict[str, object], runs: dict[str, list[dict[str, float]]]) -> Path:
+def save_results(info: dict[str, object], runs: dict[str, list[dict[str, Any]]]) -> Path:
     """Print medians, worst cases and ratios; save them with every run."""
     medians = {
         name: {
-            key: summary([r[key] for r in results]) for key in ("visible_s", "export_s", "written")
+            key: summary([r[key] for r in results if key in r])
+            for key in ("visible_s", "export_s", "written", "reload_s", "heap_s")
+            if any(key in r for r in results)
         }
         for name, results in runs.items()
         if results
@@ -247,7 +271,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="export-edit-bench-", dir=args.tmp))
     load_before = os.getloadavg()
     watchers: dict[str, Watcher] = {}
-    runs: dict[str, list[dict[str, float]]] = {}
+    runs: dict[str, list[dict[str, Any]]] = {}
     first_s: dict[str, float] = {}
     try:
         trees = {"branch": REPO}

@@ -42,6 +42,7 @@ from feedsvc.settings import ENV_PREFIX, Settings
 if TYPE_CHECKING:
     from feedsvc.deploy.export import SiteExporter
 
+log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
@@ -369,14 +370,23 @@ def _watch_export(publisher: _Publisher) -> None:
 
     def update(changed: Collection[str] | None = None) -> None:
         catalog = service.catalog
+        started = time.monotonic()
         service.refresh(changed)
         if service.catalog is catalog:
             return
+        reloaded = time.monotonic()
         try:
             publisher.export()
         except (ExportError, ExportBusyError) as error:  # the last good export stays in place
             click.echo(f"Error: {error}", err=True)
+        exported = time.monotonic()
         freeze_heap()
+        log.info(
+            "edit: reload %.3f s, export %.3f s, heap %.3f s",
+            reloaded - started,
+            exported - reloaded,
+            time.monotonic() - exported,
+        )
 
     freeze_heap()  # a long-running process: the content stays out of the collector's way
     watcher = ContentWatcher(service.settings.content_dir, update)

@@ -30,6 +30,11 @@ from feedsvc.websub import HubNotifier
 log = logging.getLogger(__name__)
 # Problems /healthz lists by default; it counts them all.
 HEALTH_PROBLEMS_SHOWN = 5
+# A reload does not rewrite the state file (every resource; seconds at 100,000 articles, on
+# the path of every edit): the dates it gives are in the journal from the moment they are
+# given (PublishedState.note), and the file takes the journal in once it has grown this much
+# (and a quarter of the file), and at close and exit.
+STATE_JOURNAL_BYTES = 1 << 20
 
 
 def freeze_heap() -> None:
@@ -141,6 +146,10 @@ class Runtime:
             self.state.save(records, publication.is_alive, publication.floor)
             self._saved = records
 
+    def _save_state_if_due(self) -> None:
+        if self.state.journal_outgrew_file(STATE_JOURNAL_BYTES):
+            self.save_state()
+
     def close(self) -> None:
         """Stop watching, save the state and let another process ping: as at shutdown."""
         if self.watcher is not None:
@@ -157,14 +166,14 @@ class Runtime:
         with self._refresh_lock:
             report = self.content.reload(changed_paths)
             if report.catalog is self.publication.catalog:
-                self.save_state()  # the pages rendered since (the watcher calls this often)
+                self._save_state_if_due()  # the watcher calls this often
                 return []
             publication, changed = Publication.build(
                 report.catalog, self.settings, self.publication, report.changed_at
             )
             self.publication = publication
             self.published_at = datetime.now(UTC)
-            self.save_state()
+            self._save_state_if_due()
         if changed:
             log.info("content changed: %d feed pages re-rendered", len(changed))
             if self.notifier is not None:

@@ -73,11 +73,17 @@ def refresh(app: Flask) -> None:
     service.refresh()
 
 
+# With 20 URLs per sitemap file the site has several, and an edit changes only some of them
+# (the others are reused from the sitemaps before).
+@pytest.mark.parametrize("sitemap_limit", [50_000, 20])
 def test_a_run_of_edits_gives_what_a_full_export_gives_and_keeps_the_site_before(
-    copy_of_bundled_content: Path, make_app: Callable[..., Flask], tmp_path: Path
+    copy_of_bundled_content: Path,
+    make_app: Callable[..., Flask],
+    tmp_path: Path,
+    sitemap_limit: int,
 ) -> None:
     content = copy_of_bundled_content
-    app = make_app(content, PAGE_SIZE=5)
+    app = make_app(content, PAGE_SIZE=5, SITEMAP_LIMIT=sitemap_limit)
     live = tmp_path / "live"
     exporter = SiteExporter(app, live)
     exporter.export()
@@ -101,7 +107,7 @@ def test_a_run_of_edits_gives_what_a_full_export_gives_and_keeps_the_site_before
         after = tree(live / "public")
         # The same site as a new process exporting the same content into an empty folder.
         fresh = tmp_path / f"fresh{number}"
-        SiteExporter(make_app(content, PAGE_SIZE=5), fresh).export()
+        SiteExporter(make_app(content, PAGE_SIZE=5, SITEMAP_LIMIT=sitemap_limit), fresh).export()
         assert after == tree(fresh / "public"), number
         # The generation before is whole and unchanged, for readers still in it.
         assert tree(old_generation) == before

@@ -15,6 +15,8 @@ from conftest import BUNDLED_CONTENT, SITE_URL
 from flask import Flask
 from flask.testing import FlaskClient
 
+from feedsvc.web.crawlers import SITEMAP_PART_URLS
+
 SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 
@@ -136,11 +138,11 @@ def sitemap_locs(client: FlaskClient, limit: int) -> tuple[int, list[str]]:
     return len(parts), locs
 
 
-@pytest.mark.parametrize(("limit", "parts"), [(50_000, 1), (10, None)])
+@pytest.mark.parametrize(("limit", "parts"), [(SITEMAP_PART_URLS, 1), (10, None)])
 def test_the_sitemap_lists_every_page_once(
     make_app: Callable[..., Flask], limit: int, parts: int | None
 ) -> None:
-    config = {} if limit == 50_000 else {"SITEMAP_LIMIT": limit}
+    config = {} if limit == SITEMAP_PART_URLS else {"SITEMAP_LIMIT": limit}
     client = make_app(BUNDLED_CONTENT, PAGE_SIZE=4, **config).test_client()
     count, locs = sitemap_locs(client, limit)
     assert len(locs) == len(set(locs))

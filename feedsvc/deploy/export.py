@@ -158,6 +158,9 @@ class ExportReport:
     # Absolute URLs of feeds whose first page was there and changed: what a WebSub hub needs
     # to hear about once the files are where subscribers fetch them.
     changed_feeds: list[str] = field(default_factory=list)
+    # Seconds of each step (listing, planning, rendering and writing, ...), for the log: where
+    # an edit's export goes.
+    steps: dict[str, float] = field(default_factory=dict)
 
     def line(self) -> str:
         """``exported 1234 pages: 12 files written, 3690 unchanged, 0 removed (2.14 s)``."""
@@ -251,16 +254,20 @@ class SiteExporter:
         new = build.path
         self._current, self._new, self._reused = current, new, build.reused
         self._folders = {new}
+        clock = _Steps(started)
         pages = site_pages(self.app)
-        report = ExportReport(pages=len(pages))
+        report = ExportReport(pages=len(pages), steps=clock.steps)
+        clock.lap("listing")
         if not self._keys:  # the first export of this process (routes do not change later)
             report.uncovered = tuple(sorted(uncovered_endpoints(self.app, pages)))
             for endpoint in report.uncovered:
                 log.warning("no page of the content is served by route %s", endpoint)
         plan = self._plan(pages)
+        clock.lap("plan")
         produced: set[str] = set()  # files put into the new generation by this export
         if not build.reused:
             self._link_kept(plan, produced, report)
+            clock.lap("link")
         report.rendered = len(plan.todo)
         profiles = {endpoint: seen.copy() for endpoint, seen in self._profiles.items()}
         page_files: dict[str, tuple[str, ...]] = {}
@@ -272,39 +279,73 @@ class SiteExporter:
             page = rendered.page
             progress.step()
             self._learn_profile(rendered, profiles)
-            mtime = self._mtime_for(rendered, now)
             had = self._page_files.get(page.path, ())
-            for relpath, data in sorted(rendered.files.items(), key=_siblings_first):
-                if relpath in produced or (
-                    build.reused and relpath in self._owned and relpath not in had
-                ):
-                    raise ExportError(f"two pages would be written to {relpath}")
-                produced.add(relpath)
-                written, replaced = self._write(relpath, data, mtime)
-                report.written += written
-                report.unchanged += not written
-                if written:
-                    changes[relpath] = ADDED
-                if replaced and "?" not in page.path and relpath == file_for(page.path):
-                    report.changed_feeds.append(self.service.settings.url(page.path))
+            self._write_page(
+                rendered,
+                self._mtime_for(rendered, now),
+                had,
+                produced=produced,
+                changes=changes,
+                report=report,
+            )
             page_files[page.path] = tuple(rendered.files)
             dropped.update(relpath for relpath in had if relpath not in rendered.files)
         progress.done()
+        clock.lap("render")
         gone_pages = self._keys.keys() - plan.paths
         removed = self._remove_left_over(build, gone_pages, dropped, produced, report)
         report.removed = len(removed)
         changes.update(dict.fromkeys(removed, REMOVED))
         self._profiles = profiles
+        clock.lap("remove")
         report.nginx_changed = self._write_nginx_config()
+        clock.lap("nginx")
         self._publish(build, changes, produced, removed)
-        for page in plan.todo:
+        clock.lap("publish")
+        self._remember(plan.todo, page_files, gone_pages)
+        report.seconds = time.monotonic() - started
+        log.info("export steps: %s", clock)
+        return report
+
+    def _write_page(
+        self,
+        rendered: _Rendered,
+        mtime: int,
+        had: tuple[str, ...],
+        *,
+        produced: set[str],
+        changes: dict[str, str],
+        report: ExportReport,
+    ) -> None:
+        """Write a rendered page's files (siblings first) into the new generation."""
+        page = rendered.page
+        for relpath, data in sorted(rendered.files.items(), key=_siblings_first):
+            if relpath in produced or (
+                self._reused and relpath in self._owned and relpath not in had
+            ):
+                raise ExportError(f"two pages would be written to {relpath}")
+            produced.add(relpath)
+            written, replaced = self._write(relpath, data, mtime)
+            report.written += written
+            report.unchanged += not written
+            if written:
+                changes[relpath] = ADDED
+            if replaced and "?" not in page.path and relpath == file_for(page.path):
+                report.changed_feeds.append(self.service.settings.url(page.path))
+
+    def _remember(
+        self,
+        rendered: list[SitePage],
+        page_files: dict[str, tuple[str, ...]],
+        gone_pages: Iterable[str],
+    ) -> None:
+        """What the generation just published holds: each page's key and files."""
+        for page in rendered:
             self._keys[page.path] = page.key
             self._page_files[page.path] = page_files[page.path]
         for path in gone_pages:
             del self._keys[path]
             del self._page_files[path]
-        report.seconds = time.monotonic() - started
-        return report
 
     def _publish(
         self, build: Build, changes: dict[str, str], produced: set[str], removed: set[str]
@@ -805,6 +846,22 @@ def _render_in_worker(index: int) -> tuple[int, tuple[Any, ...], dict[Any, Any]]
         ),
         publication.take_journal(),
     )
+
+
+class _Steps:
+    """Seconds between laps, by the name of the step that just ended."""
+
+    def __init__(self, started: float) -> None:
+        self.last = started
+        self.steps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.steps[name] = now - self.last
+        self.last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.3f} s" for name, seconds in self.steps.items())
 
 
 class _Progress:

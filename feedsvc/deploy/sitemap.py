@@ -104,9 +104,13 @@ def site_pages(app: Flask) -> list[SitePage]:
     pages.append(SitePage(OPML_DIRECTORY_PATH, (structure, newest_update(catalog.articles))))
     pages.append(SitePage("/", (structure, catalog.articles[:INDEX_LATEST])))
     # The sitemaps list every page with its date: every article and the structure.
-    sitemap_key = (structure, catalog.articles)
-    pages += [SitePage(path, sitemap_key) for path in crawlers.sitemap_part_paths(app)]
-    pages.append(SitePage(crawlers.SITEMAP_PATH, sitemap_key))
+    # The sitemaps list every page with its date. Each file's key is its bytes, the same
+    # object while what it lists is unchanged (crawlers reuses the parts an edit leaves), so
+    # an edit re-exports the one part that lists what it changed.
+    sitemaps = crawlers.built_sitemaps(app)
+    for number, part in enumerate(sitemaps.parts, 1):
+        pages.append(SitePage(crawlers.part_path(number), part))
+    pages.append(SitePage(crawlers.SITEMAP_PATH, sitemaps.index))
     pages.append(SitePage(crawlers.ROBOTS_PATH, "robots"))
     return pages
 

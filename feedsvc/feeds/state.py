@@ -138,6 +138,20 @@ class PublishedState:
         except OSError as error:
             self._give_up(error)
 
+    def journal_outgrew_file(self, floor_bytes: int) -> bool:
+        """Whether the journal holds at least ``floor_bytes`` and a quarter of the file's size:
+        when merging it in (rewriting the whole file) is due, its cost spread over the dates
+        noted since."""
+        try:
+            journal = os.stat(self.folder / JOURNAL_NAME).st_size
+        except OSError:
+            return False
+        try:
+            whole = os.stat(self.path).st_size
+        except OSError:
+            whole = 0
+        return journal >= max(floor_bytes, whole // 4)
+
     def save(
         self,
         records: Mapping[StateKey, Recorded],

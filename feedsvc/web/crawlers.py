@@ -3,15 +3,17 @@
 The sitemap lists the front page, the "Alle berichten" pages, every page of every category and
 source, and every article (feeds and widgets are not pages to show in search results).
 ``/sitemap.xml`` is always a sitemap index, of ``/sitemaps/N.xml`` files of at most
-:data:`SITEMAP_LIMIT` URLs each (the protocol's maximum per file): so the site has the same
-routes at every size, and the export never meets a route without pages. Built once per catalog.
+:data:`SITEMAP_PART_URLS` URLs each (the protocol allows up to 50,000): so the site has the same
+routes at every size, and the export never meets a route without pages. Built once per catalog,
+reusing the files whose URLs and dates are those of the catalog before: an edit rebuilds the
+file (of at most 50,000 URLs) that lists what it changed, not every file of the site.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -31,7 +33,10 @@ from feedsvc.web.pagecache import send_dated
 
 bp = Blueprint("crawlers", __name__)
 
-SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org protocol)
+# URLs per sitemap file. The sitemaps.org protocol allows up to 50,000; an edit rebuilds and
+# re-exports every file that lists what it changed, so smaller files make an edit's share of
+# the sitemaps smaller (docs/performance.md), for a longer index.
+SITEMAP_PART_URLS = 5_000
 SITEMAP_PATH = "/sitemap.xml"
 SITEMAPS_PREFIX = "/sitemaps/"
 ROBOTS_PATH = "/robots.txt"
@@ -52,6 +57,10 @@ class Sitemaps:
 
     index: bytes
     parts: tuple[bytes, ...]
+    # What each part lists; entries are reused from the sitemaps before when unchanged, so
+    # comparing a part's entries with the ones before is mostly identity checks.
+    listed: tuple[tuple[SitemapEntry, ...], ...] = ()
+    articles: dict[tuple[str, datetime], SitemapEntry] | None = None
 
 
 def init_app(app: Flask) -> None:
@@ -59,42 +68,70 @@ def init_app(app: Flask) -> None:
 
 
 def sitemap_limit(app: Flask) -> int:
-    """URLs per sitemap file; ``SITEMAP_LIMIT`` in the Flask config lowers it (for tests)."""
-    return int(app.config.get("SITEMAP_LIMIT", SITEMAP_LIMIT))
+    """URLs per sitemap file; ``SITEMAP_LIMIT`` in the Flask config sets it (for tests)."""
+    return int(app.config.get("SITEMAP_LIMIT", SITEMAP_PART_URLS))
 
 
-def sitemap_part_paths(app: Flask) -> list[str]:
-    """The paths of the sitemap files the index points to."""
+def built_sitemaps(app: Flask) -> Sitemaps:
+    """The sitemaps of the service's current catalog."""
     service: Runtime = app.extensions["feedsvc"]
-    count = len(_built(app, service.catalog, service.settings).parts)
-    return [part_path(number) for number in range(1, count + 1)]
+    return _built(app, service.catalog, service.settings)
 
 
 def part_path(number: int) -> str:
     return f"{SITEMAPS_PREFIX}{number}.xml"
 
 
-def entries(catalog: Catalog, page_size: int) -> Iterator[SitemapEntry]:
-    """Every page for people, newest content first."""
+def entries(
+    catalog: Catalog,
+    page_size: int,
+    before: Mapping[tuple[str, datetime], SitemapEntry] | None = None,
+    known: dict[tuple[str, datetime], SitemapEntry] | None = None,
+) -> Iterator[SitemapEntry]:
+    """Every page for people, newest content first. Article entries in ``before`` (by id and
+    date) are reused; every article's entry is put in ``known``."""
     yield SitemapEntry("/", newest_update(catalog.articles) if catalog.articles else None)
     for feed in catalog.feeds.values():
         for number in range(1, feed.page_count(page_size) + 1):
             page = feed.page(number, page_size)
             lastmod = page.updated if page.articles else None
             yield SitemapEntry(listing_path(feed, number), lastmod)
+    before = before or {}
     for article in catalog.articles:
-        yield SitemapEntry(article_path(article.id), article.updated)
+        key = (article.id, article.updated)
+        entry = before.get(key)
+        if entry is None:
+            entry = SitemapEntry(article_path(article.id), article.updated)
+        if known is not None:
+            known[key] = entry
+        yield entry
 
 
-def build_sitemaps(found: Sequence[SitemapEntry], settings: Settings, limit: int) -> Sitemaps:
-    """An index over urlsets of at most ``limit`` URLs each."""
+def build_sitemaps(
+    found: Sequence[SitemapEntry],
+    settings: Settings,
+    limit: int,
+    previous: Sitemaps | None = None,
+) -> Sitemaps:
+    """An index over urlsets of at most ``limit`` URLs each; a part that lists what the same
+    part of ``previous`` listed is that part's bytes, not built again."""
     count = max(1, math.ceil(len(found) / limit))
-    parts = tuple(_urlset(found[n * limit : (n + 1) * limit], settings) for n in range(count))
+    listed = tuple(tuple(found[n * limit : (n + 1) * limit]) for n in range(count))
+    before = previous.listed if previous is not None else ()
+    parts = tuple(
+        previous.parts[n]
+        if previous is not None and n < len(before) and before[n] == urls
+        else _urlset(urls, settings)
+        for n, urls in enumerate(listed)
+    )
     index = etree.Element(f"{{{_NS}}}sitemapindex", nsmap=_NSMAP)
     for number in range(1, count + 1):
         sitemap = etree.SubElement(index, f"{{{_NS}}}sitemap")
         etree.SubElement(sitemap, f"{{{_NS}}}loc").text = settings.url(part_path(number))
-    return Sitemaps(_serialize(index), parts)
+    index_bytes = _serialize(index)
+    if previous is not None and previous.index == index_bytes:
+        index_bytes = previous.index  # the same object: the export's key for it is unchanged
+    return Sitemaps(index_bytes, parts, listed)
 
 
 def _urlset(found: Sequence[SitemapEntry], settings: Settings) -> bytes:
@@ -121,9 +158,12 @@ def _built(app: Flask, catalog: Catalog, settings: Settings) -> Sitemaps:
         if cached is not None and cached[0] is catalog:
             sitemaps: Sitemaps = cached[1]
             return sitemaps
-    sitemaps = build_sitemaps(
-        list(entries(catalog, settings.page_size)), settings, sitemap_limit(app)
-    )
+    previous: Sitemaps | None = cached[1] if cached is not None else None
+    known: dict[tuple[str, datetime], SitemapEntry] = {}
+    before = previous.articles if previous is not None else None
+    found = list(entries(catalog, settings.page_size, before, known))
+    sitemaps = build_sitemaps(found, settings, sitemap_limit(app), previous)
+    sitemaps = Sitemaps(sitemaps.index, sitemaps.parts, sitemaps.listed, known)
     with _cache_lock:
         app.extensions["feedsvc.web.crawlers"] = (catalog, sitemaps)
     return sitemaps
