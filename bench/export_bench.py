@@ -15,6 +15,7 @@ their spread and the ratios against the baseline, and saves every run to bench/r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -96,6 +98,36 @@ print(json.dumps({
 """
 
 
+def process_tree(root: int) -> list[int]:
+    """``root`` and its descendants, as /proc lists them now."""
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    pending.extend(int(child) for child in children.read().split())
+    return found
+
+
+def pss_kib(pid: int) -> int:
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
+def sample_pss(process: subprocess.Popen[str], peak: list[int]) -> None:
+    """The largest sum of the proportional set sizes of the export and its forked renderers,
+    sampled every 0.2 s: what the export costs the machine in memory, shared pages counted
+    once (the largest process's peak RSS counts a fork's inherited pages in every fork)."""
+    while process.poll() is None:
+        peak[0] = max(peak[0], sum(pss_kib(pid) for pid in process_tree(process.pid)))
+        time.sleep(0.2)
+
+
 def run_once(tree: Path, content: Path, out: Path, edited: Path) -> dict[str, float]:
     shutil.rmtree(out, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
@@ -108,10 +140,15 @@ def run_once(tree: Path, content: Path, out: Path, edited: Path) -> dict[str, fl
         stderr=subprocess.PIPE,
         text=True,
     )
+    peak_pss_kib = [0]
+    sampler = threading.Thread(target=sample_pss, args=(process, peak_pss_kib), daemon=True)
+    sampler.start()
     stdout, stderr = process.communicate()
+    sampler.join()
     if process.returncode != 0:
         raise BenchError(f"the export in {tree} failed:\n{stderr[-3000:]}")
     result: dict[str, float] = json.loads(stdout.strip().splitlines()[-1])
+    result["peak_pss_sum_mb"] = peak_pss_kib[0] / 1024
     shutil.rmtree(out, ignore_errors=True)
     return result
 
@@ -151,7 +188,8 @@ def main() -> int:
                     f"run {number + 1} {name}: first export {result['first_s']:.1f} s "
                     f"({result['first_cpu_s']:.1f} s CPU, load {result['load_1m_before']:.1f}), "
                     f"{result['files']} files, {result['bytes'] / 1e6:.0f} MB, peak RSS "
-                    f"{result.get('peak_rss_mb', 0):.0f} MB; edit exported in "
+                    f"{result.get('peak_rss_mb', 0):.0f} MB (all processes, PSS: "
+                    f"{result['peak_pss_sum_mb']:.0f} MB); edit exported in "
                     f"{result['edit_export_s']:.3f} s ({result['edit_rendered']} pages "
                     f"rendered); run {time.perf_counter() - started:.0f} s",
                     flush=True,
@@ -162,6 +200,7 @@ def main() -> int:
         "files",
         "bytes",
         "peak_rss_mb",
+        "peak_pss_sum_mb",
         "edit_export_s",
         "edit_total_s",
     )
