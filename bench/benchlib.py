@@ -1,6 +1,6 @@
 """What the benchmark scripts share: their error type, finding a tool, a free loopback port, the
 commit measured, a baseline revision's tree, a measuring child process, the time to a first feed,
-stopping a server."""
+stopping a server, and running a script's main."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,15 @@ REPO = Path(__file__).resolve().parent.parent
 
 class BenchError(Exception):
     """A benchmark cannot run or measure; the message says why."""
+
+
+def run_main(main: Callable[[], int]) -> None:
+    """Exit with ``main()``'s status; a :class:`BenchError` is one line on stderr and status 1."""
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
 
 
 def find_tool(name: str, package: str) -> str:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import BenchError, extract_revision, short_commit
+from benchlib import BenchError, extract_revision, run_main, short_commit
 from corpus import generate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -248,8 +248,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)
+    run_main(main)

@@ -42,7 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus
-from benchlib import BenchError, extract_revision, short_commit
+from benchlib import BenchError, extract_revision, run_main, short_commit
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = 1
@@ -317,8 +317,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)
+    run_main(main)

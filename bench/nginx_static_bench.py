@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import BenchError, extract_revision, find_tool, free_port, short_commit
+from benchlib import BenchError, extract_revision, find_tool, free_port, run_main, short_commit
 from corpus import generate
 from http_bench import tree_cpu_s
 from scale_bench import get, nginx
@@ -425,8 +425,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)
+    run_main(main)
