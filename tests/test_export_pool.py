@@ -5,13 +5,13 @@ a progress line on a terminal only."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import bundled_small_pages_app
 from flask import Flask
+from websub_hub import wait_until
 
 from feedsvc.deploy import export as export_module
 from feedsvc.deploy.export import POOL_MIN_PAGES, SiteExporter, _Progress, _render_locks
@@ -88,10 +88,7 @@ def test_without_the_locks_the_pages_are_rendered_in_this_process(
 ) -> None:
     monkeypatch.setattr(export_module, "_LOCKS_WAIT_S", 0.1)
     thread, outcome = export_in_thread(app, tmp_path / "alone")
-    deadline = time.monotonic() + 30
-    while "renders in one process" not in caplog.text and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert "renders in one process" in caplog.text
+    wait_until(lambda: "renders in one process" in caplog.text, what="the fallback logged")
     lock_held_by_another_thread.set()  # the page that waits for it in this process goes on
     thread.join(120)
     assert not thread.is_alive(), "the export did not finish"
