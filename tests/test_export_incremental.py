@@ -58,6 +58,19 @@ def new_source(folder: Path) -> None:
     )
 
 
+def export_edit(app: Flask, exporter: SiteExporter, content: Path, word: str) -> None:
+    """Edit the content, reload it as the watcher would, and export the edit."""
+    edit(content, word)
+    refresh(app)
+    exporter.export()
+
+
+def full_export(make_app: Callable[..., Flask], content: Path, outdir: Path) -> dict[str, bytes]:
+    """The site a new process exports from ``content`` into an empty folder."""
+    SiteExporter(make_app(content), outdir).export()
+    return tree(outdir / "public")
+
+
 def trees_by_inode(outdir: Path) -> dict[int, str]:
     """The inode of every generation and spare folder there is."""
     found: dict[int, str] = {}
@@ -138,13 +151,9 @@ def test_a_new_process_removes_what_an_earlier_one_wrote_in_an_edit(
     # The new process's edits are built in the trees the earlier one left, too.
     for number in range(3):
         trees_before = trees_by_inode(tmp_path)
-        edit(content, str(number))
-        refresh(app)
-        exporter.export()
+        export_edit(app, exporter, content, str(number))
         assert os.stat(tmp_path / "public").st_ino in trees_before, number
-    fresh = tmp_path / "fresh"
-    SiteExporter(make_app(content), fresh).export()
-    assert tree(tmp_path / "public") == tree(fresh / "public")
+    assert tree(tmp_path / "public") == full_export(make_app, content, tmp_path / "fresh")
 
 
 def test_files_someone_else_puts_in_or_takes_out_are_respected(
@@ -158,15 +167,11 @@ def test_files_someone_else_puts_in_or_takes_out_are_respected(
     for number in range(4):  # every tree takes its turn
         if number == 0:
             (tmp_path / "public" / mine).write_text("verificatie\n")
-        edit(content, str(number))
-        refresh(app)
-        exporter.export()
+        export_edit(app, exporter, content, str(number))
         assert (tmp_path / "public" / mine).read_text() == "verificatie\n", number
     (tmp_path / "public" / mine).unlink()
     for number in range(4):
-        edit(content, f"weg {number}")
-        refresh(app)
-        exporter.export()
+        export_edit(app, exporter, content, f"weg {number}")
         assert not (tmp_path / "public" / mine).exists(), number
 
 
@@ -181,9 +186,7 @@ def test_an_edit_export_that_fails_leaves_the_site_and_the_next_one_is_whole(
     exporter = SiteExporter(app, tmp_path)
     exporter.export()
     for number in range(2):  # so that the failing one is built in a reused tree
-        edit(content, str(number))
-        refresh(app)
-        exporter.export()
+        export_edit(app, exporter, content, str(number))
     before = tree(tmp_path / "public")
     written: list[str] = []
     real_write = SiteExporter._write
@@ -202,12 +205,8 @@ def test_an_edit_export_that_fails_leaves_the_site_and_the_next_one_is_whole(
     assert tree(tmp_path / "public") == before
     monkeypatch.undo()
     for number in range(3):
-        edit(content, f"daarna {number}")
-        refresh(app)
-        exporter.export()
-    fresh = tmp_path / "fresh"
-    SiteExporter(make_app(content), fresh).export()
-    assert tree(tmp_path / "public") == tree(fresh / "public")
+        export_edit(app, exporter, content, f"daarna {number}")
+    assert tree(tmp_path / "public") == full_export(make_app, content, tmp_path / "fresh")
 
 
 def test_the_nginx_configuration_follows_the_feeds_across_edits(
@@ -227,7 +226,5 @@ def test_the_nginx_configuration_follows_the_feeds_across_edits(
     assert exporter.export().nginx_changed
     assert "/feeds/bron/zwemclub-de-poel.rss" in config.read_text()
     config.unlink()  # taken away by someone: written again
-    edit(content, "twee")
-    refresh(app)
-    exporter.export()
+    export_edit(app, exporter, content, "twee")
     assert "/feeds/bron/zwemclub-de-poel.rss" in config.read_text()
