@@ -13,6 +13,7 @@ between two renderings before its siblings pay for themselves.
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
 import os
@@ -55,6 +56,10 @@ def compress(coding: str, level: int, body: bytes) -> bytes:
     return compressed
 
 
+def compressed_size(coding: str, level: int, bodies: list[bytes]) -> int:
+    return sum(len(compress(coding, level, body)) for body in bodies)
+
+
 def cpu_per_page(run: Callable[[], int], pages: int, passes: int) -> tuple[float, int]:
     """(best CPU milliseconds per page over ``passes``, total bytes)."""
     best, size = float("inf"), 0
@@ -82,23 +87,24 @@ def main() -> int:
         sample = random.Random(1).sample(files, min(args.sample, len(files)))
         bodies = [p.read_bytes() for p in sample]
         raw = sum(map(len, bodies))
-        rows = []
+        rows: list[dict[str, str | int | float]] = []
+        cpu_ms: dict[tuple[str, int], float] = {}
         for coding, levels in LEVELS.items():
             for level in levels:
                 subset = bodies[: max(1, len(bodies) // SLOW.get((coding, level), 1))]
                 ms, size = cpu_per_page(
-                    lambda c=coding, lv=level, b=subset: sum(len(compress(c, lv, x)) for x in b),
+                    functools.partial(compressed_size, coding, level, subset),
                     len(subset),
                     args.passes,
                 )
+                cpu_ms[coding, level] = ms
                 ratio = size / sum(map(len, subset))
                 rows.append({"coding": coding, "level": level, "ratio": round(ratio, 4), "ms": ms})
                 print(
                     f"{kind:17} {coding:4} {level:2}: {ratio:.3f} of raw, {ms:.3f} ms CPU per page"
                 )
-        by = {(r["coding"], r["level"]): r for r in rows}
-        siblings_ms = sum(by[level]["ms"] for level in SIBLING_LEVELS)
-        on_the_fly_ms = by[ON_THE_FLY]["ms"]
+        siblings_ms = sum(cpu_ms[level] for level in SIBLING_LEVELS)
+        on_the_fly_ms = cpu_ms[ON_THE_FLY]
         figures = {
             "kind": kind,
             "pages_in_export": len(files),

@@ -584,7 +584,7 @@ def article_file(i: int, shape: CorpusShape, seed: int, *, revision: int = 0) ->
     if source is not None:
         # Bron before the date (as the README shows it) three times in four, else after it.
         tail.insert(0 if rng.random() < 0.75 else 1, f"Bron: {source}")
-    if late_updated:
+    if updated_line is not None and late_updated:
         tail.append(updated_line)
     header += tail
     # Blank lines between header lines: none, one, or now and then two.

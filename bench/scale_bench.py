@@ -84,10 +84,10 @@ BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 class Results:
     machine: dict[str, str] = field(default_factory=dict)
     load: list[dict[str, float]] = field(default_factory=list)
-    requests: list[dict[str, object]] = field(default_factory=list)
-    change: dict[str, object] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    change: dict[str, Any] = field(default_factory=dict)
     static: dict[str, float] = field(default_factory=dict)
-    reload: dict[str, object] = field(default_factory=dict)
+    reload: dict[str, Any] = field(default_factory=dict)
 
 
 # -- the child processes: one measurement each ------------------------------------------------
@@ -640,22 +640,22 @@ def child_reload(folder: Path, frozen: bool) -> dict[str, object]:
 def measure_reload(large: int, rounds: int, results: Results) -> None:
     folder = corpus_folder(large)
     print(f"\n== reload at {large} articles: an edit and a full rescan, heap frozen or not")
-    runs: dict[str, list[dict[str, object]]] = {"frozen": [], "unfrozen": []}
+    runs: dict[str, list[dict[str, Any]]] = {"frozen": [], "unfrozen": []}
     for round_ in range(rounds):
         for kind in ("frozen", "unfrozen"):  # alternating, so a busy moment hits both
             run = run_child(f"reload-{kind}", folder)
             runs[kind].append(run)
-            edits = run["edits"]  # type: ignore[index]
+            edits = run["edits"]
             middle = statistics.median(e["served_s"] for e in edits)
             print(f"  round {round_ + 1}, {kind}: edit served in {middle:.3f} s (median)")
-    summary: dict[str, object] = {"articles": large, "rounds": rounds, "runs": runs}
+    summary: dict[str, Any] = {"articles": large, "rounds": rounds, "runs": runs}
     for kind, kind_runs in runs.items():
         for what, key in (("edit", "served_s"), ("edit_reload", "reload_s"), ("edit_gc", "gc_s")):
             # The first edit of a process pays for warming up; the rest are what a site sees.
-            values = [e[key] for run in kind_runs for e in run["edits"][1:]]  # type: ignore[index]
+            values = [e[key] for run in kind_runs for e in run["edits"][1:]]
             summary[f"{kind}_{what}_median_s"] = statistics.median(values)
             summary[f"{kind}_{what}_range_s"] = [min(values), max(values)]
-        values = [r["reload_s"] for run in kind_runs for r in run["rescans"]]  # type: ignore[index]
+        values = [r["reload_s"] for run in kind_runs for r in run["rescans"]]
         summary[f"{kind}_rescan_median_s"] = statistics.median(values)
         summary[f"{kind}_rescan_range_s"] = [min(values), max(values)]
         gained = [
@@ -664,9 +664,7 @@ def measure_reload(large: int, rounds: int, results: Results) -> None:
         ]
         summary[f"{kind}_worker_gc_unshared_mb_median"] = statistics.median(gained)
         summary[f"{kind}_worker_gc_unshared_mb_range"] = [min(gained), max(gained)]
-    summary["edit_ratio"] = float(summary["frozen_edit_median_s"]) / float(  # type: ignore[arg-type]
-        summary["unfrozen_edit_median_s"]  # type: ignore[arg-type]
-    )
+    summary["edit_ratio"] = summary["frozen_edit_median_s"] / summary["unfrozen_edit_median_s"]
     results.reload = summary
 
 
@@ -708,12 +706,12 @@ def print_table(results: Results) -> None:
             f"{row['rss_mb']:.0f} MB | read + split {row['baseline_s']:.2f} s | "
             f"{row['ratio']:.1f}x | {target} | {verdict(ok) if target else ''} |"
         )
-    for row in results.requests:
-        ratio = float(row["ratio"])  # type: ignore[arg-type]
+    for case in results.requests:
+        ratio = float(case["ratio"])
         print(
-            f"| req/s {row['case']} ({row['path']}, {row['large_bytes'] / 1024:.0f} KiB), "
-            f"{row['large']:,} articles | {row['large_rps']:.0f} | {row['small_rps']:.0f} at "
-            f"{row['small']} articles ({row['small_bytes'] / 1024:.0f} KiB) | {ratio:.2f}x | "
+            f"| req/s {case['case']} ({case['path']}, {case['large_bytes'] / 1024:.0f} KiB), "
+            f"{case['large']:,} articles | {case['large_rps']:.0f} | {case['small_rps']:.0f} at "
+            f"{case['small']} articles ({case['small_bytes'] / 1024:.0f} KiB) | {ratio:.2f}x | "
             f">= {TARGET_RATE_RATIO}x | {verdict(ratio >= TARGET_RATE_RATIO)} |"
         )
     if results.change:
@@ -721,7 +719,7 @@ def print_table(results: Results) -> None:
         for what in ("served", "exported"):
             if f"{what}_s" not in results.change:
                 continue
-            times: list[float] = results.change[f"{what}_s"]  # type: ignore[assignment]
+            times: list[float] = results.change[f"{what}_s"]
             middle, worst = statistics.median(times), max(times)
             print(
                 f"| change {what}, {articles:,} articles (median of {len(times)}; worst "
@@ -731,19 +729,19 @@ def print_table(results: Results) -> None:
     if results.reload:
         r = results.reload
         for kind in ("frozen", "unfrozen"):
-            low, high = r[f"{kind}_edit_range_s"]  # type: ignore[misc]
+            low, high = r[f"{kind}_edit_range_s"]
             print(
                 f"| edit reloaded and served, {r['articles']:,} articles, heap {kind} | "
                 f"{r[f'{kind}_edit_median_s']:.3f} s ({low:.3f}-{high:.3f}; in GC "
                 f"{r[f'{kind}_edit_gc_median_s']:.3f} s) | | "
                 f"{r['edit_ratio'] if kind == 'frozen' else 1.0:.2f}x | | |"
             )
-            low, high = r[f"{kind}_rescan_range_s"]  # type: ignore[misc]
+            low, high = r[f"{kind}_rescan_range_s"]
             print(
                 f"| full rescan, {r['articles']:,} articles, heap {kind} | "
                 f"{r[f'{kind}_rescan_median_s']:.3f} s ({low:.3f}-{high:.3f}) | | | | |"
             )
-            low, high = r[f"{kind}_worker_gc_unshared_mb_range"]  # type: ignore[misc]
+            low, high = r[f"{kind}_worker_gc_unshared_mb_range"]
             print(
                 f"| memory a forked worker stops sharing in one full collection, heap {kind} | "
                 f"{r[f'{kind}_worker_gc_unshared_mb_median']:.0f} MB ({low:.0f}-{high:.0f}) "

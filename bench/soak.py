@@ -389,11 +389,8 @@ class Checker:
             if target.extension == "rss":
                 items = {i.findtext("guid"): i.findtext("title") for i in root.iter("item")}
             elif target.extension == "atom":
-                # The title's text: itertext also reads a type="xhtml" title, whose text is
-                # in a div (how feedsvc writes text that could be taken for HTML).
                 items = {
-                    e.findtext(f"{_ATOM}id"): "".join(e.find(f"{_ATOM}title").itertext())
-                    for e in root.iter(f"{_ATOM}entry")
+                    e.findtext(f"{_ATOM}id"): _atom_title(e) for e in root.iter(f"{_ATOM}entry")
                 }
             else:
                 return None  # OPML: well-formed is what is checked
@@ -409,6 +406,15 @@ class Checker:
             if key in items and items[key] != title:
                 return f"stable title changed: {items[key]!r}"
         return None
+
+
+def _atom_title(entry: etree._Element) -> str | None:
+    """An Atom entry's title as text; the text method also reads a type="xhtml" title, whose
+    text is in a div (how feedsvc writes text that could be taken for HTML)."""
+    title = entry.find(f"{_ATOM}title")
+    if title is None:
+        return None
+    return etree.tostring(title, encoding="unicode", method="text", with_tail=False)
 
 
 def expected_etag(identity: bytes, coding: str) -> str:

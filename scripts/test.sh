@@ -38,5 +38,5 @@ fi
 
 echo "== ruff check"; .venv/bin/ruff check .
 echo "== ruff format --check"; .venv/bin/ruff format --check .
-echo "== mypy feedsvc"; .venv/bin/mypy feedsvc
+echo "== mypy feedsvc bench"; .venv/bin/mypy feedsvc bench
 echo "== pytest"; .venv/bin/python -m pytest "$@"
