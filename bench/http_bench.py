@@ -59,7 +59,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import FrameType
 
-from benchlib import BenchError, find_tool, free_port, git_commit
+from benchlib import BenchError, find_tool, free_port, git_commit, run_main
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -735,48 +735,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress as it goes
     signal.signal(signal.SIGTERM, _stop)
-    try:
-        wrk = find_tool("wrk", "wrk")
+    wrk = find_tool("wrk", "wrk")
+    if "nginx" in args.servers:
+        find_tool("nginx", "nginx")
+    with (
+        tempfile.TemporaryDirectory(prefix="feedsvc-bench-") as name,
+        contextlib.ExitStack() as stack,
+    ):
+        tmp = Path(name)
+        settings = gunicorn_settings(args, tmp)
+        bare_settings = gunicorn_settings(args, tmp, BARE_CONFIG)
+        if "bare" in args.servers and bare_settings != settings:
+            raise BenchError(
+                f"{BARE_CONFIG} does not follow gunicorn.conf.py: {bare_settings} against"
+                f" {settings}; the comparison needs the same server settings"
+            )
+        started = datetime.now(UTC)
+        load_before = _load_average()
+        print(f"machine:  {machine()}; load average {load_before}")
+        print(f"date:     {started:%Y-%m-%d %H:%M} UTC, commit {git_commit()}")
+        print(f"gunicorn: {', '.join(f'{k}={v}' for k, v in settings.items())}")
+        print(
+            f"wrk:      -t2 -c{args.connections} -d{args.duration}s --latency on loopback,"
+            f" {args.warmup} s warm-up first, {args.rounds} round(s)"
+            + ", connection: "
+            + " and ".join(m for m, close in CONNECTIONS.items() if close in args.connection)
+        )
+        # feedsvc always runs: the other servers serve the bytes it renders.
+        feedsvc, feed = start_feedsvc(stack, args, tmp)
+        print(
+            f"feed:     {FEED}: {len(feed.identity)} bytes, gzip {len(feed.gzip)} bytes"
+            f" (content: {args.content or REPO / 'content'})"
+        )
+        servers = [feedsvc] if "feedsvc" in args.servers else []
+        if "bare" in args.servers:
+            servers.append(start_bare(stack, feed, args, tmp))
         if "nginx" in args.servers:
-            find_tool("nginx", "nginx")
-        with (
-            tempfile.TemporaryDirectory(prefix="feedsvc-bench-") as name,
-            contextlib.ExitStack() as stack,
-        ):
-            tmp = Path(name)
-            settings = gunicorn_settings(args, tmp)
-            bare_settings = gunicorn_settings(args, tmp, BARE_CONFIG)
-            if "bare" in args.servers and bare_settings != settings:
-                raise BenchError(
-                    f"{BARE_CONFIG} does not follow gunicorn.conf.py: {bare_settings} against"
-                    f" {settings}; the comparison needs the same server settings"
-                )
-            started = datetime.now(UTC)
-            load_before = _load_average()
-            print(f"machine:  {machine()}; load average {load_before}")
-            print(f"date:     {started:%Y-%m-%d %H:%M} UTC, commit {git_commit()}")
-            print(f"gunicorn: {', '.join(f'{k}={v}' for k, v in settings.items())}")
-            print(
-                f"wrk:      -t2 -c{args.connections} -d{args.duration}s --latency on loopback,"
-                f" {args.warmup} s warm-up first, {args.rounds} round(s)"
-                + ", connection: "
-                + " and ".join(m for m, close in CONNECTIONS.items() if close in args.connection)
-            )
-            # feedsvc always runs: the other servers serve the bytes it renders.
-            feedsvc, feed = start_feedsvc(stack, args, tmp)
-            print(
-                f"feed:     {FEED}: {len(feed.identity)} bytes, gzip {len(feed.gzip)} bytes"
-                f" (content: {args.content or REPO / 'content'})"
-            )
-            servers = [feedsvc] if "feedsvc" in args.servers else []
-            if "bare" in args.servers:
-                servers.append(start_bare(stack, feed, args, tmp))
-            if "nginx" in args.servers:
-                servers.append(start_nginx(stack, feed, tmp))
-            rounds = measure_all(servers, feed, args, wrk)
-    except BenchError as error:
-        print(f"http_bench: {error}", file=sys.stderr)
-        return 1
+            servers.append(start_nginx(stack, feed, tmp))
+        rounds = measure_all(servers, feed, args, wrk)
     print_report(rounds, args.connections)
     commit = git_commit()
     report = {
@@ -810,4 +806,4 @@ def _load_average() -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

@@ -4,7 +4,8 @@ installs it with ``npm ci``).
 
 Prints the accessibility, best-practices and SEO scores, which must be 100 (``--check`` exits 1
 when one is not), and the performance score, which depends on the machine and is only
-reported. Raw scores go to bench/results/lighthouse.json (``--json`` to change).
+reported. A run that cannot measure (no chromium, no Lighthouse) says why in one line on
+stderr and exits 1 as well. Raw scores go to bench/results/lighthouse.json (``--json`` to change).
 
 Usage::
 
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchlib import BenchError, find_tool
+from benchlib import BenchError, find_tool, run_main
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -152,8 +153,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as error:
-        print(f"lighthouse: {error}", file=sys.stderr)
-        sys.exit(2)
+    run_main(main)

@@ -64,7 +64,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import corpus  # noqa: E402
-from benchlib import BenchError, child_result, find_tool, first_feed, free_port  # noqa: E402
+from benchlib import (  # noqa: E402
+    BenchError,
+    child_result,
+    find_tool,
+    first_feed,
+    free_port,
+    run_main,
+)
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 CORPUS_ROOT = Path(tempfile.gettempdir())
@@ -808,22 +815,16 @@ def main() -> int:
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     results = Results(machine=machine())
-    try:
-        with tempfile.TemporaryDirectory(prefix="feedsvc-scale-") as tmp:
-            if "load" in parts:
-                measure_load([int(s) for s in args.sizes.split(",")], results)
-            if "requests" in parts:
-                measure_requests(args.large, args.duration, results, Path(tmp))
-            if parts & {"change", "export", "static"}:
-                export = bool(parts & {"export", "static"})
-                measure_change_and_static(
-                    args.large, args.duration, results, Path(tmp), export=export
-                )
-            if "reload" in parts:
-                measure_reload(args.large, args.rounds, results)
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    with tempfile.TemporaryDirectory(prefix="feedsvc-scale-") as tmp:
+        if "load" in parts:
+            measure_load([int(s) for s in args.sizes.split(",")], results)
+        if "requests" in parts:
+            measure_requests(args.large, args.duration, results, Path(tmp))
+        if parts & {"change", "export", "static"}:
+            export = bool(parts & {"export", "static"})
+            measure_change_and_static(args.large, args.duration, results, Path(tmp), export=export)
+        if "reload" in parts:
+            measure_reload(args.large, args.rounds, results)
     print_table(results)
     if args.json:
         args.json.write_text(json.dumps(asdict(results), indent=1) + "\n")
@@ -831,4 +832,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

@@ -51,7 +51,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchlib import BenchError, find_tool, free_port, terminated_at_exit
+from benchlib import BenchError, find_tool, free_port, run_main, terminated_at_exit
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -300,16 +300,12 @@ def main() -> int:
     names = [n.strip() for n in args.deployments.split(",") if n.strip()]
     results: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="slow-clients-") as scratch:
-        try:
-            for run in range(args.runs):
-                for name in names:
-                    result = measure(name, args, Path(scratch))
-                    result["run"] = run + 1
-                    results.append(result)
-                    print_line(result)
-        except BenchError as error:
-            print(f"slow_clients: {error}", file=sys.stderr)
-            return 1
+        for run in range(args.runs):
+            for name in names:
+                result = measure(name, args, Path(scratch))
+                result["run"] = run + 1
+                results.append(result)
+                print_line(result)
     print("\nper deployment (median over runs, [min–max]): share of normal requests within 1 s")
     for name in names:
         shares = [share_within(r) for r in results if r["deployment"] == name]
@@ -350,4 +346,4 @@ def print_line(result: dict[str, object]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)
