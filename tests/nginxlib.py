@@ -87,7 +87,7 @@ http {{
         stderr=subprocess.PIPE,
     )
     server = Nginx(port)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # generous: the machine may be busy
     try:
         while True:
             try:

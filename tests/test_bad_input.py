@@ -19,7 +19,6 @@ import re
 import shutil
 import socket
 import threading
-import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +34,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from websub_hub import wait_until
 from werkzeug.test import TestResponse
 
 from feedsvc import create_app
@@ -749,7 +749,7 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_refused(tmp_path: Path) -> 
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        reader.join(timeout=5)
+        reader.join(timeout=30)  # generous: a correct open returns at once, a wrong one never
         if reader.is_alive():  # free the thread: a writer end lets the blocked open return
             os.close(os.open(folder / "a.txt", os.O_WRONLY | os.O_NONBLOCK))
             pytest.fail("opening a FIFO waited for a writer")
@@ -857,24 +857,17 @@ def test_the_watcher_follows_a_content_folder_that_is_replaced(
         assert health(client)["articles"] == 35
         assert watcher.wait_established(timeout=30)
         shutil.move(copy_of_bundled_content, tmp_path / "weg")
-        wait_for(lambda: health(client)["status"] == "degraded")
+        wait_until(lambda: health(client)["status"] == "degraded", what="degraded")
         assert_still_serving(client)
         copy_of_bundled_content.mkdir()
         (copy_of_bundled_content / "nieuw.txt").write_text(
             article_text(title="Terug van weggeweest"), encoding="utf-8"
         )
-        wait_for(lambda: health(client)["status"] == "ok")
-        wait_for(lambda: health(client)["articles"] == 1)
+        wait_until(lambda: health(client)["status"] == "ok", what="ok again")
+        wait_until(lambda: health(client)["articles"] == 1, what="the new content")
         assert b"Terug van weggeweest" in client.get(FEED).data
     finally:
         watcher.stop()
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "not within the time"
-        time.sleep(0.05)
 
 
 @covers("folder-unreadable")

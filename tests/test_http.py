@@ -17,6 +17,7 @@ from conftest import BUNDLED_CONTENT, SITE_URL, ArticleWriter, free_port
 from flask import Flask
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
+from websub_hub import wait_until
 from werkzeug.http import http_date, parse_date
 from werkzeug.wrappers import Response
 
@@ -321,9 +322,7 @@ def test_watcher_picks_up_changes(
         assert service_of(app).watcher is not None
         assert service_of(app).watcher.wait_established(timeout=30)
         write_article("nieuw.txt", title="Nieuw bericht", published="01-01-2026")
-        deadline = time.monotonic() + 30
-        while "Nieuw bericht" not in titles(client) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: "Nieuw bericht" in titles(client), what="the new article served")
         assert titles(client) == ["Nieuw bericht", "Eerste bericht"]
     finally:
         watcher = service_of(app).watcher
