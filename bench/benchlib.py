@@ -1,11 +1,12 @@
 """What the benchmark scripts share: their error type, finding a tool, a free loopback port, the
 commit measured, a baseline revision's tree, a measuring child process, the time to a first feed,
-stopping a server, and running a script's main."""
+an nginx configuration's frame, stopping a server, and running a script's main."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,8 @@ if TYPE_CHECKING:  # not imported at run time: first_feed times feedsvc's import
     from flask import Flask
 
 REPO = Path(__file__).resolve().parent.parent
+# Debian's libnginx-mod-http-brotli-static: serves the export's .br siblings when installed.
+BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 
 
 class BenchError(Exception):
@@ -130,13 +133,35 @@ def first_feed(folder: Path) -> tuple[Flask, dict[str, float]]:
     }
 
 
+def nginx_conf(run: Path, main: str, http: str) -> str:
+    """An nginx.conf for an nginx that keeps its pid, error log and temporary files in ``run``:
+    ``main`` in the main context, ``http`` in the http block (no access log), the brotli_static
+    module when installed."""
+    # As root, nginx's workers would run as nobody, who cannot read the benchmark's files.
+    user = "user root;" if os.geteuid() == 0 else ""
+    module = f"load_module {BROTLI_MODULE};" if BROTLI_MODULE.is_file() else ""
+    temp = "\n".join(
+        f"  {n}_temp_path {run / n};" for n in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return (
+        f"{user}\n{module}\n{main}\npid {run / 'nginx.pid'};\n"
+        f"error_log {run / 'error.log'} warn;\nevents {{ worker_connections 1024; }}\n"
+        f"http {{\n  access_log off;\n{temp}\n{http}\n}}\n"
+    )
+
+
 @contextlib.contextmanager
 def terminated_at_exit(
     process: subprocess.Popen[bytes], timeout: float = 30
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """``process`` for the block, then terminated and waited for, however the block ends."""
+    """``process`` for the block, then terminated and waited for, however the block ends;
+    killed if it has not ended ``timeout`` seconds after being asked to."""
     try:
         yield process
     finally:
         process.terminate()
-        process.wait(timeout=timeout)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -59,7 +59,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import FrameType
 
-from benchlib import BenchError, find_tool, free_port, git_commit, run_main
+from benchlib import BenchError, find_tool, free_port, git_commit, run_main, terminated_at_exit
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -177,7 +177,7 @@ def running(
             stdout=subprocess.DEVNULL,  # gunicorn's access log ("-"): formatted, then dropped
             stderr=log_file,
         )
-        try:
+        with terminated_at_exit(process, timeout=15):
             deadline = time.monotonic() + START_TIMEOUT_S
             while True:
                 try:
@@ -190,13 +190,6 @@ def running(
                         ) from None
                     time.sleep(0.1)
             yield process.pid
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
 
 
 def _tail(log: Path, lines: int = 20) -> str:

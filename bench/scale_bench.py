@@ -70,7 +70,9 @@ from benchlib import (  # noqa: E402
     find_tool,
     first_feed,
     free_port,
+    nginx_conf,
     run_main,
+    terminated_at_exit,
 )
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -84,7 +86,6 @@ TARGET_RSS_MB = 1536.0
 TARGET_RATE_RATIO = 0.9
 TARGET_CHANGE_S = 1.0
 TARGET_STATIC_RATIO = 0.9
-BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 
 
 @dataclass
@@ -214,16 +215,9 @@ def gunicorn(folder: Path, tmp: Path) -> Iterator[int]:
         process = subprocess.Popen(
             command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log
         )
-        try:
+        with terminated_at_exit(process):
             wait_until_up(port, process, "gunicorn", 300)
             yield port
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 @contextlib.contextmanager
@@ -233,16 +227,11 @@ def nginx(tmp: Path, servers: str, wrapper: Sequence[str] = ()) -> Iterator[int]
     stopped with SIGTERM, after which it exits as nginx does."""
     binary = find_tool("nginx", "nginx")
     run = Path(tempfile.mkdtemp(dir=tmp, prefix="nginx-"))
-    user = "user root;" if os.geteuid() == 0 else ""
-    module = f"load_module {BROTLI_MODULE};" if BROTLI_MODULE.is_file() else ""
     processes = "worker_processes 1;\nmaster_process off;" if wrapper else "worker_processes auto;"
-    temp = "\n".join(
-        f"  {n}_temp_path {run / n};" for n in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
     (run / "nginx.conf").write_text(
-        f"{user}\n{module}\n{processes}\npcre_jit on;\npid {run / 'nginx.pid'};\n"
-        f"error_log {run / 'error.log'} warn;\nevents {{ worker_connections 1024; }}\n"
-        f"http {{\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n{temp}\n{servers}\n}}\n"
+        nginx_conf(
+            run, f"{processes}\npcre_jit on;", f"  sendfile on;\n  tcp_nopush on;\n{servers}"
+        )
     )
     process = subprocess.Popen(
         [
@@ -253,18 +242,11 @@ def nginx(tmp: Path, servers: str, wrapper: Sequence[str] = ()) -> Iterator[int]
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    try:
+    with terminated_at_exit(process, timeout=120):
         time.sleep(0.5)
         if process.poll() is not None:
             raise BenchError(f"nginx did not start: {(run / 'error.log').read_text()}")
         yield process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def wrk(port: int, path: str, duration: int, connections: int = 32) -> float:

@@ -51,7 +51,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchlib import BenchError, find_tool, free_port, run_main, terminated_at_exit
+from benchlib import BenchError, find_tool, free_port, nginx_conf, run_main, terminated_at_exit
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -201,17 +201,7 @@ def gunicorn(bind: str, tmp: Path, *extra: str) -> Iterator[subprocess.Popen[byt
 def nginx(include: Path, tmp: Path) -> Iterator[subprocess.Popen[bytes]]:
     binary = find_tool("nginx", "nginx")
     run = Path(tempfile.mkdtemp(dir=tmp, prefix="nginx-"))
-    user = "user root;" if os.geteuid() == 0 else ""
-    brotli = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
-    module = f"load_module {brotli};" if brotli.is_file() else ""
-    temp = "\n".join(
-        f"  {n}_temp_path {run / n};" for n in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    (run / "nginx.conf").write_text(
-        f"{user}\n{module}\nworker_processes 1;\npid {run / 'nginx.pid'};\n"
-        f"error_log {run / 'error.log'} warn;\nevents {{ worker_connections 1024; }}\n"
-        f"http {{\n  access_log off;\n{temp}\n  include {include};\n}}\n"
-    )
+    (run / "nginx.conf").write_text(nginx_conf(run, "worker_processes 1;", f"  include {include};"))
     process = subprocess.Popen(
         [binary, "-p", str(run), "-c", str(run / "nginx.conf"), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,
