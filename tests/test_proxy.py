@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,13 +15,14 @@ import pytest
 from click.testing import CliRunner
 from conftest import BUNDLED_CONTENT, REPO, SITE_URL, free_port
 from flask import Flask
+from gunicornlib import GUNICORN, start_gunicorn
 from nginxlib import Nginx, nginx_binary, run_nginx
+from websub_hub import wait_until
 
 from feedsvc import create_app
 from feedsvc.cli import main
 from feedsvc.deploy.export import BROWSER_ACCEPT
 
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 PASSED_THROUGH = (
     "content-type",
     "content-encoding",
@@ -66,19 +65,14 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
         "FEEDSVC_WORKERS": "1",
         "FEEDSVC_THREADS": "4",
     }
-    gunicorn = subprocess.Popen(
-        [str(GUNICORN), "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", "wsgi:app"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    gunicorn = start_gunicorn(env)
     try:
-        deadline = time.monotonic() + 30
-        while not sock.exists():
+
+        def socket_made() -> bool:
             assert gunicorn.poll() is None, "gunicorn exited"
-            assert time.monotonic() < deadline, "gunicorn made no socket within 30 s"
-            time.sleep(0.05)
+            return sock.exists()
+
+        wait_until(socket_made, what="gunicorn's socket")
         yield from run_nginx(tmp_path, tmp_path, port, config=config)
     finally:
         gunicorn.terminate()

@@ -21,8 +21,8 @@ from pathlib import Path
 import feedparser
 import pytest
 from conftest import BUNDLED_CONTENT, REPO, ArticleWriter, free_port
+from gunicornlib import GUNICORN
 
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 # gunicorn's error log format: "[2026-11-30 07:01:02 +0000] [1234] [INFO] message".
 LOG_LINE = re.compile(r"\[(?P<time>[^]]+)\] \[(?P<pid>\d+)\] \[(?P<level>[A-Z]+)\] (?P<message>.*)")
 LOG_TIME = "%Y-%m-%d %H:%M:%S %z"
