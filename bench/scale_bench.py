@@ -101,12 +101,17 @@ class Results:
 # -- the child processes: one measurement each ------------------------------------------------
 
 
-def vm_hwm_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
+def own_figure_mb(path: str, name: str) -> float:
+    """A figure of this process that ``path`` (in /proc/self) gives in kB, in MB."""
+    with open(path, encoding="ascii") as figures:
+        for line in figures:
+            if line.startswith(f"{name}:"):
                 return int(line.split()[1]) / 1024
-    raise BenchError("no VmHWM in /proc/self/status")
+    raise BenchError(f"no {name} in {path}")
+
+
+def vm_hwm_mb() -> float:
+    return own_figure_mb("/proc/self/status", "VmHWM")
 
 
 def child_baseline(folder: Path) -> dict[str, float]:
@@ -535,11 +540,7 @@ class GcClock:
 
 def private_dirty_mb() -> float:
     """Memory this process has written to itself: what a forked worker does not share."""
-    with open("/proc/self/smaps_rollup", encoding="ascii") as rollup:
-        for line in rollup:
-            if line.startswith("Private_Dirty:"):
-                return int(line.split()[1]) / 1024
-    raise BenchError("no Private_Dirty in /proc/self/smaps_rollup")
+    return own_figure_mb("/proc/self/smaps_rollup", "Private_Dirty")
 
 
 def forked_full_collection() -> dict[str, float]:
