@@ -66,12 +66,12 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
         "FEEDSVC_THREADS": "4",
     }
     gunicorn = start_gunicorn(env)
+
+    def socket_made() -> bool:
+        assert gunicorn.poll() is None, "gunicorn exited"
+        return sock.exists()
+
     try:
-
-        def socket_made() -> bool:
-            assert gunicorn.poll() is None, "gunicorn exited"
-            return sock.exists()
-
         wait_until(socket_made, what="gunicorn's socket")
         yield from run_nginx(tmp_path, tmp_path, port, config=config)
     finally:
