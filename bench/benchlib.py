@@ -1,10 +1,12 @@
 """What the benchmark scripts share: their error type, finding a tool, a free loopback port, the
 commit measured, a baseline revision's tree, a measuring child process, the time to a first feed,
-an nginx configuration's frame, stopping a server, and running a script's main."""
+an nginx configuration's frame, waiting for a server and stopping it, and running a script's
+main."""
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import shutil
@@ -148,6 +150,19 @@ def nginx_conf(run: Path, main: str, http: str) -> str:
         f"error_log {run / 'error.log'} warn;\nevents {{ worker_connections 1024; }}\n"
         f"http {{\n  access_log off;\n{temp}\n{http}\n}}\n"
     )
+
+
+def answering(ask: Callable[[], object], process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Whether a starting server answers: ``ask`` (one request to it) returns a true value
+    before ``process`` exits and within ``timeout`` seconds. A refused or broken connection
+    (not listening yet) is asked again."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            if ask():
+                return True
+        time.sleep(0.1)
+    return False
 
 
 @contextlib.contextmanager

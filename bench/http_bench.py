@@ -59,7 +59,15 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import FrameType
 
-from benchlib import BenchError, find_tool, free_port, git_commit, run_main, terminated_at_exit
+from benchlib import (
+    BenchError,
+    answering,
+    find_tool,
+    free_port,
+    git_commit,
+    run_main,
+    terminated_at_exit,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -178,17 +186,8 @@ def running(
             stderr=log_file,
         )
         with terminated_at_exit(process, timeout=15):
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while True:
-                try:
-                    request(port, "/")
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise BenchError(
-                            f"{name} did not start on port {port}:\n{_tail(log)}"
-                        ) from None
-                    time.sleep(0.1)
+            if not answering(lambda: request(port, "/"), process, START_TIMEOUT_S):
+                raise BenchError(f"{name} did not start on port {port}:\n{_tail(log)}")
             yield process.pid
 
 

@@ -66,6 +66,7 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import corpus  # noqa: E402
 from benchlib import (  # noqa: E402
     BenchError,
+    answering,
     child_result,
     find_tool,
     first_feed,
@@ -192,18 +193,6 @@ def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[in
         connection.close()
 
 
-def wait_until_up(port: int, process: subprocess.Popen[bytes], what: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            get(port, "/feeds/all.rss")
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise BenchError(f"{what} did not start on port {port}") from None
-            time.sleep(0.2)
-
-
 @contextlib.contextmanager
 def gunicorn(folder: Path, tmp: Path) -> Iterator[int]:
     """gunicorn as the README starts it, on ``folder``, with watching on (the default)."""
@@ -221,7 +210,8 @@ def gunicorn(folder: Path, tmp: Path) -> Iterator[int]:
             command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log
         )
         with terminated_at_exit(process):
-            wait_until_up(port, process, "gunicorn", 300)
+            if not answering(lambda: get(port, "/feeds/all.rss"), process, 300):
+                raise BenchError(f"gunicorn did not start on port {port}")
             yield port
 
 

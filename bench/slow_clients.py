@@ -40,7 +40,6 @@ import contextlib
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,7 +50,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchlib import BenchError, find_tool, free_port, nginx_conf, run_main, terminated_at_exit
+from benchlib import (
+    BenchError,
+    answering,
+    find_tool,
+    free_port,
+    nginx_conf,
+    run_main,
+    terminated_at_exit,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -167,18 +174,18 @@ def attack(port: int, args: argparse.Namespace, phase: Phase) -> threading.Threa
 
 
 def wait_for(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def ok() -> bool:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", PATH)
+            return connection.getresponse().status == 200
+        finally:
+            connection.close()
+
+    if not answering(ok, process, 60):
         if process.poll() is not None:
             raise BenchError(f"{what} exited with {process.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                connection.request("GET", PATH)
-                if connection.getresponse().status == 200:
-                    return
-        time.sleep(0.2)
-    raise BenchError(f"{what} did not answer within 60 s")
+        raise BenchError(f"{what} did not answer within 60 s")
 
 
 @contextlib.contextmanager
