@@ -38,13 +38,11 @@ from feedsvc.settings import DEFAULT_DISCLAIMER
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 FUZZ = settings(
     max_examples=300,
-    deadline=timedelta(seconds=2),
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 ROUND_TRIP = settings(
     max_examples=150,
-    deadline=timedelta(seconds=2),
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

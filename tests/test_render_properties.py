@@ -53,7 +53,6 @@ from feedsvc.settings import Settings
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 RENDER = settings(
     max_examples=40,
-    deadline=timedelta(seconds=10),
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -431,7 +430,6 @@ def hostile_files(draw: st.DrawFn) -> list[bytes]:
 
 @settings(
     max_examples=25,
-    deadline=timedelta(seconds=10),
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
