@@ -6,6 +6,7 @@ The stub can show what a real hub cannot be made to do on demand: fail, throttle
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 
@@ -34,8 +35,13 @@ def answering(*statuses: int) -> tuple[list[Request], Callable[[Request], Respon
 
 
 def notifier_for(httpserver: HTTPServer, name: str) -> HubNotifier:
+    # The lock that elects one pinging process is a file in the machine's temporary folder,
+    # held for the life of the process: this process's id keeps another test run going on at
+    # the same time (another checkout) from holding it and silencing these pings.
     return HubNotifier(
-        httpserver.url_for("/hub"), lock_name=f"test-websub-{name}", first_backoff=0.01
+        httpserver.url_for("/hub"),
+        lock_name=f"test-websub-{name}-{os.getpid()}",
+        first_backoff=0.01,
     )
 
 
