@@ -208,7 +208,8 @@ class _ArticleParser:
         self.warnings.append(ContentProblem(self.path, line, message, Severity.WARNING))
 
     def parse(self, data: bytes) -> ParseResult:
-        if XML_UNSAFE.search(self.path):
+        # isprintable first: a printable path has none of those characters (see check_xml_safe).
+        if not self.path.isprintable() and XML_UNSAFE.search(self.path):
             # The path becomes the article's id and permalink; the store reports such names
             # before reading the file, this keeps the parser's promise for any caller.
             raise self.error(0, "the file name contains control characters; rename the file")
@@ -257,10 +258,29 @@ class _ArticleParser:
         if body is None:
             self.warn(published_line.number, "the article has no body text")
             body = Body.of((), "")
+        return self.result(
+            title.text,
+            category=category,
+            source=source,
+            published=published,
+            updated=updated,
+            body=body,
+        )
 
+    def result(
+        self,
+        title: str,
+        *,
+        category: Category,
+        source: Source | None,
+        published: datetime,
+        updated: datetime,
+        body: Body,
+    ) -> ParseResult:
+        """The article of this file and the warnings found: how either reading ends."""
         article = Article(
             id=_article_id(self.path),
-            title=title.text,
+            title=title,
             category=category,
             source=source,
             published=published,
@@ -411,23 +431,23 @@ class _ArticleParser:
             elif updated < published:
                 return None
         end = match.end()
-        # The body's UTF-8 is the file's own bytes when the text is exactly those decoded.
-        body = self.body_of(
-            text[end:], None if data is None else data[len(text[:end].encode("utf-8")) :]
-        )
+        utf8 = None
+        if data is not None:
+            # The body's UTF-8 is the file's own bytes when the text is exactly those decoded;
+            # where it starts is where the text's does when every character is one byte (as
+            # many bytes as characters), else after the header's UTF-8.
+            utf8 = data[end if len(data) == len(text) else len(text[:end].encode("utf-8")) :]
+        body = self.body_of(text[end:], utf8)
         if body is None:
             return None
-        article = Article(
-            id=_article_id(self.path),
-            title=title,
+        return self.result(
+            title,
             category=category,
             source=source,
             published=published,
             updated=updated,
             body=body,
-            source_path=self.path,
         )
-        return ParseResult(article, tuple(self.warnings))
 
     def read_title(self, line: _Line, reader: _LineReader) -> _Line:
         kind = self.classify(line).kind
@@ -791,7 +811,7 @@ _configured_disclaimer_key = functools.lru_cache(maxsize=8)(_disclaimer_key)
 
 
 def _article_id(path: str) -> str:
-    return path[:-4] if path.lower().endswith(".txt") else path
+    return path[:-4] if path[-4:].lower() == ".txt" else path
 
 
 def _shorten(text: str, limit: int = 60) -> str:

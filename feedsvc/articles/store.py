@@ -23,7 +23,9 @@ refused, so nothing outside the content folder is ever published.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import gc
 import hashlib
 import itertools
 import logging
@@ -35,6 +37,7 @@ import time
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from feedsvc.articles.limits import file_problem, folder_problem
 from feedsvc.articles.model import Article
@@ -59,10 +62,11 @@ RACY_NS = 2_000_000_000
 _FUTURE_NS = 60_000_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class _Signature:
+class _Signature(NamedTuple):
     """What tells us a file may have changed without reading it."""
 
+    # Named tuples rather than frozen dataclasses, here and for _Found: one of each per file,
+    # and a tuple is made in a fraction of a frozen dataclass's __init__.
     size: int
     mtime_ns: int
     inode: int
@@ -77,8 +81,7 @@ class _Entry:
     racy: bool = False  # modified too close to the scan that read it: read it again
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
+class _Found(NamedTuple):
     """An article file the walk found: its name in the folder open as ``dir_fd``, and the reason
     it is not read, or else its ``lstat`` (None: not taken; the file is new to the store, and
     the ``fstat`` of its open descriptor gives what the ``lstat`` would, see
@@ -152,6 +155,11 @@ class ContentStore:
         self._settling: dict[str, int] = {}
         self._loaded_once = False
 
+    @property
+    def loaded_once(self) -> bool:
+        """Whether the store has been loaded: its next reload is not its first."""
+        return self._loaded_once
+
     def reload(self, changed_paths: Collection[str] | None = None) -> LoadReport:
         """Scan the folder, re-parse changed files, and report which articles changed.
 
@@ -167,7 +175,10 @@ class ContentStore:
                 report = self._reload_files(files)
                 if report is not None:
                     return report
-            return self._reload(self._scope(changed_paths))
+            if self._loaded_once:
+                return self._reload(self._scope(changed_paths))
+            with collector_paused():
+                return self._reload()
 
     def _files(self, changed_paths: Collection[str] | None) -> list[str] | None:
         """``changed_paths`` as article files to look at one by one (relative), or None when
@@ -702,6 +713,52 @@ class ContentStore:
                 os.close(sub_fd)
 
 
+# The pauses of the cyclic garbage collector in progress (one per thread loading a store), and
+# whether it was enabled before the first of them.
+_pauses_lock = threading.Lock()
+_pauses = 0
+_collector_was_enabled = False
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No automatic collection of cyclic garbage during the block (a store's first load, and
+    the catalog built of it: see :class:`feedsvc.feeds.live.LiveCatalog`).
+
+    A first load makes every article, entry and body at once, and they all live on (and form no
+    cycles): the collector, set off by the number of objects made, would walk them again and
+    again for nothing (the whole heap, its modules included, once per fifth or so of growth).
+    Only the first load: it comes before the store is shared (no watcher, no request is using
+    it yet); a later reload of the watcher's thread makes few objects, and pausing there would
+    pause the collector for the request threads too. The switch is process-wide, so pauses in
+    two threads at once nest, and the state from before the first is restored after the last,
+    however the block ends.
+    """
+    global _pauses, _collector_was_enabled  # noqa: PLW0603 - process-wide, as the collector
+    with _pauses_lock:
+        if _pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0:
+                if gc.get_freeze_count() == 0:
+                    # Everything now into the oldest generation, in constant time (freeze, then
+                    # unfreeze, as documented): the next young collection would otherwise walk
+                    # the whole load, and the next ones again. Nothing stays frozen (garbage
+                    # among it is collected by a full collection, as any old garbage), and where
+                    # something was frozen already (wsgi.py's heap) this is not done, so as not
+                    # to unfreeze it.
+                    gc.freeze()
+                    gc.unfreeze()
+                if _collector_was_enabled:
+                    gc.enable()
+
+
 def _beyond_limits(relfolder: str) -> bool:
     """Whether the walk would not go into ``relfolder`` (or a folder above it)."""
     parts = relfolder.split("/")
@@ -743,15 +800,17 @@ def _found(
     systems, without a system call; ``DirEntry`` takes the ``lstat`` itself where it does not)
     tells links and special files, and the record has no ``lstat``.
     """
-    try:
-        relpath.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = relpath.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        message = "the file name is not valid UTF-8; rename the file"
-        return _Found(relpath, name, dir_fd, None, ContentProblem(shown, 0, message))
-    if _BAD_NAME_CHARS.search(relpath):
-        message = "the file name contains control characters; rename the file"
-        return _Found(relpath, name, dir_fd, None, ContentProblem(repr(relpath), 0, message))
+    if not (relpath.isascii() and relpath.isprintable()):  # else neither check can fail
+        try:
+            relpath.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = relpath.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            message = "the file name is not valid UTF-8; rename the file"
+            return _Found(relpath, name, dir_fd, None, ContentProblem(shown, 0, message))
+        if _BAD_NAME_CHARS.search(relpath):
+            message = "the file name contains control characters; rename the file"
+            bad_name = ContentProblem(repr(relpath), 0, message)
+            return _Found(relpath, name, dir_fd, None, bad_name)
     problem: ContentProblem | None = None
     info: os.stat_result | None = None
     if isinstance(entry, os.stat_result):
