@@ -452,10 +452,11 @@ class _ArticleParser:
         end = match.end()
         utf8 = None
         if data is not None:
-            # The body's UTF-8 is the file's own bytes when the text is exactly those decoded;
-            # where it starts is where the text's does when every character is one byte (as
-            # many bytes as characters), else after the header's UTF-8.
-            utf8 = data[end if len(data) == len(text) else len(text[:end].encode("utf-8")) :]
+            # The body's UTF-8 is the file's own bytes when the text is exactly those decoded.
+            # Where it starts: where the text's does when the header's bytes are ASCII (one
+            # byte a character, as in most files), else after the header's UTF-8.
+            head = data[:end]
+            utf8 = data[end if head.isascii() else len(text[:end].encode("utf-8")) :]
         body = self.body_of(text, utf8, start=end)
         if body is None:
             return None
