@@ -930,14 +930,21 @@ def test_a_one_gigabyte_file_is_rejected_without_being_read(
     huge.parent.mkdir(exist_ok=True)
     with huge.open("wb") as handle:
         handle.truncate(1024**3)  # sparse: no disk, but 1 GiB to anyone who reads it
-    opened: list[str] = []
-    real_open = os.open
+    names: dict[int, str] = {}
+    read: list[str] = []
+    real_open, real_read = os.open, os.read
 
-    def spy(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        opened.append(os.fsdecode(path))
-        return real_open(path, flags, *args, **kwargs)
+    def spy_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        fd = real_open(path, flags, *args, **kwargs)
+        names[fd] = os.path.basename(os.fsdecode(path))
+        return fd
 
-    monkeypatch.setattr(os, "open", spy)
+    def spy_read(fd: int, size: int) -> bytes:
+        read.append(names.get(fd, "?"))
+        return real_read(fd, size)
+
+    monkeypatch.setattr(os, "open", spy_open)
+    monkeypatch.setattr(os, "read", spy_read)
     tracemalloc.start()
     try:
         service_of(app_over_copy).refresh()
@@ -945,7 +952,9 @@ def test_a_one_gigabyte_file_is_rejected_without_being_read(
     finally:
         tracemalloc.stop()
         monkeypatch.undo()
-    assert "groot.txt" not in opened
+    # A new file is opened to be looked at (the fstat of the open file is its one stat), and
+    # refused from its size before any byte of it is read.
+    assert "groot.txt" not in read
     assert peak < 20 * 1024 * 1024
     client = app_over_copy.test_client()
     rejected = health(client)["rejected"]

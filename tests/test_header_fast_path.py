@@ -264,3 +264,29 @@ def test_near_misses_are_read_line_by_line(old: str, new: str) -> None:
     data = COMMON.replace(old, new, 1).encode()
     assert not takes_fast_path(data)
     assert outcome(data, fast=True) == outcome(data, fast=False)
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("Nieuwe brug geopend", "De brug over de Amstel is open."),  # all ASCII
+        ("Nieuwe brug geopend", "Het café aan de Amstel kost € 2 miljoen."),  # ASCII header
+        ("Café De Brug heropend", "Het café aan de Amstel kost € 2 miljoen."),  # 2-byte header
+        ("Begroting: € 2 miljoen", "De brug over de Amstel is open."),  # 3-byte header
+        ("Brug 🌉 geopend", "Een brug van 🌉 tot 🌉, met café."),  # 4-byte characters
+    ],
+)
+def test_the_body_kept_as_the_files_bytes_starts_where_the_header_ends(
+    title: str, body: str
+) -> None:
+    """The fast path keeps the body as the file's own bytes, cut where the header ends (in
+    bytes, not characters): the paragraphs read from them later are the ones written."""
+    second = "Tweede alinea, met ë en “aanhalingstekens”."
+    data = COMMON.replace("Nieuwe brug geopend", title).replace(
+        "De brug over de Amstel is open.\n", f"{body}\n\n{second}\n\n{DEFAULT_DISCLAIMER}\n"
+    )
+    assert takes_fast_path(data.encode())
+    fast = outcome(data.encode(), fast=True)
+    assert fast == outcome(data.encode(), fast=False)
+    assert fast[1] == title
+    assert fast[9] == (body, second)

@@ -158,25 +158,48 @@ def test_warnings_are_reported_and_the_article_kept(
 def test_file_larger_than_one_mebibyte_is_rejected_without_being_read(
     content_dir: Path, write_article: ArticleWriter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A new file is opened to be looked at (its fstat is its only stat), never read; once
+    known, an unchanged huge file is not even opened again."""
     write_article("2025/klein.txt")
     huge = content_dir / "2025" / "groot.txt"
     huge.touch()
     os.truncate(huge, 4 * MAX_ARTICLE_BYTES)  # sparse: costs no disk
+    for path in (huge, content_dir / "2025" / "klein.txt"):  # long unchanged: not racy
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    names: dict[int, str] = {}
     opened: list[str] = []
-    real_open = os.open
+    read: list[str] = []
+    real_open, real_read = os.open, os.read
 
     def spy_open(path: str, flags: int, *args: object, **kwargs: object) -> int:
+        fd = real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
         if not flags & os.O_DIRECTORY:
-            opened.append(os.path.basename(path))
-        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+            names[fd] = os.path.basename(path)
+            opened.append(names[fd])
+        return fd
+
+    def spy_read(fd: int, size: int) -> bytes:
+        read.append(names.get(fd, "?"))
+        return real_read(fd, size)
 
     monkeypatch.setattr(os, "open", spy_open)
-    catalog = loaded(content_dir)
+    monkeypatch.setattr(os, "read", spy_read)
+    live = store_for(content_dir)
+    catalog = live.reload().catalog
     assert ids(catalog) == ["2025/klein"]
     assert [str(problem) for problem in catalog.problems] == [
         "2025/groot.txt:0: error: the file is larger than 1 MiB (4,194,304 bytes)"
     ]
-    assert opened == ["klein.txt"]
+    assert "groot.txt" not in read
+    assert "klein.txt" in read
+    opened.clear()
+    report = live.reload()
+    assert not report.changed
+    assert [str(problem) for problem in report.catalog.problems] == [
+        "2025/groot.txt:0: error: the file is larger than 1 MiB (4,194,304 bytes)"
+    ]
+    assert opened == []
+    assert "groot.txt" not in read
 
 
 def test_file_of_exactly_one_mebibyte_is_read(

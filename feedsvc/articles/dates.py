@@ -126,7 +126,7 @@ def date_from_grammar(match: re.Match[str], text: str) -> tuple[datetime, bool]:
     """
     day = match["day"]
     if day is not None:
-        return _from_numeric(match, " ".join(text.split()))
+        return _from_numeric(match, text)
     value = _from_worded(match)
     if value is not None:
         return value
@@ -161,19 +161,24 @@ def cannot_be_date(text: str) -> bool:
 
 
 def _from_numeric(match: re.Match[str], text: str) -> tuple[datetime, bool]:
-    hour, minute, second = match["hour"], match["minute"], match["second"]
+    """The numeric date ``match`` read of ``text`` (white space normalised in messages only)."""
+    day, month, year, hour, minute, second = match.group(
+        "day", "month", "year", "hour", "minute", "second"
+    )
     try:
         value = datetime(
-            int(match["year"]),
-            int(match["month"]),
-            int(match["day"]),
+            int(year),
+            int(month),
+            int(day),
             0 if hour is None else int(hour),
             0 if minute is None else int(minute),
             0 if second is None else int(second),
         )
     except ValueError as error:
-        raise DateFormatError(f"{text!r} is not a possible date ({error})") from None
-    _check_year(value, text)
+        shown = " ".join(text.split())
+        raise DateFormatError(f"{shown!r} is not a possible date ({error})") from None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        _check_year(value, " ".join(text.split()))
     return value, hour is not None
 
 

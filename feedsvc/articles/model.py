@@ -224,8 +224,9 @@ class Article:
             raise ValueError(f"article {id!r} has a naive date; dates must carry a zone")
         if updated < published:
             raise ValueError(f"article {id!r} is updated before it was published")
-        check_xml_safe("the article id", id)
-        check_xml_safe(f"the title of article {id!r}", title)
+        if not (id.isprintable() and title.isprintable()):  # the usual case, told at once
+            check_xml_safe("the article id", id)
+            check_xml_safe(f"the title of article {id!r}", title)
         if body is None:
             body = Body.of(paragraphs, summary, f" of article {id!r}")
         set_ = object.__setattr__

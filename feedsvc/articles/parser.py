@@ -138,6 +138,19 @@ def _common_header() -> re.Pattern[str]:
 # Most files: their header read by one match (see _ArticleParser.parse_common); any other file,
 # and any file whose header would need a warning or an error, is read line by line.
 _COMMON_HEADER = _common_header()
+# Its groups parse_common reads, taken in one call.
+_COMMON_GROUPS = (
+    "title",
+    "title_other",
+    "category",
+    "category_other",
+    "source",
+    "source_after",
+    "date_line",
+    "published",
+    "updated",
+    "updated_after",
+)
 # Lines split off a file's text at first: a header with blank lines between its lines has ten.
 _FIRST_LINES = 16
 # Enough text to hold more words than the site disclaimer in any body with text.
@@ -208,7 +221,8 @@ class _ArticleParser:
         self.warnings.append(ContentProblem(self.path, line, message, Severity.WARNING))
 
     def parse(self, data: bytes) -> ParseResult:
-        if XML_UNSAFE.search(self.path):
+        # isprintable first: a printable path has none of those characters (see check_xml_safe).
+        if not self.path.isprintable() and XML_UNSAFE.search(self.path):
             # The path becomes the article's id and permalink; the store reports such names
             # before reading the file, this keeps the parser's promise for any caller.
             raise self.error(0, "the file name contains control characters; rename the file")
@@ -257,10 +271,29 @@ class _ArticleParser:
         if body is None:
             self.warn(published_line.number, "the article has no body text")
             body = Body.of((), "")
+        return self.result(
+            title.text,
+            category=category,
+            source=source,
+            published=published,
+            updated=updated,
+            body=body,
+        )
 
+    def result(
+        self,
+        title: str,
+        *,
+        category: Category,
+        source: Source | None,
+        published: datetime,
+        updated: datetime,
+        body: Body,
+    ) -> ParseResult:
+        """The article of this file and the warnings found: how either reading ends."""
         article = Article(
             id=_article_id(self.path),
-            title=title.text,
+            title=title,
             category=category,
             source=source,
             published=published,
@@ -277,6 +310,14 @@ class _ArticleParser:
         :data:`_FORBIDDEN_CHARS` (False: not known)."""
         if len(data) > MAX_ARTICLE_BYTES:
             raise self.error(0, f"the file is larger than 1 MiB ({len(data):,} bytes)")
+        if len(data.translate(None, _SUSPECT_BYTES)) == len(data):
+            # The usual file: none of the bytes below, so no UTF-8 BOM and nothing XML cannot
+            # carry; one pass over the bytes where the checks further down take four. (A
+            # UTF-16 BOM's bytes are never valid UTF-8: such a file goes on below.)
+            try:  # not contextlib.suppress: a context manager per file costs more than this
+                return data.decode("utf-8"), True
+            except UnicodeDecodeError:
+                pass  # the general case below says where and what
         for bom, encoding in (
             (codecs.BOM_UTF16_LE, "utf-16-le"),
             (codecs.BOM_UTF16_BE, "utf-16-be"),
@@ -289,13 +330,6 @@ class _ArticleParser:
                     raise self.error(1, f"not valid {encoding.upper()} text") from None
                 self.warn(1, "the file is UTF-16; read as such (save the file as UTF-8)")
                 return text, False
-        if len(data.translate(None, _SUSPECT_BYTES)) == len(data):
-            # The usual file: none of the bytes below, so no BOM and nothing XML cannot carry;
-            # one pass over the bytes where the checks further down take four.
-            try:  # not contextlib.suppress: a context manager per file costs more than this
-                return data.decode("utf-8"), True
-            except UnicodeDecodeError:
-                pass  # the general case below says where and what
         if b"\x00" in data:
             line = _line_of(data, data.index(b"\x00"))
             raise self.error(line, "not a text file (it contains NUL bytes)")
@@ -369,18 +403,25 @@ class _ArticleParser:
         match = _COMMON_HEADER.match(text)
         if match is None:
             return None
-        title, category_line = match["title"], match["category"]
-        if title is None and _classify(title := match["title_other"]).kind != _OTHER:
+        (
+            title,
+            title_other,
+            category_line,
+            category_other,
+            source_name,
+            source_after,
+            date_line,
+            published_text,
+            updated_line,
+            updated_after,
+        ) = match.group(*_COMMON_GROUPS)
+        if title is None and _classify(title := title_other).kind != _OTHER:
             return None
-        if (
-            category_line is None
-            and _classify(category_line := match["category_other"]).kind != _OTHER
-        ):
+        if category_line is None and _classify(category_line := category_other).kind != _OTHER:
             return None
         category = _category(category_line)
         if category is None or category_problem(category.names):
             return None
-        source_name, source_after = match["source"], match["source_after"]
         source = None
         if source_name is not None or source_after is not None:
             if source_name is not None and source_after is not None:
@@ -388,16 +429,14 @@ class _ArticleParser:
             source = _source(source_name or source_after)
             if source is None or source_problem(source.name):
                 return None
-        date_line = match["date_line"]
         if len(date_line) > MAX_DATE_LENGTH:
             return None  # _classify reads a line this long otherwise
         try:
-            naive, _ = date_from_grammar(match, match["published"])
+            naive, _ = date_from_grammar(match, published_text)
         except DateFormatError:
             return None
         published = localize(naive, self.zone)
         updated = published
-        updated_line, updated_after = match["updated"], match["updated_after"]
         if updated_line is not None or updated_after is not None:
             if updated_line is not None and updated_after is not None:
                 return None  # a second Bijgewerkt line: a warning
@@ -411,23 +450,24 @@ class _ArticleParser:
             elif updated < published:
                 return None
         end = match.end()
-        # The body's UTF-8 is the file's own bytes when the text is exactly those decoded.
-        body = self.body_of(
-            text[end:], None if data is None else data[len(text[:end].encode("utf-8")) :]
-        )
+        utf8 = None
+        if data is not None:
+            # The body's UTF-8 is the file's own bytes when the text is exactly those decoded.
+            # Where it starts: where the text's does when the header's bytes are ASCII (one
+            # byte a character, as in most files), else after the header's UTF-8.
+            head = data[:end]
+            utf8 = data[end if head.isascii() else len(text[:end].encode("utf-8")) :]
+        body = self.body_of(text, utf8, start=end)
         if body is None:
             return None
-        article = Article(
-            id=_article_id(self.path),
-            title=title,
+        return self.result(
+            title,
             category=category,
             source=source,
             published=published,
             updated=updated,
             body=body,
-            source_path=self.path,
         )
-        return ParseResult(article, tuple(self.warnings))
 
     def read_title(self, line: _Line, reader: _LineReader) -> _Line:
         kind = self.classify(line).kind
@@ -542,18 +582,21 @@ class _ArticleParser:
         """
         return self.body_of(reader.rest())
 
-    def body_of(self, text: str, utf8: bytes | None = None) -> Body | None:
-        """:meth:`read_body` of the text after the header (``utf8``: that text as UTF-8)."""
+    def body_of(self, text: str, utf8: bytes | None = None, *, start: int = 0) -> Body | None:
+        """:meth:`read_body` of the text after the header, ``text[start:]`` (``utf8``: that
+        text as UTF-8; the slice is made only where it is kept)."""
         read = _body_reader(self.disclaimer_key)
         words = _word_count(self.disclaimer_key)
         # A body whose only paragraph is the disclaimer has the disclaimer's words (one more
         # for an empty disclaimer: "..." is one); any other body has a paragraph to show.
         # On a prefix first: split copies what follows the words it splits off, and a prefix
         # has no more words than the whole text.
-        if (
-            len(text[:_WORDS_PREFIX].split(None, words + 1)) > words + 1
-            or len(text.split(None, words + 1)) > words + 1
-        ):
+        if len(text[start : start + _WORDS_PREFIX].split(None, words + 1)) > words + 1:
+            if utf8 is not None:
+                return Body.lazy_utf8(utf8, read)
+            return Body.lazy(text[start:] if start else text, read)
+        text = text[start:] if start else text
+        if len(text.split(None, words + 1)) > words + 1:
             return Body.lazy(text, read) if utf8 is None else Body.lazy_utf8(utf8, read)
         paragraphs, summary = read(text)
         return Body.of(paragraphs, summary) if paragraphs else None
@@ -791,7 +834,7 @@ _configured_disclaimer_key = functools.lru_cache(maxsize=8)(_disclaimer_key)
 
 
 def _article_id(path: str) -> str:
-    return path[:-4] if path.lower().endswith(".txt") else path
+    return path[:-4] if path[-4:].lower() == ".txt" else path
 
 
 def _shorten(text: str, limit: int = 60) -> str:

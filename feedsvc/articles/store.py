@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import hashlib
 import itertools
 import logging
@@ -36,6 +37,7 @@ import time
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from feedsvc.articles.limits import file_problem, folder_problem
 from feedsvc.articles.model import Article
@@ -60,10 +62,11 @@ RACY_NS = 2_000_000_000
 _FUTURE_NS = 60_000_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class _Signature:
+class _Signature(NamedTuple):
     """What tells us a file may have changed without reading it."""
 
+    # Named tuples rather than frozen dataclasses, here and for _Found: one of each per file,
+    # and a tuple is made in a fraction of a frozen dataclass's __init__.
     size: int
     mtime_ns: int
     inode: int
@@ -78,10 +81,11 @@ class _Entry:
     racy: bool = False  # modified too close to the scan that read it: read it again
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    """An article file the walk found: its name in the folder open as ``dir_fd``, and either its
-    ``lstat`` or the reason it is not read."""
+class _Found(NamedTuple):
+    """An article file the walk found: its name in the folder open as ``dir_fd``, and the reason
+    it is not read, or else its ``lstat`` (None: not taken; the file is new to the store, and
+    the ``fstat`` of its open descriptor gives what the ``lstat`` would, see
+    :meth:`ContentStore._visit_new`)."""
 
     relpath: str
     name: str
@@ -151,6 +155,11 @@ class ContentStore:
         self._settling: dict[str, int] = {}
         self._loaded_once = False
 
+    @property
+    def loaded_once(self) -> bool:
+        """Whether the store has been loaded: its next reload is not its first."""
+        return self._loaded_once
+
     def reload(self, changed_paths: Collection[str] | None = None) -> LoadReport:
         """Scan the folder, re-parse changed files, and report which articles changed.
 
@@ -166,7 +175,10 @@ class ContentStore:
                 report = self._reload_files(files)
                 if report is not None:
                     return report
-            return self._reload(self._scope(changed_paths))
+            if self._loaded_once:
+                return self._reload(self._scope(changed_paths))
+            with collector_paused():
+                return self._reload()
 
     def _files(self, changed_paths: Collection[str] | None) -> list[str] | None:
         """``changed_paths`` as article files to look at one by one (relative), or None when
@@ -223,7 +235,7 @@ class ContentStore:
                             before[relpath] = previous
                         continue
                     found = _found(relpath, name, folder_fd, info)
-                    if found.problem is not None or found.info is None:
+                    if found is None or found.problem is not None or found.info is None:
                         return None
                     try:
                         visited = self._visit(found, info, scan_ns, settling)
@@ -317,14 +329,15 @@ class ContentStore:
         }
         try:
             for found in self._walk(unreadable, scope):
-                if found.problem is not None or found.info is None:
-                    if found.problem is not None:
-                        scan_problems.append(
-                            self._keep_replaced(found, found.problem, seen, walked)
-                        )
+                if found.problem is not None:
+                    scan_problems.append(self._keep_replaced(found, found.problem, seen, walked))
                     continue
                 try:
-                    visited = self._visit(found, found.info, scan_ns, settling)
+                    visited = (
+                        self._visit_new(found, scan_ns, settling)
+                        if found.info is None
+                        else self._visit(found, found.info, scan_ns, settling)
+                    )
                 except _FileVanishedError:
                     continue  # deleted since the listing: gone, like any deleted file
                 if visited is None:
@@ -497,6 +510,41 @@ class ContentStore:
         entry.racy = racy
         return entry
 
+    def _visit_new(self, found: _Found, scan_ns: int, settling: dict[str, int]) -> _Entry | None:
+        """:meth:`_visit` of a file the store has no entry for, so nothing to compare its
+        ``lstat`` with: opened first, its ``fstat`` (the same file: opened without following a
+        link) gives the signature, one system call per file fewer at a first load."""
+        previous = self._entries.get(found.relpath)
+        try:
+            fd = _open_article_file(found)
+        except ContentError as error:
+            # Not opened (a link or a FIFO swapped in since the listing, no permission): the
+            # entry reports it, and keeps the file's lstat, so it is not read again unchanged.
+            try:
+                info = os.stat(found.name, dir_fd=found.dir_fd, follow_symlinks=False)
+            except FileNotFoundError:
+                raise _FileVanishedError(found.relpath) from None
+            except OSError:
+                info = None
+            signature = (
+                _Signature(-1, -1, -1)
+                if info is None
+                else _Signature(info.st_size, info.st_mtime_ns, info.st_ino)
+            )
+            return self._failed(found.relpath, signature, previous, error)
+        try:
+            info = os.fstat(fd)
+            signature = _Signature(info.st_size, info.st_mtime_ns, info.st_ino)
+            if self._being_written(info, previous, scan_ns):
+                settling[found.relpath] = info.st_mtime_ns
+                return previous
+            racy = signature.mtime_ns >= scan_ns - RACY_NS
+            entry = self._load_file(found, signature, previous, racy=racy, opened=(fd, info))
+        finally:
+            os.close(fd)
+        entry.racy = racy
+        return entry
+
     def _being_written(self, info: os.stat_result, previous: _Entry | None, scan_ns: int) -> bool:
         """Whether the file changed in place so recently that it may still be being written.
 
@@ -529,12 +577,22 @@ class ContentStore:
         return True
 
     def _load_file(
-        self, found: _Found, signature: _Signature, previous: _Entry | None, *, racy: bool
+        self,
+        found: _Found,
+        signature: _Signature,
+        previous: _Entry | None,
+        *,
+        racy: bool,
+        opened: tuple[int, os.stat_result] | None = None,
     ) -> _Entry:
+        """The entry of the file read now (``opened``: its descriptor, open, and ``fstat``)."""
         relpath = found.relpath
         digest = b""
         try:
-            data = _read_article_file(found)
+            if opened is None:
+                data = _read_article_file(found)
+            else:
+                data = _read_open_file(relpath, *opened)
             # Only a racy entry's bytes are compared again (_same_as_before); a file read well
             # after its last write is read again only when its signature changes.
             if racy:
@@ -546,14 +604,25 @@ class ContentStore:
                 disclaimer=self.settings.disclaimer,
             )
         except ContentError as error:
-            last_good = previous.article if previous is not None else None
-            message = error.reason
-            if last_good is not None:
-                message += "; the feeds keep the last good version"
-            log.warning("%s:%d: %s", relpath, error.line, message)
-            problem = ContentProblem(relpath, error.line, message, Severity.ERROR)
-            return _Entry(signature, last_good, (problem,), digest)
+            return self._failed(relpath, signature, previous, error, digest)
         return _Entry(signature, result.article, result.warnings, digest)
+
+    def _failed(
+        self,
+        relpath: str,
+        signature: _Signature,
+        previous: _Entry | None,
+        error: ContentError,
+        digest: bytes = b"",
+    ) -> _Entry:
+        """The entry of a file that could not be read or parsed: its last good version kept."""
+        last_good = previous.article if previous is not None else None
+        message = error.reason
+        if last_good is not None:
+            message += "; the feeds keep the last good version"
+        log.warning("%s:%d: %s", relpath, error.line, message)
+        problem = ContentProblem(relpath, error.line, message, Severity.ERROR)
+        return _Entry(signature, last_good, (problem,), digest)
 
     def _walk(
         self, unreadable: list[tuple[str, OSError]], scope: tuple[str, ...] | None = None
@@ -620,7 +689,12 @@ class ContentStore:
                     problem = ContentProblem(relpath, 0, "a folder, not an article file")
                     yield _Found(relpath, entry.name, dir_fd, None, problem)
             elif is_article_file(entry.name):
-                yield _found(prefix + entry.name, entry.name, dir_fd, entry)
+                relpath = prefix + entry.name
+                # Only a file the store has read before needs its lstat now, to tell whether it
+                # changed; a new one is opened and fstat'ed when it is read.
+                found = _found(relpath, entry.name, dir_fd, entry, relpath in self._entries)
+                if found is not None:
+                    yield found
         for name in folders:
             # Checked before descending, so the walk's depth is bounded too.
             if too_much := folder_problem(prefix + name, prefix.count("/") + 1):
@@ -637,6 +711,52 @@ class ContentStore:
                 yield from self._walk_folder(sub_fd, prefix + name, unreadable)
             finally:
                 os.close(sub_fd)
+
+
+# The pauses of the cyclic garbage collector in progress (one per thread loading a store), and
+# whether it was enabled before the first of them.
+_pauses_lock = threading.Lock()
+_pauses = 0
+_collector_was_enabled = False
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No automatic collection of cyclic garbage during the block (a store's first load, and
+    the catalog built of it: see :class:`feedsvc.feeds.live.LiveCatalog`).
+
+    A first load makes every article, entry and body at once, and they all live on (and form no
+    cycles): the collector, set off by the number of objects made, would walk them again and
+    again for nothing (the whole heap, its modules included, once per fifth or so of growth).
+    Only the first load: it comes before the store is shared (no watcher, no request is using
+    it yet); a later reload of the watcher's thread makes few objects, and pausing there would
+    pause the collector for the request threads too. The switch is process-wide, so pauses in
+    two threads at once nest, and the state from before the first is restored after the last,
+    however the block ends.
+    """
+    global _pauses, _collector_was_enabled  # noqa: PLW0603 - process-wide, as the collector
+    with _pauses_lock:
+        if _pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0:
+                if gc.get_freeze_count() == 0:
+                    # Everything now into the oldest generation, in constant time (freeze, then
+                    # unfreeze, as documented): the next young collection would otherwise walk
+                    # the whole load, and the next ones again. Nothing stays frozen (garbage
+                    # among it is collected by a full collection, as any old garbage), and where
+                    # something was frozen already (wsgi.py's heap) this is not done, so as not
+                    # to unfreeze it.
+                    gc.freeze()
+                    gc.unfreeze()
+                if _collector_was_enabled:
+                    gc.enable()
 
 
 def _beyond_limits(relfolder: str) -> bool:
@@ -666,34 +786,53 @@ def _open_folder(root_fd: int, relfolder: str) -> int:
 
 
 def _found(
-    relpath: str, name: str, dir_fd: int, entry: os.DirEntry[str] | os.stat_result
-) -> _Found:
-    """The walk's record of one article file, with the reason not to read it, if any.
+    relpath: str,
+    name: str,
+    dir_fd: int,
+    entry: os.DirEntry[str] | os.stat_result,
+    lstat: bool = True,
+) -> _Found | None:
+    """The walk's record of one article file, with the reason not to read it, if any; None if
+    it vanished since the listing (skipped, as deleted).
 
-    ``entry`` is the file's listing entry, or its ``lstat`` when it was looked at by name."""
-    problem: ContentProblem | None = None
-    info: os.stat_result | None = None
-    try:
-        relpath.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = relpath.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        problem = ContentProblem(shown, 0, "the file name is not valid UTF-8; rename the file")
-    else:
+    ``entry`` is the file's listing entry, or its ``lstat`` when it was looked at by name.
+    ``lstat``: take it for a listing entry; if not, the type the listing gives (on Linux file
+    systems, without a system call; ``DirEntry`` takes the ``lstat`` itself where it does not)
+    tells links and special files, and the record has no ``lstat``.
+    """
+    if not (relpath.isascii() and relpath.isprintable()):  # else neither check can fail
+        try:
+            relpath.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = relpath.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            message = "the file name is not valid UTF-8; rename the file"
+            return _Found(relpath, name, dir_fd, None, ContentProblem(shown, 0, message))
         if _BAD_NAME_CHARS.search(relpath):
             message = "the file name contains control characters; rename the file"
-            problem = ContentProblem(repr(relpath), 0, message)
-        elif isinstance(entry, os.stat_result):
-            info = entry
-        else:
-            if too_much := file_problem(relpath):
-                problem = ContentProblem(relpath, 0, too_much)
-            # A file that vanished since the listing has no stat and is skipped, as deleted.
-            with contextlib.suppress(OSError):
+            bad_name = ContentProblem(repr(relpath), 0, message)
+            return _Found(relpath, name, dir_fd, None, bad_name)
+    problem: ContentProblem | None = None
+    info: os.stat_result | None = None
+    if isinstance(entry, os.stat_result):
+        info = entry
+    else:
+        if too_much := file_problem(relpath):
+            problem = ContentProblem(relpath, 0, too_much)
+        try:
+            if lstat:
                 info = entry.stat(follow_symlinks=False)
-    if info is not None and stat.S_ISLNK(info.st_mode):
+            else:
+                is_link = entry.is_symlink()
+                is_regular = entry.is_file(follow_symlinks=False)
+        except OSError:  # vanished since the listing
+            return None if problem is None else _Found(relpath, name, dir_fd, None, problem)
+    if info is not None:
+        is_link = stat.S_ISLNK(info.st_mode)
+        is_regular = stat.S_ISREG(info.st_mode)
+    if is_link:
         message = "symbolic links are not followed; copy the file instead"
         problem = ContentProblem(relpath, 0, message, Severity.WARNING)
-    elif info is not None and not stat.S_ISREG(info.st_mode):
+    elif not is_regular:
         problem = ContentProblem(relpath, 0, "not a regular file")
     return _Found(relpath, name, dir_fd, None if problem else info, problem)
 
@@ -717,37 +856,52 @@ def _read_article_file(found: _Found) -> bytes:
     relpath = found.relpath
     if found.info is not None and found.info.st_size > MAX_ARTICLE_BYTES:
         raise ContentError(relpath, 0, _too_large(found.info.st_size))
+    fd = _open_article_file(found)
     try:
-        fd = os.open(found.name, _FILE_FLAGS, dir_fd=found.dir_fd)
-    except OSError as error:
-        if error.errno == errno.ENOENT:
-            raise _FileVanishedError(relpath) from None
-        if error.errno == errno.ELOOP:
-            raise ContentError(
-                relpath, 0, "symbolic links are not followed; copy the file instead"
-            ) from None
-        raise ContentError(relpath, 0, f"cannot read the file: {error.strerror}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ContentError(relpath, 0, "not a regular file")
-        if info.st_size > MAX_ARTICLE_BYTES:
-            raise ContentError(relpath, 0, _too_large(info.st_size))
         try:
-            # Sized by fstat: read(MAX_ARTICLE_BYTES + 1) would allocate 1 MiB for every file.
-            # os.read rather than a file object: one fewer object and buffer per file.
-            # One read for the usual file: all its bytes and no more means its end (a second
-            # read to see it return nothing cost a system call per file).
-            data = os.read(fd, info.st_size + 1)
-            if len(data) < info.st_size:  # a short read: read on
-                data += _read_up_to(fd, info.st_size + 1 - len(data))
-            if len(data) > info.st_size:  # it grew since fstat: read on, up to the limit
-                data += _read_up_to(fd, MAX_ARTICLE_BYTES + 1 - len(data))
-            return data
+            info = os.fstat(fd)
         except OSError as error:
             raise ContentError(relpath, 0, f"cannot read the file: {error.strerror}") from None
+        return _read_open_file(relpath, fd, info)
     finally:
         os.close(fd)
+
+
+def _open_article_file(found: _Found) -> int:
+    """A descriptor of the file, opened without following a symbolic link or waiting for the
+    writer of a FIFO; else a :class:`ContentError` (or :class:`_FileVanishedError`)."""
+    try:
+        return os.open(found.name, _FILE_FLAGS, dir_fd=found.dir_fd)
+    except OSError as error:
+        if error.errno == errno.ENOENT:
+            raise _FileVanishedError(found.relpath) from None
+        if error.errno == errno.ELOOP:
+            raise ContentError(
+                found.relpath, 0, "symbolic links are not followed; copy the file instead"
+            ) from None
+        raise ContentError(found.relpath, 0, f"cannot read the file: {error.strerror}") from None
+
+
+def _read_open_file(relpath: str, fd: int, info: os.stat_result) -> bytes:
+    """The bytes of the file open as ``fd`` (``info``: its ``fstat``), if it is a regular file
+    of at most 1 MiB; else a :class:`ContentError`, and a huge file is never read."""
+    if not stat.S_ISREG(info.st_mode):
+        raise ContentError(relpath, 0, "not a regular file")
+    if info.st_size > MAX_ARTICLE_BYTES:
+        raise ContentError(relpath, 0, _too_large(info.st_size))
+    try:
+        # Sized by fstat: read(MAX_ARTICLE_BYTES + 1) would allocate 1 MiB for every file.
+        # os.read rather than a file object: one fewer object and buffer per file.
+        # One read for the usual file: all its bytes and no more means its end (a second
+        # read to see it return nothing cost a system call per file).
+        data = os.read(fd, info.st_size + 1)
+        if len(data) < info.st_size:  # a short read: read on
+            data += _read_up_to(fd, info.st_size + 1 - len(data))
+        if len(data) > info.st_size:  # it grew since fstat: read on, up to the limit
+            data += _read_up_to(fd, MAX_ARTICLE_BYTES + 1 - len(data))
+        return data
+    except OSError as error:
+        raise ContentError(relpath, 0, f"cannot read the file: {error.strerror}") from None
 
 
 def _read_up_to(fd: int, size: int) -> bytes:

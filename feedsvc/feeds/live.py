@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from feedsvc.articles.store import ContentStore, LoadReport
+from feedsvc.articles.store import ContentStore, LoadReport, collector_paused
 from feedsvc.feeds.catalog import Catalog, build_catalog, update_catalog
 
 
@@ -57,10 +57,17 @@ class LiveCatalog:
     def reload(self, changed_paths: Collection[str] | None = None) -> CatalogReload:
         """Reload the store (:meth:`ContentStore.reload`), and the catalog if anything changed."""
         with self._lock:
-            load = self.store.reload(changed_paths)
-            if load.changed:
-                self._catalog = self._next(load)
-            return CatalogReload(self._catalog, load)
+            if self.store.loaded_once:
+                return self._reload(changed_paths)
+            # The first load and the catalog of it make most of what the process will hold.
+            with collector_paused():
+                return self._reload(changed_paths)
+
+    def _reload(self, changed_paths: Collection[str] | None) -> CatalogReload:
+        load = self.store.reload(changed_paths)
+        if load.changed:
+            self._catalog = self._next(load)
+        return CatalogReload(self._catalog, load)
 
     def _next(self, load: LoadReport) -> Catalog:
         if load.change is not None:
