@@ -27,7 +27,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from feedsvc.feeds.builder import build_document, build_opml
-from feedsvc.feeds.catalog import Catalog, FeedPage, newest_update
+from feedsvc.feeds.catalog import Catalog, FeedPage
 from feedsvc.feeds.compression import IDENTITY, encode_all
 from feedsvc.feeds.state import GONE_LIMIT, Recorded, StateKey, bound_gone
 from feedsvc.feeds.urls import (
@@ -351,7 +351,7 @@ class Publication:
                 # Its bytes follow the list of feeds, not article dates: a new feed whose
                 # articles are old still changes it, so it is dated after the last version.
                 last_modified = _dated(
-                    newest_update(self.catalog.articles),
+                    self.catalog.all_feed.updated,
                     seen,
                     self.changed_at,
                     datetime.now(UTC),
