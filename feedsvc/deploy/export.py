@@ -220,6 +220,9 @@ class SiteExporter:
         self._nginx_site: NginxSite | None = None  # what nginx/feedsvc.conf was written from
         self._keys: dict[str, Hashable] = {}  # page path -> key, as last exported here
         self._listing = SiteListing(app)  # the pages as last exported here
+        # _versioned_files, with the versions and static files it was found for.
+        self._versioned: tuple[object, tuple[SitePage, ...], tuple[VersionedFile, ...]] | None
+        self._versioned = None
         self._page_files: dict[str, tuple[str, ...]] = {}  # page path -> its files
         self._profiles: dict[str, _RouteSeen] = {}
 
@@ -740,8 +743,13 @@ class SiteExporter:
 
     def _versioned_files(self) -> tuple[VersionedFile, ...]:
         """Static files whose versioned URL (``?v=<hash>``) the app answers with other headers
-        (a year's immutable caching): nginx must send them for that URL too."""
+        (a year's immutable caching): nginx must send them for that URL too. Asked of the app
+        again only when the static files changed (two requests per file, at every edit)."""
         versions: Mapping[str, str] = self.app.extensions.get(STATIC_VERSIONS, {})
+        static = self._listing.static_pages
+        known = self._versioned
+        if known is not None and known[0] is versions and known[1] == static:
+            return known[2]
         found = []
         for name, version in sorted(versions.items()):
             path = f"{self.app.static_url_path}/{name}"
@@ -756,7 +764,8 @@ class SiteExporter:
             }
             if differ:
                 found.append(VersionedFile(path, version, differ))
-        return tuple(found)
+        self._versioned = (versions, static, tuple(found))
+        return self._versioned[2]
 
     def _feed_locations(self) -> tuple[FeedLocation, ...]:
         """Every feed's first page: nginx has a location for each, with its URL written out."""

@@ -126,6 +126,11 @@ class SiteListing:
         self._site: list[SitePage] = []  # pages of the whole site: OPML, index, sitemaps
         self._count = 0
 
+    @property
+    def static_pages(self) -> tuple[SitePage, ...]:
+        """The static files as last listed, each keyed by its size and modification time."""
+        return tuple(self._static)
+
     def reset(self) -> None:
         """Forget what was listed: the next :meth:`changes` lists every page."""
         self._catalog = None
@@ -158,7 +163,7 @@ class SiteListing:
             # change does not touch) has the same pages.
             listed = self._feeds.get(path)
             if listed is None or listed.feed is not feed or listed.structure != structure:
-                listed = self._feeds[path] = _list_feed(feed, size, structure)
+                listed = self._feeds[path] = _list_feed(feed, size, structure, listed)
             later += listed.later
             first += listed.first
             html += listed.html
@@ -228,11 +233,12 @@ class SiteListing:
             listed = self._feeds.get(path)
             if listed is not None and listed.feed is feed and listed.structure == structure:
                 continue
-            new = self._feeds[path] = _list_feed(feed, size, structure)
+            new = self._feeds[path] = _list_feed(feed, size, structure, listed)
             count += new.size()
             if listed is not None:
                 count -= listed.size()
-                into.gone.extend(listed.paths() - new.paths())
+                if listed.size() != new.size():  # as many pages: the same paths
+                    into.gone.extend(listed.paths() - new.paths())
             later += new.later
             first += new.first
             html += new.html
@@ -284,26 +290,47 @@ def _gone(before: list[SitePage], now: list[SitePage]) -> list[str]:
     return [page.path for page in before if page.path not in paths]
 
 
-def _list_feed(feed: Feed, size: int, structure: str) -> _FeedPages:
+def _list_feed(
+    feed: Feed, size: int, structure: str, before: _FeedPages | None = None
+) -> _FeedPages:
+    """The pages of ``feed``. Of a page that shows the same articles (the same objects) as it
+    did in ``before``, with the same title, structure and number of pages, the pages are the
+    ones before: an edit of one article lists the all-feed again (2,000 pages at 100,000
+    articles) but makes new pages, with new keys to compare, only where it is."""
+    count = feed.page_count(size)
+    width = len(FORMATS)
+    same = (
+        before is not None
+        and before.structure == structure
+        and before.feed.title == feed.title
+        and before.feed.description == feed.description
+        and before.feed.page_count(size) == count
+    )
     later: list[SitePage] = []
     first: list[SitePage] = []
-    html: list[SitePage] = []
-    count = feed.page_count(size)
-    for number in range(count, 0, -1):
-        key = content_key(feed.page(number, size))
-        paths = _feed_paths(feed.path, number)
-        (first if number == 1 else later).extend(SitePage(p, key) for p in paths)
     # Category and source pages show the feed's neighbours and their counts too; every
     # page of a listing shows the number of pages.
-    for number in range(1, count + 1):
+    html: list[SitePage] = [_NO_PAGE] * count
+    for number in range(count, 0, -1):
         start = (number - 1) * size
-        key = (structure, feed.articles[start : start + size])
-        html.append(SitePage(listing_path(feed, number), key))
+        articles = feed.articles[start : start + size]
+        if same and before is not None and before.html[number - 1].key == (structure, articles):
+            index = (count - number) * width
+            feed_pages = before.first if number == 1 else before.later[index : index + width]
+            html[number - 1] = before.html[number - 1]
+        else:
+            key = content_key(feed.page(number, size))
+            feed_pages = [SitePage(p, key) for p in _feed_paths(feed.path, number)]
+            html[number - 1] = SitePage(listing_path(feed, number), (structure, articles))
+        (first if number == 1 else later).extend(feed_pages)
     widget_key = (feed.title, feed.articles[: embed.DEFAULT_COUNT])
     html.append(SitePage(embed_path(feed), widget_key))
     # The webmasters' page: this feed's code, and every feed by name to choose from.
     html.append(SitePage(embed_page_path(feed), (structure, feed.title)))
     return _FeedPages(feed, structure, later, first, html)
+
+
+_NO_PAGE = SitePage("", None)
 
 
 @functools.lru_cache(maxsize=1 << 18)
