@@ -57,7 +57,14 @@ from feedsvc.deploy.nginx import (
     RouteProfile,
     render_server_config,
 )
-from feedsvc.deploy.sitemap import NOT_EXPORTED, SitePage, site_pages, uncovered_endpoints
+from feedsvc.deploy.sitemap import (
+    NOT_EXPORTED,
+    SiteChanges,
+    SiteListing,
+    SitePage,
+    site_pages,
+    uncovered_endpoints,
+)
 from feedsvc.runtime import Runtime
 
 IMAGES = (".png", ".ico")  # compressed already: the export writes no .gz or .br of them
@@ -362,10 +369,14 @@ def test_a_page_the_app_cannot_serve_stops_the_export(
     before = tree(tmp_path)
     config = (tmp_path / "nginx/feedsvc.conf").read_bytes()
 
-    def broken(app: Flask) -> list[SitePage]:
-        return [*site_pages(app), SitePage("/feeds/bestaat-niet.rss", "x")]
+    listed = SiteListing.changes
 
-    monkeypatch.setattr("feedsvc.deploy.export.site_pages", broken)
+    def broken(self: SiteListing) -> SiteChanges:
+        changes = listed(self)
+        changes.pages.append(SitePage("/feeds/bestaat-niet.rss", "x"))
+        return changes
+
+    monkeypatch.setattr(SiteListing, "changes", broken)
     with pytest.raises(ExportError, match=r"bestaat-niet\.rss: the app answered 404"):
         exporter.export()
     # What was exported stays in place, and nothing is lost track of.

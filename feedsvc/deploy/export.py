@@ -67,7 +67,13 @@ from feedsvc.deploy.nginx import (
     VersionedFile,
     render_server_config,
 )
-from feedsvc.deploy.sitemap import SitePage, endpoint_of, site_pages, uncovered_endpoints
+from feedsvc.deploy.sitemap import (
+    SiteChanges,
+    SiteListing,
+    SitePage,
+    endpoint_of,
+    uncovered_endpoints,
+)
 from feedsvc.feeds.compression import BROTLI, GZIP, IDENTITY
 from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
@@ -213,6 +219,10 @@ class SiteExporter:
         self._manifest_generation = 0  # the generation export-manifest.json lists
         self._nginx_site: NginxSite | None = None  # what nginx/feedsvc.conf was written from
         self._keys: dict[str, Hashable] = {}  # page path -> key, as last exported here
+        self._listing = SiteListing(app)  # the pages as last exported here
+        # _versioned_files, with the versions and static files it was found for.
+        self._versioned: tuple[object, tuple[SitePage, ...], tuple[VersionedFile, ...]] | None
+        self._versioned = None
         self._page_files: dict[str, tuple[str, ...]] = {}  # page path -> its files
         self._profiles: dict[str, _RouteSeen] = {}
 
@@ -242,9 +252,13 @@ class SiteExporter:
             # A spare tree can be reused only if the current one is what this process left:
             # a file someone else put in (or took out) changes its folder's mtime.
             build = self._generations.begin(reuse=not first and self._folders_untouched(current))
+            if not build.reused:
+                # Every page is listed: the new tree gets a link to each kept page's files.
+                self._listing.reset()
             try:
                 report = self._export_into(current, build)
             except BaseException:
+                self._listing.reset()  # what it listed was not exported: list it all again
                 self._generations.abandon(build)
                 raise
         return report
@@ -255,14 +269,14 @@ class SiteExporter:
         self._current, self._new, self._reused = current, new, build.reused
         self._folders = {new}
         clock = _Steps(started)
-        pages = site_pages(self.app)
-        report = ExportReport(pages=len(pages), steps=clock.steps)
+        listed = self._listing.changes()
+        report = ExportReport(pages=listed.count, steps=clock.steps)
         clock.lap("listing")
         if not self._keys:  # the first export of this process (routes do not change later)
-            report.uncovered = tuple(sorted(uncovered_endpoints(self.app, pages)))
+            report.uncovered = tuple(sorted(uncovered_endpoints(self.app, listed.pages)))
             for endpoint in report.uncovered:
                 log.warning("no page of the content is served by route %s", endpoint)
-        plan = self._plan(pages)
+        plan = self._plan(listed)
         clock.lap("plan")
         produced: set[str] = set()  # files put into the new generation by this export
         if not build.reused:
@@ -292,7 +306,10 @@ class SiteExporter:
             dropped.update(relpath for relpath in had if relpath not in rendered.files)
         progress.done()
         clock.lap("render")
-        gone_pages = self._keys.keys() - plan.paths
+        if listed.complete:
+            gone_pages = self._keys.keys() - plan.paths
+        else:
+            gone_pages = {p for p in listed.gone if p in self._keys and p not in plan.paths}
         removed = self._remove_left_over(build, gone_pages, dropped, produced, report)
         report.removed = len(removed)
         changes.update(dict.fromkeys(removed, REMOVED))
@@ -440,10 +457,11 @@ class SiteExporter:
                 return False
         return True
 
-    def _plan(self, pages: list[SitePage]) -> _Plan:
-        """Which pages to render (new, or their key changed), leaves first; which files stay."""
+    def _plan(self, listed: SiteChanges) -> _Plan:
+        """Which pages to render (new, or their key changed), leaves first; which files stay
+        (of the pages listed: after an edit, only those it can have changed)."""
         plan = _Plan()
-        for page in pages:  # site_pages lists them leaves first
+        for page in listed.pages:  # listed leaves first
             if page.path in plan.paths:
                 raise ExportError(f"the page {page.path} is listed twice")
             plan.paths.add(page.path)
@@ -725,8 +743,13 @@ class SiteExporter:
 
     def _versioned_files(self) -> tuple[VersionedFile, ...]:
         """Static files whose versioned URL (``?v=<hash>``) the app answers with other headers
-        (a year's immutable caching): nginx must send them for that URL too."""
+        (a year's immutable caching): nginx must send them for that URL too. Asked of the app
+        again only when the static files changed (two requests per file, at every edit)."""
         versions: Mapping[str, str] = self.app.extensions.get(STATIC_VERSIONS, {})
+        static = self._listing.static_pages
+        known = self._versioned
+        if known is not None and known[0] is versions and known[1] == static:
+            return known[2]
         found = []
         for name, version in sorted(versions.items()):
             path = f"{self.app.static_url_path}/{name}"
@@ -741,7 +764,8 @@ class SiteExporter:
             }
             if differ:
                 found.append(VersionedFile(path, version, differ))
-        return tuple(found)
+        self._versioned = (versions, static, tuple(found))
+        return self._versioned[2]
 
     def _feed_locations(self) -> tuple[FeedLocation, ...]:
         """Every feed's first page: nginx has a location for each, with its URL written out."""

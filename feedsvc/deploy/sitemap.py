@@ -19,13 +19,14 @@ import hashlib
 import os
 import weakref
 from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from feedsvc.feeds.catalog import Catalog, Feed, newest_update
+from feedsvc.feeds.catalog import Catalog, Feed
 from feedsvc.feeds.publication import content_key
 from feedsvc.feeds.urls import (
     EMBED_SCRIPT_PATH,
@@ -71,48 +72,20 @@ def site_pages(app: Flask) -> list[SitePage]:
     them, so that a reader of an export being written finds what a new link points to.
     """
     service: Runtime = app.extensions["feedsvc"]
-    catalog = service.publication.catalog
-    size = service.settings.page_size
-    structure = _structure(catalog)
-    # An article page shows the article and its category and source, all part of the article.
-    pages = _article_pages(service, catalog)
-    pages += _static_pages(app)
-    pages.append(SitePage(EMBED_SCRIPT_PATH, "embed.js"))  # built once at start-up
-    pages.append(SitePage(embed.RESIZE_SCRIPT_PATH, "hoogte.js"))
-    pages.append(SitePage("/favicon.ico", "favicon.ico"))  # a static file, by another name
-    pages.append(SitePage(NOT_FOUND_EXAMPLE, "error", 404))
-    pages.append(SitePage(BAD_REQUEST_EXAMPLE, "error", 400))
-    first_pages: list[SitePage] = []
-    html_pages: list[SitePage] = []
-    listed = _listed_feeds(service)
-    for path, feed in catalog.feeds.items():
-        # A feed that is the same object as at the last listing (the catalog keeps those a
-        # change does not touch) has the same pages: an edit lists only what it touched.
-        known = listed.get(path)
-        if known is None or known.feed is not feed or known.structure != structure:
-            known = listed[path] = _list_feed(feed, size, structure)
-        pages += known.later
-        first_pages += known.first
-        html_pages += known.html
-    for path in listed.keys() - catalog.feeds.keys():
-        del listed[path]
-    pages += first_pages
-    pages += html_pages
-    # The OPML lists name feeds, dated by the newest article; the index shows the
-    # structure and the latest articles (ten: INDEX_LATEST is a margin above that).
-    pages.append(SitePage(OPML_PATH, (structure, newest_update(catalog.articles))))
-    pages.append(SitePage(OPML_DIRECTORY_PATH, (structure, newest_update(catalog.articles))))
-    pages.append(SitePage("/", (structure, catalog.articles[:INDEX_LATEST])))
-    # The sitemaps list every page with its date: every article and the structure.
-    # The sitemaps list every page with its date. Each file's key is its bytes, the same
-    # object while what it lists is unchanged (crawlers reuses the parts an edit leaves), so
-    # an edit re-exports the one part that lists what it changed.
-    sitemaps = crawlers.built_sitemaps(app)
-    for number, part in enumerate(sitemaps.parts, 1):
-        pages.append(SitePage(crawlers.part_path(number), part))
-    pages.append(SitePage(crawlers.SITEMAP_PATH, sitemaps.index))
-    pages.append(SitePage(crawlers.ROBOTS_PATH, "robots"))
-    return pages
+    listing = _LISTINGS.get(service)
+    if listing is None:
+        listing = _LISTINGS[service] = SiteListing(app)
+    return listing.pages()
+
+
+@dataclass(slots=True)
+class SiteChanges:
+    """What :meth:`SiteListing.changes` found: every page, or those that may have changed."""
+
+    count: int  # the pages the site has
+    pages: list[SitePage]  # every page if complete, else those whose key may have changed
+    gone: list[str]  # paths listed before and no longer (empty when complete)
+    complete: bool
 
 
 class _FeedPages(NamedTuple):
@@ -124,56 +97,240 @@ class _FeedPages(NamedTuple):
     first: list[SitePage]  # its first page in every format
     html: list[SitePage]  # its listing pages, widget and webmasters' page
 
+    def paths(self) -> set[str]:
+        return {page.path for pages in (self.later, self.first, self.html) for page in pages}
 
-# Per service (and so per content and page size): feed path -> its pages as last listed.
-_LISTED: weakref.WeakKeyDictionary[Runtime, dict[str, _FeedPages]] = weakref.WeakKeyDictionary()
-
-
-_ARTICLES: weakref.WeakKeyDictionary[Runtime, dict[str, SitePage]] = weakref.WeakKeyDictionary()
-
-
-def _listed_feeds(service: Runtime) -> dict[str, _FeedPages]:
-    listed = _LISTED.get(service)
-    if listed is None:
-        listed = _LISTED[service] = {}
-    return listed
+    def size(self) -> int:
+        return len(self.later) + len(self.first) + len(self.html)
 
 
-def _article_pages(service: Runtime, catalog: Catalog) -> list[SitePage]:
-    """The article pages, the pages of articles that are the same objects as at the last
-    listing reused: at 100,000 articles, making 100,000 new pages costs seconds (most of it
-    the collector, woken by as many new objects), reusing them milliseconds."""
-    known = _ARTICLES.get(service, {})
-    listed: dict[str, SitePage] = {}
-    for article in catalog.articles:
-        page = known.get(article.id)
-        if page is None or page.key is not article:
-            page = SitePage(_article_path(article.id), article)
-        listed[article.id] = page
-    _ARTICLES[service] = listed
-    return list(listed.values())
+class SiteListing:
+    """The pages of the site, as last listed, and how to bring them up to date.
+
+    :meth:`pages` lists every page; :meth:`changes` lists the pages that an edit since the last
+    listing can have changed (the edited articles' pages, the pages of feeds that are not the
+    same objects as before, the pages that show the whole site), from the catalog's record of
+    which articles changed (:meth:`LiveCatalog.changed_ids`): at 100,000 articles, listing
+    the site's 140,000 pages took longer than exporting what an edit changed. What it keeps is
+    reused by identity: an article's page and a feed's pages are the same objects while the
+    article and the feed are.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.service: Runtime = app.extensions["feedsvc"]
+        self._catalog: Catalog | None = None  # what was listed last; None: list everything
+        self._articles: dict[str, SitePage] = {}  # article id -> its page
+        self._feeds: dict[str, _FeedPages] = {}  # feed path -> its pages
+        self._static: list[SitePage] = []
+        self._site: list[SitePage] = []  # pages of the whole site: OPML, index, sitemaps
+        self._count = 0
+
+    @property
+    def static_pages(self) -> tuple[SitePage, ...]:
+        """The static files as last listed, each keyed by its size and modification time."""
+        return tuple(self._static)
+
+    def reset(self) -> None:
+        """Forget what was listed: the next :meth:`changes` lists every page."""
+        self._catalog = None
+
+    def pages(self) -> list[SitePage]:
+        """Every page of the site now (see :func:`site_pages`)."""
+        catalog = self.service.publication.catalog
+        size = self.service.settings.page_size
+        structure = _structure(catalog)
+        # An article page shows the article and its category and source, all part of the
+        # article. Pages of articles that are the same objects as at the last listing are
+        # reused: at 100,000 articles, making 100,000 new pages costs seconds (most of it the
+        # collector, woken by as many new objects), reusing them milliseconds.
+        known = self._articles
+        self._articles = {}
+        for article in catalog.articles:
+            page = known.get(article.id)
+            if page is None or page.key is not article:
+                page = SitePage(_article_path(article.id), article)
+            self._articles[article.id] = page
+        pages = list(self._articles.values())
+        self._static = list(_static_pages(self.app))
+        pages += self._static
+        pages += _FIXED_PAGES
+        later: list[SitePage] = []
+        first: list[SitePage] = []
+        html: list[SitePage] = []
+        for path, feed in catalog.feeds.items():
+            # A feed that is the same object as at the last listing (the catalog keeps those a
+            # change does not touch) has the same pages.
+            listed = self._feeds.get(path)
+            if listed is None or listed.feed is not feed or listed.structure != structure:
+                listed = self._feeds[path] = _list_feed(feed, size, structure, listed)
+            later += listed.later
+            first += listed.first
+            html += listed.html
+        for path in self._feeds.keys() - catalog.feeds.keys():
+            del self._feeds[path]
+        pages += later
+        pages += first
+        pages += html
+        self._site = self._site_pages(catalog, structure)
+        pages += self._site
+        self._catalog, self._count = catalog, len(pages)
+        return pages
+
+    def changes(self) -> SiteChanges:
+        """The pages that may have changed since the last listing (of this object), and the
+        paths that are gone; every page, if which articles changed is not known."""
+        catalog = self.service.publication.catalog
+        before = self._catalog
+        ids = None if before is None else self.service.content.changed_ids(before, catalog)
+        if ids is None:
+            pages = self.pages()
+            return SiteChanges(len(pages), pages, [], complete=True)
+        structure = _structure(catalog)
+        changes = SiteChanges(self._count, [], [], complete=False)
+        count = self._articles_changed(catalog, ids, changes)
+        static = list(_static_pages(self.app))
+        changes.gone.extend(_gone(self._static, static))
+        count += len(static) - len(self._static)
+        changes.pages.extend(static)
+        changes.pages.extend(_FIXED_PAGES)
+        count += self._feeds_changed(catalog, structure, changes)
+        site = self._site_pages(catalog, structure)
+        changes.gone.extend(_gone(self._site, site))
+        count += len(site) - len(self._site)
+        changes.pages.extend(site)
+        self._static, self._site = static, site
+        self._catalog, self._count = catalog, self._count + count
+        changes.count = self._count
+        return changes
+
+    def _articles_changed(self, catalog: Catalog, ids: frozenset[str], into: SiteChanges) -> int:
+        """The pages of the articles ``ids`` into ``into``; how many more pages there are."""
+        count = 0
+        for article_id in sorted(ids):
+            old = self._articles.pop(article_id, None)
+            article = catalog.by_id.get(article_id)
+            count += (article is not None) - (old is not None)
+            if article is None:
+                if old is not None:
+                    into.gone.append(old.path)
+                continue
+            page = old if old is not None and old.key is article else None
+            page = page or SitePage(_article_path(article.id), article)
+            self._articles[article_id] = page
+            into.pages.append(page)
+        return count
+
+    def _feeds_changed(self, catalog: Catalog, structure: str, into: SiteChanges) -> int:
+        """The pages of every feed that is not the same object as before (all of them if the
+        structure changed) into ``into``, leaves first; how many more pages there are."""
+        size = self.service.settings.page_size
+        count = 0
+        later: list[SitePage] = []
+        first: list[SitePage] = []
+        html: list[SitePage] = []
+        for path, feed in catalog.feeds.items():
+            listed = self._feeds.get(path)
+            if listed is not None and listed.feed is feed and listed.structure == structure:
+                continue
+            new = self._feeds[path] = _list_feed(feed, size, structure, listed)
+            count += new.size()
+            if listed is not None:
+                count -= listed.size()
+                if listed.size() != new.size():  # as many pages: the same paths
+                    into.gone.extend(listed.paths() - new.paths())
+            later += new.later
+            first += new.first
+            html += new.html
+        for path in self._feeds.keys() - catalog.feeds.keys():
+            listed = self._feeds.pop(path)
+            count -= listed.size()
+            into.gone.extend(listed.paths())
+        into.pages.extend(later)
+        into.pages.extend(first)
+        into.pages.extend(html)
+        return count
+
+    def _site_pages(self, catalog: Catalog, structure: str) -> list[SitePage]:
+        """The pages that show the whole site, listed last."""
+        newest = catalog.all_feed.updated  # the newest article of the site, found once
+        # The OPML lists name feeds, dated by the newest article; the index shows the
+        # structure and the latest articles (ten: INDEX_LATEST is a margin above that).
+        pages = [
+            SitePage(OPML_PATH, (structure, newest)),
+            SitePage(OPML_DIRECTORY_PATH, (structure, newest)),
+            SitePage("/", (structure, catalog.articles[:INDEX_LATEST])),
+        ]
+        # The sitemaps list every page with its date. Each file's key is its bytes, the same
+        # object while what it lists is unchanged (crawlers reuses the parts an edit leaves),
+        # so an edit re-exports the one part that lists what it changed.
+        sitemaps = crawlers.built_sitemaps(self.app)
+        for number, part in enumerate(sitemaps.parts, 1):
+            pages.append(SitePage(crawlers.part_path(number), part))
+        pages.append(SitePage(crawlers.SITEMAP_PATH, sitemaps.index))
+        pages.append(SitePage(crawlers.ROBOTS_PATH, "robots"))
+        return pages
 
 
-def _list_feed(feed: Feed, size: int, structure: str) -> _FeedPages:
+# Files of the site that are always there, listed after the static files.
+_FIXED_PAGES = (
+    SitePage(EMBED_SCRIPT_PATH, "embed.js"),  # built once at start-up
+    SitePage(embed.RESIZE_SCRIPT_PATH, "hoogte.js"),
+    SitePage("/favicon.ico", "favicon.ico"),  # a static file, by another name
+    SitePage(NOT_FOUND_EXAMPLE, "error", 404),
+    SitePage(BAD_REQUEST_EXAMPLE, "error", 400),
+)
+
+# Per service (and so per content and page size): the listing site_pages keeps.
+_LISTINGS: weakref.WeakKeyDictionary[Runtime, SiteListing] = weakref.WeakKeyDictionary()
+
+
+def _gone(before: list[SitePage], now: list[SitePage]) -> list[str]:
+    paths = {page.path for page in now}
+    return [page.path for page in before if page.path not in paths]
+
+
+def _list_feed(
+    feed: Feed, size: int, structure: str, before: _FeedPages | None = None
+) -> _FeedPages:
+    """The pages of ``feed``. Of a page that shows the same articles (the same objects) as it
+    did in ``before``, with the same title, structure and number of pages, the pages are the
+    ones before: an edit of one article lists the all-feed again (2,000 pages at 100,000
+    articles) but makes new pages, with new keys to compare, only where it is."""
+    count = feed.page_count(size)
+    width = len(FORMATS)
+    same = (
+        before is not None
+        and before.structure == structure
+        and before.feed.title == feed.title
+        and before.feed.description == feed.description
+        and before.feed.page_count(size) == count
+    )
     later: list[SitePage] = []
     first: list[SitePage] = []
-    html: list[SitePage] = []
-    count = feed.page_count(size)
-    for number in range(count, 0, -1):
-        key = content_key(feed.page(number, size))
-        paths = _feed_paths(feed.path, number)
-        (first if number == 1 else later).extend(SitePage(p, key) for p in paths)
     # Category and source pages show the feed's neighbours and their counts too; every
     # page of a listing shows the number of pages.
-    for number in range(1, count + 1):
+    html: list[SitePage] = [_NO_PAGE] * count
+    for number in range(count, 0, -1):
         start = (number - 1) * size
-        key = (structure, feed.articles[start : start + size])
-        html.append(SitePage(listing_path(feed, number), key))
+        articles = feed.articles[start : start + size]
+        if same and before is not None and before.html[number - 1].key == (structure, articles):
+            index = (count - number) * width
+            feed_pages = before.first if number == 1 else before.later[index : index + width]
+            html[number - 1] = before.html[number - 1]
+        else:
+            key = content_key(feed.page(number, size))
+            feed_pages = [SitePage(p, key) for p in _feed_paths(feed.path, number)]
+            html[number - 1] = SitePage(listing_path(feed, number), (structure, articles))
+        (first if number == 1 else later).extend(feed_pages)
     widget_key = (feed.title, feed.articles[: embed.DEFAULT_COUNT])
     html.append(SitePage(embed_path(feed), widget_key))
     # The webmasters' page: this feed's code, and every feed by name to choose from.
     html.append(SitePage(embed_page_path(feed), (structure, feed.title)))
     return _FeedPages(feed, structure, later, first, html)
+
+
+_NO_PAGE = SitePage("", None)
 
 
 @functools.lru_cache(maxsize=1 << 18)

@@ -46,6 +46,9 @@ class Feed:
     articles: tuple[Article, ...] = field(repr=False)
     category: Category | None = None
     source: Source | None = None
+    # The newest update of its articles, found on first use: the all-feed's is asked for by
+    # several pages of each edit, and finding it looks at every article of the site.
+    _updated: datetime | None = field(default=None, init=False, repr=False)
 
     @property
     def path(self) -> str:
@@ -54,7 +57,11 @@ class Feed:
 
     @property
     def updated(self) -> datetime:
-        return newest_update(self.articles)
+        updated = self._updated
+        if updated is None:
+            updated = newest_update(self.articles)
+            object.__setattr__(self, "_updated", updated)
+        return updated
 
     def page_count(self, page_size: int) -> int:
         return max(1, math.ceil(len(self.articles) / page_size))

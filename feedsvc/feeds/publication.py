@@ -27,15 +27,17 @@ from email.utils import format_datetime
 from typing import Any
 
 from feedsvc.feeds.builder import build_document, build_opml
-from feedsvc.feeds.catalog import Catalog, FeedPage, newest_update
+from feedsvc.feeds.catalog import Catalog, FeedPage
 from feedsvc.feeds.compression import IDENTITY, encode_all
 from feedsvc.feeds.state import GONE_LIMIT, Recorded, StateKey, bound_gone
 from feedsvc.feeds.urls import (
     OPML_DIRECTORY_PATH,
     OPML_PATH,
+    article_path,
     feed_path,
     feed_path_of,
     is_html_page,
+    listing_path,
 )
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.feeds.writers.opml import CONTENT_TYPE as OPML_CONTENT_TYPE
@@ -135,6 +137,9 @@ class Publication:
         self._first_keys: dict[str, tuple[Any, ...]] = {}  # feed path -> its first page's key
         # First pages whose content changed since they were last rendered here, with when.
         self._pending: dict[_Key, datetime] = {}
+        # Records in _seen of resources found gone since they were last all looked at (see
+        # _carry_over), the ones the state file bounds anyway.
+        self._gone_count = 0
         self._lock = threading.Lock()
 
     @classmethod
@@ -170,7 +175,17 @@ class Publication:
         size = settings.page_size
         changed: list[str] = []
         old_keys = previous._first_keys if previous is not None else {}
-        for feed in catalog.feeds.values():
+        # A feed that is the same object as in the catalog before (the catalog keeps those an
+        # edit does not touch) has the same first page: its key is not made again.
+        old_feeds = (
+            previous.catalog.feeds
+            if previous is not None and previous.settings.page_size == size
+            else {}
+        )
+        for path, feed in catalog.feeds.items():
+            if old_feeds.get(path) is feed:
+                publication._first_keys[path] = old_keys[path]
+                continue
             key = content_key(feed.page(1, size))
             publication._first_keys[feed.path] = key
             if old_keys.get(feed.path) != key:
@@ -245,26 +260,30 @@ class Publication:
             return dict(self._seen)
 
     def _carry_over(self, previous: Publication) -> None:
-        """Keep what ``previous`` rendered and still holds, and the history of every page."""
+        """Keep what ``previous`` rendered and still holds, and the history of every page.
+
+        Records of resources that are gone stay with the others, so one that comes back is
+        dated after what it had; only what the change can have made gone is looked at (the
+        pages of feeds that lost pages, the pages of articles removed), not every resource
+        ever rendered, which at 100,000 articles took most of an edit's reload. Once more
+        than :data:`GONE_LIMIT` of them are gone, or a feed is, every record is looked at:
+        the gone ones are bounded and what the bound drops raises the floor.
+        """
         with previous._lock:
             first = list(previous._first.items())
             deep = list(previous._deep.items())
-            seen = dict(previous._seen)
+            self._seen = dict(previous._seen)
             pending = dict(previous._pending)
             self.floor = previous.floor
+            gone_count = previous._gone_count
         for key, when in pending.items():
             if key not in self._pending and self._page(key) is not None:
                 self._pending[key] = when
-        gone = {}
-        for key, before in seen.items():
-            if self.is_alive(key):
-                self._seen[key] = before
-            else:
-                gone[key] = before
-        # Pages that are gone are remembered, so one that comes back is dated after what it
-        # had; a bounded number of them, the rest raise the floor.
-        kept, self.floor = bound_gone(gone, self.floor, GONE_LIMIT)
-        self._seen.update(kept)
+        newly_gone = self._newly_gone(previous.catalog, previous.settings.page_size)
+        if newly_gone is not None and gone_count + newly_gone <= GONE_LIMIT:
+            self._gone_count = gone_count + newly_gone
+        else:
+            self._bound_gone()
         for key, rendered in first:
             if key[1] in FORMATS and self._first_keys.get(key[0]) == rendered.content_key:
                 self._first[key] = rendered
@@ -272,6 +291,38 @@ class Publication:
             page = self._page(key)
             if page is not None and content_key(page) == rendered.content_key:
                 self._deep[key] = rendered
+
+    def _newly_gone(self, before: Catalog, page_size: int) -> int | None:
+        """How many of the recorded resources that ``before`` had this catalog has not; None
+        when that cannot be told without looking at every record (a feed is gone: its widgets
+        are recorded with whatever options were asked for)."""
+        catalog = self.catalog
+        if catalog is before:
+            return 0
+        size = self.settings.page_size
+        if page_size != size:
+            return None
+        candidates: list[_Key] = []
+        for path, feed in before.feeds.items():
+            now = catalog.feeds.get(path)
+            if now is feed:
+                continue
+            if now is None:
+                return None
+            for number in range(now.page_count(size) + 1, feed.page_count(size) + 1):
+                candidates.extend((path, ext, number) for ext in FORMATS)
+                candidates.append((listing_path(feed, number), HTML_PAGE, 0))
+        removed = before.by_id.keys() - catalog.by_id.keys()
+        candidates.extend((article_path(i), HTML_PAGE, 0) for i in removed)
+        return sum(1 for key in candidates if key in self._seen and not self.is_alive(key))
+
+    def _bound_gone(self) -> None:
+        """Look at every record: at most :data:`GONE_LIMIT` of those gone are kept."""
+        gone = {key: before for key, before in self._seen.items() if not self.is_alive(key)}
+        kept, self.floor = bound_gone(gone, self.floor, GONE_LIMIT)
+        for key in gone.keys() - kept.keys():
+            del self._seen[key]
+        self._gone_count = len(kept)
 
     def feed(self, feed_path: str, extension: str, page: int = 1) -> RenderedFeed:
         """The rendered page; raises :class:`UnknownFeedError` if feed, format or page is not."""
@@ -300,7 +351,7 @@ class Publication:
                 # Its bytes follow the list of feeds, not article dates: a new feed whose
                 # articles are old still changes it, so it is dated after the last version.
                 last_modified = _dated(
-                    newest_update(self.catalog.articles),
+                    self.catalog.all_feed.updated,
                     seen,
                     self.changed_at,
                     datetime.now(UTC),

@@ -23,7 +23,7 @@ from lxml import etree
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
-from feedsvc.feeds.catalog import Catalog, newest_update
+from feedsvc.feeds.catalog import Catalog, Feed
 from feedsvc.feeds.publication import SITE_FILE
 from feedsvc.feeds.urls import article_path, listing_path
 from feedsvc.runtime import Runtime
@@ -61,6 +61,10 @@ class Sitemaps:
     # comparing a part's entries with the ones before is mostly identity checks.
     listed: tuple[tuple[SitemapEntry, ...], ...] = ()
     articles: dict[tuple[str, datetime], SitemapEntry] | None = None
+    # The entries of the articles, in their order, after those of the pages.
+    article_entries: list[SitemapEntry] | None = None
+    # Each feed's listing pages' entries, with the feed they were made for.
+    feed_entries: dict[str, tuple[Feed, list[SitemapEntry]]] | None = None
 
 
 def init_app(app: Flask) -> None:
@@ -90,12 +94,41 @@ def entries(
 ) -> Iterator[SitemapEntry]:
     """Every page for people, newest content first. Article entries in ``before`` (by id and
     date) are reused; every article's entry is put in ``known``."""
-    yield SitemapEntry("/", newest_update(catalog.articles) if catalog.articles else None)
-    for feed in catalog.feeds.values():
-        for number in range(1, feed.page_count(page_size) + 1):
-            page = feed.page(number, page_size)
-            lastmod = page.updated if page.articles else None
-            yield SitemapEntry(listing_path(feed, number), lastmod)
+    yield from _page_entries(catalog, page_size)
+    yield from _article_entries(catalog, before, known)
+
+
+def _page_entries(
+    catalog: Catalog,
+    page_size: int,
+    before: Mapping[str, tuple[Feed, list[SitemapEntry]]] | None = None,
+    known: dict[str, tuple[Feed, list[SitemapEntry]]] | None = None,
+) -> Iterator[SitemapEntry]:
+    """The front page and every page of every feed's listing. The entries of a feed that is
+    the same object as in ``before`` are reused; every feed's are put in ``known``."""
+    yield SitemapEntry("/", catalog.all_feed.updated if catalog.articles else None)
+    before = before or {}
+    for path, feed in catalog.feeds.items():
+        kept = before.get(path)
+        if kept is None or kept[0] is not feed:
+            kept = (feed, list(_feed_entries(feed, page_size)))
+        if known is not None:
+            known[path] = kept
+        yield from kept[1]
+
+
+def _feed_entries(feed: Feed, page_size: int) -> Iterator[SitemapEntry]:
+    for number in range(1, feed.page_count(page_size) + 1):
+        page = feed.page(number, page_size)
+        lastmod = page.updated if page.articles else None
+        yield SitemapEntry(listing_path(feed, number), lastmod)
+
+
+def _article_entries(
+    catalog: Catalog,
+    before: Mapping[tuple[str, datetime], SitemapEntry] | None,
+    known: dict[tuple[str, datetime], SitemapEntry] | None,
+) -> Iterator[SitemapEntry]:
     before = before or {}
     for article in catalog.articles:
         key = (article.id, article.updated)
@@ -159,14 +192,48 @@ def _built(app: Flask, catalog: Catalog, settings: Settings) -> Sitemaps:
             sitemaps: Sitemaps = cached[1]
             return sitemaps
     previous: Sitemaps | None = cached[1] if cached is not None else None
-    known: dict[tuple[str, datetime], SitemapEntry] = {}
-    before = previous.articles if previous is not None else None
-    found = list(entries(catalog, settings.page_size, before, known))
+    feed_entries: dict[str, tuple[Feed, list[SitemapEntry]]] = {}
+    before_feeds = previous.feed_entries if previous is not None else None
+    found = list(_page_entries(catalog, settings.page_size, before_feeds, feed_entries))
+    if (
+        cached is not None
+        and previous is not None
+        and previous.article_entries is not None
+        and _articles_listed_alike(app, cached[0], catalog)
+    ):
+        # An edit that left every article's address, date and place: their entries are those
+        # before, not made again for every article of the site.
+        known = previous.articles or {}
+        listed = previous.article_entries
+    else:
+        known = {}
+        before = previous.articles if previous is not None else None
+        listed = list(_article_entries(catalog, before, known))
+    found += listed
     sitemaps = build_sitemaps(found, settings, sitemap_limit(app), previous)
-    sitemaps = Sitemaps(sitemaps.index, sitemaps.parts, sitemaps.listed, known)
+    sitemaps = Sitemaps(
+        sitemaps.index, sitemaps.parts, sitemaps.listed, known, listed, feed_entries
+    )
     with _cache_lock:
         app.extensions["feedsvc.web.crawlers"] = (catalog, sitemaps)
     return sitemaps
+
+
+def _articles_listed_alike(app: Flask, before: Catalog, now: Catalog) -> bool:
+    """Whether ``now`` lists the same articles as ``before``, with the same dates, in the same
+    order: the articles that changed between them (as the live catalog recorded) each kept
+    its id, date and place."""
+    service: Runtime = app.extensions["feedsvc"]
+    ids = service.content.changed_ids(before, now)
+    if ids is None:
+        return False
+    for article_id in ids:
+        old, new = before.by_id.get(article_id), now.by_id.get(article_id)
+        if old is None or new is None:
+            return False
+        if old.updated != new.updated or old.sort_key != new.sort_key:
+            return False
+    return True
 
 
 def _service() -> Runtime:

@@ -1,0 +1,104 @@
+"""An edit's listing of the site (:meth:`SiteListing.changes`) names every page the edit
+changed, and every page that went, as a listing of the whole site afterwards tells it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from pathlib import Path
+
+from flask import Flask
+from test_export_incremental import add, delete_newest, edit, new_source, remove_added, write_later
+
+from feedsvc.deploy.sitemap import SiteListing
+from feedsvc.runtime import Runtime
+from feedsvc.web import crawlers
+
+_MISSING = object()
+STEPS: list[Callable[[Path], None]] = [
+    lambda folder: edit(folder, "een"),
+    add,
+    delete_newest,
+    new_source,
+    lambda folder: edit(folder, "twee"),
+    remove_added,
+]
+
+
+def whole_site(app: Flask) -> dict[str, Hashable]:
+    """Every page of the site and its key, as a new listing makes them."""
+    return {page.path: page.key for page in SiteListing(app).pages()}
+
+
+def rename_category(folder: Path) -> None:
+    """Every article of a category written another way: the catalog is built anew."""
+    for path in folder.rglob("*.txt"):
+        text = path.read_text("utf-8")
+        if "\n\nNieuws" in text:
+            write_later(path, text.replace("\n\nNieuws", "\n\nNIEUWS", 1))
+
+
+def test_an_edits_listing_names_every_page_it_changed_and_every_page_that_went(
+    copy_of_bundled_content: Path, make_app: Callable[..., Flask]
+) -> None:
+    content = copy_of_bundled_content
+    app = make_app(content, PAGE_SIZE=5, SITEMAP_LIMIT=20)
+    runtime: Runtime = app.extensions["feedsvc"]
+    listing = SiteListing(app)
+    first = listing.changes()
+    assert first.complete
+    before = {page.path: page.key for page in first.pages}
+    assert before == whole_site(app)
+    for number, step in enumerate(STEPS):
+        step(content)
+        runtime.refresh()
+        changes = listing.changes()
+        now = whole_site(app)
+        assert not changes.complete, number
+        assert changes.count == len(now), number
+        assert set(changes.gone) == before.keys() - now.keys(), number
+        listed = {page.path: page.key for page in changes.pages}
+        assert len(listed) == len(changes.pages), f"{number}: a page listed twice"
+        for path, key in now.items():
+            if before.get(path, _MISSING) != key:
+                assert listed.get(path, _MISSING) == key, f"{number}: {path} not listed"
+        if number in (0, 4):
+            # An edit of an article's text lists what it can have changed, not the site
+            # (adding or removing one changes the counts every category page shows).
+            assert len(changes.pages) < len(now) / 2, number
+        before = now
+
+
+def test_the_sitemaps_after_each_edit_are_those_a_new_process_builds(
+    copy_of_bundled_content: Path, make_app: Callable[..., Flask]
+) -> None:
+    """The sitemaps reuse the entries of the articles and feeds an edit left alone."""
+    content = copy_of_bundled_content
+    app = make_app(content, PAGE_SIZE=5, SITEMAP_LIMIT=20)
+    runtime: Runtime = app.extensions["feedsvc"]
+    crawlers.built_sitemaps(app)
+    for number, step in enumerate(STEPS):
+        step(content)
+        runtime.refresh()
+        built = crawlers.built_sitemaps(app)
+        fresh = crawlers.built_sitemaps(make_app(content, PAGE_SIZE=5, SITEMAP_LIMIT=20))
+        assert (built.index, built.parts) == (fresh.index, fresh.parts), number
+
+
+def test_after_a_full_build_of_the_catalog_every_page_is_listed(
+    copy_of_bundled_content: Path, make_app: Callable[..., Flask]
+) -> None:
+    content = copy_of_bundled_content
+    app = make_app(content, PAGE_SIZE=5)
+    runtime: Runtime = app.extensions["feedsvc"]
+    listing = SiteListing(app)
+    listing.changes()
+    rename_category(content)
+    runtime.refresh()
+    changes = listing.changes()
+    assert changes.complete
+    assert {page.path: page.key for page in changes.pages} == whole_site(app)
+    edit(content, "daarna")  # and the edit after it is listed by what it changed again
+    runtime.refresh()
+    after = listing.changes()
+    assert not after.complete
+    assert after.count == len(whole_site(app))
