@@ -50,6 +50,10 @@ FEED = "/feeds/all.rss"
 TUNED_COPY = "request_pool_size 8k;"
 _SERVER_DOT_CHECK = re.compile(r"\n    if \(\$request_uri [^\n]*\{\n[^\n]*\n    \}")
 _IF_BLOCK = re.compile(r"\n *if \([^\n]*\{\n(?:[^\n]*\n)*? *\}")
+_URI_TEST = re.compile(r"\n *if \(\$request_uri != (\"[^\"]*\")\) \{\n[^\n]*\n *\}")
+_FOLDER_LOCATION = re.compile(
+    r'\n    location "[^"]*/" \{\n(?:        internal;\n)?        return 404;\n    \}'
+)
 
 
 def _in_feed_location(config: str, change: Callable[[str], str]) -> str:
@@ -77,6 +81,21 @@ VARIANTS: dict[str, Callable[[str], str]] = {
     "no-headers": lambda config: _in_feed_location(config, _lines_dropped("add_header |charset")),
     # Both: what nginx costs serving the file from this tree with these types.
     "bare-location": lambda config: VARIANTS["no-headers"](VARIANTS["no-ifs"](config)),
+    # The default request pool (4k) instead of the export's 8k.
+    "pool-4k": lambda config: config.replace("    request_pool_size 8k;\n", "", 1),
+    # No prefix locations for the folders of feed URLs: one flat tree of exact locations.
+    "flat-locations": lambda config: _FOLDER_LOCATION.sub("", config),
+    # The feed's location testing for OPTIONS itself, as before error_page 405 did it.
+    "options-test": lambda config: _in_feed_location(
+        config,
+        lambda block: _URI_TEST.sub(
+            lambda m: (
+                m.group(0)
+                + m.group(0).replace("$request_uri != " + m.group(1), "$request_method = OPTIONS")
+            ),
+            block,
+        ),
+    ),
     # nginx keeping open file descriptors and their stat() results (a second at most).
     "open-file-cache": lambda config: config.replace(
         "    etag on;\n",
