@@ -55,10 +55,13 @@ BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 # accept */* at q=1 (a tie goes to the feed). The service compares q-values (text/html strictly
 # above the feed's type), which a regular expression cannot do in general; this agrees with it
 # for browsers, readers and the cases in tests/test_parity.py, and README.md lists where not.
+# Lazy quantifiers: whether it matches is all that counts, and a reader's Accept usually names
+# its feed type first, which a lazy scan finds at once and a greedy one only after backtracking
+# from the end (docs/performance.md counted it for a reader's Accept).
 _BROWSER_ACCEPT = (
-    r"^(?!.*(?:{media_types}|application/\*))"
-    r"(?!(?:.*,)?\s*\*/\*\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$))"
-    r"(?:.*,)?\s*text/(?:html|\*)\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$)"
+    r"^(?!.*?(?:{media_types}|application/\*))"
+    r"(?!(?:.*?,)?\s*\*/\*\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$))"
+    r"(?:.*?,)?\s*text/(?:html|\*)\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$)"
 )
 _UNSAFE_VALUE = re.compile(r'[$"\\\x00-\x1f\x7f]')
 _UNSAFE_IN_REGEX = re.compile(r'["\x00-\x1f\x7f]|\\$')
