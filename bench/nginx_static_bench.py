@@ -2,11 +2,17 @@
 copy of the same file, on 200 and on 304 (If-None-Match with the file's own ETag).
 
 ``python bench/nginx_static_bench.py [-n 300] [--duration 3] [--rounds 3]`` exports a corpus
-of ``-n`` articles with this tree, starts one nginx with both servers (the export's
-configuration, and a bare ``root`` server holding a copy of ``feeds/all.rss``), and runs
-``wrk`` on each in turns (alternating, ``--rounds`` times). Prints medians, spread and the
-ratio export/copy; saves the runs to bench/results/ as JSON. Needs the Debian packages
-``nginx`` and ``wrk``.
+of ``-n`` articles with this tree, starts an nginx with the export's configuration and another
+with a bare ``root`` server holding a copy of ``feeds/all.rss`` (the copy's nginx defines none
+of the export's variables, which every request of an nginx allocates room for), and runs
+``wrk`` on each in turns (alternating, ``--rounds`` times). Both nginx have the same http
+block: no access log, ``sendfile`` and ``tcp_nopush`` on, nginx's keep-alive defaults. Prints
+medians, spread and the ratio export/copy; saves the runs to bench/results/ as JSON. Needs the
+Debian packages ``nginx`` and ``wrk``.
+
+``--tuned-copy`` also serves the copy from a server with the export's own tuning
+(``request_pool_size``, see :data:`TUNED_COPY`), in the copy's nginx: how much of the export's
+standing against the copy that tuning is, rather than less work per request.
 
 ``--variants NAME,...`` also serves the export with this tree's configuration less one
 construct (see :data:`VARIANTS`), each from an nginx of its own, in the same turns: what each
@@ -40,8 +46,14 @@ from scale_bench import get, nginx
 
 REPO = Path(__file__).resolve().parent.parent
 FEED = "/feeds/all.rss"
+# The settings of the export's server block that a bare server could have too.
+TUNED_COPY = "request_pool_size 8k;"
 _SERVER_DOT_CHECK = re.compile(r"\n    if \(\$request_uri [^\n]*\{\n[^\n]*\n    \}")
 _IF_BLOCK = re.compile(r"\n *if \([^\n]*\{\n(?:[^\n]*\n)*? *\}")
+_URI_TEST = re.compile(r"\n *if \(\$request_uri != (\"[^\"]*\")\) \{\n[^\n]*\n *\}")
+_FOLDER_LOCATION = re.compile(
+    r'\n    location "[^"]*/" \{\n(?:        internal;\n)?        return 404;\n    \}'
+)
 
 
 def _in_feed_location(config: str, change: Callable[[str], str]) -> str:
@@ -69,6 +81,21 @@ VARIANTS: dict[str, Callable[[str], str]] = {
     "no-headers": lambda config: _in_feed_location(config, _lines_dropped("add_header |charset")),
     # Both: what nginx costs serving the file from this tree with these types.
     "bare-location": lambda config: VARIANTS["no-headers"](VARIANTS["no-ifs"](config)),
+    # The default request pool (4k) instead of the export's 8k.
+    "pool-4k": lambda config: config.replace("    request_pool_size 8k;\n", "", 1),
+    # No prefix locations for the folders of feed URLs: one flat tree of exact locations.
+    "flat-locations": lambda config: _FOLDER_LOCATION.sub("", config),
+    # The feed's location testing for OPTIONS itself, as before error_page 405 did it.
+    "options-test": lambda config: _in_feed_location(
+        config,
+        lambda block: _URI_TEST.sub(
+            lambda m: (
+                m.group(0)
+                + m.group(0).replace("$request_uri != " + m.group(1), "$request_method = OPTIONS")
+            ),
+            block,
+        ),
+    ),
     # nginx keeping open file descriptors and their stat() results (a second at most).
     "open-file-cache": lambda config: config.replace(
         "    etag on;\n",
@@ -131,9 +158,10 @@ def measure(
     cpu_us: dict[str, dict[str, list[float]]],
     rounds: int,
     duration: int,
+    extra: dict[str, str],
 ) -> None:
     """``wrk`` on each server (name -> port, nginx's pid) in turns, ``rounds`` times: 200
-    (identity), then 304."""
+    (identity), then 304; every request also sends ``extra``."""
     for number in range(rounds):
         for kind in rates:
             # Every other round in the reverse order, so that no server always follows another.
@@ -144,7 +172,7 @@ def measure(
                     if kind == "304"
                     else {"Accept-Encoding": "identity"}
                 )
-                run = wrk(port, sent, duration, pid)
+                run = wrk(port, sent | extra, duration, pid)
                 rates[kind][name].append(run.rate)
                 cpu_us[kind][name].append(run.cpu_us)
                 print(
@@ -198,18 +226,23 @@ def _instructions(config: str, tmp: Path, port: int, headers: dict[str, str], re
 
 
 def count_instructions(
-    configs: list[str], ports: dict[str, int], etags: dict[str, str], tmp: Path, count: int
+    alone: dict[str, str],
+    ports: dict[str, int],
+    etags: dict[str, str],
+    tmp: Path,
+    count: int,
+    *,
+    extra: dict[str, str],
 ) -> dict[str, dict[str, float]]:
-    """kind -> server -> nginx's user-space instructions per request, and each server's count
-    over the copy's."""
-    copy_server = configs[0].partition("\n")[2]
-    alone = [*configs, copy_server]
+    """kind -> server -> nginx's user-space instructions per request (``alone``: name -> the
+    http block's servers that serve it alone), and each server's count over the copy's."""
     found: dict[str, dict[str, float]] = {"200": {}, "304": {}}
     for kind, counts in found.items():
-        for (name, port), config in zip(ports.items(), alone, strict=True):
+        for name, port in ports.items():
+            config = alone[name]
             sent = {"If-None-Match": etags[name]} if kind == "304" else {}
             counts[name] = instructions_per_request(
-                config, tmp, port, {"Accept-Encoding": "identity", **sent}, count
+                config, tmp, port, {"Accept-Encoding": "identity", **sent, **extra}, count
             )
             print(f"{kind}: {name:16} {counts[name]:8.0f} instructions per request", flush=True)
     for counts in found.values():
@@ -321,6 +354,23 @@ def exported(
     return trees
 
 
+def servers_of(
+    trees: dict[str, tuple[Path, Path, int]], copy: Path, copy_port: int, *, tuned_copy: bool
+) -> tuple[dict[str, str], dict[str, int]]:
+    """name -> the servers of an http block that serve it alone, and name -> port. One nginx
+    per configuration (they define the same map variables), and one for the copies: a plain
+    copy is served by an nginx that knows nothing of the export."""
+    alone = {name: f"  include {f / 'nginx/feedsvc.conf'};\n" for name, (_, f, _) in trees.items()}
+    alone["copy"] = f"  server {{ listen 127.0.0.1:{copy_port}; root {copy}; }}\n"
+    ports = {name: port for name, (_, _, port) in trees.items()} | {"copy": copy_port}
+    if tuned_copy:
+        ports["copy-tuned"] = free_port()
+        alone["copy-tuned"] = (
+            f"  server {{ listen 127.0.0.1:{ports['copy-tuned']}; root {copy}; {TUNED_COPY} }}\n"
+        )
+    return alone, ports
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=300)
@@ -335,6 +385,17 @@ def main() -> int:
         "--baseline",
         metavar="REV",
         help="also serve the export of this git revision (its configuration), in the same turns",
+    )
+    parser.add_argument(
+        "--accept",
+        default="",
+        metavar="VALUE",
+        help="an Accept header every request sends (a feed reader's, say); default none",
+    )
+    parser.add_argument(
+        "--tuned-copy",
+        action="store_true",
+        help=f"also serve the copy from a server with {TUNED_COPY!r}",
     )
     parser.add_argument(
         "--instructions",
@@ -360,12 +421,11 @@ def main() -> int:
             trees[variant] = (REPO, write_variant(out, variant, tmp, (export_port, port)), port)
         (copy / "feeds").mkdir(parents=True)
         shutil.copy2(out / "public" / FEED.lstrip("/"), copy / FEED.lstrip("/"))
-        # One nginx per configuration (both define the same map variables), the copy beside
-        # this tree's.
-        configs = [f"  include {f / 'nginx/feedsvc.conf'};\n" for _, f, _ in trees.values()]
-        configs[0] += f"  server {{ listen 127.0.0.1:{copy_port}; root {copy}; }}"
+        alone, ports = servers_of(trees, copy, copy_port, tuned_copy=args.tuned_copy)
+        copies = [name for name in ports if name.startswith("copy")]
+        configs = [alone[name] for name in trees] + ["".join(alone[name] for name in copies)]
         kinds = {"200": {"Accept-Encoding": "identity"}, "304": {}}
-        ports = {name: port for name, (_, _, port) in trees.items()} | {"copy": copy_port}
+        extra = {"Accept": args.accept} if args.accept else {}
         rates: dict[str, dict[str, list[float]]] = {
             kind: {name: [] for name in ports} for kind in kinds
         }
@@ -374,8 +434,8 @@ def main() -> int:
         }
         with contextlib.ExitStack() as stack:
             pids = [stack.enter_context(nginx(tmp, servers)) for servers in configs]
-            # The copy is served by the export's nginx, the first.
-            by_name = dict(zip(ports, [*pids, pids[0]], strict=True))
+            # The copies are served by the last nginx.
+            by_name = dict(zip(trees, pids[:-1], strict=True)) | dict.fromkeys(copies, pids[-1])
             time.sleep(1)
             for name, port in ports.items():
                 if get(port, FEED)[1] != (out / "public" / FEED.lstrip("/")).read_bytes():
@@ -391,9 +451,10 @@ def main() -> int:
                 cpu_us=cpu_us,
                 rounds=args.rounds,
                 duration=args.duration,
+                extra=extra,
             )
         instructions = (
-            count_instructions(configs, ports, etags, tmp, args.instructions)
+            count_instructions(alone, ports, etags, tmp, args.instructions, extra=extra)
             if args.instructions
             else {}
         )
@@ -406,6 +467,9 @@ def main() -> int:
                 "commit": commit,
                 "articles": args.n,
                 "variants": variants,
+                "tuned_copy": TUNED_COPY if args.tuned_copy else None,
+                "copy_in_own_nginx": True,
+                "accept": args.accept,
                 "rounds": args.rounds,
                 "duration_s": args.duration,
                 "load_before": load_before,

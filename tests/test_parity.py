@@ -107,6 +107,10 @@ ROWS += [Row("/feeds/all.rss" + q) for q in PAGES]
 # Other spellings of a feed's URL than its own: nginx's careful location, not the plain one.
 ROWS += [Row(p) for p in ("/feeds/%61ll.rss", "/feeds/all%2Erss?page=2", "/feeds/all.rss?")]
 ROWS += [Row(p, method="HEAD") for p in ("/feeds/%61ll.rss", "/feeds/all.rss?page=2")]
+# The folders of feed URLs are prefix locations of their own in nginx; OPTIONS of a feed is a
+# 405 of nginx's file handler, answered by a named location.
+ROWS += [Row(p) for p in ("/feeds/", "/feeds/categorie/", "/feeds/categorie/nieuws.html")]
+ROWS += [Row("/feeds/categorie/nieuws.json", method=m) for m in ("OPTIONS", "HEAD", "DELETE")]
 ROWS += [Row(p, {"Range": "bytes=0-10"}) for p in ("/feeds/all.rss", "/static/style.css", "/")]
 ROWS += [
     Row("/feeds/all.rss", {"Range": "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 1800, 2))})
@@ -125,6 +129,9 @@ DOCUMENTED = {
     "GET /feeds/all.rss?page=%32": "percent-encoded page numbers",
     "POST /feeds/all.rss": "405 page",
     "POST /": "405 page",
+    "DELETE /feeds/categorie/nieuws.json": "405 page",
+    "GET /feeds/categorie/": "one 404 page",
+    "GET /feeds/categorie/nieuws.html": "one 404 page",
     "GET /static/style.css Range=bytes=0-10": "no ranges",
     "GET /feeds/bestaat-niet.rss": "one 404 page",
     "GET /feeds/all.rss Accept=text/*": "no ETag for browsers",

@@ -17,10 +17,14 @@ gets the same bytes labelled so that it shows them, through an internal location
 
 A feed's own location is the hot path: a reader's GET or HEAD of its URL exactly as written
 (``$request_uri``: no query, no other spelling, no dot segment) is its file, with headers and
-type as literals, after three tests of plain variables and no regular expression or map
-(docs/performance.md measured what each costs). Everything else goes to the feed's internal
-careful location, which does the rest: dot segments, OPTIONS, page numbers, browsers. Every
-other location that serves files tests the request for dot segments itself. A versioned static
+type as literals, after two tests (the URL, and the browser flag of a map whose common key, no
+Accept, is an exact one); docs/performance.md measured what each costs. OPTIONS costs it no
+test: nginx's file handler answers 405, which ``error_page`` hands to a named location that
+answers OPTIONS as the service does. Everything else goes to the feed's internal careful
+location, which does the rest: dot segments, page numbers, browsers. Every other location that
+serves files tests the request for dot segments itself. The folders of the feeds' URLs are
+prefix locations (returning 404, as ``location /`` does) only to split nginx's tree of
+locations, so that finding a feed's location compares names within its folder. A versioned static
 file (``?v=<hash>``, :class:`VersionedFile`) has an exact location of its own whose
 version-dependent headers (a year's immutable caching) come from a map of ``$arg_v``.
 
@@ -51,10 +55,13 @@ BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 # accept */* at q=1 (a tie goes to the feed). The service compares q-values (text/html strictly
 # above the feed's type), which a regular expression cannot do in general; this agrees with it
 # for browsers, readers and the cases in tests/test_parity.py, and README.md lists where not.
+# Lazy quantifiers: whether it matches is all that counts, and a reader's Accept usually names
+# its feed type first, which a lazy scan finds at once and a greedy one only after backtracking
+# from the end (docs/performance.md counted it for a reader's Accept).
 _BROWSER_ACCEPT = (
-    r"^(?!.*(?:{media_types}|application/\*))"
-    r"(?!(?:.*,)?\s*\*/\*\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$))"
-    r"(?:.*,)?\s*text/(?:html|\*)\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$)"
+    r"^(?!.*?(?:{media_types}|application/\*))"
+    r"(?!(?:.*?,)?\s*\*/\*\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$))"
+    r"(?:.*?,)?\s*text/(?:html|\*)\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$)"
 )
 _UNSAFE_VALUE = re.compile(r'[$"\\\x00-\x1f\x7f]')
 _UNSAFE_IN_REGEX = re.compile(r'["\x00-\x1f\x7f]|\\$')
@@ -230,6 +237,7 @@ class _Model:
             "error_route": self.directives(site.error_profile, always=True),
             "options_route": self.directives(_options_profile(site.error_profile), always=True),
             "feeds": [self.feed_context(location) for location in site.feeds],
+            "feed_folders": self.feed_folders(routes),
             "feed_routes": feed_routes,
             "feed_pattern": f"^{re.escape(site.feed_prefix)}.*\\.({extensions})$",
             "browser_accept": browser_accept,
@@ -259,6 +267,19 @@ class _Model:
             "extension": extension,
             "file_stem": stem,
         }
+
+    def feed_folders(self, routes: list[_RouteLocation]) -> list[str]:
+        """The folders of the feeds' URLs (``/feeds/``, ``/feeds/categorie/``, ...) and the
+        prefix of their careful locations, each to be a prefix location of its own; but a
+        folder some route's location already names, and ``/``."""
+        if not self.site.feeds:
+            return []
+        folders = {_CAREFUL_PREFIX + "/"}
+        for feed in self.site.feeds:
+            parts = feed.path.split("/")[1:-1]
+            folders.update("/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1))
+        taken = {location.match for location in routes}
+        return sorted(f for f in folders if _quoted(f) not in taken)
 
     def route_location(self, route: RouteProfile) -> _RouteLocation:
         static, _, rest = route.rule.partition("<")
