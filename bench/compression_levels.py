@@ -31,9 +31,14 @@ LEVELS = {"gzip": (1, 4, 5, 6, 9), "br": (1, 4, 5, 6, 9, 11)}
 # br 11 costs about a second per feed page: measured on a smaller sample.
 SLOW = {("br", 9): 4, ("br", 11): 2}
 SUFFIXES = (".rss", ".atom", ".json", ".html", ".xml", ".opml")
-# What the export makes today, per kind: the service's levels for feeds and pages it serves
-# compressed (feedsvc.feeds.compression), none for article pages (nginx gzips them).
-SIBLING_LEVELS = (("gzip", 6), ("br", 6))
+# Levels of both siblings weighed against each other, per page: the service's levels for first
+# pages and for later feed pages (feedsvc.feeds.compression) among them.
+SIBLING_LEVELS = {
+    "gzip 6 + br 6": (("gzip", 6), ("br", 6)),
+    "gzip 5 + br 6": (("gzip", 5), ("br", 6)),
+    "gzip 4 + br 4": (("gzip", 4), ("br", 4)),
+    "gzip 1 + br 1": (("gzip", 1), ("br", 1)),
+}
 ON_THE_FLY = ("gzip", 1)  # nginx's gzip_comp_level default
 _DEEP_FEED = re.compile(r"\.page[0-9]+\.[a-z]+$")
 
@@ -97,8 +102,16 @@ def main() -> int:
                     f"{kind:17} {coding:4} {level:2}: {ratio:.3f} of raw, {ms:.3f} ms CPU per page"
                 )
         by = {(r["coding"], r["level"]): r for r in rows}
-        siblings_ms = sum(by[level]["ms"] for level in SIBLING_LEVELS)
         on_the_fly_ms = by[ON_THE_FLY]["ms"]
+        by_levels = {
+            name: {
+                "siblings_ms": sum(by[level]["ms"] for level in levels),
+                "requests_to_pay_back": sum(by[level]["ms"] for level in levels) / on_the_fly_ms,
+                "ratios": [by[level]["ratio"] for level in levels],
+            }
+            for name, levels in SIBLING_LEVELS.items()
+        }
+        siblings_ms = by_levels["gzip 6 + br 6"]["siblings_ms"]
         figures = {
             "kind": kind,
             "pages_in_export": len(files),
@@ -109,6 +122,7 @@ def main() -> int:
             "on_the_fly_ms": on_the_fly_ms,
             "requests_to_pay_back": siblings_ms / on_the_fly_ms,
             "siblings_ms_whole_export": siblings_ms * len(files),
+            "by_sibling_levels": by_levels,
         }
         results.append(figures)
         print(
@@ -117,6 +131,11 @@ def main() -> int:
             f"gzip 1 on the fly {on_the_fly_ms:.3f} ms a request: siblings pay back after "
             f"{siblings_ms / on_the_fly_ms:.0f} compressed requests per rendering"
         )
+        for name, row in by_levels.items():
+            print(
+                f"{'':17} {name}: {row['siblings_ms']:.2f} ms a page, pays back after "
+                f"{row['requests_to_pay_back']:.1f} requests; sizes {row['ratios']} of raw"
+            )
     commit = short_commit()
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = REPO / "bench" / "results" / f"compression-levels-{commit}-{stamp}.json"
