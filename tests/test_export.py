@@ -451,9 +451,10 @@ class LineReader:
 
     def __call__(self) -> str:
         try:
-            return self._lines.get(timeout=15)
+            # Generous: a first export of the bundled content took over 15 s on a busy machine.
+            return self._lines.get(timeout=60)
         except queue.Empty:
-            pytest.fail("no output within 15 s")
+            pytest.fail("no output within 60 s")
 
     def close(self) -> None:
         """After the process ended: the rest of its output is read, the pipe closed."""
