@@ -32,9 +32,14 @@ LEVELS = {"gzip": (1, 4, 5, 6, 9), "br": (1, 4, 5, 6, 9, 11)}
 # br 11 costs about a second per feed page: measured on a smaller sample.
 SLOW = {("br", 9): 4, ("br", 11): 2}
 SUFFIXES = (".rss", ".atom", ".json", ".html", ".xml", ".opml")
-# What the export makes today, per kind: the service's levels for feeds and pages it serves
-# compressed (feedsvc.feeds.compression), none for article pages (nginx gzips them).
-SIBLING_LEVELS = (("gzip", 6), ("br", 6))
+# Levels of both siblings weighed against each other, per page: the service's levels for first
+# pages and for later feed pages (feedsvc.feeds.compression) among them.
+SIBLING_LEVELS = {
+    "gzip 6 + br 6": (("gzip", 6), ("br", 6)),
+    "gzip 5 + br 6": (("gzip", 5), ("br", 6)),
+    "gzip 4 + br 4": (("gzip", 4), ("br", 4)),
+    "gzip 1 + br 1": (("gzip", 1), ("br", 1)),
+}
 ON_THE_FLY = ("gzip", 1)  # nginx's gzip_comp_level default
 _DEEP_FEED = re.compile(r"\.page[0-9]+\.[a-z]+$")
 
@@ -89,6 +94,7 @@ def main() -> int:
         raw = sum(map(len, bodies))
         rows: list[dict[str, str | int | float]] = []
         cpu_ms: dict[tuple[str, int], float] = {}
+        size_ratio: dict[tuple[str, int], float] = {}
         for coding, levels in LEVELS.items():
             for level in levels:
                 subset = bodies[: max(1, len(bodies) // SLOW.get((coding, level), 1))]
@@ -99,12 +105,21 @@ def main() -> int:
                 )
                 cpu_ms[coding, level] = ms
                 ratio = size / sum(map(len, subset))
+                size_ratio[coding, level] = round(ratio, 4)
                 rows.append({"coding": coding, "level": level, "ratio": round(ratio, 4), "ms": ms})
                 print(
                     f"{kind:17} {coding:4} {level:2}: {ratio:.3f} of raw, {ms:.3f} ms CPU per page"
                 )
-        siblings_ms = sum(cpu_ms[level] for level in SIBLING_LEVELS)
         on_the_fly_ms = cpu_ms[ON_THE_FLY]
+        by_levels = {
+            name: {
+                "siblings_ms": sum(cpu_ms[level] for level in levels),
+                "requests_to_pay_back": sum(cpu_ms[level] for level in levels) / on_the_fly_ms,
+                "ratios": [size_ratio[level] for level in levels],
+            }
+            for name, levels in SIBLING_LEVELS.items()
+        }
+        siblings_ms = sum(cpu_ms[level] for level in SIBLING_LEVELS["gzip 6 + br 6"])
         figures = {
             "kind": kind,
             "pages_in_export": len(files),
@@ -115,6 +130,7 @@ def main() -> int:
             "on_the_fly_ms": on_the_fly_ms,
             "requests_to_pay_back": siblings_ms / on_the_fly_ms,
             "siblings_ms_whole_export": siblings_ms * len(files),
+            "by_sibling_levels": by_levels,
         }
         results.append(figures)
         print(
@@ -123,6 +139,11 @@ def main() -> int:
             f"gzip 1 on the fly {on_the_fly_ms:.3f} ms a request: siblings pay back after "
             f"{siblings_ms / on_the_fly_ms:.0f} compressed requests per rendering"
         )
+        for name, row in by_levels.items():
+            print(
+                f"{'':17} {name}: {row['siblings_ms']:.2f} ms a page, pays back after "
+                f"{row['requests_to_pay_back']:.1f} requests; sizes {row['ratios']} of raw"
+            )
     commit = short_commit()
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = REPO / "bench" / "results" / f"compression-levels-{commit}-{stamp}.json"

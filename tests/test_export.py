@@ -462,7 +462,8 @@ class LineReader:
 
     def __call__(self) -> str:
         try:
-            return self._lines.get(timeout=60)  # generous: the machine may be busy
+            # Generous: a first export of the bundled content took over 15 s on a busy machine.
+            return self._lines.get(timeout=60)
         except queue.Empty:
             pytest.fail("no output within 60 s")
 

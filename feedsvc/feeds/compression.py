@@ -21,11 +21,14 @@ BROTLI_QUALITY = 6
 # a feed page's CPU time. Brotli 5 would save less (1.07 against 1.16 ms) for 3% more bytes.
 GZIP_LEVEL = 5
 # A feed's later pages (?page=N): read rarely (a reader catching up, an archive crawl), yet
-# rendered again whenever a new article shifts the pages of its feed. On exported feed pages
-# (bench/compression_levels.py, docs/performance.md) gzip 4 + brotli 4 took half the CPU time
-# of 6 + 6 (2.4 against 4.6 ms a page of 160 KB) for 11% and 14% more bytes.
-LATER_PAGE_GZIP_LEVEL = 4
-LATER_PAGE_BROTLI_QUALITY = 4
+# rendered again whenever a new article shifts the pages of its feed, and most of a first
+# export's feed pages (644 of 1,056 per format at 10,000 articles). On exported later pages of
+# 157 KB (bench/results/compression-levels-722e12c-20261130T113820Z.json) gzip 1 + brotli 1
+# took 1.31 ms a page against 2.65 ms for 4 + 4, for 23% (gzip) and 11% (brotli) more bytes:
+# their siblings pay for themselves after 1.5 compressed requests per rendering rather than 3,
+# one request compressed on the fly by nginx (gzip 1) costing 0.86 ms. docs/performance.md.
+LATER_PAGE_GZIP_LEVEL = 1
+LATER_PAGE_BROTLI_QUALITY = 1
 
 
 def encode_all(body: bytes, *, later_page: bool = False) -> dict[str, bytes]:

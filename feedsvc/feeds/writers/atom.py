@@ -8,15 +8,23 @@ writes otherwise (see :class:`_FeedExtension` and :class:`_EntryExtension`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from html.entities import name2codepoint
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feedsvc.feeds.document import DocumentEntry, FeedDocument, IdentityCache
+from feedsvc.feeds.document import DocumentEntry, FeedDocument
 from feedsvc.feeds.writers.browserview import add_browser_view
-from feedsvc.feeds.writers.common import FeedFormat, add_stylesheet, rfc3339, writable
+from feedsvc.feeds.writers.common import (
+    ENTRY_BYTES_BUDGET,
+    FeedFormat,
+    add_stylesheet,
+    rfc3339,
+    writable,
+)
+from feedsvc.feeds.writers.splice import EntryBytes, EntryShape, splice
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 # Text that an HTML reader could take for markup: a tag, or "&" and a word the W3C validator takes
@@ -33,9 +41,11 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 _TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
 _ENTITY_LIKE = re.compile(r"&(#?\w+)(;?)")
 MEDIA_TYPE = "application/atom+xml"
-# An entry is on several pages (its feeds): feedgen's entry for it is set up once and given to
-# every feed (add_entry takes an existing entry; feedgen writes its XML anew each time).
-_entries: IdentityCache[DocumentEntry, FeedEntry] = IdentityCache(8192)
+# An entry is on several pages (its feeds): its bytes are written once and spliced into every
+# page it is on (see feedsvc.feeds.writers.splice).
+ENTRIES = EntryBytes(ENTRY_BYTES_BUDGET)
+# Entries are children of the feed element, which closes after the last one.
+_SHAPE = EntryShape(tag=b"entry", indent=b"  ", closing=b"</feed>\n")
 
 
 def _reads_as_html(text: str) -> bool:
@@ -118,7 +128,17 @@ class _EntryExtension:
 
 
 def render_atom(document: FeedDocument) -> bytes:
-    """``document`` as an Atom 1.0 document (UTF-8 bytes)."""
+    """``document`` as an Atom 1.0 document (UTF-8 bytes), each entry written once (splice)."""
+    return splice(document.entries, lambda entries: _write(document, entries), ENTRIES, _SHAPE)
+
+
+def render_atom_plain(document: FeedDocument) -> bytes:
+    """The same bytes as :func:`render_atom`, with feedgen writing every entry of the page."""
+    return _write(document, document.entries)
+
+
+def _write(document: FeedDocument, entries: Sequence[DocumentEntry]) -> bytes:
+    """``document`` with only ``entries`` as its entries (the browser view shows them all)."""
     fg = FeedGenerator()
     fg.register_extension("feedsvc", _FeedExtension, _EntryExtension, atom=True, rss=False)
     fg.feedsvc.document = document
@@ -138,8 +158,8 @@ def render_atom(document: FeedDocument) -> bytes:
     fg.icon(document.favicon_url)
     fg.rights(document.rights)
     fg.language(document.language)
-    for entry in document.entries:  # appended: feedgen prepends by default
-        fg.add_entry(_entries.made(entry, _entry), order="append")
+    for entry in entries:  # appended: feedgen prepends by default
+        fg.add_entry(_entry(entry), order="append")
     data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     return data
 

@@ -80,7 +80,7 @@ def _entry(entries: etree._Element, entry: DocumentEntry, view: BrowserView) -> 
     if made is None or made[0] != view.source_label:
         made = (view.source_label, _new_item(entry, view))
         _items.put(entry, made)
-    entries.append(copy.deepcopy(made[1]))
+    entries.append(copy.copy(made[1]))  # lxml copies the whole subtree; deepcopy adds a memo
 
 
 def _new_item(entry: DocumentEntry, view: BrowserView) -> etree._Element:

@@ -14,6 +14,10 @@ from lxml import etree
 
 from feedsvc.feeds.document import FeedDocument
 
+# The bytes of RSS items and of Atom entries kept for splicing (feedsvc.feeds.writers.splice),
+# per format and per process, with the texts of the entries they are kept for.
+ENTRY_BYTES_BUDGET = 64 * 1024 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class FeedFormat:

@@ -9,19 +9,29 @@ extension writes ``dc:creator``, since RSS ``<author>`` needs an e-mail address 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feedsvc.feeds.document import DocumentEntry, FeedDocument, IdentityCache
+from feedsvc.feeds.document import DocumentEntry, FeedDocument
 from feedsvc.feeds.writers.browserview import add_browser_view
-from feedsvc.feeds.writers.common import FeedFormat, add_stylesheet, rfc822, rfc3339
+from feedsvc.feeds.writers.common import (
+    ENTRY_BYTES_BUDGET,
+    FeedFormat,
+    add_stylesheet,
+    rfc822,
+    rfc3339,
+)
+from feedsvc.feeds.writers.splice import EntryBytes, EntryShape, splice
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
-# An entry is on several pages (its feeds): feedgen's item for it is set up once and given to
-# every feed (add_entry takes an existing entry; feedgen writes its XML anew each time).
-_items: IdentityCache[DocumentEntry, FeedEntry] = IdentityCache(8192)
+# An entry is on several pages (its feeds): its item's bytes are written once and spliced into
+# every page it is on (see feedsvc.feeds.writers.splice).
+ITEMS = EntryBytes(ENTRY_BYTES_BUDGET)
+# Items are children of rss > channel; the channel and the document close after the last one.
+_SHAPE = EntryShape(tag=b"item", indent=b"    ", closing=b"  </channel>\n</rss>\n")
 
 
 class _ChannelExtension:
@@ -75,7 +85,17 @@ class _ItemExtension:
 
 
 def render_rss(document: FeedDocument) -> bytes:
-    """``document`` as an RSS 2.0 document (UTF-8 bytes)."""
+    """``document`` as an RSS 2.0 document (UTF-8 bytes), each item written once (splice)."""
+    return splice(document.entries, lambda entries: _write(document, entries), ITEMS, _SHAPE)
+
+
+def render_rss_plain(document: FeedDocument) -> bytes:
+    """The same bytes as :func:`render_rss`, with feedgen writing every item of the page."""
+    return _write(document, document.entries)
+
+
+def _write(document: FeedDocument, entries: Sequence[DocumentEntry]) -> bytes:
+    """``document`` with only ``entries`` as its items (the browser view shows them all)."""
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     fg.register_extension("feedsvc", _ChannelExtension, _ItemExtension, atom=False, rss=True)
@@ -100,8 +120,8 @@ def render_rss(document: FeedDocument) -> bytes:
         width=str(document.favicon_size),
         height=str(document.favicon_size),
     )
-    for entry in document.entries:  # appended: feedgen prepends by default
-        fg.add_entry(_items.made(entry, _item), order="append")
+    for entry in entries:  # appended: feedgen prepends by default
+        fg.add_entry(_item(entry), order="append")
     data: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     return _hex_escapes(data)
 

@@ -1,0 +1,139 @@
+"""How often the export's renderers find an entry's bytes kept (feeds/writers/splice.py).
+
+``python bench/splice_cache.py [-n 10000] [--budgets-mb 16,64,1024] [--corpus DIR]`` exports a
+corpus of ``-n`` articles (bench/corpus.py) with this tree, as a first export does (a pool of
+forked renderers), once per budget of the RSS and Atom entry caches, and records per renderer
+process the cache's hits, misses, evictions and the bytes it held at the end, with the export's
+CPU time and peak RSS (largest process). The page order is the export's (sitemap.site_pages:
+each feed's later pages, then every first page), so the hit rate says how well that order
+keeps an article's appearances together. Saved to bench/results/ as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import BenchError, run_main, short_commit
+from corpus import generate
+
+REPO = Path(__file__).resolve().parent.parent
+
+DRIVER = r"""
+import json, os, resource, sys, time
+from pathlib import Path
+import feedsvc.deploy.export as export
+from feedsvc import create_app
+from feedsvc.feeds.writers import atom, rss
+from feedsvc.feeds.writers.splice import EntryBytes
+
+content, out, stats_dir = map(Path, sys.argv[1:4])
+budget = int(sys.argv[4])
+app = create_app({"CONTENT_DIR": str(content), "WATCH": False, "LOG_LEVEL": "WARNING"})
+rss.ITEMS = EntryBytes(budget)
+atom.ENTRIES = EntryBytes(budget)
+inner = export._render_in_worker
+def counted(index):
+    done = inner(index)
+    caches = {"rss": rss.ITEMS.stats, "atom": atom.ENTRIES.stats}
+    text = json.dumps({name: vars(stats) for name, stats in caches.items()})
+    (stats_dir / f"{os.getpid()}.json").write_text(text)
+    return done
+counted.__qualname__ = counted.__name__ = "_render_in_worker"
+counted.__module__ = inner.__module__
+export._render_in_worker = counted
+def cpu():
+    both = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, both))
+before = cpu()
+started = time.perf_counter()
+report = export.SiteExporter(app, out).export()
+who = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+peak = max(resource.getrusage(w).ru_maxrss for w in who)
+print(json.dumps({"seconds": time.perf_counter() - started, "cpu_s": cpu() - before,
+                  "pages": report.pages, "peak_rss_mb": peak / 1024}))
+"""
+
+
+def run_once(content: Path, tmp: Path, budget: int) -> dict[str, object]:
+    out, stats_dir = tmp / "out", tmp / "stats"
+    for folder in (out, stats_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+    stats_dir.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    env["PYTHONPATH"] = str(REPO)
+    load = os.getloadavg()[0]
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVER, str(content), str(out), str(stats_dir), str(budget)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    shutil.rmtree(out, ignore_errors=True)
+    if done.returncode != 0:
+        raise BenchError(f"the export failed:\n{done.stderr[-3000:]}")
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    workers = [json.loads(path.read_text()) for path in sorted(stats_dir.glob("*.json"))]
+    result["renderers"] = workers
+    totals = {}
+    for name in ("rss", "atom"):
+        hits = sum(w[name]["hits"] for w in workers)
+        misses = sum(w[name]["misses"] for w in workers)
+        totals[name] = {
+            "hits": hits,
+            "misses": misses,
+            "hit_rate": hits / (hits + misses) if hits + misses else 0.0,
+            "evicted": sum(w[name]["evicted"] for w in workers),
+            "held_mb_per_renderer": max(w[name]["held_bytes"] for w in workers) / 1e6,
+        }
+    result["totals"] = totals
+    result["budget_mb"] = budget / 2**20
+    result["load_1m_before"] = load
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=10000)
+    parser.add_argument("--budgets-mb", default="16,64,1024")
+    parser.add_argument("--corpus", type=Path, help="where the corpus is written and kept")
+    args = parser.parse_args()
+    budgets = [int(float(mb) * 2**20) for mb in args.budgets_mb.split(",")]
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="splice-cache-") as tmp_name:
+        tmp = Path(tmp_name)
+        content = args.corpus or tmp / "content"
+        generate(content, args.n)
+        for budget in budgets:
+            result = run_once(content, tmp, budget)
+            runs.append(result)
+            shown = ", ".join(
+                f"{name} hit rate {t['hit_rate']:.3f} (evicted {t['evicted']},"
+                f" held {t['held_mb_per_renderer']:.0f} MB)"
+                for name, t in result["totals"].items()  # type: ignore[attr-defined]
+            )
+            print(
+                f"budget {budget / 2**20:.0f} MB: {result['cpu_s']:.1f} s CPU, "
+                f"peak RSS {result['peak_rss_mb']:.0f} MB; {shown}",
+                flush=True,
+            )
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = REPO / "bench" / "results" / f"splice-cache-{args.n}-{short_commit()}-{stamp}.json"
+    path.write_text(json.dumps({"articles": args.n, "runs": runs}, indent=1) + "\n")
+    print(f"saved {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)
