@@ -57,6 +57,7 @@ from benchlib import (  # noqa: E402
     child_result,
     extract_revision,
     first_feed,
+    run_main,
     short_commit,
 )
 
@@ -265,11 +266,7 @@ def main() -> int:
             tree = Path(scratch) / "tree"
             extract_revision(args.compare, tree)
             results["compared"] = {"revision": args.compare, "commit": short_commit(args.compare)}
-        try:
-            rows = [measure(int(size), args.runs, tree) for size in args.sizes.split(",")]
-        except BenchError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
+        rows = [measure(int(size), args.runs, tree) for size in args.sizes.split(",")]
     results["sizes"] = rows
     results["machine"]["load_average_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
@@ -305,4 +302,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

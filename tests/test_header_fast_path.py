@@ -15,7 +15,7 @@ of its dates, its paragraphs and summary, the warnings, or the error with its li
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -209,7 +209,6 @@ def article_files(draw: st.DrawFn) -> bytes:
 
 @settings(
     max_examples=600,
-    deadline=timedelta(seconds=5),
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
