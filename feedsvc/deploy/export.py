@@ -33,6 +33,7 @@ date across exports and processes; one whose date differs is written again, not 
 from __future__ import annotations
 
 import contextlib
+import gc
 import gzip
 import json
 import logging
@@ -51,6 +52,7 @@ import brotli
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import Response
 
+from feedsvc.articles.model import Body
 from feedsvc.deploy.generations import (
     ADDED,
     REMOVED,
@@ -69,10 +71,12 @@ from feedsvc.deploy.nginx import (
 )
 from feedsvc.deploy.sitemap import SitePage, endpoint_of, site_pages, uncovered_endpoints
 from feedsvc.feeds.compression import BROTLI, GZIP, IDENTITY
+from feedsvc.feeds.document import IdentityCache
 from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.runtime import Runtime
 from feedsvc.web.crawlers import _cache_lock as crawlers_cache_lock
+from feedsvc.web.pagecache import PAGE_CACHE
 from feedsvc.web.routes import STATIC_VERSIONS
 
 if TYPE_CHECKING:
@@ -125,6 +129,9 @@ MIN_SIBLING_BYTES = 1024
 # From this many pages to render on, they are rendered by a pool of forked processes, one per
 # core; fewer are not worth a fork (an edit's export renders a handful).
 POOL_MIN_PAGES = 200
+RENDERER_PAGES = 1_000_000
+RENDERER_KEPT_ARTICLES = 256
+RENDERER_KEPT_PAGES = 4
 _POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
 _PROGRESS_EVERY_S = 0.25
 _PROGRESS_WIDTH = 30
@@ -473,17 +480,19 @@ class SiteExporter:
             return
         global _WORK  # noqa: PLW0603 - what forked workers inherit, never pickled
         _WORK = (self, todo)
+        locks = _render_locks(self.app)
+        publication = self.service.publication
         try:
-            with _forked_pool(workers, _render_locks(self.app)) as pool:
-                if pool is None:  # other threads kept the content busy: no fork is safe
-                    yield from map(self._render, todo)
-                    return
-                publication = self.service.publication
-                for index, fields, records in pool.imap(
-                    _render_in_worker, range(len(todo)), _POOL_CHUNK
-                ):
-                    publication.adopt(records)  # the dates the worker gave, kept here
-                    yield _Rendered(todo[index], *fields)
+            step = RENDERER_PAGES * workers
+            for start in range(0, len(todo), step):
+                with _forked_pool(workers, locks) as pool:
+                    if pool is None:  # other threads kept the content busy: no fork is safe
+                        yield from map(self._render, todo[start:])
+                        return
+                    pages = range(start, min(start + step, len(todo)))
+                    for index, fields, records in pool.imap(_render_in_worker, pages, _POOL_CHUNK):
+                        publication.adopt(records)  # the dates the worker gave, kept here
+                        yield _Rendered(todo[index], *fields)
         finally:
             _WORK = None
 
@@ -809,7 +818,7 @@ def _forked_pool(workers: int, locks: list[Any]) -> Iterator[Any]:
         time.sleep(0.005)
     try:
         # Forks them all, now; the initializer runs first in each.
-        pool = multiprocessing.get_context("fork").Pool(workers, _release_all, (locks,))
+        pool = multiprocessing.get_context("fork").Pool(workers, _start_renderer, (locks,))
     finally:
         while held:
             held.pop().release()
@@ -817,11 +826,28 @@ def _forked_pool(workers: int, locks: list[Any]) -> Iterator[Any]:
         yield pool
 
 
-def _release_all(locks: list[Any]) -> None:
-    """In a new worker: the locks copied held, released (see :func:`_forked_pool`)."""
+def _start_renderer(locks: list[Any]) -> None:
+    """In a new worker: the locks copied held, released (see :func:`_forked_pool`), and the
+    worker made to keep little of what it renders.
+
+    A worker shares every page of memory it inherits until it writes to it; it writes to every
+    object it touches (its reference count), so what it touches it copies, until it exits
+    (:data:`RENDERER_PAGES`). What it makes and keeps is its own: the caches that serve a
+    process answering the same pages again are bounded to what serves one page in every
+    coding and format here, and the collector leaves the inherited objects alone.
+    """
     for lock in locks:
         if lock.locked():
             lock.release()
+    gc.freeze()
+    assert _WORK is not None, "a worker of an export runs only in a fork of it"
+    exporter = _WORK[0]
+    kept = max(RENDERER_KEPT_ARTICLES, 2 * exporter.service.settings.page_size)
+    Body.keep_parsed(kept)
+    IdentityCache.keep_at_most(kept)
+    pages = exporter.app.extensions.get(PAGE_CACHE)
+    if pages is not None:
+        pages.keep_at_most(RENDERER_KEPT_PAGES)
 
 
 def _render_in_worker(index: int) -> tuple[int, tuple[Any, ...], dict[Any, Any]]:
