@@ -129,7 +129,13 @@ MIN_SIBLING_BYTES = 1024
 # From this many pages to render on, they are rendered by a pool of forked processes, one per
 # core; fewer are not worth a fork (an edit's export renders a handful).
 POOL_MIN_PAGES = 200
-RENDERER_PAGES = 1_000_000
+# Pages a forked renderer renders before it exits and a fresh fork takes its place. A renderer
+# copies every page of memory it writes to, and it writes to every object it touches (reference
+# counts): kept for the whole export, each would end up with a copy of the whole content
+# (890 MB each at 100,000 articles). Figures: docs/performance.md, "Export memory".
+RENDERER_PAGES = 300
+# What a renderer keeps of what it made (parsed bodies, feed entries; pages): enough for the
+# formats and codings of the page at hand, which are rendered one after the other.
 RENDERER_KEPT_ARTICLES = 256
 RENDERER_KEPT_PAGES = 4
 _POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
