@@ -38,12 +38,15 @@ import gzip
 import json
 import logging
 import multiprocessing
+import multiprocessing.pool
 import os
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
@@ -139,6 +142,7 @@ RENDERER_PAGES = 300
 RENDERER_KEPT_ARTICLES = 256
 RENDERER_KEPT_PAGES = 4
 _POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
+_CHUNKS_IN_FLIGHT = 4  # per worker
 _PROGRESS_EVERY_S = 0.25
 _PROGRESS_WIDTH = 30
 
@@ -486,21 +490,33 @@ class SiteExporter:
             return
         global _WORK  # noqa: PLW0603 - what forked workers inherit, never pickled
         _WORK = (self, todo)
-        locks = _render_locks(self.app)
-        publication = self.service.publication
+        renderers = _Renderers(workers, _render_locks(self.app))
         try:
-            step = RENDERER_PAGES * workers
-            for start in range(0, len(todo), step):
-                with _forked_pool(workers, locks) as pool:
-                    if pool is None:  # other threads kept the content busy: no fork is safe
-                        yield from map(self._render, todo[start:])
-                        return
-                    pages = range(start, min(start + step, len(todo)))
-                    for index, fields, records in pool.imap(_render_in_worker, pages, _POOL_CHUNK):
-                        publication.adopt(records)  # the dates the worker gave, kept here
-                        yield _Rendered(todo[index], *fields)
+            # Chunks in flight, oldest first: a few per worker keep every worker busy while
+            # this process writes, and bound what waits here to be written.
+            pending: deque[AsyncResult[list[_WorkerResult]]] = deque()
+            for start in range(0, len(todo), _POOL_CHUNK):
+                submitted = renderers.submit(start, min(start + _POOL_CHUNK, len(todo)))
+                if submitted is None:  # other threads kept the content busy: no fork is safe
+                    while pending:
+                        yield from self._adopted(todo, renderers.take(pending.popleft()))
+                    yield from map(self._render, todo[start:])
+                    return
+                pending.append(submitted)
+                while len(pending) > _CHUNKS_IN_FLIGHT * workers:
+                    yield from self._adopted(todo, renderers.take(pending.popleft()))
+            while pending:
+                yield from self._adopted(todo, renderers.take(pending.popleft()))
         finally:
             _WORK = None
+            renderers.close()
+
+    def _adopted(self, todo: list[SitePage], results: list[_WorkerResult]) -> Iterator[_Rendered]:
+        """A chunk's pages as a worker rendered them; the dates it gave are kept here."""
+        publication = self.service.publication
+        for index, fields, records in results:
+            publication.adopt(records)
+            yield _Rendered(todo[index], *fields)
 
     def _render(self, page: SitePage) -> _Rendered:
         response = self._get(page.path, {"Accept-Encoding": IDENTITY})
@@ -782,7 +798,7 @@ def _render_locks(app: Flask) -> list[Any]:
     A fork copies a lock as it is: one that another thread (``export --watch``'s watcher, a
     hub notifier) held at that moment stays held in the worker, whose first page needing it
     waits for ever, and what it guards may be half changed. The export forks only while it
-    holds them all itself (:func:`_forked_pool`).
+    holds them all itself (:func:`_fork_pool`).
     """
     service: Runtime = app.extensions["feedsvc"]
     owners = (
@@ -797,8 +813,7 @@ def _render_locks(app: Flask) -> list[Any]:
     return [*locks, crawlers_cache_lock]
 
 
-@contextlib.contextmanager
-def _forked_pool(workers: int, locks: list[Any]) -> Iterator[Any]:
+def _fork_pool(workers: int, locks: list[Any]) -> multiprocessing.pool.Pool | None:
     """A pool of ``workers`` forks of this process, forked while this thread holds ``locks``;
     None if other threads kept one of them for :data:`_LOCKS_WAIT_S`.
 
@@ -819,21 +834,71 @@ def _forked_pool(workers: int, locks: list[Any]) -> Iterator[Any]:
             held.pop().release()
         if time.monotonic() > deadline:
             log.warning("the content stayed busy: the export renders in one process")
-            yield None
-            return
+            return None
         time.sleep(0.005)
     try:
         # Forks them all, now; the initializer runs first in each.
-        pool = multiprocessing.get_context("fork").Pool(workers, _start_renderer, (locks,))
+        return multiprocessing.get_context("fork").Pool(workers, _start_renderer, (locks,))
     finally:
         while held:
             held.pop().release()
-    with pool:
-        yield pool
+
+
+class _Renderers:
+    """The export's forked renderers, a fresh pool of them every :data:`RENDERER_PAGES` pages
+    per worker: the pool before finishes what it was given, then its workers exit.
+
+    Every pool is forked by the export's own thread, between two pages, holding the render
+    locks (:func:`_fork_pool`); ``multiprocessing``'s own replacing of workers
+    (``maxtasksperchild``) forks from a thread of its own, at any moment.
+    """
+
+    def __init__(self, workers: int, locks: list[Any]) -> None:
+        self.workers = workers
+        self.locks = locks
+        self.pool: multiprocessing.pool.Pool | None = None
+        self.given = 0  # pages given to the current pool
+        self.last: AsyncResult[list[_WorkerResult]] | None = None  # its last chunk
+        # Pools closed (their workers finish what they were given, then exit), oldest first,
+        # with their last chunk.
+        self.retired: deque[tuple[multiprocessing.pool.Pool, AsyncResult[Any]]] = deque()
+
+    def submit(self, start: int, stop: int) -> AsyncResult[list[_WorkerResult]] | None:
+        """Pages ``start`` to ``stop`` of the export's list, given to a renderer; None if no
+        pool could be forked safely."""
+        if self.pool is None or self.given >= RENDERER_PAGES * self.workers:
+            if self.pool is not None and self.last is not None:
+                self.pool.close()
+                self.retired.append((self.pool, self.last))
+            self.pool, self.given = _fork_pool(self.workers, self.locks), 0
+            if self.pool is None:
+                return None
+        self.given += stop - start
+        self.last = self.pool.apply_async(_render_in_worker, (start, stop))
+        return self.last
+
+    def take(self, chunk: AsyncResult[list[_WorkerResult]]) -> list[_WorkerResult]:
+        """A chunk's pages, waited for; taken in the order given. Once a closed pool's last
+        chunk is taken, every chunk it had is: its workers have exited, or are exiting."""
+        results = chunk.get()
+        if self.retired and self.retired[0][1] is chunk:
+            self.retired.popleft()[0].join()
+        return results
+
+    def close(self) -> None:
+        """Every worker ended (stopped, if the export failed while it was rendering)."""
+        pools = [pool for pool, _ in self.retired]
+        if self.pool is not None:
+            pools.append(self.pool)
+        for pool in pools:
+            pool.terminate()
+            pool.join()
+        self.retired.clear()
+        self.pool = None
 
 
 def _start_renderer(locks: list[Any]) -> None:
-    """In a new worker: the locks copied held, released (see :func:`_forked_pool`), and the
+    """In a new worker: the locks copied held, released (see :func:`_fork_pool`), and the
     worker made to keep little of what it renders.
 
     A worker shares every page of memory it inherits until it writes to it; it writes to every
@@ -856,18 +921,22 @@ def _start_renderer(locks: list[Any]) -> None:
         pages.keep_at_most(RENDERER_KEPT_PAGES)
 
 
-def _render_in_worker(index: int) -> tuple[int, tuple[Any, ...], dict[Any, Any]]:
-    """In a forked worker: page ``index`` of the export's list, rendered; its fields but the
-    page (which the parent has), so that only bytes and headers travel back, and what the
-    publication recorded meanwhile (the dates it gave), which the parent keeps and saves."""
+_WorkerResult = tuple[int, tuple[Any, ...], dict[Any, Any]]
+
+
+def _render_in_worker(start: int, stop: int) -> list[_WorkerResult]:
+    """In a forked worker: pages ``start`` to ``stop`` of the export's list, rendered; for
+    each, its index and fields but the page (which the parent has), so that only bytes and
+    headers travel back, and what the publication recorded meanwhile (the dates it gave),
+    which the parent keeps and saves."""
     assert _WORK is not None, "a worker of an export runs only in a fork of it"
     exporter, todo = _WORK
     publication = exporter.service.publication
     publication.start_journal()
-    rendered = exporter._render(todo[index])
-    return (
-        index,
-        (
+    results = []
+    for index in range(start, stop):
+        rendered = exporter._render(todo[index])
+        fields = (
             rendered.endpoint,
             rendered.files,
             rendered.last_modified,
@@ -875,9 +944,9 @@ def _render_in_worker(index: int) -> tuple[int, tuple[Any, ...], dict[Any, Any]]
             rendered.vary,
             rendered.content_type,
             rendered.extension,
-        ),
-        publication.take_journal(),
-    )
+        )
+        results.append((index, fields, publication.take_journal()))
+    return results
 
 
 class _Steps:
