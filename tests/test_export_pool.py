@@ -129,6 +129,25 @@ def test_the_pool_writes_what_one_process_writes(
     assert len(renderers) == workers * -(-pages // (renderer_pages * workers))
 
 
+def test_a_pool_that_cannot_be_forked_later_leaves_the_rest_to_this_process(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fork_pool = export_module._fork_pool
+    forks: list[bool] = []
+
+    def first_only(workers: int, locks: list[Any]) -> Any:  # as if the locks stayed busy
+        forks.append(not forks)
+        return fork_pool(workers, locks) if len(forks) == 1 else None
+
+    monkeypatch.setattr(export_module, "_fork_pool", first_only)
+    monkeypatch.setattr(export_module, "RENDERER_PAGES", 40)
+    SiteExporter(app, tmp_path / "pooled").export()
+    assert forks == [True, False]
+    monkeypatch.setattr(export_module, "POOL_MIN_PAGES", 10**9)
+    SiteExporter(app, tmp_path / "alone").export()
+    assert tree(tmp_path / "pooled/public") == tree(tmp_path / "alone/public")
+
+
 def test_a_renderer_keeps_the_paragraphs_of_few_bodies(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Body, "_recent", None)
     monkeypatch.setattr(Body, "_recent_limit", 0)

@@ -806,7 +806,7 @@ def _render_locks(app: Flask) -> list[Any]:
         service.content,
         service.content.store,
         service.publication,
-        app.extensions.get("feedsvc.web.pagecache"),
+        app.extensions.get(PAGE_CACHE),
     )
     names = ("_refresh_lock", "_lock")
     locks = [getattr(owner, name) for owner in owners for name in names if hasattr(owner, name)]
