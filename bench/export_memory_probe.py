@@ -11,6 +11,9 @@ included) or made itself. ``--set RENDERER_PAGES=1000`` sets a constant of
 line every 10 s and saves the samples, the peak of the summed proportional sizes with each
 process's figures at that moment, and the export's CPU and wall time to bench/results/ as JSON.
 One run, no baseline of its own: for seeing what grows, not for ratios (``export_bench.py``).
+``--attach PID --until SECONDS`` samples an export already running instead (one that
+``export_bench.py`` started), until it ends or for that long, with the number of files in
+``--out DIR`` (its output folder) as its progress.
 """
 
 from __future__ import annotations
@@ -76,12 +79,63 @@ def rollup_mb(pid: int) -> dict[str, float]:
     return sizes
 
 
+def files_in(folder: Path | None) -> int | None:
+    if folder is None:
+        return None
+    return sum(len(names) for _, _, names in os.walk(folder))
+
+
+def sample(root: int, started: float) -> dict[str, object]:
+    processes = {pid: rollup_mb(pid) for pid in process_tree(root)}
+    return {
+        "t_s": time.monotonic() - started,
+        "pss_sum_mb": sum(sizes.get("Pss", 0.0) for sizes in processes.values()),
+        "processes": processes,
+    }
+
+
+def attach(pid: int, seconds: float, out: Path | None, content: Path) -> int:
+    """Sample the running export ``pid`` for up to ``seconds``; save what was seen."""
+    started = time.monotonic()
+    samples: list[dict[str, object]] = []
+    peak: dict[str, object] = {"pss_sum_mb": 0.0}
+    shown = 0.0
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() - started < seconds:
+        now = sample(pid, started)
+        if now["pss_sum_mb"] > peak["pss_sum_mb"]:  # type: ignore[operator]
+            peak = now
+        if time.monotonic() - shown >= 30:
+            shown = time.monotonic()
+            now["files"] = files_in(out)
+            samples.append(now)
+            print(f"{now['t_s']:5.0f} s: PSS sum {now['pss_sum_mb']:.0f} MB, {now['files']} files")
+        time.sleep(0.3)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = REPO / "bench" / "results" / f"export-memory-attached-{content.name}-{stamp}.json"
+    document = {
+        "attached_pid": pid,
+        "content": str(content),
+        "ended": not os.path.exists(f"/proc/{pid}"),
+        "seconds": time.monotonic() - started,
+        "peak": peak,
+        "samples": samples,
+    }
+    path.write_text(json.dumps(document, indent=1) + "\n")
+    print(f"saved {path}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("content", type=Path)
     parser.add_argument("--tree", type=Path, default=REPO)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--attach", type=int, help="an export's process, already running")
+    parser.add_argument("--until", type=float, default=3600.0, help="seconds, with --attach")
+    parser.add_argument("--out", type=Path, help="the attached export's output, with --attach")
     args = parser.parse_args()
+    if args.attach is not None:
+        return attach(args.attach, args.until, args.out, args.content)
     settings = {}
     for item in args.set:
         name, _, value = item.partition("=")

@@ -101,9 +101,20 @@ def test_without_the_locks_the_pages_are_rendered_in_this_process(
     assert not isinstance(outcome[0], BaseException), outcome
 
 
-@pytest.mark.parametrize("renderer_pages", [export_module.RENDERER_PAGES, 40])
+@pytest.mark.parametrize(
+    ("renderer_pages", "renderer_memory_mb"),
+    [
+        (export_module.RENDERER_PAGES, 10.0**9),  # one pool for the whole export
+        (40, 10.0**9),  # a pool every 40 pages per worker
+        (10**9, 0.0),  # a pool as soon as a worker tells what it has written to
+    ],
+)
 def test_the_pool_writes_what_one_process_writes(
-    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, renderer_pages: int
+    app: Flask,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    renderer_pages: int,
+    renderer_memory_mb: float,
 ) -> None:
     started = tmp_path / "renderers"
     start_renderer = export_module._start_renderer
@@ -115,6 +126,7 @@ def test_the_pool_writes_what_one_process_writes(
 
     monkeypatch.setattr(export_module, "_start_renderer", noted)
     monkeypatch.setattr(export_module, "RENDERER_PAGES", renderer_pages)
+    monkeypatch.setattr(export_module, "RENDERER_MEMORY_MB", renderer_memory_mb)
     SiteExporter(app, tmp_path / "pooled").export()
     renderers = set(started.read_text().split())
     monkeypatch.setattr(export_module, "POOL_MIN_PAGES", 10**9)
@@ -124,9 +136,14 @@ def test_the_pool_writes_what_one_process_writes(
     assert pooled == alone
     workers = min(os.cpu_count() or 1, 4)
     pages = len(site_pages(app))
-    # Each renderer renders its share of RENDERER_PAGES pages and leaves its place to a fresh
-    # fork: as many of them as it takes.
-    assert len(renderers) == workers * -(-pages // (renderer_pages * workers))
+    if renderer_memory_mb:
+        # Each renderer renders its share of RENDERER_PAGES pages and leaves its place to a
+        # fresh fork: as many of them as it takes.
+        assert len(renderers) == workers * -(-pages // (min(renderer_pages, pages) * workers))
+    else:  # every few chunks a worker says what it wrote to, which is always too much
+        chunks = -(-pages // export_module._POOL_CHUNK)
+        assert len(renderers) >= workers * (chunks // (export_module._MEMORY_EVERY_CHUNKS * 10))
+        assert len(renderers) > workers
 
 
 def test_a_pool_that_cannot_be_forked_later_leaves_the_rest_to_this_process(

@@ -132,11 +132,15 @@ MIN_SIBLING_BYTES = 1024
 # From this many pages to render on, they are rendered by a pool of forked processes, one per
 # core; fewer are not worth a fork (an edit's export renders a handful).
 POOL_MIN_PAGES = 200
-# Pages a forked renderer renders before it exits and a fresh fork takes its place. A renderer
-# copies every page of memory it writes to, and it writes to every object it touches (reference
-# counts): kept for the whole export, each would end up with a copy of the whole content
-# (890 MB each at 100,000 articles). Figures: docs/performance.md, "Export memory".
-RENDERER_PAGES = 300
+# A forked renderer is replaced by a fresh fork once it has written to this much memory, or
+# rendered this many pages. It copies every page of memory it writes to, and it writes to every
+# object it touches (reference counts): kept for the whole export, each would end up with a
+# copy of the whole content (890 MB each at 100,000 articles). The count of pages is for where
+# the memory cannot be read; each fork costs CPU (the pages it writes to are copied again).
+# Figures: docs/performance.md, "Export memory".
+RENDERER_MEMORY_MB = 96.0
+RENDERER_PAGES = 5000
+_MEMORY_EVERY_CHUNKS = 4  # how often a renderer reads what it has written to (a few ms)
 # What a renderer keeps of what it made (parsed bodies, feed entries; pages): enough for the
 # formats and codings of the page at hand, which are rendered one after the other.
 RENDERER_KEPT_ARTICLES = 256
@@ -492,21 +496,19 @@ class SiteExporter:
         _WORK = (self, todo)
         renderers = _Renderers(workers, _render_locks(self.app))
         try:
-            # Chunks in flight, oldest first: a few per worker keep every worker busy while
-            # this process writes, and bound what waits here to be written.
-            pending: deque[AsyncResult[list[_WorkerResult]]] = deque()
             for start in range(0, len(todo), _POOL_CHUNK):
-                submitted = renderers.submit(start, min(start + _POOL_CHUNK, len(todo)))
-                if submitted is None:  # other threads kept the content busy: no fork is safe
-                    while pending:
-                        yield from self._adopted(todo, renderers.take(pending.popleft()))
+                if not renderers.submit(start, min(start + _POOL_CHUNK, len(todo))):
+                    # Other threads kept the content busy: no fork is safe.
+                    while renderers.pending:
+                        yield from self._adopted(todo, renderers.take())
                     yield from map(self._render, todo[start:])
                     return
-                pending.append(submitted)
-                while len(pending) > _CHUNKS_IN_FLIGHT * workers:
-                    yield from self._adopted(todo, renderers.take(pending.popleft()))
-            while pending:
-                yield from self._adopted(todo, renderers.take(pending.popleft()))
+                # A few chunks per worker in flight keep every worker busy while this process
+                # writes, and bound what waits here to be written.
+                while renderers.pending > _CHUNKS_IN_FLIGHT * workers:
+                    yield from self._adopted(todo, renderers.take())
+            while renderers.pending:
+                yield from self._adopted(todo, renderers.take())
         finally:
             _WORK = None
             renderers.close()
@@ -845,8 +847,9 @@ def _fork_pool(workers: int, locks: list[Any]) -> multiprocessing.pool.Pool | No
 
 
 class _Renderers:
-    """The export's forked renderers, a fresh pool of them every :data:`RENDERER_PAGES` pages
-    per worker: the pool before finishes what it was given, then its workers exit.
+    """The export's forked renderers, a fresh pool of them once one of the pool's workers has
+    written to :data:`RENDERER_MEMORY_MB` of memory, or after :data:`RENDERER_PAGES` pages per
+    worker: the pool before finishes what it was given, then its workers exit.
 
     Every pool is forked by the export's own thread, between two pages, holding the render
     locks (:func:`_fork_pool`); ``multiprocessing``'s own replacing of workers
@@ -857,30 +860,45 @@ class _Renderers:
         self.workers = workers
         self.locks = locks
         self.pool: multiprocessing.pool.Pool | None = None
+        self.generation = 0  # of the current pool
         self.given = 0  # pages given to the current pool
-        self.last: AsyncResult[list[_WorkerResult]] | None = None  # its last chunk
+        self.full = False  # a worker of the current pool has written to enough memory
+        # Chunks given and not yet taken, oldest first, with the generation of their pool.
+        self.chunks: deque[tuple[int, AsyncResult[_WorkerAnswer]]] = deque()
         # Pools closed (their workers finish what they were given, then exit), oldest first,
         # with their last chunk.
         self.retired: deque[tuple[multiprocessing.pool.Pool, AsyncResult[Any]]] = deque()
 
-    def submit(self, start: int, stop: int) -> AsyncResult[list[_WorkerResult]] | None:
-        """Pages ``start`` to ``stop`` of the export's list, given to a renderer; None if no
-        pool could be forked safely."""
-        if self.pool is None or self.given >= RENDERER_PAGES * self.workers:
-            if self.pool is not None and self.last is not None:
-                self.pool.close()
-                self.retired.append((self.pool, self.last))
-            self.pool, self.given = _fork_pool(self.workers, self.locks), 0
-            if self.pool is None:
-                return None
-        self.given += stop - start
-        self.last = self.pool.apply_async(_render_in_worker, (start, stop))
-        return self.last
+    @property
+    def pending(self) -> int:
+        return len(self.chunks)
 
-    def take(self, chunk: AsyncResult[list[_WorkerResult]]) -> list[_WorkerResult]:
-        """A chunk's pages, waited for; taken in the order given. Once a closed pool's last
-        chunk is taken, every chunk it had is: its workers have exited, or are exiting."""
-        results = chunk.get()
+    def submit(self, start: int, stop: int) -> bool:
+        """Give pages ``start`` to ``stop`` of the export's list to a renderer; False if no
+        pool could be forked safely."""
+        if self.pool is None or self.full or self.given >= RENDERER_PAGES * self.workers:
+            if self.pool is not None and self.chunks:
+                self.pool.close()
+                self.retired.append((self.pool, self.chunks[-1][1]))
+            elif self.pool is not None:  # every chunk it had is taken
+                self.pool.close()
+                self.pool.join()
+            self.pool = _fork_pool(self.workers, self.locks)
+            self.generation, self.given, self.full = self.generation + 1, 0, False
+            if self.pool is None:
+                return False
+        self.given += stop - start
+        chunk = self.pool.apply_async(_render_in_worker, (start, stop))
+        self.chunks.append((self.generation, chunk))
+        return True
+
+    def take(self) -> list[_WorkerResult]:
+        """The oldest chunk's pages, waited for. Once a closed pool's last chunk is taken,
+        every chunk it had is: its workers have exited, or are exiting."""
+        generation, chunk = self.chunks.popleft()
+        results, written_mb = chunk.get()
+        if generation == self.generation and (written_mb or 0.0) >= RENDERER_MEMORY_MB:
+            self.full = True
         if self.retired and self.retired[0][1] is chunk:
             self.retired.popleft()[0].join()
         return results
@@ -903,7 +921,7 @@ def _start_renderer(locks: list[Any]) -> None:
 
     A worker shares every page of memory it inherits until it writes to it; it writes to every
     object it touches (its reference count), so what it touches it copies, until it exits
-    (:data:`RENDERER_PAGES`). What it makes and keeps is its own: the caches that serve a
+    (:data:`RENDERER_MEMORY_MB`). What it makes and keeps is its own: the caches that serve a
     process answering the same pages again are bounded to what serves one page in every
     coding and format here, and the collector leaves the inherited objects alone.
     """
@@ -922,13 +940,17 @@ def _start_renderer(locks: list[Any]) -> None:
 
 
 _WorkerResult = tuple[int, tuple[Any, ...], dict[Any, Any]]
+# A chunk's pages, and now and then the memory the worker has written to so far (MB).
+_WorkerAnswer = tuple[list[_WorkerResult], float | None]
+_chunks_rendered = 0  # in a worker: chunks it rendered
 
 
-def _render_in_worker(start: int, stop: int) -> list[_WorkerResult]:
+def _render_in_worker(start: int, stop: int) -> _WorkerAnswer:
     """In a forked worker: pages ``start`` to ``stop`` of the export's list, rendered; for
     each, its index and fields but the page (which the parent has), so that only bytes and
     headers travel back, and what the publication recorded meanwhile (the dates it gave),
-    which the parent keeps and saves."""
+    which the parent keeps and saves. Every few chunks, the memory it has written to."""
+    global _chunks_rendered  # noqa: PLW0603 - one worker's count, in that worker
     assert _WORK is not None, "a worker of an export runs only in a fork of it"
     exporter, todo = _WORK
     publication = exporter.service.publication
@@ -946,7 +968,22 @@ def _render_in_worker(start: int, stop: int) -> list[_WorkerResult]:
             rendered.extension,
         )
         results.append((index, fields, publication.take_journal()))
-    return results
+    _chunks_rendered += 1
+    written = _written_mb() if _chunks_rendered % _MEMORY_EVERY_CHUNKS == 0 else None
+    return results, written
+
+
+def _written_mb() -> float | None:
+    """The memory this process has written to (private dirty pages: those it copied from its
+    parent, and its own), in MB; None where ``/proc`` does not tell (not Linux)."""
+    try:
+        with open("/proc/self/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Private_Dirty:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 class _Steps:
