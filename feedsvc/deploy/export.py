@@ -40,6 +40,7 @@ import logging
 import multiprocessing
 import multiprocessing.pool
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -140,11 +141,11 @@ POOL_MIN_PAGES = 200
 # Figures: docs/performance.md, "Export memory".
 RENDERER_MEMORY_MB = 96.0
 RENDERER_PAGES = 5000
-_MEMORY_EVERY_CHUNKS = 4  # how often a renderer reads what it has written to (a few ms)
 # What a renderer keeps of what it made (parsed bodies, feed entries; pages): enough for the
 # formats and codings of the page at hand, which are rendered one after the other.
 RENDERER_KEPT_ARTICLES = 256
 RENDERER_KEPT_PAGES = 4
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
 _CHUNKS_IN_FLIGHT = 4  # per worker
 _PROGRESS_EVERY_S = 0.25
@@ -897,7 +898,7 @@ class _Renderers:
         every chunk it had is: its workers have exited, or are exiting."""
         generation, chunk = self.chunks.popleft()
         results, written_mb = chunk.get()
-        if generation == self.generation and (written_mb or 0.0) >= RENDERER_MEMORY_MB:
+        if generation == self.generation and written_mb >= RENDERER_MEMORY_MB:
             self.full = True
         if self.retired and self.retired[0][1] is chunk:
             self.retired.popleft()[0].join()
@@ -940,17 +941,15 @@ def _start_renderer(locks: list[Any]) -> None:
 
 
 _WorkerResult = tuple[int, tuple[Any, ...], dict[Any, Any]]
-# A chunk's pages, and now and then the memory the worker has written to so far (MB).
-_WorkerAnswer = tuple[list[_WorkerResult], float | None]
-_chunks_rendered = 0  # in a worker: chunks it rendered
+# A chunk's pages, and the memory the worker has written to so far (MB).
+_WorkerAnswer = tuple[list[_WorkerResult], float]
 
 
 def _render_in_worker(start: int, stop: int) -> _WorkerAnswer:
     """In a forked worker: pages ``start`` to ``stop`` of the export's list, rendered; for
     each, its index and fields but the page (which the parent has), so that only bytes and
     headers travel back, and what the publication recorded meanwhile (the dates it gave),
-    which the parent keeps and saves. Every few chunks, the memory it has written to."""
-    global _chunks_rendered  # noqa: PLW0603 - one worker's count, in that worker
+    which the parent keeps and saves; and the memory it has written to so far."""
     assert _WORK is not None, "a worker of an export runs only in a fork of it"
     exporter, todo = _WORK
     publication = exporter.service.publication
@@ -968,22 +967,18 @@ def _render_in_worker(start: int, stop: int) -> _WorkerAnswer:
             rendered.extension,
         )
         results.append((index, fields, publication.take_journal()))
-    _chunks_rendered += 1
-    written = _written_mb() if _chunks_rendered % _MEMORY_EVERY_CHUNKS == 0 else None
-    return results, written
+    return results, _written_mb()
 
 
-def _written_mb() -> float | None:
-    """The memory this process has written to (private dirty pages: those it copied from its
-    parent, and its own), in MB; None where ``/proc`` does not tell (not Linux)."""
-    try:
-        with open("/proc/self/smaps_rollup") as rollup:
-            for line in rollup:
-                if line.startswith("Private_Dirty:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
+def _written_mb() -> float:
+    """The memory this process has written to since it was forked, in MB, counted by its
+    minor page faults (a system call, where reading ``smaps_rollup`` walks every page: ms).
+
+    Its first write to a page it shares with its parent copies the page, one fault; so does
+    its first use of a new page. Pages it freed and uses again count again: this says more
+    than it holds, never less.
+    """
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt * _PAGE_BYTES / 2**20
 
 
 class _Steps:
