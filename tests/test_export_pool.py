@@ -1,21 +1,26 @@
 """The export's pool of forked renderers: safe to fork while other threads hold the content's
-locks (``export --watch`` has a watcher thread), the same files as rendering in one process, and
-a progress line on a terminal only."""
+locks (``export --watch`` has a watcher thread), the same files as rendering in one process
+(renderers replaced by fresh forks as they go, or not), renderers that keep little of what they
+render, and a progress line on a terminal only."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import bundled_small_pages_app
 from flask import Flask
 from websub_hub import wait_until
 
+from feedsvc.articles.model import Body
 from feedsvc.deploy import export as export_module
 from feedsvc.deploy.export import POOL_MIN_PAGES, SiteExporter, _Progress, _render_locks
 from feedsvc.deploy.sitemap import site_pages
+from feedsvc.feeds.document import IdentityCache
 
 
 @pytest.fixture(scope="module")
@@ -96,15 +101,98 @@ def test_without_the_locks_the_pages_are_rendered_in_this_process(
     assert not isinstance(outcome[0], BaseException), outcome
 
 
+@pytest.mark.parametrize(
+    ("renderer_pages", "renderer_memory_mb"),
+    [
+        (export_module.RENDERER_PAGES, 10.0**9),  # one pool for the whole export
+        (40, 10.0**9),  # a pool every 40 pages per worker
+        (10**9, 0.0),  # a new pool each time a worker tells what it has written to
+    ],
+)
 def test_the_pool_writes_what_one_process_writes(
-    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    app: Flask,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    renderer_pages: int,
+    renderer_memory_mb: float,
 ) -> None:
+    started = tmp_path / "renderers"
+    start_renderer = export_module._start_renderer
+
+    def noted(locks: list[Any]) -> None:  # in each renderer, as it starts
+        with started.open("a") as file:
+            file.write(f"{os.getpid()}\n")
+        start_renderer(locks)
+
+    monkeypatch.setattr(export_module, "_start_renderer", noted)
+    monkeypatch.setattr(export_module, "RENDERER_PAGES", renderer_pages)
+    monkeypatch.setattr(export_module, "RENDERER_MEMORY_MB", renderer_memory_mb)
     SiteExporter(app, tmp_path / "pooled").export()
+    renderers = set(started.read_text().split())
     monkeypatch.setattr(export_module, "POOL_MIN_PAGES", 10**9)
     SiteExporter(app, tmp_path / "alone").export()
     pooled, alone = tree(tmp_path / "pooled/public"), tree(tmp_path / "alone/public")
     assert len(pooled) > POOL_MIN_PAGES
     assert pooled == alone
+    workers = min(os.cpu_count() or 1, 4)
+    pages = len(site_pages(app))
+    if renderer_memory_mb:
+        # Each renderer renders its share of RENDERER_PAGES pages and leaves its place to a
+        # fresh fork: as many of them as it takes.
+        assert len(renderers) == workers * -(-pages // (min(renderer_pages, pages) * workers))
+    else:  # with every chunk a worker says what it wrote to, which is always too much
+        assert len(renderers) > workers
+
+
+def test_a_pool_that_cannot_be_forked_later_leaves_the_rest_to_this_process(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fork_pool = export_module._fork_pool
+    forks: list[bool] = []
+
+    def first_only(workers: int, locks: list[Any]) -> Any:  # as if the locks stayed busy
+        forks.append(not forks)
+        return fork_pool(workers, locks) if len(forks) == 1 else None
+
+    monkeypatch.setattr(export_module, "_fork_pool", first_only)
+    monkeypatch.setattr(export_module, "RENDERER_PAGES", 40)
+    SiteExporter(app, tmp_path / "pooled").export()
+    assert forks == [True, False]
+    monkeypatch.setattr(export_module, "POOL_MIN_PAGES", 10**9)
+    SiteExporter(app, tmp_path / "alone").export()
+    assert tree(tmp_path / "pooled/public") == tree(tmp_path / "alone/public")
+
+
+def test_a_renderer_keeps_the_paragraphs_of_few_bodies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Body, "_recent", None)
+    monkeypatch.setattr(Body, "_recent_limit", 0)
+    reads: list[str] = []
+
+    def read(text: str) -> tuple[tuple[str, ...], str]:
+        reads.append(text)
+        return tuple(text.split("\n\n")), text.partition("\n")[0]
+
+    Body.keep_parsed(2)
+    bodies = [Body.lazy(f"Eerste {n}.\n\nTweede {n}.", read) for n in range(3)]
+    for number, body in enumerate(bodies):
+        assert body.summary == f"Eerste {number}."
+    assert bodies[2].paragraphs == ("Eerste 2.", "Tweede 2.")  # kept: not read again
+    assert len(reads) == 3
+    assert bodies[0].paragraphs == ("Eerste 0.", "Tweede 0.")  # dropped: read again
+    assert len(reads) == 4
+    assert bodies[1] == Body.of(("Eerste 1.", "Tweede 1."), "Eerste 1.")
+
+
+def test_every_identity_cache_keeps_at_most_what_it_is_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(IdentityCache, "_limit", None)
+    cache: IdentityCache[object, int] = IdentityCache(100)
+    things = [object() for _ in range(5)]
+    IdentityCache.keep_at_most(2)
+    for number, thing in enumerate(things):
+        cache.put(thing, number)
+    assert [cache.get(thing) for thing in things] == [None, None, None, 3, 4]
 
 
 def test_progress_is_a_bar_with_counts_and_rate() -> None:

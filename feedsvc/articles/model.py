@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 _NON_WORD = re.compile(r"[\W_]+")
 # Characters XML 1.0 cannot carry (C0 controls but tab, LF and CR; lone surrogates; U+FFFE and
@@ -117,6 +118,10 @@ class Body:
     """
 
     __slots__ = ("_parsed", "_read", "_text")
+    # Set by keep_parsed(n): the paragraphs of the n lazy bodies read last, by id, instead of on
+    # each body for good.
+    _recent: ClassVar[dict[int, tuple[Body, tuple[tuple[str, ...], str]]] | None] = None
+    _recent_limit: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -151,6 +156,17 @@ class Body:
         """:meth:`lazy` of text given as UTF-8 (the file's own bytes: no encoding again)."""
         return cls(None, text, read)
 
+    @classmethod
+    def keep_parsed(cls, limit: int) -> None:
+        """From now on, in this process, keep the paragraphs of only the ``limit`` lazy bodies
+        read last, and read the others' text again when they are asked for.
+
+        For a process that reads every body once or a few times, close together, and must not
+        keep them all: an export's forked renderer, whose every body kept parsed would be a
+        private copy of the whole content (the text it replaces is shared with the parent).
+        """
+        cls._recent, cls._recent_limit = {}, limit
+
     @property
     def paragraphs(self) -> tuple[str, ...]:
         return self._parts()[0]
@@ -163,6 +179,9 @@ class Body:
         parsed = self._parsed
         if parsed is not None:
             return parsed
+        recent = Body._recent
+        if recent is not None and (found := recent.get(id(self))) is not None:
+            return found[1]
         text, read = self._text, self._read
         if text is None or read is None:  # read by another thread just now
             assert self._parsed is not None
@@ -171,6 +190,11 @@ class Body:
         # What the caller checked, checked again where it matters: before a writer sees it.
         checked = Body.of(paragraphs, summary)._parsed
         assert checked is not None
+        if recent is not None:  # the body itself is kept with them: its id is not reused
+            recent[id(self)] = (self, checked)
+            while len(recent) > Body._recent_limit:
+                del recent[next(iter(recent))]
+            return checked
         # The paragraphs replace the text (set first, so another thread never finds neither).
         self._parsed = checked
         self._text = self._read = None

@@ -33,16 +33,21 @@ date across exports and processes; one whose date differs is written again, not 
 from __future__ import annotations
 
 import contextlib
+import gc
 import gzip
 import json
 import logging
 import multiprocessing
+import multiprocessing.pool
 import os
+import resource
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
@@ -51,6 +56,7 @@ import brotli
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import Response
 
+from feedsvc.articles.model import Body
 from feedsvc.deploy.generations import (
     ADDED,
     REMOVED,
@@ -75,10 +81,12 @@ from feedsvc.deploy.sitemap import (
     uncovered_endpoints,
 )
 from feedsvc.feeds.compression import BROTLI, GZIP, IDENTITY
+from feedsvc.feeds.document import IdentityCache
 from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.runtime import Runtime
 from feedsvc.web.crawlers import _cache_lock as crawlers_cache_lock
+from feedsvc.web.pagecache import PAGE_CACHE
 from feedsvc.web.routes import STATIC_VERSIONS
 
 if TYPE_CHECKING:
@@ -131,7 +139,21 @@ MIN_SIBLING_BYTES = 1024
 # From this many pages to render on, they are rendered by a pool of forked processes, one per
 # core; fewer are not worth a fork (an edit's export renders a handful).
 POOL_MIN_PAGES = 200
+# A forked renderer is replaced by a fresh fork once it has written to this much memory, or
+# rendered this many pages. It copies every page of memory it writes to, and it writes to every
+# object it touches (reference counts): kept for the whole export, each would end up with a
+# copy of the whole content (890 MB each at 100,000 articles). The count of pages is for where
+# the memory cannot be read; each fork costs CPU (the pages it writes to are copied again).
+# Figures: docs/performance.md, "Export memory".
+RENDERER_MEMORY_MB = 96.0
+RENDERER_PAGES = 5000
+# What a renderer keeps of what it made (parsed bodies, feed entries; pages): enough for the
+# formats and codings of the page at hand, which are rendered one after the other.
+RENDERER_KEPT_ARTICLES = 256
+RENDERER_KEPT_PAGES = 4
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
+_CHUNKS_IN_FLIGHT = 4  # per worker
 _PROGRESS_EVERY_S = 0.25
 _PROGRESS_WIDTH = 30
 
@@ -491,19 +513,31 @@ class SiteExporter:
             return
         global _WORK  # noqa: PLW0603 - what forked workers inherit, never pickled
         _WORK = (self, todo)
+        renderers = _Renderers(workers, _render_locks(self.app))
         try:
-            with _forked_pool(workers, _render_locks(self.app)) as pool:
-                if pool is None:  # other threads kept the content busy: no fork is safe
-                    yield from map(self._render, todo)
+            for start in range(0, len(todo), _POOL_CHUNK):
+                if not renderers.submit(start, min(start + _POOL_CHUNK, len(todo))):
+                    # Other threads kept the content busy: no fork is safe.
+                    while renderers.pending:
+                        yield from self._adopted(todo, renderers.take())
+                    yield from map(self._render, todo[start:])
                     return
-                publication = self.service.publication
-                for index, fields, records in pool.imap(
-                    _render_in_worker, range(len(todo)), _POOL_CHUNK
-                ):
-                    publication.adopt(records)  # the dates the worker gave, kept here
-                    yield _Rendered(todo[index], *fields)
+                # A few chunks per worker in flight keep every worker busy while this process
+                # writes, and bound what waits here to be written.
+                while renderers.pending > _CHUNKS_IN_FLIGHT * workers:
+                    yield from self._adopted(todo, renderers.take())
+            while renderers.pending:
+                yield from self._adopted(todo, renderers.take())
         finally:
             _WORK = None
+            renderers.close()
+
+    def _adopted(self, todo: list[SitePage], results: list[_WorkerResult]) -> Iterator[_Rendered]:
+        """A chunk's pages as a worker rendered them; the dates it gave are kept here."""
+        publication = self.service.publication
+        for index, fields, records in results:
+            publication.adopt(records)
+            yield _Rendered(todo[index], *fields)
 
     def _render(self, page: SitePage) -> _Rendered:
         response = self._get(page.path, {"Accept-Encoding": IDENTITY})
@@ -791,7 +825,7 @@ def _render_locks(app: Flask) -> list[Any]:
     A fork copies a lock as it is: one that another thread (``export --watch``'s watcher, a
     hub notifier) held at that moment stays held in the worker, whose first page needing it
     waits for ever, and what it guards may be half changed. The export forks only while it
-    holds them all itself (:func:`_forked_pool`).
+    holds them all itself (:func:`_fork_pool`).
     """
     service: Runtime = app.extensions["feedsvc"]
     owners = (
@@ -799,15 +833,14 @@ def _render_locks(app: Flask) -> list[Any]:
         service.content,
         service.content.store,
         service.publication,
-        app.extensions.get("feedsvc.web.pagecache"),
+        app.extensions.get(PAGE_CACHE),
     )
     names = ("_refresh_lock", "_lock")
     locks = [getattr(owner, name) for owner in owners for name in names if hasattr(owner, name)]
     return [*locks, crawlers_cache_lock]
 
 
-@contextlib.contextmanager
-def _forked_pool(workers: int, locks: list[Any]) -> Iterator[Any]:
+def _fork_pool(workers: int, locks: list[Any]) -> multiprocessing.pool.Pool | None:
     """A pool of ``workers`` forks of this process, forked while this thread holds ``locks``;
     None if other threads kept one of them for :data:`_LOCKS_WAIT_S`.
 
@@ -828,38 +861,127 @@ def _forked_pool(workers: int, locks: list[Any]) -> Iterator[Any]:
             held.pop().release()
         if time.monotonic() > deadline:
             log.warning("the content stayed busy: the export renders in one process")
-            yield None
-            return
+            return None
         time.sleep(0.005)
     try:
         # Forks them all, now; the initializer runs first in each.
-        pool = multiprocessing.get_context("fork").Pool(workers, _release_all, (locks,))
+        return multiprocessing.get_context("fork").Pool(workers, _start_renderer, (locks,))
     finally:
         while held:
             held.pop().release()
-    with pool:
-        yield pool
 
 
-def _release_all(locks: list[Any]) -> None:
-    """In a new worker: the locks copied held, released (see :func:`_forked_pool`)."""
+class _Renderers:
+    """The export's forked renderers, a fresh pool of them once one of the pool's workers has
+    written to :data:`RENDERER_MEMORY_MB` of memory, or after :data:`RENDERER_PAGES` pages per
+    worker: the pool before finishes what it was given, then its workers exit.
+
+    Every pool is forked by the export's own thread, between two pages, holding the render
+    locks (:func:`_fork_pool`); ``multiprocessing``'s own replacing of workers
+    (``maxtasksperchild``) forks from a thread of its own, at any moment.
+    """
+
+    def __init__(self, workers: int, locks: list[Any]) -> None:
+        self.workers = workers
+        self.locks = locks
+        self.pool: multiprocessing.pool.Pool | None = None
+        self.generation = 0  # of the current pool
+        self.given = 0  # pages given to the current pool
+        self.full = False  # a worker of the current pool has written to enough memory
+        # Chunks given and not yet taken, oldest first, with the generation of their pool.
+        self.chunks: deque[tuple[int, AsyncResult[_WorkerAnswer]]] = deque()
+        # Pools closed (their workers finish what they were given, then exit), oldest first,
+        # with their last chunk.
+        self.retired: deque[tuple[multiprocessing.pool.Pool, AsyncResult[Any]]] = deque()
+
+    @property
+    def pending(self) -> int:
+        return len(self.chunks)
+
+    def submit(self, start: int, stop: int) -> bool:
+        """Give pages ``start`` to ``stop`` of the export's list to a renderer; False if no
+        pool could be forked safely."""
+        if self.pool is None or self.full or self.given >= RENDERER_PAGES * self.workers:
+            if self.pool is not None and self.chunks:
+                self.pool.close()
+                self.retired.append((self.pool, self.chunks[-1][1]))
+            elif self.pool is not None:  # every chunk it had is taken
+                self.pool.close()
+                self.pool.join()
+            self.pool = _fork_pool(self.workers, self.locks)
+            self.generation, self.given, self.full = self.generation + 1, 0, False
+            if self.pool is None:
+                return False
+        self.given += stop - start
+        chunk = self.pool.apply_async(_render_in_worker, (start, stop))
+        self.chunks.append((self.generation, chunk))
+        return True
+
+    def take(self) -> list[_WorkerResult]:
+        """The oldest chunk's pages, waited for. Once a closed pool's last chunk is taken,
+        every chunk it had is: its workers have exited, or are exiting."""
+        generation, chunk = self.chunks.popleft()
+        results, written_mb = chunk.get()
+        if generation == self.generation and written_mb >= RENDERER_MEMORY_MB:
+            self.full = True
+        if self.retired and self.retired[0][1] is chunk:
+            self.retired.popleft()[0].join()
+        return results
+
+    def close(self) -> None:
+        """Every worker ended (stopped, if the export failed while it was rendering)."""
+        pools = [pool for pool, _ in self.retired]
+        if self.pool is not None:
+            pools.append(self.pool)
+        for pool in pools:
+            pool.terminate()
+            pool.join()
+        self.retired.clear()
+        self.pool = None
+
+
+def _start_renderer(locks: list[Any]) -> None:
+    """In a new worker: the locks copied held, released (see :func:`_fork_pool`), and the
+    worker made to keep little of what it renders.
+
+    A worker shares every page of memory it inherits until it writes to it; it writes to every
+    object it touches (its reference count), so what it touches it copies, until it exits
+    (:data:`RENDERER_MEMORY_MB`). What it makes and keeps is its own: the caches that serve a
+    process answering the same pages again are bounded to what serves one page in every
+    coding and format here, and the collector leaves the inherited objects alone.
+    """
     for lock in locks:
         if lock.locked():
             lock.release()
+    gc.freeze()
+    assert _WORK is not None, "a worker of an export runs only in a fork of it"
+    exporter = _WORK[0]
+    kept = max(RENDERER_KEPT_ARTICLES, 2 * exporter.service.settings.page_size)
+    Body.keep_parsed(kept)
+    IdentityCache.keep_at_most(kept)
+    pages = exporter.app.extensions.get(PAGE_CACHE)
+    if pages is not None:
+        pages.keep_at_most(RENDERER_KEPT_PAGES)
 
 
-def _render_in_worker(index: int) -> tuple[int, tuple[Any, ...], dict[Any, Any]]:
-    """In a forked worker: page ``index`` of the export's list, rendered; its fields but the
-    page (which the parent has), so that only bytes and headers travel back, and what the
-    publication recorded meanwhile (the dates it gave), which the parent keeps and saves."""
+_WorkerResult = tuple[int, tuple[Any, ...], dict[Any, Any]]
+# A chunk's pages, and the memory the worker has written to so far (MB).
+_WorkerAnswer = tuple[list[_WorkerResult], float]
+
+
+def _render_in_worker(start: int, stop: int) -> _WorkerAnswer:
+    """In a forked worker: pages ``start`` to ``stop`` of the export's list, rendered; for
+    each, its index and fields but the page (which the parent has), so that only bytes and
+    headers travel back, and what the publication recorded meanwhile (the dates it gave),
+    which the parent keeps and saves; and the memory it has written to so far."""
     assert _WORK is not None, "a worker of an export runs only in a fork of it"
     exporter, todo = _WORK
     publication = exporter.service.publication
     publication.start_journal()
-    rendered = exporter._render(todo[index])
-    return (
-        index,
-        (
+    results = []
+    for index in range(start, stop):
+        rendered = exporter._render(todo[index])
+        fields = (
             rendered.endpoint,
             rendered.files,
             rendered.last_modified,
@@ -867,9 +989,20 @@ def _render_in_worker(index: int) -> tuple[int, tuple[Any, ...], dict[Any, Any]]
             rendered.vary,
             rendered.content_type,
             rendered.extension,
-        ),
-        publication.take_journal(),
-    )
+        )
+        results.append((index, fields, publication.take_journal()))
+    return results, _written_mb()
+
+
+def _written_mb() -> float:
+    """The memory this process has written to since it was forked, in MB, counted by its
+    minor page faults (a system call, where reading ``smaps_rollup`` walks every page: ms).
+
+    Its first write to a page it shares with its parent copies the page, one fault; so does
+    its first use of a new page. Pages it freed and uses again count again: this says more
+    than it holds, never less.
+    """
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt * _PAGE_BYTES / 2**20
 
 
 class _Steps:

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -179,10 +179,19 @@ class IdentityCache(Generic[_K, _V]):
     while it is kept; bounded (oldest first out), so a reload's articles replace the last ones.
     """
 
+    # At most this many in every cache of the process (keep_at_most), whatever its own size.
+    _limit: ClassVar[int | None] = None
+
     def __init__(self, size: int) -> None:
         self._size = size
         self._made: dict[int, tuple[_K, _V]] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def keep_at_most(cls, limit: int) -> None:
+        """From now on, every cache of this process keeps at most ``limit`` objects: for a
+        process that must not hold what its caches would (an export's forked renderer)."""
+        cls._limit = limit
 
     def get(self, key: _K) -> _V | None:
         found = self._made.get(id(key))
@@ -191,7 +200,8 @@ class IdentityCache(Generic[_K, _V]):
     def put(self, key: _K, value: _V) -> None:
         with self._lock:
             self._made[id(key)] = (key, value)
-            while len(self._made) > self._size:
+            size = self._size if self._limit is None else min(self._size, self._limit)
+            while len(self._made) > size:
                 del self._made[next(iter(self._made))]
 
     def made(self, key: _K, make: Callable[[_K], _V]) -> _V:

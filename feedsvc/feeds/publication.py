@@ -49,6 +49,9 @@ _ONE_SECOND = timedelta(seconds=1)
 _MAX_WAIT_SECONDS = 1.0
 # Deeper pages kept rendered per process; about 100-200 KB each in all three codings.
 DEEP_PAGE_CACHE_SIZE = 256
+# ... and in a forked renderer of the export (journaling), which asks for each page once, in
+# its codings one after the other: keeping more would only grow it.
+JOURNAL_PAGE_CACHE_SIZE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,7 +440,8 @@ class Publication:
             else:
                 rendered = self._deep.setdefault(key, rendered)
                 self._deep.move_to_end(key)
-                while len(self._deep) > DEEP_PAGE_CACHE_SIZE:
+                limit = DEEP_PAGE_CACHE_SIZE if self._journal is None else JOURNAL_PAGE_CACHE_SIZE
+                while len(self._deep) > limit:
                     self._deep.popitem(last=False)
             given = _Seen(rendered.etag, rendered.last_modified)
             new = self._seen.get(key) != given

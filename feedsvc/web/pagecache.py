@@ -35,6 +35,7 @@ from feedsvc.feeds.publication import HTML_PAGE, Publication
 from feedsvc.web import snapshot
 
 LIMIT = 2048
+PAGE_CACHE = "feedsvc.web.pagecache"  # the app's cache, in app.extensions
 # Browsers ask again each time and mostly get a 304: a page is never older than the content.
 CACHE_CONTROL = "public, no-cache"
 P = ParamSpec("P")
@@ -74,6 +75,14 @@ class PageCache:
         self._catalog: Catalog | None = None
         self._pages: OrderedDict[str, RenderedPage] = OrderedDict()
 
+    def keep_at_most(self, limit: int) -> None:
+        """From now on keep at most ``limit`` pages (an export's forked renderer asks for each
+        page once, in its codings one after the other)."""
+        with self._lock:
+            self._limit = limit
+            while len(self._pages) > limit:
+                self._pages.popitem(last=False)
+
     def get(
         self, publication: Publication, key: str, render: Callable[[], PageBody]
     ) -> RenderedPage:
@@ -99,7 +108,7 @@ class PageCache:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["feedsvc.web.pagecache"] = PageCache()
+    app.extensions[PAGE_CACHE] = PageCache()
 
 
 def cached_page(view: Callable[P, PageBody]) -> Callable[P, BaseResponse]:
@@ -108,7 +117,7 @@ def cached_page(view: Callable[P, PageBody]) -> Callable[P, BaseResponse]:
 
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> BaseResponse:
-        cache: PageCache = current_app.extensions["feedsvc.web.pagecache"]
+        cache: PageCache = current_app.extensions[PAGE_CACHE]
         # As the site links it (percent-encoded): the page's key in the state file too.
         path = quote(request.path)
         page = cache.get(snapshot.publication(), path, lambda: view(*args, **kwargs))
