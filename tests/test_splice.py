@@ -145,6 +145,21 @@ def test_the_budget_bounds_what_is_kept() -> None:
     assert cache.get(entries[0]) is None
 
 
+def test_a_process_wide_limit_bounds_every_cache_below_its_own_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(EntryBytes, "_limit_bytes", None)
+    entries = document("rss", "application/rss+xml").entries
+    cache = EntryBytes(10**6)
+    one = len(entries[0].content_html) + len(entries[0].summary) + len(entries[0].title) + 100
+    EntryBytes.keep_at_most(one + 10)  # room for one entry, as an export's renderer sets it
+    cache.put(entries[0], b"x" * 100)
+    cache.put(entries[1], b"y" * 100)
+    assert cache.get(entries[0]) is None
+    assert cache.get(entries[1]) == b"y" * 100
+    assert cache.stats.held_entries == 1
+
+
 def test_the_dates_of_an_entry_are_part_of_its_key() -> None:
     entry = document("rss", "application/rss+xml").entries[0]
     cache = EntryBytes(10**6)

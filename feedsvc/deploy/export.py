@@ -84,6 +84,7 @@ from feedsvc.feeds.compression import BROTLI, GZIP, IDENTITY
 from feedsvc.feeds.document import IdentityCache
 from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
+from feedsvc.feeds.writers.splice import EntryBytes
 from feedsvc.runtime import Runtime
 from feedsvc.web.crawlers import _cache_lock as crawlers_cache_lock
 from feedsvc.web.pagecache import PAGE_CACHE
@@ -151,6 +152,9 @@ RENDERER_PAGES = 5000
 # formats and codings of the page at hand, which are rendered one after the other.
 RENDERER_KEPT_ARTICLES = 256
 RENDERER_KEPT_PAGES = 4
+# The bytes of feed entries a renderer keeps per format (feedsvc.feeds.writers.splice): they are
+# what a renderer writes to most, so they count against RENDERER_MEMORY_MB.
+RENDERER_ENTRY_BYTES = 16 * 1024 * 1024
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
 _CHUNKS_IN_FLIGHT = 4  # per worker
@@ -959,6 +963,7 @@ def _start_renderer(locks: list[Any]) -> None:
     kept = max(RENDERER_KEPT_ARTICLES, 2 * exporter.service.settings.page_size)
     Body.keep_parsed(kept)
     IdentityCache.keep_at_most(kept)
+    EntryBytes.keep_at_most(RENDERER_ENTRY_BYTES)
     pages = exporter.app.extensions.get(PAGE_CACHE)
     if pages is not None:
         pages.keep_at_most(RENDERER_KEPT_PAGES)

@@ -33,6 +33,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from feedsvc.feeds.document import DocumentEntry
 
@@ -74,6 +75,9 @@ class EntryBytes:
     holds alive.
     """
 
+    # At most this many bytes in every cache of the process (keep_at_most), whatever its own budget.
+    _limit_bytes: ClassVar[int | None] = None
+
     def __init__(self, budget_bytes: int) -> None:
         self.budget_bytes = budget_bytes
         self.stats = CacheStats()
@@ -81,6 +85,16 @@ class EntryBytes:
             OrderedDict()
         )
         self._lock = threading.Lock()
+
+    @classmethod
+    def keep_at_most(cls, limit_bytes: int) -> None:
+        """From now on, every cache of this process holds at most ``limit_bytes``: for a process
+        that must not hold what its caches would (an export's forked renderer)."""
+        cls._limit_bytes = limit_bytes
+
+    def _budget(self) -> int:
+        limit = self._limit_bytes
+        return self.budget_bytes if limit is None else min(self.budget_bytes, limit)
 
     def get(self, entry: DocumentEntry) -> bytes | None:
         key = (entry, _offsets(entry))
@@ -96,7 +110,8 @@ class EntryBytes:
     def put(self, entry: DocumentEntry, data: bytes) -> None:
         key = (entry, _offsets(entry))
         cost = len(data) + len(entry.content_html) + len(entry.summary) + len(entry.title)
-        if cost > self.budget_bytes:
+        budget = self._budget()
+        if cost > budget:
             return
         with self._lock:
             old = self._kept.pop(key, None)
@@ -104,7 +119,7 @@ class EntryBytes:
                 self.stats.held_bytes -= old[1]
             self._kept[key] = (data, cost)
             self.stats.held_bytes += cost
-            while self.stats.held_bytes > self.budget_bytes:
+            while self.stats.held_bytes > budget:
                 _, (_, dropped) = self._kept.popitem(last=False)
                 self.stats.held_bytes -= dropped
                 self.stats.evicted += 1
