@@ -161,8 +161,9 @@ def main() -> int:
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert process.stdout is not None
-        reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+        output = process.stdout
+        assert output is not None
+        reader = threading.Thread(target=lambda: lines.extend(output), daemon=True)
         reader.start()
         started = shown = time.monotonic()
         while process.poll() is None:
