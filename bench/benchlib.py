@@ -135,6 +135,38 @@ def first_feed(folder: Path) -> tuple[Flask, dict[str, float]]:
     }
 
 
+def process_tree(root: int) -> list[int]:
+    """``root`` and its descendants, as /proc lists them now."""
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    pending.extend(int(child) for child in children.read().split())
+    return found
+
+
+def run_driver(tree: Path, driver: str, *args: str) -> dict[str, Any]:
+    """Run the Python ``driver`` over the package in ``tree`` with ``args``, outside this
+    process's FEEDSVC_ settings; what it printed last, as JSON."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    env["PYTHONPATH"] = str(tree)
+    done = subprocess.run(
+        [sys.executable, "-c", driver, *args],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"the driver in {tree} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def nginx_conf(run: Path, main: str, http: str) -> str:
     """An nginx.conf for an nginx that keeps its pid, error log and temporary files in ``run``:
     ``main`` in the main context, ``http`` in the http block (no access log), the brotli_static

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import BenchError, extract_revision, run_main, short_commit
+from benchlib import BenchError, extract_revision, process_tree, run_main, short_commit
 from corpus import generate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -96,19 +96,6 @@ print(json.dumps({
     "edit_rendered": second.rendered, "edit_written": second.written,
 }))
 """
-
-
-def process_tree(root: int) -> list[int]:
-    """``root`` and its descendants, as /proc lists them now."""
-    found, pending = [], [root]
-    while pending:
-        pid = pending.pop()
-        found.append(pid)
-        with contextlib.suppress(OSError):
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/children") as children:
-                    pending.extend(int(child) for child in children.read().split())
-    return found
 
 
 def pss_kib(pid: int) -> int:

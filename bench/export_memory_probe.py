@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import BenchError, run_main, short_commit
+from benchlib import BenchError, process_tree, run_main, short_commit
 
 REPO = Path(__file__).resolve().parent.parent
 FIELDS = ("Rss", "Pss", "Private_Dirty", "Shared_Dirty", "Shared_Clean")
@@ -53,19 +53,6 @@ report = export.SiteExporter(app, Path(sys.argv[2])).export()
 print(json.dumps({"pages": report.pages, "cpu_s": cpu() - cpu_before,
                   "wall_s": time.perf_counter() - started}), flush=True)
 """
-
-
-def process_tree(root: int) -> list[int]:
-    """``root`` and its descendants, as /proc lists them now."""
-    found, pending = [], [root]
-    while pending:
-        pid = pending.pop()
-        found.append(pid)
-        with contextlib.suppress(OSError):
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/children") as children:
-                    pending.extend(int(child) for child in children.read().split())
-    return found
 
 
 def rollup_mb(pid: int) -> dict[str, float]:

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import BenchError, extract_revision, run_main, short_commit
+from benchlib import extract_revision, run_driver, run_main, short_commit
 from corpus import generate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -63,20 +62,10 @@ print(json.dumps({"export_cpu_s": time.process_time() - started, "pages": report
 def run_once(tree: Path, content: Path, out: Path) -> dict[str, object]:
     shutil.rmtree(out, ignore_errors=True)
     load = os.getloadavg()[0]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-    env["PYTHONPATH"] = str(tree)
-    done = subprocess.run(
-        [sys.executable, "-c", DRIVER, str(content), str(out)],
-        cwd=tree,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    shutil.rmtree(out, ignore_errors=True)
-    if done.returncode != 0:
-        raise BenchError(f"the export in {tree} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    try:
+        result: dict[str, object] = run_driver(tree, DRIVER, str(content), str(out))
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
     result["load_1m_before"] = load
     return result
 

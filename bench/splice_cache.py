@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import BenchError, run_main, short_commit
+from benchlib import run_driver, run_main, short_commit
 from corpus import generate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,21 +68,13 @@ def run_once(content: Path, tmp: Path, budget: int) -> dict[str, object]:
     for folder in (out, stats_dir):
         shutil.rmtree(folder, ignore_errors=True)
     stats_dir.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-    env["PYTHONPATH"] = str(REPO)
     load = os.getloadavg()[0]
-    done = subprocess.run(
-        [sys.executable, "-c", DRIVER, str(content), str(out), str(stats_dir), str(budget)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    shutil.rmtree(out, ignore_errors=True)
-    if done.returncode != 0:
-        raise BenchError(f"the export failed:\n{done.stderr[-3000:]}")
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    try:
+        result: dict[str, object] = run_driver(
+            REPO, DRIVER, str(content), str(out), str(stats_dir), str(budget)
+        )
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
     workers = [json.loads(path.read_text()) for path in sorted(stats_dir.glob("*.json"))]
     result["renderers"] = workers
     totals = {}
