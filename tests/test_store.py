@@ -504,3 +504,36 @@ def test_a_file_deleted_between_scan_and_read_is_gone_not_broken(
     report = store.reload([str(doomed)] if scoped else None)
     assert [a.title for a in report.catalog.articles] == ["Blijft"]
     assert report.catalog.problems == ()
+
+
+def test_problems_follow_single_file_reloads_that_mend_break_or_leave_them(
+    content_dir: Path, write_article: ArticleWriter
+) -> None:
+    warned = write_article("2025/a.txt", updated="1 januari 2025", published="12-03-2025")
+    other = write_article("2025/b.txt", title="Eerste versie")
+    store = store_for(content_dir)
+    store.reload()
+
+    def reload_one(path: Path) -> Catalog:
+        touch_later(path, seconds=10 * len(reloads))
+        reloads.append(path)
+        return store.reload([str(path)]).catalog
+
+    reloads: list[Path] = []
+    write_article("2025/b.txt", title="Tweede versie")  # neither mends nor breaks a file
+    catalog = reload_one(other)
+    assert catalog.by_id["2025/b"].title == "Tweede versie"
+    assert problems(catalog) == [("2025/a.txt", 1, Severity.WARNING)]
+
+    other.write_bytes(b"Halve titel\n")  # breaks one
+    catalog = reload_one(other)
+    assert sorted(problems(catalog)) == [
+        ("2025/a.txt", 1, Severity.WARNING),
+        ("2025/b.txt", 1, Severity.ERROR),
+    ]
+
+    write_article("2025/b.txt", title="Gerepareerd")  # mends it
+    assert problems(reload_one(other)) == [("2025/a.txt", 1, Severity.WARNING)]
+
+    write_article("2025/a.txt", published="12-03-2025")  # mends the warned one
+    assert problems(reload_one(warned)) == []

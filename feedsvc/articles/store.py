@@ -145,6 +145,9 @@ class ContentStore:
         # The entries with problems, by path: problems() is asked after every change, and most
         # of 100,000 files have none.
         self._troubled: dict[str, tuple[ContentProblem, ...]] = {}
+        # problems() as last made; None once _troubled or _scan_problems changed since. An edit
+        # that neither mends nor breaks a file keeps it (thousands of warnings at 100,000 files).
+        self._problems: tuple[ContentProblem, ...] | None = None
         self._lock = threading.Lock()
         self._has_duplicate_ids = False  # as of the last snapshot
         self._scan_problems: tuple[ContentProblem, ...] = ()
@@ -261,6 +264,7 @@ class ContentStore:
         self, before: dict[str, _Entry], after: dict[str, _Entry], parsed: int, newest_ns: int
     ) -> LoadReport:
         """Replace the entries of a reload of single files: ``before`` leave, ``after`` come."""
+        troubled_before = {relpath: self._troubled.get(relpath) for relpath in before | after}
         for relpath in before.keys() - after.keys():
             del self._entries[relpath]
             self._troubled.pop(relpath, None)
@@ -270,6 +274,8 @@ class ContentStore:
                 self._troubled[relpath] = entry.problems
             else:
                 self._troubled.pop(relpath, None)
+        if any(self._troubled.get(path) != problems for path, problems in troubled_before.items()):
+            self._problems = None
         self.loaded_at = datetime.now(UTC)
         changed = bool(before or after)
         changed_at = None
@@ -364,6 +370,7 @@ class ContentStore:
         }
         self._loaded_once = True
         self._scan_problems = tuple(scan_problems)
+        self._problems = None
         self.loaded_at = datetime.now(UTC)
         changed_at = None
         change = None
@@ -445,10 +452,12 @@ class ContentStore:
     def problems(self) -> tuple[ContentProblem, ...]:
         """Every problem of the last reload: folders, names, and each file's own."""
         with self._lock:  # a reload of single files changes the entries in place
-            problems = list(self._scan_problems)
-            for file_problems in self._troubled.values():
-                problems.extend(file_problems)
-            return tuple(problems)
+            if self._problems is None:
+                problems = list(self._scan_problems)
+                for file_problems in self._troubled.values():
+                    problems.extend(file_problems)
+                self._problems = tuple(problems)
+            return self._problems
 
     def snapshot(self) -> ArticleSet:
         """Every article, one per id (the first file in path order wins a clash, reported)."""
