@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import ArticleWriter
 from flask import Flask
+from test_restart import five_articles
 from werkzeug.http import parse_date
 
 from feedsvc.deploy.sitemap import site_pages
@@ -30,20 +31,6 @@ STEPS: list[tuple[str, Callable[[Path, ArticleWriter], None]]] = []
 def step(function: Callable[[Path, ArticleWriter], None]) -> Callable[[Path, ArticleWriter], None]:
     STEPS.append((function.__name__, function))
     return function
-
-
-def five_articles(write_article: ArticleWriter) -> None:
-    write_article("park.txt", category="Nieuws -> Informatief", published="12-03-2025 10:00")
-    write_article("markt.txt", title="Markt verhuist", published="11-03-2025 09:00")
-    write_article("weg.txt", title="Weg dicht", published="10-03-2025 08:00")
-    write_article(
-        "derby.txt",
-        title="Derby gewonnen",
-        category="Sport",
-        source="Sportclub",
-        published="09-03-2025 20:00",
-    )
-    write_article("oud.txt", title="Oud bericht", published="01-02-2025 12:00")
 
 
 @step
