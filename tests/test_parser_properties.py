@@ -4,9 +4,10 @@
    and an article it returns keeps the model's promises.
 2. A generated valid article (hostile characters, any category depth, optional source and
    Bijgewerkt line, any date spelling, any line endings) parses back to exactly what was written.
-3. Time per file is bounded: any file up to the 1 MiB limit, including the worst cases found
-   (a 1 MiB line that dateutil would chew on for 17 s, 100,000 header lines that made the line
-   reader quadratic), parses within ``PER_FILE_CPU_SECONDS`` of CPU time.
+3. Work per file is linear: any file, including the worst cases found (a 1 MiB line that dateutil
+   would chew on for 17 s, 100,000 header lines that made the line reader quadratic), makes at
+   most about twice the function calls at twice the size, and dateutil never sees more than
+   ``MAX_DATE_LENGTH`` characters. Counted, not timed (bench/parser_worst_case_times.py times them).
 
 Deterministic (``derandomize``) and bounded so the suite stays fast.
 """
@@ -14,16 +15,23 @@ Deterministic (``derandomize``) and bounded so the suite stays fast.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
-import time
+import sys
+import tracemalloc
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import FrameType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from parser_worst_cases import HEADER, WORST_CASES, fill
 
+from feedsvc.articles import dates
 from feedsvc.articles.dates import DateFormatError, localize, parse_dutch_datetime
 from feedsvc.articles.parser import (
     MAX_ARTICLE_BYTES,
@@ -352,58 +360,96 @@ def test_generated_article_parses_back_to_what_was_written(written: Written) -> 
     assert [w.message.split(";")[0] for w in result.warnings] == expected_warnings
 
 
-# -- 3. time per file is bounded -------------------------------------------------------------------
+# -- 3. work per file grows linearly, and dateutil only sees short text ---------------------------
 
-# CPU time of the parsing thread, so a busy machine does not make the test flaky. The parser
-# takes about a second at most for any of these (1 MiB of line breaks); before the fixes the
-# worst took 17 s.
-PER_FILE_CPU_SECONDS = 3.0
-HEADER = "Titel\nNieuws -> Informatief\n12-03-2025\n\n"
-
-
-def fill(unit: str, prefix: str = "") -> bytes:
-    """``prefix`` then ``unit`` repeated up to the 1 MiB limit, as UTF-8."""
-    data = prefix.encode("utf-8", "surrogatepass")
-    encoded = unit.encode("utf-8", "surrogatepass") or b" "
-    data += encoded * ((MAX_ARTICLE_BYTES - len(data)) // len(encoded))
-    return data[:MAX_ARTICLE_BYTES]
+# Counted, not timed, so that the test says the same on a busy machine. A trace hook counts the
+# Python bytecode instructions the parse runs and its calls into C, and adds up the memory it
+# allocates (the growth tracemalloc sees from one instruction to the next, so a copy made inside
+# a C call counts too). Doubling a file at most doubles both, plus what does not depend on the
+# size. The worst cases once grew quadratically (a peek at the next header line copied the rest
+# of the file) or handed a 1 MiB line to dateutil. How long they take at the 1 MiB limit is
+# bench/parser_worst_case_times.py's job.
+SMALL_SIZE = 16 * 1024
 
 
-def timed_parse(data: bytes) -> float:
-    started = time.thread_time()
-    check_article_or_content_error(data)
-    return time.thread_time() - started
+@dataclass
+class Work:
+    steps: int = 0  # bytecode instructions and calls into C
+    allocated: int = 0  # bytes
 
 
-WORST_CASES = {
-    # One long line that reads like a date to the first checks: dateutil got all of it.
-    "year-and-dots": fill("2025."),
-    "words-of-dates": fill("maandag 4 juni 2025 om 14:30 uur "),
-    "hours": fill("14 uur "),
-    "date-then-text": fill("x", "1-2-2025 "),
-    # Many header lines: each peek at the next line copied the rest of the file.
-    "bron-lines": fill("Bron: NAVO\n", "Titel\nNieuws\n"),
-    "bijgewerkt-lines": fill("Bijgewerkt: 1 mei 2025\n", "Titel\nNieuws\n"),
-    "date-lines": fill("12-03-2025\n", "Titel\nNieuws\n"),
-    "blank-lines-then-title": fill("\n")[:-40] + b"Titel\nNieuws\n12-03-2025\n",
-    "line-breaks": fill("\n"),
-    "crlf": fill("\r\n"),
-    "cr": fill("\r"),
-    "category-levels": fill(" -> x", "Titel\nx"),
-    "body-lines": fill("woord\n", HEADER),
-    "body-paragraphs": fill("woord\n\n", HEADER),
-    "control-characters": fill("\x01\x1b", HEADER),
-    "disclaimers": fill(DEFAULT_DISCLAIMER + "\n", HEADER),
-    "utf-16": codecs.BOM_UTF16_LE + ("Titel\n" * 80_000).encode("utf-16-le"),
-    "windows-1252": b"\xe9\n" * (MAX_ARTICLE_BYTES // 2),
-}
+def work_to_parse(data: bytes) -> Work:
+    work = Work()
+    traced = 0
+
+    def count(frame: FrameType, event: str, arg: object) -> Callable[..., object]:
+        nonlocal traced
+        work.steps += 1
+        now = tracemalloc.get_traced_memory()[0]
+        work.allocated += max(0, now - traced)
+        traced = now
+        frame.f_trace_opcodes = True
+        return count
+
+    def count_c_calls(frame: FrameType, event: str, arg: object) -> None:
+        work.steps += event == "c_call"
+
+    tracemalloc.start()
+    traced = tracemalloc.get_traced_memory()[0]
+    sys.settrace(count)
+    sys.setprofile(count_c_calls)
+    try:
+        parse(data)
+    except ContentError:
+        pass
+    finally:
+        sys.settrace(None)
+        sys.setprofile(None)
+        tracemalloc.stop()
+    return work
+
+
+def assert_linear(make: Callable[[int], bytes]) -> None:
+    small, double = (work_to_parse(make(size)) for size in (SMALL_SIZE, 2 * SMALL_SIZE))
+    # Linear: double <= 2 * small. Quadratic would be about 4 * small.
+    assert double.steps <= 2.5 * small.steps + 100, (small, double)
+    assert double.allocated <= 2.5 * small.allocated + 10_000, (small, double)
+
+
+@contextlib.contextmanager
+def dateutil_inputs() -> Iterator[list[str]]:
+    """The text of every call the parser makes to dateutil inside the block."""
+    seen: list[str] = []
+    real = dates.dateutil_parser.parse
+
+    def recording(text: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(text)
+        return real(text, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dates.dateutil_parser, "parse", recording)
+        yield seen
 
 
 @pytest.mark.parametrize("name", WORST_CASES)
-def test_worst_case_files_parse_in_bounded_time(name: str) -> None:
-    data = WORST_CASES[name]
+def test_worst_case_files_take_work_in_proportion_to_their_size(name: str) -> None:
+    assert_linear(WORST_CASES[name])
+
+
+@pytest.mark.parametrize("name", WORST_CASES)
+def test_worst_case_files_at_the_limit_parse_and_keep_dateutil_to_short_text(name: str) -> None:
+    data = WORST_CASES[name](MAX_ARTICLE_BYTES)
     assert len(data) <= MAX_ARTICLE_BYTES
-    assert timed_parse(data) < PER_FILE_CPU_SECONDS
+    with dateutil_inputs() as seen:
+        check_article_or_content_error(data)
+    assert all(len(text) <= dates.MAX_DATE_LENGTH for text in seen)
+
+
+def test_dateutil_sees_the_dates_it_must_read() -> None:
+    """The recording above sees calls at all: a date outside the grammar goes to dateutil."""
+    with dateutil_inputs() as seen:
+        parse(b"Titel\nNieuws\nmaandag 4 juni 2025 om 14.30 uur\n\nTekst.\n")
+    assert seen
 
 
 LARGE_UNITS = st.one_of(
@@ -416,8 +462,16 @@ LARGE_UNITS = st.one_of(
 
 @settings(max_examples=10, deadline=None, derandomize=True)
 @given(st.lists(LARGE_UNITS, min_size=1, max_size=6).map("".join), st.sampled_from(["", HEADER]))
-def test_any_file_up_to_the_limit_parses_in_bounded_time(unit: str, prefix: str) -> None:
-    assert timed_parse(fill(unit, prefix)) < PER_FILE_CPU_SECONDS
+def test_any_file_takes_work_in_proportion_to_its_size(unit: str, prefix: str) -> None:
+    assert_linear(lambda size: fill(unit, prefix, size))
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(st.lists(LARGE_UNITS, min_size=1, max_size=6).map("".join), st.sampled_from(["", HEADER]))
+def test_any_file_up_to_the_limit_keeps_dateutil_to_short_text(unit: str, prefix: str) -> None:
+    with dateutil_inputs() as seen:
+        check_article_or_content_error(fill(unit, prefix))
+    assert all(len(text) <= dates.MAX_DATE_LENGTH for text in seen)
 
 
 # -- 4. inputs the coverage-guided fuzzer (bench/fuzz_parser.py) found -----------------------------
