@@ -38,6 +38,8 @@ from websub_hub import wait_until
 from werkzeug.test import TestResponse
 
 from feedsvc import create_app
+from feedsvc.articles import store as store_module
+from feedsvc.articles.parser import parse_article
 from feedsvc.articles.store import _FILE_FLAGS, _Found, _read_article_file
 from feedsvc.errors import ConfigError
 from feedsvc.feeds.writers import FORMATS
@@ -968,7 +970,7 @@ def test_a_one_gigabyte_file_is_rejected_without_being_read(
 
 @covers("many-files")
 def test_ten_thousand_files_at_once_while_serving(
-    copy_of_bundled_content: Path, app_over_copy: Flask
+    copy_of_bundled_content: Path, app_over_copy: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = app_over_copy.test_client()
     folder = copy_of_bundled_content / "stapel"
@@ -981,6 +983,19 @@ def test_ten_thousand_files_at_once_while_serving(
             published=f"{1 + number % 28}-{1 + number % 12}-{2000 + number % 25}",
         )
         (folder / f"{number:05d}.txt").write_text(text, encoding="utf-8")
+    # Halfway through the files the reload waits until the feed has been answered, so the
+    # answers below are known to come while it runs, however fast or slow the machine is.
+    answered_during_reload = threading.Event()
+    parsed = 0
+
+    def parse_and_wait_halfway(*args: Any, **kwargs: Any) -> Any:
+        nonlocal parsed
+        parsed += 1
+        if parsed == 5_000:
+            assert answered_during_reload.wait(60), "no answer while the reload ran"
+        return parse_article(*args, **kwargs)
+
+    monkeypatch.setattr(store_module, "parse_article", parse_and_wait_halfway)
     done = threading.Event()
 
     def reload() -> None:
@@ -989,16 +1004,17 @@ def test_ten_thousand_files_at_once_while_serving(
 
     thread = threading.Thread(target=reload)
     thread.start()
-    answered = 0
     while not done.is_set():  # the previous state is served while the new one loads
         response = client.get(FEED)
         assert response.status_code == 200
-        answered += 1
+        assert health(client)["articles"] in (35, 10_035)  # a whole state, never half of one
+        if parsed >= 5_000:
+            answered_during_reload.set()
         # Requests arrive, they do not spin: a thread that never waits keeps taking the GIL
         # back from the reload at every file it opens, which takes it ten times as long.
         done.wait(0.01)
     thread.join()
-    assert answered > 0
+    assert answered_during_reload.is_set()
     assert health(client)["articles"] == 10_035
     assert health(client)["rejected"] == []
     assert client.get("/feeds/categorie/stapel/groep-7.json?page=2").status_code == 200
