@@ -136,6 +136,24 @@ def wrk(port: int, headers: dict[str, str], duration: int, pid: int = 0) -> Run:
     return Run(float(rate.group(1)), cpu / int(count.group(1)) * 1e6)
 
 
+def memory_kb(master: int) -> dict[str, int]:
+    """nginx's memory: the proportional set size of its master and workers together (what the
+    configuration costs, its pages shared by all of them counted once), and one worker's
+    resident set."""
+    pids = [master]
+    with contextlib.suppress(OSError):
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        pids += [int(pid) for pid in children]
+    found = {"pss_kb": 0, "worker_rss_kb": 0}
+    for pid in pids:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        fields = dict(re.findall(r"^(\w+):\s+(\d+) kB", rollup, re.MULTILINE))
+        found["pss_kb"] += int(fields["Pss"])
+        if pid != master:
+            found["worker_rss_kb"] = max(found["worker_rss_kb"], int(fields["Rss"]))
+    return found
+
+
 def etag_of(port: int) -> str:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request("GET", FEED, headers={"Accept-Encoding": "identity"})
@@ -441,6 +459,12 @@ def main() -> int:
                 if get(port, FEED)[1] != (out / "public" / FEED.lstrip("/")).read_bytes():
                     raise BenchError(f"nginx ({name}) does not serve the exported feed")
             etags = {name: etag_of(port) for name, port in ports.items()}
+            memory = {name: memory_kb(pid) for name, pid in zip(trees, pids, strict=False)}
+            # A feed's own location is the one location that tests the URL as sent.
+            feed_locations = {
+                name: (folder / "nginx" / "feedsvc.conf").read_text().count("$request_uri != ")
+                for name, (_, folder, _) in trees.items()
+            }
             for port in ports.values():  # warm-up
                 wrk(port, kinds["200"], 1)
             servers = {name: (port, by_name[name]) for name, port in ports.items()}
@@ -477,6 +501,9 @@ def main() -> int:
                 "rates": rates,
                 "nginx_cpu_us_per_request": cpu_us,
                 "nginx_instructions_per_request": instructions,
+                # Each configuration's nginx (not the copies'), after its first requests.
+                "nginx_memory_kb": memory,
+                "feed_locations": feed_locations,
                 "instructions_over_requests": args.instructions,
                 "summary": summary,
             },
