@@ -136,6 +136,24 @@ def wrk(port: int, headers: dict[str, str], duration: int, pid: int = 0) -> Run:
     return Run(float(rate.group(1)), cpu / int(count.group(1)) * 1e6)
 
 
+def memory_kb(master: int) -> dict[str, int]:
+    """nginx's memory: the proportional set size of its master and workers together (what the
+    configuration costs, its pages shared by all of them counted once), and one worker's
+    resident set."""
+    pids = [master]
+    with contextlib.suppress(OSError):
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        pids += [int(pid) for pid in children]
+    found = {"pss_kb": 0, "worker_rss_kb": 0}
+    for pid in pids:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        fields = dict(re.findall(r"^(\w+):\s+(\d+) kB", rollup, re.MULTILINE))
+        found["pss_kb"] += int(fields["Pss"])
+        if pid != master:
+            found["worker_rss_kb"] = max(found["worker_rss_kb"], int(fields["Rss"]))
+    return found
+
+
 def etag_of(port: int) -> str:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request("GET", FEED, headers={"Accept-Encoding": "identity"})
@@ -182,31 +200,51 @@ def measure(
                 )
 
 
+@dataclass(frozen=True)
+class Count:
+    """nginx's user-space instructions per request, in all and by function (its own or a
+    library's; Debian's nginx has no debug symbols, so its static functions are addresses)."""
+
+    total: float
+    functions: dict[str, float]
+
+
 def instructions_per_request(
     config: str, tmp: Path, port: int, headers: dict[str, str], count: int
-) -> float:
+) -> Count:
     """User-space instructions nginx executes per request (valgrind's count: the same on a
     busy machine as on a quiet one; the kernel's share, the system calls, is not counted):
     the difference between ``count`` and ``2 * count`` requests on one kept-alive connection,
     each in a fresh single-process nginx, so that starting and stopping cancel out."""
-    totals = []
+    runs = []
     for requests in (count, 2 * count):
         try:
-            totals.append(_instructions(config, tmp, port, headers, requests))
+            runs.append(_instructions(config, tmp, port, headers, requests))
         except BenchError as error:  # valgrind now and then ends without its count: once more
             print(f"again: {error}", file=sys.stderr)
-            totals.append(_instructions(config, tmp, port, headers, requests))
-    return (totals[1] - totals[0]) / count
+            runs.append(_instructions(config, tmp, port, headers, requests))
+    (once, once_total), (twice, twice_total) = runs
+    functions = {
+        name: (twice.get(name, 0) - once.get(name, 0)) / count for name in set(once) | set(twice)
+    }
+    return Count(
+        (twice_total - once_total) / count,
+        {name: value for name, value in functions.items() if abs(value) >= 1},
+    )
 
 
-def _instructions(config: str, tmp: Path, port: int, headers: dict[str, str], requests: int) -> int:
-    """The instructions of one valgrind run of nginx answering ``requests`` requests."""
-    log = tmp / f"valgrind-{port}-{requests}-{time.monotonic_ns()}.log"
+def _instructions(
+    config: str, tmp: Path, port: int, headers: dict[str, str], requests: int
+) -> tuple[dict[str, int], int]:
+    """The instructions of one valgrind run of nginx answering ``requests`` requests: by
+    function, and in all."""
+    stamp = f"{port}-{requests}-{time.monotonic_ns()}"
+    log, out = tmp / f"valgrind-{stamp}.log", tmp / f"cachegrind-{stamp}.out"
     wrapper = [
         find_tool("valgrind", "valgrind"),
         "--tool=cachegrind",
         "--cache-sim=no",
-        "--cachegrind-out-file=/dev/null",
+        f"--cachegrind-out-file={out}",
         f"--log-file={log}",
     ]
     with nginx(tmp, config, wrapper):
@@ -220,9 +258,24 @@ def _instructions(config: str, tmp: Path, port: int, headers: dict[str, str], re
                 raise BenchError(f"nginx on {port} answered {response.status}")
         connection.close()
     found = re.search(r"I\s+refs:\s+([\d,]+)", log.read_text())
-    if found is None:
+    if found is None or not out.exists():
         raise BenchError(f"no instruction count in {log}:\n{log.read_text()[-2000:]}")
-    return int(found.group(1).replace(",", ""))
+    return _by_function(out), int(found.group(1).replace(",", ""))
+
+
+def _by_function(out: Path) -> dict[str, int]:
+    """A cachegrind output file's instructions by function (``fn=`` lines, then one line per
+    source line: its number and its count), whatever file each function's lines came from."""
+    counts: dict[str, int] = {}
+    function = ""
+    for line in out.read_text(errors="replace").splitlines():
+        if line.startswith("fn="):
+            function = line[3:]
+        elif line[:1].isdigit():
+            fields = line.split()
+            if len(fields) >= 2:
+                counts[function] = counts.get(function, 0) + int(fields[1])
+    return counts
 
 
 def count_instructions(
@@ -233,23 +286,35 @@ def count_instructions(
     count: int,
     *,
     extra: dict[str, str],
-) -> dict[str, dict[str, float]]:
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, dict[str, float]]]]:
     """kind -> server -> nginx's user-space instructions per request (``alone``: name -> the
-    http block's servers that serve it alone), and each server's count over the copy's."""
+    http block's servers that serve it alone), and each server's count over the copy's; and
+    kind -> server -> the functions whose instructions per request differ most from the
+    copy's (by at least 10), each with that difference."""
     found: dict[str, dict[str, float]] = {"200": {}, "304": {}}
+    functions: dict[str, dict[str, dict[str, float]]] = {"200": {}, "304": {}}
     for kind, counts in found.items():
+        by_function = {}
         for name, port in ports.items():
             config = alone[name]
             sent = {"If-None-Match": etags[name]} if kind == "304" else {}
-            counts[name] = instructions_per_request(
+            result = instructions_per_request(
                 config, tmp, port, {"Accept-Encoding": "identity", **sent, **extra}, count
             )
+            counts[name], by_function[name] = result.total, result.functions
             print(f"{kind}: {name:16} {counts[name]:8.0f} instructions per request", flush=True)
+        copy = by_function["copy"]
+        for name, own in by_function.items():
+            if name == "copy":
+                continue
+            differences = {f: own.get(f, 0) - copy.get(f, 0) for f in set(own) | set(copy)}
+            largest = sorted(differences.items(), key=lambda item: -abs(item[1]))
+            functions[kind][name] = {f: round(d) for f, d in largest if abs(d) >= 10}
     for counts in found.values():
         for name in list(counts):
             if name != "copy":
                 counts[f"{name}_over_copy"] = counts[name] / counts["copy"]
-    return found
+    return found, functions
 
 
 def wait_for(port: int, timeout: float = 60.0) -> None:
@@ -441,6 +506,12 @@ def main() -> int:
                 if get(port, FEED)[1] != (out / "public" / FEED.lstrip("/")).read_bytes():
                     raise BenchError(f"nginx ({name}) does not serve the exported feed")
             etags = {name: etag_of(port) for name, port in ports.items()}
+            memory = {name: memory_kb(pid) for name, pid in zip(trees, pids, strict=False)}
+            # A feed's own location is the one location that tests the URL as sent.
+            feed_locations = {
+                name: (folder / "nginx" / "feedsvc.conf").read_text().count("$request_uri != ")
+                for name, (_, folder, _) in trees.items()
+            }
             for port in ports.values():  # warm-up
                 wrk(port, kinds["200"], 1)
             servers = {name: (port, by_name[name]) for name, port in ports.items()}
@@ -453,10 +524,10 @@ def main() -> int:
                 duration=args.duration,
                 extra=extra,
             )
-        instructions = (
+        instructions, functions = (
             count_instructions(alone, ports, etags, tmp, args.instructions, extra=extra)
             if args.instructions
-            else {}
+            else ({}, {})
         )
     summary = summarise(rates, cpu_us)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -477,6 +548,11 @@ def main() -> int:
                 "rates": rates,
                 "nginx_cpu_us_per_request": cpu_us,
                 "nginx_instructions_per_request": instructions,
+                # kind -> server -> function -> its instructions per request less the copy's.
+                "nginx_functions_over_copy": functions,
+                # Each configuration's nginx (not the copies'), after its first requests.
+                "nginx_memory_kb": memory,
+                "feed_locations": feed_locations,
                 "instructions_over_requests": args.instructions,
                 "summary": summary,
             },

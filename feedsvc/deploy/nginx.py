@@ -17,8 +17,9 @@ gets the same bytes labelled so that it shows them, through an internal location
 
 A feed's own location is the hot path: a reader's GET or HEAD of its URL exactly as written
 (``$request_uri``: no query, no other spelling, no dot segment) is its file, with headers and
-type as literals, after two tests (the URL, and the browser flag of a map whose common key, no
-Accept, is an exact one); docs/performance.md measured what each costs. OPTIONS costs it no
+type as literals, after two tests (the URL, and whether Accept names text/html or text/*,
+which every browser's does and a reader's seldom); docs/performance.md measured what each
+costs. OPTIONS costs it no
 test: nginx's file handler answers 405, which ``error_page`` hands to a named location that
 answers OPTIONS as the service does. Everything else goes to the feed's internal careful
 location, which does the rest: dot segments, page numbers, browsers. Every other location that
@@ -63,6 +64,13 @@ _BROWSER_ACCEPT = (
     r"(?!(?:.*?,)?\s*\*/\*\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$))"
     r"(?:.*?,)?\s*text/(?:html|\*)\s*(?:;\s*q=1(?:\.0*)?\s*)?(?:,|$)"
 )
+# What every Accept that expression matches contains. A feed's own location (the hot path) asks
+# only this, with `if`, and hands what it matches to the feed's careful location, which asks the
+# whole expression through the map. The map lower-cases a copy of the whole header before it
+# looks it up (nginx's map does so for every key), which cost a reader's Accept more than
+# everything else the location does (docs/performance.md); a caseless expression in `if` reads
+# the header as it is, and a reader's Accept seldom names text/html.
+_BROWSER_HINT = r"text/(?:html|\*)"
 _UNSAFE_VALUE = re.compile(r'[$"\\\x00-\x1f\x7f]')
 _UNSAFE_IN_REGEX = re.compile(r'["\x00-\x1f\x7f]|\\$')
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
@@ -241,6 +249,7 @@ class _Model:
             "feed_routes": feed_routes,
             "feed_pattern": f"^{re.escape(site.feed_prefix)}.*\\.({extensions})$",
             "browser_accept": browser_accept,
+            "browser_hint": _BROWSER_HINT,
             "browser_prefix": _BROWSER_PREFIX,
             "options_path": _OPTIONS_PATH,
             "first_page_path": _FIRST_PAGE_PATH,
