@@ -50,12 +50,23 @@ class Category:
     """A category path such as ``Nieuws -> Informatief``: one or more levels, outermost first."""
 
     names: tuple[str, ...]
+    # Its hash, kept: a catalog build looks each article's category up several times, and a
+    # dataclass's own __hash__ makes and hashes a tuple in Python each time.
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.names or not all(self.names):
             raise ValueError(f"a category needs one or more non-empty levels, got {self.names!r}")
         for name in self.names:
             check_xml_safe("a category name", name)
+        object.__setattr__(self, "_hash", hash(self.names))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[Category], tuple[tuple[str, ...]]]:
+        # Made again where unpickled: a string's hash differs between processes.
+        return (Category, (self.names,))
 
     @property
     def slugs(self) -> tuple[str, ...]:
@@ -98,9 +109,17 @@ class Source:
     """The organisation an article's text comes from (its ``Bron:`` line)."""
 
     name: str
+    _hash: int = field(init=False, repr=False, compare=False)  # as Category's
 
     def __post_init__(self) -> None:
         check_xml_safe("a source name", self.name)
+        object.__setattr__(self, "_hash", hash(self.name))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[Source], tuple[str]]:
+        return (Source, (self.name,))
 
     @property
     def slug(self) -> str:

@@ -111,9 +111,11 @@ def _common_header() -> re.Pattern[str]:
         # Atomic: a line matches one way only; failing later never retries it.
         return rf"{blanks}(?>{space}*+{body}{space}*+\n)"
 
-    updated = rf"bijgewerkt{space}*:(?:[^\n]*\S)?"
-    source = rf"bron{space}*:{space}*+"
-    date_label = rf"(?:datum|gepubliceerd|publicatiedatum){space}*:{space}*+"
+    # Only the words ignore case ((?i:...)): classes matched ignoring case fold every
+    # character they look at, and no class here holds a letter.
+    updated = rf"(?i:bijgewerkt){space}*:(?:[^\n]*\S)?"
+    source = rf"(?i:bron){space}*:{space}*+"
+    date_label = rf"(?i:datum|gepubliceerd|publicatiedatum){space}*:{space}*+"
     grammar = DATE_GRAMMAR.replace(r"\s", space)  # dates never span lines
     return re.compile(
         line(rf"(?P<updated>{updated})")
@@ -130,8 +132,7 @@ def _common_header() -> re.Pattern[str]:
         + line(rf"(?P<updated_after>{updated})")
         + ")?"
         # The line-by-line reader goes on while lines are Bron or Bijgewerkt lines.
-        + rf"(?!{blanks}{space}*(?:bron|bijgewerkt){space}*:)",
-        re.IGNORECASE,
+        + rf"(?!{blanks}{space}*(?i:bron|bijgewerkt){space}*:)"
     )
 
 
@@ -218,7 +219,7 @@ def parse_article(data: bytes, path: str, *, zone: ZoneInfo, disclaimer: str) ->
             # A file with CRLF line breaks (and no lone CR) is read as it is: the common
             # header reads CR as white space at the end of a line, and a body's lines are
             # stripped when it is read, so nothing needs to copy the text to drop them.
-            if "\r" not in text or text.count("\r") == text.count("\r\n"):
+            if b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"):
                 usual = _parse_common(text, data, path, zone, _usual_reading(disclaimer))
                 if usual is not None:
                     return usual

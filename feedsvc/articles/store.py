@@ -515,7 +515,7 @@ class ContentStore:
             settling[found.relpath] = info.st_mtime_ns
             return previous  # its last good version stays until it settles
         racy = signature.mtime_ns >= scan_ns - RACY_NS
-        entry = self._load_file(found, signature, previous, racy=racy)
+        entry = self._load_file(found, signature, previous, racy)
         entry.racy = racy
         return entry
 
@@ -544,11 +544,12 @@ class ContentStore:
         try:
             info = os.fstat(fd)
             signature = _Signature(info.st_size, info.st_mtime_ns, info.st_ino)
-            if self._being_written(info, previous, scan_ns):
+            # At the first load nothing is held back (see _being_written): not asked then.
+            if self._loaded_once and self._being_written(info, previous, scan_ns):
                 settling[found.relpath] = info.st_mtime_ns
                 return previous
             racy = signature.mtime_ns >= scan_ns - RACY_NS
-            entry = self._load_file(found, signature, previous, racy=racy, opened=(fd, info))
+            entry = self._load_file(found, signature, previous, racy, (fd, info))
         finally:
             os.close(fd)
         entry.racy = racy
@@ -590,7 +591,6 @@ class ContentStore:
         found: _Found,
         signature: _Signature,
         previous: _Entry | None,
-        *,
         racy: bool,
         opened: tuple[int, os.stat_result] | None = None,
     ) -> _Entry:
