@@ -648,7 +648,7 @@ def _body_of(
     # Told by a match that stops at the word after those, rather than by splitting the text.
     if more_words.match(text, start) is not None:
         if data is not None:
-            return Body.lazy_utf8(data, read, data_start)
+            return Body(None, data, read, data_start)  # Body.lazy_utf8, one call fewer
         return Body.lazy(text[start:] if start else text, read)
     paragraphs, summary = read(text[start:] if start else text)
     return Body.of(paragraphs, summary) if paragraphs else None

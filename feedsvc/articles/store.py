@@ -466,7 +466,8 @@ class ContentStore:
             problems = list(self._scan_problems)
             for relpath in sorted(self._entries):
                 entry = self._entries[relpath]
-                problems.extend(entry.problems)
+                if entry.problems:  # most have none
+                    problems.extend(entry.problems)
                 article = entry.article
                 if article is None:
                     continue
