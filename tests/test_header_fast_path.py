@@ -289,3 +289,20 @@ def test_the_body_kept_as_the_files_bytes_starts_where_the_header_ends(
     assert fast == outcome(data.encode(), fast=False)
     assert fast[1] == title
     assert fast[9] == (body, second)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        COMMON.replace("\n", "\r\n"),  # CRLF throughout: read as it is, on the fast path
+        COMMON.replace("\n", "\r\n") + "\r\nEen tweede alinea.\r\n\r\n",
+        # A lone CR among CRLF line breaks ends a line too: "Nieuws" and "Verkeer" are two
+        # lines (then "Verkeer" is where the date is missing), not one category "Nieuws Verkeer".
+        COMMON.replace("\n", "\r\n").replace(" -> ", "\r", 1),
+        COMMON.replace("\n", "\r\n").replace("Bron: ", "Bron:\r", 1),
+        COMMON.replace("\n", "\r\r\n"),  # a CR before each CRLF: a blank line between lines
+        COMMON.replace("\n", "\r\n").replace("de Amstel", "de\rAmstel"),  # in the body
+    ],
+)
+def test_mixed_line_breaks_read_the_same_both_ways(data: str) -> None:
+    assert outcome(data.encode(), fast=True) == outcome(data.encode(), fast=False)

@@ -63,16 +63,17 @@ class DutchParserInfo(dateutil_parser.parserinfo):
 
 _PARSER_INFO = DutchParserInfo()
 # Written for text whose white space is not normalised: "\s+" wherever the normalised text has
-# one space. Group names are part of the interface: the parser embeds this pattern in its own.
+# one space. Its words ignore case by themselves ((?i:om)), for patterns that embed it without
+# re.IGNORECASE. Group names are part of the interface: the parser embeds this pattern in its own.
 DATE_GRAMMAR = (
     # 28-10-2024, 3/2/2025, 03.02.2025, optionally with a time: 9:30, 09.30, ", om 9:30 uur"
     r"(?P<day>\d{1,2})[-/.](?P<month>\d{1,2})[-/.](?P<year>\d{4})"
-    r"(?:,?\s+(?:om\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?"
-    r"(?:\s*uur)?)?"
+    r"(?:,?\s+(?:(?i:om)\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?"
+    r"(?:\s*(?i:uur))?)?"
     # 28 november 2024, 3 mrt. 2025, 4 SEPT 2025, optionally with a time: 9:30, ", om 9:30 uur",
     # optionally after the weekday: "maandag 4 juni 2025", "di, 3 juni 2025"
     r"|(?:(?P<weekday>[^\W\d_]+),?\s+)?(?P<wday>\d{1,2})\s+(?P<wmonth>[^\W\d_]+)\.?\s+(?P<wyear>\d{4})"
-    r"(?:,?\s+(?:om\s+)?(?P<whour>[0-9]{1,2}):(?P<wminute>[0-9]{2})(?:\s+uur)?)?"
+    r"(?:,?\s+(?:(?i:om)\s+)?(?P<whour>[0-9]{1,2}):(?P<wminute>[0-9]{2})(?:\s+(?i:uur))?)?"
 )
 # IGNORECASE: "OM 9:30 UUR" in a line typed in capitals.
 _GRAMMAR = re.compile(DATE_GRAMMAR, re.IGNORECASE)

@@ -51,6 +51,10 @@ def folder_problem(relfolder: str, depth: int) -> str | None:
 
 def file_problem(relpath: str) -> str | None:
     """For an article file: why its name cannot be an article's page."""
+    if len(relpath) <= MAX_NAME_BYTES and relpath.isascii():
+        # Most paths: a name of at most as many bytes, and an id whose URL (three characters
+        # for each quoted ASCII one) is far shorter than MAX_URL_PATH.
+        return None
     problem = _name_problem(relpath.rpartition("/")[2], "file")
     if problem is not None:
         return problem

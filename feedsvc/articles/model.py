@@ -50,12 +50,23 @@ class Category:
     """A category path such as ``Nieuws -> Informatief``: one or more levels, outermost first."""
 
     names: tuple[str, ...]
+    # Its hash, kept: a catalog build looks each article's category up several times, and a
+    # dataclass's own __hash__ makes and hashes a tuple in Python each time.
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.names or not all(self.names):
             raise ValueError(f"a category needs one or more non-empty levels, got {self.names!r}")
         for name in self.names:
             check_xml_safe("a category name", name)
+        object.__setattr__(self, "_hash", hash(self.names))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[Category], tuple[tuple[str, ...]]]:
+        # Made again where unpickled: a string's hash differs between processes.
+        return (Category, (self.names,))
 
     @property
     def slugs(self) -> tuple[str, ...]:
@@ -98,9 +109,17 @@ class Source:
     """The organisation an article's text comes from (its ``Bron:`` line)."""
 
     name: str
+    _hash: int = field(init=False, repr=False, compare=False)  # as Category's
 
     def __post_init__(self) -> None:
         check_xml_safe("a source name", self.name)
+        object.__setattr__(self, "_hash", hash(self.name))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[Source], tuple[str]]:
+        return (Source, (self.name,))
 
     @property
     def slug(self) -> str:
@@ -117,7 +136,7 @@ class Body:
     first asked for. The text is never read from the file again: the file may have changed.
     """
 
-    __slots__ = ("_parsed", "_read", "_text")
+    __slots__ = ("_parsed", "_read", "_start", "_text")
     # Set by keep_parsed(n): the paragraphs of the n lazy bodies read last, by id, instead of on
     # each body for good.
     _recent: ClassVar[dict[int, tuple[Body, tuple[tuple[str, ...], str]]] | None] = None
@@ -128,10 +147,12 @@ class Body:
         parsed: tuple[tuple[str, ...], str] | None,
         text: bytes | None = None,
         read: Callable[[str], tuple[tuple[str, ...], str]] | None = None,
+        start: int = 0,
     ) -> None:
         self._parsed = parsed
-        self._text = text
+        self._text = text  # from byte ``start`` on
         self._read = read
+        self._start = start
 
     @classmethod
     def of(cls, paragraphs: tuple[str, ...], summary: str, whose: str = "") -> Body:
@@ -152,9 +173,12 @@ class Body:
         return cls(None, text.encode("utf-8"), read)
 
     @classmethod
-    def lazy_utf8(cls, text: bytes, read: Callable[[str], tuple[tuple[str, ...], str]]) -> Body:
-        """:meth:`lazy` of text given as UTF-8 (the file's own bytes: no encoding again)."""
-        return cls(None, text, read)
+    def lazy_utf8(
+        cls, text: bytes, read: Callable[[str], tuple[tuple[str, ...], str]], start: int = 0
+    ) -> Body:
+        """:meth:`lazy` of the text that is ``text[start:]``, given as UTF-8 (the file's own
+        bytes, the header before ``start`` kept with them rather than copying the rest)."""
+        return cls(None, text, read, start)
 
     @classmethod
     def keep_parsed(cls, limit: int) -> None:
@@ -186,7 +210,9 @@ class Body:
         if text is None or read is None:  # read by another thread just now
             assert self._parsed is not None
             return self._parsed
-        paragraphs, summary = read(text.decode("utf-8"))
+        # From the body's first byte, without copying the bytes first (a memoryview's slice).
+        decoded = str(memoryview(text)[self._start :], "utf-8") if self._start else text.decode()
+        paragraphs, summary = read(decoded)
         # What the caller checked, checked again where it matters: before a writer sees it.
         checked = Body.of(paragraphs, summary)._parsed
         assert checked is not None

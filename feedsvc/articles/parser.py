@@ -111,9 +111,11 @@ def _common_header() -> re.Pattern[str]:
         # Atomic: a line matches one way only; failing later never retries it.
         return rf"{blanks}(?>{space}*+{body}{space}*+\n)"
 
-    updated = rf"bijgewerkt{space}*:(?:[^\n]*\S)?"
-    source = rf"bron{space}*:{space}*+"
-    date_label = rf"(?:datum|gepubliceerd|publicatiedatum){space}*:{space}*+"
+    # Only the words ignore case ((?i:...)): classes matched ignoring case fold every
+    # character they look at, and no class here holds a letter.
+    updated = rf"(?i:bijgewerkt){space}*:(?:[^\n]*\S)?"
+    source = rf"(?i:bron){space}*:{space}*+"
+    date_label = rf"(?i:datum|gepubliceerd|publicatiedatum){space}*:{space}*+"
     grammar = DATE_GRAMMAR.replace(r"\s", space)  # dates never span lines
     return re.compile(
         line(rf"(?P<updated>{updated})")
@@ -130,8 +132,7 @@ def _common_header() -> re.Pattern[str]:
         + line(rf"(?P<updated_after>{updated})")
         + ")?"
         # The line-by-line reader goes on while lines are Bron or Bijgewerkt lines.
-        + rf"(?!{blanks}{space}*(?:bron|bijgewerkt){space}*:)",
-        re.IGNORECASE,
+        + rf"(?!{blanks}{space}*(?i:bron|bijgewerkt){space}*:)"
     )
 
 
@@ -153,8 +154,6 @@ _COMMON_GROUPS = (
 )
 # Lines split off a file's text at first: a header with blank lines between its lines has ten.
 _FIRST_LINES = 16
-# Enough text to hold more words than the site disclaimer in any body with text.
-_WORDS_PREFIX = 1024
 # The bytes of the C0 controls XML cannot carry (all but tab, LF and CR) and of DEL.
 _UNSAFE_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 # Those, NUL among them, and the first bytes of a UTF-8 BOM (0xEF), of a C1 control (0xC2) and
@@ -203,6 +202,27 @@ def parse_article(data: bytes, path: str, *, zone: ZoneInfo, disclaimer: str) ->
     article in messages and becomes its id (without ``.txt``). Naive dates are read in ``zone``.
     Raises :class:`ContentError` with the path and line when the file cannot be an article.
     """
+    # The usual file first, without a parser object: at most 1 MiB, a printable name, none of
+    # the bytes decode must look into (see there), valid UTF-8, and a header of the common
+    # shape. Anything else, or anything that needs a warning, is read from the start by the
+    # parser, which says what it found where.
+    if (
+        len(data) <= MAX_ARTICLE_BYTES
+        and path.isprintable()
+        and len(data.translate(None, _SUSPECT_BYTES)) == len(data)
+    ):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            # A file with CRLF line breaks (and no lone CR) is read as it is: the common
+            # header reads CR as white space at the end of a line, and a body's lines are
+            # stripped when it is read, so nothing needs to copy the text to drop them.
+            if b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"):
+                usual = _parse_common(text, data, path, zone, _usual_reading(disclaimer))
+                if usual is not None:
+                    return usual
     return _ArticleParser(path, zone, disclaimer).parse(data)
 
 
@@ -210,6 +230,7 @@ class _ArticleParser:
     def __init__(self, path: str, zone: ZoneInfo, disclaimer: str) -> None:
         self.path = path
         self.zone = zone
+        self.disclaimer = disclaimer
         self.disclaimer_key = _configured_disclaimer_key(disclaimer)
         self.warnings: list[ContentProblem] = []
         self.headers: dict[int, _Header] = {}  # by line number: each line is classified once
@@ -393,81 +414,12 @@ class _ArticleParser:
 
     def parse_common(self, text: str, data: bytes | None = None) -> ParseResult | None:
         """The article, if ``text`` (LF line breaks, no character XML cannot carry) has a
-        header of the common shape that parses without a warning or an error; else None.
-
-        One match of :data:`_COMMON_HEADER` finds the header's lines; each is then read as the
-        line-by-line reader reads it (title and category classified only when they hold a
-        colon or a digit, as :func:`_classify` does). Whatever would make that reader
-        warn or fail returns None, so that it reads the file and says so with the line.
-        """
-        match = _COMMON_HEADER.match(text)
-        if match is None:
-            return None
-        (
-            title,
-            title_other,
-            category_line,
-            category_other,
-            source_name,
-            source_after,
-            date_line,
-            published_text,
-            updated_line,
-            updated_after,
-        ) = match.group(*_COMMON_GROUPS)
-        if title is None and _classify(title := title_other).kind != _OTHER:
-            return None
-        if category_line is None and _classify(category_line := category_other).kind != _OTHER:
-            return None
-        category = _category(category_line)
-        if category is None or category_problem(category.names):
-            return None
-        source = None
-        if source_name is not None or source_after is not None:
-            if source_name is not None and source_after is not None:
-                return None  # a second Bron line: a warning
-            source = _source(source_name or source_after)
-            if source is None or source_problem(source.name):
-                return None
-        if len(date_line) > MAX_DATE_LENGTH:
-            return None  # _classify reads a line this long otherwise
-        try:
-            naive, _ = date_from_grammar(match, published_text)
-        except DateFormatError:
-            return None
-        published = localize(naive, self.zone)
-        updated = published
-        if updated_line is not None or updated_after is not None:
-            if updated_line is not None and updated_after is not None:
-                return None  # a second Bijgewerkt line: a warning
-            try:
-                naive, has_time = _date_of(_classify(updated_line or updated_after))
-            except DateFormatError:
-                return None
-            updated = localize(naive, self.zone)
-            if not has_time and updated.date() == published.date():
-                updated = published
-            elif updated < published:
-                return None
-        end = match.end()
-        utf8 = None
-        if data is not None:
-            # The body's UTF-8 is the file's own bytes when the text is exactly those decoded.
-            # Where it starts: where the text's does when the header's bytes are ASCII (one
-            # byte a character, as in most files), else after the header's UTF-8.
-            head = data[:end]
-            utf8 = data[end if head.isascii() else len(text[:end].encode("utf-8")) :]
-        body = self.body_of(text, utf8, start=end)
-        if body is None:
-            return None
-        return self.result(
-            title,
-            category=category,
-            source=source,
-            published=published,
-            updated=updated,
-            body=body,
-        )
+        header of the common shape that parses without a warning or an error; else None
+        (see :func:`_parse_common`)."""
+        common = _parse_common(text, data, self.path, self.zone, _usual_reading(self.disclaimer))
+        if common is None or not self.warnings:
+            return common
+        return ParseResult(common.article, tuple(self.warnings))  # decode's (Windows-1252)
 
     def read_title(self, line: _Line, reader: _LineReader) -> _Line:
         kind = self.classify(line).kind
@@ -580,26 +532,126 @@ class _ArticleParser:
         Left as text, to be split into paragraphs when a page first shows it; only a body with
         as few words as the disclaimer (which may be all it holds) is split now, to tell.
         """
-        return self.body_of(reader.rest())
+        return _body_of(reader.rest(), 0, _usual_reading(self.disclaimer))
 
-    def body_of(self, text: str, utf8: bytes | None = None, *, start: int = 0) -> Body | None:
-        """:meth:`read_body` of the text after the header, ``text[start:]`` (``utf8``: that
-        text as UTF-8; the slice is made only where it is kept)."""
-        read = _body_reader(self.disclaimer_key)
-        words = _word_count(self.disclaimer_key)
-        # A body whose only paragraph is the disclaimer has the disclaimer's words (one more
-        # for an empty disclaimer: "..." is one); any other body has a paragraph to show.
-        # On a prefix first: split copies what follows the words it splits off, and a prefix
-        # has no more words than the whole text.
-        if len(text[start : start + _WORDS_PREFIX].split(None, words + 1)) > words + 1:
-            if utf8 is not None:
-                return Body.lazy_utf8(utf8, read)
-            return Body.lazy(text[start:] if start else text, read)
-        text = text[start:] if start else text
-        if len(text.split(None, words + 1)) > words + 1:
-            return Body.lazy(text, read) if utf8 is None else Body.lazy_utf8(utf8, read)
-        paragraphs, summary = read(text)
-        return Body.of(paragraphs, summary) if paragraphs else None
+
+class _Reading(NamedTuple):
+    """What reading a body takes, for one configured disclaimer (the same for every file)."""
+
+    read: Callable[[str], tuple[tuple[str, ...], str]]  # read_paragraphs for the disclaimer
+    # Matches text with more words than a body that is only the disclaimer can have: two more
+    # than the disclaimer's ("..." is one word for an empty one). As str.split, \s is what
+    # str.isspace says is white space.
+    more_words: re.Pattern[str]
+
+
+@functools.lru_cache(maxsize=8)
+def _usual_reading(disclaimer: str) -> _Reading:
+    key = _configured_disclaimer_key(disclaimer)
+    words = len(key.split()) + 2
+    return _Reading(_body_reader(key), re.compile(rf"\s*+(?:\S++\s++){{{words - 1}}}\S"))
+
+
+def _parse_common(
+    text: str, data: bytes | None, path: str, zone: ZoneInfo, reading: _Reading
+) -> ParseResult | None:
+    """The article of file ``path``, if ``text`` (no character XML cannot carry; line breaks
+    LF, or CRLF throughout) has a header of the common shape that parses without a warning or
+    an error; else None. ``data``: the file's bytes, if ``text`` is exactly them decoded.
+
+    One match of :data:`_COMMON_HEADER` finds the header's lines; each is then read as the
+    line-by-line reader reads it (title and category classified only when they hold a
+    colon or a digit, as :func:`_classify` does). Whatever would make that reader
+    warn or fail returns None, so that it reads the file and says so with the line.
+    """
+    match = _COMMON_HEADER.match(text)
+    if match is None:
+        return None
+    (
+        title,
+        title_other,
+        category_line,
+        category_other,
+        source_name,
+        source_after,
+        date_line,
+        published_text,
+        updated_line,
+        updated_after,
+    ) = match.group(*_COMMON_GROUPS)
+    if title is None and _classify(title := title_other).kind != _OTHER:
+        return None
+    if category_line is None and _classify(category_line := category_other).kind != _OTHER:
+        return None
+    category = _checked_category(category_line)
+    if category is None:
+        return None
+    source = None
+    if source_name is not None or source_after is not None:
+        if source_name is not None and source_after is not None:
+            return None  # a second Bron line: a warning
+        source = _checked_source(source_name or source_after)
+        if source is None:
+            return None
+    if len(date_line) > MAX_DATE_LENGTH:
+        return None  # _classify reads a line this long otherwise
+    try:
+        naive, _ = date_from_grammar(match, published_text)
+    except DateFormatError:
+        return None
+    published = localize(naive, zone)
+    updated = published
+    if updated_line is not None or updated_after is not None:
+        if updated_line is not None and updated_after is not None:
+            return None  # a second Bijgewerkt line: a warning
+        try:
+            naive, has_time = _date_of(_classify(updated_line or updated_after))
+        except DateFormatError:
+            return None
+        updated = localize(naive, zone)
+        if not has_time and updated.date() == published.date():
+            updated = published
+        elif updated < published:
+            return None
+    end = match.end()
+    data_start = 0
+    if data is not None:
+        # The body's UTF-8 is the file's own bytes when the text is exactly those decoded.
+        # Where it starts: where the text's does when the header's bytes are ASCII (one
+        # byte a character, as in most files), else after the header's UTF-8.
+        data_start = end if data[:end].isascii() else len(text[:end].encode("utf-8"))
+    body = _body_of(text, end, reading, data, data_start)
+    if body is None:
+        return None
+    article = Article(
+        id=_article_id(path),
+        title=title,
+        category=category,
+        source=source,
+        published=published,
+        updated=updated,
+        body=body,
+        source_path=path,
+    )
+    return ParseResult(article, ())
+
+
+def _body_of(
+    text: str, start: int, reading: _Reading, data: bytes | None = None, data_start: int = 0
+) -> Body | None:
+    """The body that is ``text[start:]``, or None if it has no text (see
+    :meth:`_ArticleParser.read_body`). ``data``: the same text as UTF-8 from byte
+    ``data_start`` on, kept as it is (without a copy) where the body is kept as text."""
+    read, more_words = reading
+    # A body whose only paragraph is the disclaimer has the disclaimer's words (one more
+    # for an empty disclaimer: "..." is one); any other body has a paragraph to show.
+    # Told by a match that stops at the word after those, rather than by splitting the text.
+    if more_words.match(text, start) is not None:
+        if data is not None:
+            return Body(None, data, read, data_start)  # Body.lazy_utf8, one call fewer
+        return Body.lazy(text[start:] if start else text, read)
+    paragraphs, summary = read(text[start:] if start else text)
+    return Body.of(paragraphs, summary) if paragraphs else None
 
 
 def read_paragraphs(text: str, disclaimer_key: str) -> tuple[tuple[str, ...], str]:
@@ -630,11 +682,6 @@ def _body_reader(disclaimer_key: str) -> Callable[[str], tuple[tuple[str, ...], 
 
 def _read_paragraphs_for(disclaimer_key: str, text: str) -> tuple[tuple[str, ...], str]:
     return read_paragraphs(text, disclaimer_key)
-
-
-@functools.lru_cache(maxsize=8)
-def _word_count(text: str) -> int:
-    return len(text.split())
 
 
 class _LineReader:
@@ -796,6 +843,20 @@ def _source(value: str) -> Source | None:
     """The source a Bron line's value names, or None if it names none."""
     name = " ".join(value.split())
     return Source(name) if name else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _checked_category(line: str) -> Category | None:
+    """:func:`_category`, or None also where it is beyond the limits (an error)."""
+    category = _category(line)
+    return None if category is None or category_problem(category.names) else category
+
+
+@functools.lru_cache(maxsize=8192)
+def _checked_source(value: str) -> Source | None:
+    """:func:`_source`, or None also where it is beyond the limits (an error)."""
+    source = _source(value)
+    return None if source is None or source_problem(source.name) else source
 
 
 def _has_category_separator(text: str) -> bool:

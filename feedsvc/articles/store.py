@@ -29,6 +29,7 @@ import gc
 import hashlib
 import itertools
 import logging
+import operator
 import os
 import re
 import stat
@@ -58,6 +59,8 @@ _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 # A file modified less than this before the scan that read it is read again at the next one:
 # timestamps are taken from a coarse clock, and some file systems keep whole or even 2 seconds.
 RACY_NS = 2_000_000_000
+# What the walk sorts a folder's listing by (not a lambda: a call of ours per file).
+_NAME = operator.attrgetter("name")
 # A modification time further in the future than this is a wrong clock, not a write going on.
 _FUTURE_NS = 60_000_000_000
 
@@ -324,8 +327,8 @@ class ContentStore:
         walked: list[str] = []
         scan_problems: list[ContentProblem] = []
         unreadable: list[tuple[str, OSError]] = []
-        parsed = 0
-        changed = False
+        parsed = 0  # files read now: each is a change
+        articles_read = 0
         newest_change_ns = 0
         scan_ns = time.time_ns()
         settling = {
@@ -350,7 +353,7 @@ class ContentStore:
                     continue  # a new file, still being written
                 if visited is not self._entries.get(found.relpath):  # read now
                     parsed += 1
-                    changed = True
+                    articles_read += visited.article is not None
                     newest_change_ns = max(newest_change_ns, visited.signature.mtime_ns)
                 seen[found.relpath] = visited
                 walked.append(found.relpath)
@@ -362,8 +365,11 @@ class ContentStore:
         folder_problems = self._keep_unreadable(unreadable, seen)
         scan_problems.extend(folder_problems)
         # A new or removed symbolic link (or badly named file) changes only the scan problems.
-        if seen.keys() != self._entries.keys() or tuple(scan_problems) != self._scan_problems:
-            changed = True
+        changed = (
+            parsed > 0
+            or seen.keys() != self._entries.keys()
+            or tuple(scan_problems) != self._scan_problems
+        )
         self._entries = seen
         self._troubled = {
             relpath: entry.problems for relpath, entry in seen.items() if entry.problems
@@ -375,9 +381,7 @@ class ContentStore:
         changed_at = None
         change = None
         if changed:
-            # What the walk found, and what was kept of folders it could not read.
-            now = {r: seen[r] for r in itertools.chain(walked, scoped) if r in seen}
-            change = self._change(scoped, now)
+            change = self._walked_change(scoped, seen, walked, articles_read)
             # A file's mtime is the same for every worker that sees it; a deletion has none.
             changed_at = (
                 min(datetime.fromtimestamp(newest_change_ns / 1e9, UTC), self.loaded_at)
@@ -385,6 +389,24 @@ class ContentStore:
                 else self.loaded_at
             )
         return LoadReport(self.loaded_at, len(seen), parsed, changed, changed_at, change)
+
+    def _walked_change(
+        self,
+        scoped: dict[str, _Entry],
+        seen: dict[str, _Entry],
+        walked: list[str],
+        articles_read: int,
+    ) -> ArticleChange | None:
+        """:meth:`_change` of a rescan: ``scoped``, the entries it looked at again, before;
+        ``walked``, the paths the walk found, read or kept in ``seen``, with ``articles_read``
+        articles among those read now."""
+        if not scoped and articles_read > _change_limit(len(seen)):
+            # Nothing was there before (a first load): every article read is added, and they
+            # are too many to tell apart (found without a dict of them all, as _change needs).
+            return None
+        # What the walk found, and what was kept of folders it could not read.
+        now = {r: seen[r] for r in itertools.chain(walked, scoped) if r in seen}
+        return self._change(scoped, now)
 
     def _keep_unreadable(
         self, unreadable: list[tuple[str, OSError]], seen: dict[str, _Entry]
@@ -445,7 +467,7 @@ class ContentStore:
             for relpath, entry in after.items()
             if entry.article is not None and before.get(relpath) is not entry
         )
-        if len(removed) + len(added) > max(100, len(self._entries) // 50):
+        if len(removed) + len(added) > _change_limit(len(self._entries)):
             return None  # a big change: building afresh is as quick
         return ArticleChange(removed, added)
 
@@ -466,7 +488,8 @@ class ContentStore:
             problems = list(self._scan_problems)
             for relpath in sorted(self._entries):
                 entry = self._entries[relpath]
-                problems.extend(entry.problems)
+                if entry.problems:  # most have none
+                    problems.extend(entry.problems)
                 article = entry.article
                 if article is None:
                     continue
@@ -515,7 +538,7 @@ class ContentStore:
             settling[found.relpath] = info.st_mtime_ns
             return previous  # its last good version stays until it settles
         racy = signature.mtime_ns >= scan_ns - RACY_NS
-        entry = self._load_file(found, signature, previous, racy=racy)
+        entry = self._load_file(found, signature, previous, racy)
         entry.racy = racy
         return entry
 
@@ -544,11 +567,12 @@ class ContentStore:
         try:
             info = os.fstat(fd)
             signature = _Signature(info.st_size, info.st_mtime_ns, info.st_ino)
-            if self._being_written(info, previous, scan_ns):
+            # At the first load nothing is held back (see _being_written): not asked then.
+            if self._loaded_once and self._being_written(info, previous, scan_ns):
                 settling[found.relpath] = info.st_mtime_ns
                 return previous
             racy = signature.mtime_ns >= scan_ns - RACY_NS
-            entry = self._load_file(found, signature, previous, racy=racy, opened=(fd, info))
+            entry = self._load_file(found, signature, previous, racy, (fd, info))
         finally:
             os.close(fd)
         entry.racy = racy
@@ -590,7 +614,6 @@ class ContentStore:
         found: _Found,
         signature: _Signature,
         previous: _Entry | None,
-        *,
         racy: bool,
         opened: tuple[int, os.stat_result] | None = None,
     ) -> _Entry:
@@ -679,7 +702,7 @@ class ContentStore:
     ) -> Iterator[_Found]:
         try:
             with os.scandir(dir_fd) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
+                entries = sorted(listing, key=_NAME)
         except OSError as error:
             unreadable.append((relfolder, error))
             return
@@ -766,6 +789,11 @@ def collector_paused() -> Iterator[None]:
                     gc.unfreeze()
                 if _collector_was_enabled:
                     gc.enable()
+
+
+def _change_limit(files: int) -> int:
+    """The most articles a reload of a store of ``files`` files tells apart as a change."""
+    return max(100, files // 50)
 
 
 def _beyond_limits(relfolder: str) -> bool:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import bisect
 import enum
 import math
+import operator
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import InitVar, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -258,8 +259,16 @@ def build_catalog(
         category: _canonical_category(category, spellings.category_names)
         for category in spellings.categories
     }
-    canonical = [_canonicalize(a, categories, spellings.source_names) for a in articles]
-    canonical.sort(key=_sort_key)
+    # Most articles are written the common way: kept as they are, told by identity and a set.
+    source_names = set(spellings.source_names.values())
+    canonical = [
+        article
+        if categories[article.category] is article.category
+        and (article.source is None or article.source.name in source_names)
+        else _canonicalize(article, categories, spellings.source_names)
+        for article in articles
+    ]
+    canonical.sort(key=_SORT_KEY)
     catalog = Catalog(site_title, tuple(canonical), _ordered(problems))
     object.__setattr__(catalog, "spellings", spellings)
     return catalog
@@ -365,6 +374,10 @@ def _renamed(before: Mapping[_K, str], after: Mapping[_K, str]) -> bool:
 
 def _sort_key(article: Article) -> tuple[float, str]:
     return article.sort_key
+
+
+# The same, without a function of ours around the property (a call per article when sorting).
+_SORT_KEY: Callable[[Article], tuple[float, str]] = operator.attrgetter("sort_key")
 
 
 def _changed(
