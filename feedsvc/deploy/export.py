@@ -315,7 +315,7 @@ class SiteExporter:
         dropped: set[str] = set()  # files re-rendered pages no longer have
         now = int(time.time())
         progress = _Progress(len(plan.todo))
-        for rendered in self._render_all(plan.todo):
+        for rendered in self._render_all(self._render_order(plan.todo)):
             page = rendered.page
             progress.step()
             self._learn_profile(rendered, profiles)
@@ -499,6 +499,36 @@ class SiteExporter:
             else:
                 plan.todo.append(page)
         return plan
+
+    def _render_order(self, todo: list[SitePage]) -> list[SitePage]:
+        """The pages in the order they are given to the renderers: feed pages by the date of
+        their newest article, oldest first, in the places feed pages have in ``todo``; every
+        other page where it is. Only for as many pages as are worth a pool.
+
+        An article is an entry on a page of several feeds (all articles, each level of its
+        category, its source) in three formats, and a renderer keeps the bytes of the entries it
+        wrote last (:data:`RENDERER_ENTRY_BYTES`): listed feed by feed, an article's other pages
+        come only after the renderer has forgotten it. Dated, its pages come close together,
+        wherever the feed. The order of writing is no one's concern: a reader sees the new
+        generation only once it is complete. Figures: bench/results/<TBD>.
+        """
+        if len(todo) < POOL_MIN_PAGES:
+            return todo
+        catalog = self.service.publication.catalog
+        size = self.service.settings.page_size
+        dates: dict[str, tuple[float, str, str, int]] = {}
+        for feed in catalog.feeds.values():
+            for number in range(1, feed.page_count(size) + 1):
+                newest = feed.articles[(number - 1) * size]
+                key = (newest.published.timestamp(), newest.id, feed.path, number)
+                for extension in FORMATS:
+                    dates[feed_path(feed, extension, number)] = key
+        slots = [index for index, page in enumerate(todo) if page.path in dates]
+        ordered = list(todo)
+        feed_pages = sorted((todo[index] for index in slots), key=lambda page: dates[page.path])
+        for index, page in zip(slots, feed_pages, strict=True):
+            ordered[index] = page
+        return ordered
 
     def _render_all(self, todo: list[SitePage]) -> Iterator[_Rendered]:
         """The pages rendered, in order: here, or by one forked process per core for many.
