@@ -84,6 +84,7 @@ from feedsvc.feeds.compression import BROTLI, GZIP, IDENTITY
 from feedsvc.feeds.document import IdentityCache
 from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
+from feedsvc.feeds.writers.browserview import keep_items_at_most
 from feedsvc.feeds.writers.splice import EntryBytes
 from feedsvc.runtime import Runtime
 from feedsvc.web.crawlers import _cache_lock as crawlers_cache_lock
@@ -155,6 +156,10 @@ RENDERER_KEPT_PAGES = 4
 # The bytes of feed entries a renderer keeps per format (feedsvc.feeds.writers.splice): they are
 # what a renderer writes to most, so they count against RENDERER_MEMORY_MB.
 RENDERER_ENTRY_BYTES = 16 * 1024 * 1024
+# The list items of feeds' browser views a renderer keeps (feedsvc.feeds.writers.browserview),
+# about 1-2 KB each: with feed pages given out by date (_render_order), most of an article's
+# items are found again.
+RENDERER_VIEW_ITEMS = 4096
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
 _CHUNKS_IN_FLIGHT = 4  # per worker
@@ -994,6 +999,7 @@ def _start_renderer(locks: list[Any]) -> None:
     Body.keep_parsed(kept)
     IdentityCache.keep_at_most(kept)
     EntryBytes.keep_at_most(RENDERER_ENTRY_BYTES)
+    keep_items_at_most(RENDERER_VIEW_ITEMS)
     pages = exporter.app.extensions.get(PAGE_CACHE)
     if pages is not None:
         pages.keep_at_most(RENDERER_KEPT_PAGES)
