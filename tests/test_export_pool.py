@@ -195,6 +195,22 @@ def test_every_identity_cache_keeps_at_most_what_it_is_told(
     assert [cache.get(thing) for thing in things] == [None, None, None, 3, 4]
 
 
+def test_one_identity_cache_keeps_what_it_is_told_whatever_all_are_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(IdentityCache, "_limit", None)
+    own: IdentityCache[object, int] = IdentityCache(100)
+    other: IdentityCache[object, int] = IdentityCache(100)
+    things = [object() for _ in range(5)]
+    IdentityCache.keep_at_most(1)
+    own.keep_here_at_most(3)
+    for number, thing in enumerate(things):
+        own.put(thing, number)
+        other.put(thing, number)
+    assert [own.get(thing) for thing in things] == [None, None, 2, 3, 4]
+    assert [other.get(thing) for thing in things] == [None, None, None, None, 4]
+
+
 def test_progress_is_a_bar_with_counts_and_rate() -> None:
     progress = _Progress(1000)
     progress.count = 400

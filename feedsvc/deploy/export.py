@@ -80,6 +80,7 @@ from feedsvc.deploy.sitemap import (
     endpoint_of,
     uncovered_endpoints,
 )
+from feedsvc.feeds.builder import keep_entries_at_most
 from feedsvc.feeds.compression import BROTLI, GZIP, IDENTITY
 from feedsvc.feeds.document import IdentityCache
 from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
@@ -160,6 +161,12 @@ RENDERER_ENTRY_BYTES = 16 * 1024 * 1024
 # about 1-2 KB each: with feed pages given out by date (_render_order), most of an article's
 # items are found again.
 RENDERER_VIEW_ITEMS = 4096
+# The articles whose feed entries a renderer keeps (feedsvc.feeds.builder: the body as HTML and
+# an entry per format, 3-5 KB each), more than it keeps of anything else it made: with feed
+# pages given out by date, an article's entries are asked for again on the pages of its other
+# feeds, and making them again (the body parsed and written as HTML) was a fifth of a feed
+# page's time.
+RENDERER_KEPT_ENTRIES = 2048
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
 _CHUNKS_IN_FLIGHT = 4  # per worker
@@ -998,6 +1005,7 @@ def _start_renderer(locks: list[Any]) -> None:
     kept = max(RENDERER_KEPT_ARTICLES, 2 * exporter.service.settings.page_size)
     Body.keep_parsed(kept)
     IdentityCache.keep_at_most(kept)
+    keep_entries_at_most(RENDERER_KEPT_ENTRIES)
     EntryBytes.keep_at_most(RENDERER_ENTRY_BYTES)
     keep_items_at_most(RENDERER_VIEW_ITEMS)
     pages = exporter.app.extensions.get(PAGE_CACHE)
