@@ -6,9 +6,11 @@ loads a corpus of ``-n`` articles (bench/corpus.py) and renders every page of th
 the pages in the order the export gives them out, in chunks of the export's size handed in
 turn to two forked processes set up as the export sets up its renderers (the caches they keep,
 bounded as there). It records the CPU time of the two (``wait4``), the splice caches' hit
-rates, the written memory of each and a digest of every file made (the same in both trees
-if they write the same bytes), for this tree and the baseline's (``git archive``),
-alternating. CPU time, since the machine is shared. Saved to bench/results/ as JSON.
+rates and the entries they wrote, the entries' bodies and browser-view items made anew (counts
+that do not depend on the machine's load), the written memory of each and a digest of every
+file made (the same in both trees if they write the same bytes), for this tree and the
+baseline's (``git archive``), alternating. CPU time, since the machine is shared. Saved to
+bench/results/ as JSON.
 
 Only the feed pages: the export's other pages, its writing and its pool's replacing are in
 bench/export_bench.py.
@@ -38,7 +40,20 @@ from pathlib import Path
 import feedsvc.deploy.export as export
 from feedsvc import create_app
 from feedsvc.deploy.sitemap import endpoint_of, site_pages
-from feedsvc.feeds.writers import atom, rss
+from feedsvc.feeds import builder
+from feedsvc.feeds.writers import atom, browserview, rss
+
+# Work counted, whatever the machine's load: bodies written as HTML (an article's entries made
+# anew) and browser-view list items made anew.
+made = {"entry_bodies": 0, "view_items": 0}
+def counting(module, name, what):
+    inner = getattr(module, name)
+    def counted(*args):
+        made[what] += 1
+        return inner(*args)
+    setattr(module, name, counted)
+counting(builder, "body_html", "entry_bodies")
+counting(browserview, "_new_item", "view_items")
 
 content, out = Path(sys.argv[1]), Path(sys.argv[2])
 app = create_app({"CONTENT_DIR": str(content), "WATCH": False, "LOG_LEVEL": "WARNING"})
@@ -68,7 +83,7 @@ for worker in range(2):
                     digests.append((relpath, hashlib.sha256(data).hexdigest()))
         stats = {"rss": vars(rss.ITEMS.stats), "atom": vars(atom.ENTRIES.stats)}
         answer = {"bytes": size, "written_mb": export._written_mb(), "caches": stats,
-                  "digests": digests}
+                  "digests": digests, "made": made}
         os.write(write, json.dumps(answer).encode())
         os._exit(0)
     os.close(write)
@@ -93,6 +108,8 @@ print(json.dumps({
     # Of every file's path and bytes: equal in two trees that write the same files.
     "files_sha256": hashlib.sha256(json.dumps(files).encode()).hexdigest(),
     "hit_rate": {f: hits[f] / max(1, hits[f] + misses[f]) for f in hits},
+    "entries_written": misses,
+    "made": {what: sum(a["made"][what] for a in answers) for what in made},
     "written_mb": [a["written_mb"] for a in answers], "load_1m_before": os.getloadavg()[0],
 }))
 """
@@ -121,7 +138,8 @@ def main() -> int:
                 print(
                     f"run {number + 1} {name}: {result['pages']} feed pages, "
                     f"{result['cpu_s']:.1f} s CPU ({result['cpu_ms_per_page']:.2f} ms a page), "
-                    f"hit rate {result['hit_rate']}, written {result['written_mb']} MB",
+                    f"hit rate {result['hit_rate']}, written {result['written_mb']} MB, "
+                    f"entries written {result['entries_written']}, made {result['made']}",
                     flush=True,
                 )
     medians = {
