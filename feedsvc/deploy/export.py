@@ -522,7 +522,8 @@ class SiteExporter:
         wrote last (:data:`RENDERER_ENTRY_BYTES`): listed feed by feed, an article's other pages
         come only after the renderer has forgotten it. Dated, its pages come close together,
         wherever the feed. The order of writing is no one's concern: a reader sees the new
-        generation only once it is complete. Figures: bench/results/<TBD>.
+        generation only once it is complete. Figures: docs/performance.md, "Feed pages given
+        out by date" (bench/feed_pages_bench.py).
         """
         if len(todo) < POOL_MIN_PAGES:
             return todo
