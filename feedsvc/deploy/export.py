@@ -164,8 +164,8 @@ RENDERER_VIEW_ITEMS = 4096
 # The articles whose feed entries a renderer keeps (feedsvc.feeds.builder: the body as HTML and
 # an entry per format, 3-5 KB each), more than it keeps of anything else it made: with feed
 # pages given out by date, an article's entries are asked for again on the pages of its other
-# feeds, and making them again (the body parsed and written as HTML) was a fifth of a feed
-# page's time.
+# feeds, and making them again parses the body and writes it as HTML. Figures:
+# docs/performance.md, "Feed pages given out by date".
 RENDERER_KEPT_ENTRIES = 2048
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
