@@ -1,12 +1,13 @@
 """How often the export's renderers find an entry's bytes kept (feeds/writers/splice.py).
 
-``python bench/splice_cache.py [-n 10000] [--budgets-mb 16,64,1024] [--corpus DIR]`` exports a
-corpus of ``-n`` articles (bench/corpus.py) with this tree, as a first export does (a pool of
-forked renderers), once per budget of the RSS and Atom entry caches, and records per renderer
+``python bench/splice_cache.py [-n N] [--budgets-mb 16,64,1024] [--baseline REV] [--corpus DIR]``
+exports a corpus of ``-n`` articles (bench/corpus.py) with this tree (and, alternating, the
+``--baseline`` revision's, ``git archive``), as a first export does (a pool of forked
+renderers), once per budget of the RSS and Atom entry caches, and records per renderer
 process the cache's hits, misses, evictions and the bytes it held at the end, with the export's
-CPU time and peak RSS (largest process). The page order is the export's (sitemap.site_pages:
-each feed's later pages, then every first page), so the hit rate says how well that order
-keeps an article's appearances together. Saved to bench/results/ as JSON.
+CPU time and peak RSS (largest process). The page order is the export's (SiteExporter's
+_render_order), so the hit rate says how well that order keeps an article's appearances
+together. Saved to bench/results/ as JSON.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import run_driver, run_main, short_commit
+from benchlib import extract_revision, run_driver, run_main, short_commit
 from corpus import generate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,9 +41,10 @@ budget = int(sys.argv[4])
 app = create_app({"CONTENT_DIR": str(content), "WATCH": False, "LOG_LEVEL": "WARNING"})
 rss.ITEMS = EntryBytes(budget)
 atom.ENTRIES = EntryBytes(budget)
+export.RENDERER_ENTRY_BYTES = budget  # what a renderer may keep (EntryBytes.keep_at_most)
 inner = export._render_in_worker
-def counted(index):
-    done = inner(index)
+def counted(start, stop):
+    done = inner(start, stop)
     caches = {"rss": rss.ITEMS.stats, "atom": atom.ENTRIES.stats}
     text = json.dumps({name: vars(stats) for name, stats in caches.items()})
     (stats_dir / f"{os.getpid()}.json").write_text(text)
@@ -63,7 +65,7 @@ print(json.dumps({"seconds": time.perf_counter() - started, "cpu_s": cpu() - bef
 """
 
 
-def run_once(content: Path, tmp: Path, budget: int) -> dict[str, object]:
+def run_once(tree: Path, content: Path, tmp: Path, budget: int) -> dict[str, object]:
     out, stats_dir = tmp / "out", tmp / "stats"
     for folder in (out, stats_dir):
         shutil.rmtree(folder, ignore_errors=True)
@@ -71,7 +73,7 @@ def run_once(content: Path, tmp: Path, budget: int) -> dict[str, object]:
     load = os.getloadavg()[0]
     try:
         result: dict[str, object] = run_driver(
-            REPO, DRIVER, str(content), str(out), str(stats_dir), str(budget)
+            tree, DRIVER, str(content), str(out), str(stats_dir), str(budget)
         )
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -98,16 +100,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=10000)
     parser.add_argument("--budgets-mb", default="16,64,1024")
+    parser.add_argument("--baseline", help="git revision to compare with, run alternately")
     parser.add_argument("--corpus", type=Path, help="where the corpus is written and kept")
     args = parser.parse_args()
     budgets = [int(float(mb) * 2**20) for mb in args.budgets_mb.split(",")]
     runs = []
+    baseline = short_commit(args.baseline) if args.baseline else None
     with tempfile.TemporaryDirectory(prefix="splice-cache-") as tmp_name:
         tmp = Path(tmp_name)
         content = args.corpus or tmp / "content"
         generate(content, args.n)
-        for budget in budgets:
-            result = run_once(content, tmp, budget)
+        trees = {"branch": REPO}
+        if baseline is not None:
+            trees = {"baseline": tmp / "baseline", "branch": REPO}
+            extract_revision(baseline, trees["baseline"])
+        for budget, (name, tree) in ((b, t) for b in budgets for t in trees.items()):
+            result = run_once(tree, content, tmp, budget)
+            result["tree"] = name
             runs.append(result)
             shown = ", ".join(
                 f"{name} hit rate {t['hit_rate']:.3f} (evicted {t['evicted']},"
@@ -115,13 +124,14 @@ def main() -> int:
                 for name, t in result["totals"].items()  # type: ignore[attr-defined]
             )
             print(
-                f"budget {budget / 2**20:.0f} MB: {result['cpu_s']:.1f} s CPU, "
+                f"{name}: budget {budget / 2**20:.0f} MB: {result['cpu_s']:.1f} s CPU, "
                 f"peak RSS {result['peak_rss_mb']:.0f} MB; {shown}",
                 flush=True,
             )
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = REPO / "bench" / "results" / f"splice-cache-{args.n}-{short_commit()}-{stamp}.json"
-    path.write_text(json.dumps({"articles": args.n, "runs": runs}, indent=1) + "\n")
+    document = {"articles": args.n, "commit": short_commit(), "baseline": baseline, "runs": runs}
+    path.write_text(json.dumps(document, indent=1) + "\n")
     print(f"saved {path}")
     return 0
 

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import bundled_small_pages_app
@@ -21,6 +22,7 @@ from feedsvc.deploy import export as export_module
 from feedsvc.deploy.export import POOL_MIN_PAGES, SiteExporter, _Progress, _render_locks
 from feedsvc.deploy.sitemap import site_pages
 from feedsvc.feeds.document import IdentityCache
+from feedsvc.feeds.urls import feed_path
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +195,51 @@ def test_every_identity_cache_keeps_at_most_what_it_is_told(
     for number, thing in enumerate(things):
         cache.put(thing, number)
     assert [cache.get(thing) for thing in things] == [None, None, None, 3, 4]
+
+
+def test_one_identity_cache_keeps_what_it_is_told_whatever_all_are_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(IdentityCache, "_limit", None)
+    own: IdentityCache[object, int] = IdentityCache(100)
+    other: IdentityCache[object, int] = IdentityCache(100)
+    things = [object() for _ in range(5)]
+    IdentityCache.keep_at_most(1)
+    own.keep_here_at_most(3)
+    for number, thing in enumerate(things):
+        own.put(thing, number)
+        other.put(thing, number)
+    assert [own.get(thing) for thing in things] == [None, None, 2, 3, 4]
+    assert [other.get(thing) for thing in things] == [None, None, None, None, 4]
+
+
+def test_feed_pages_are_given_out_by_their_newest_article_the_rest_in_place(
+    app: Flask, tmp_path: Path
+) -> None:
+    pages = site_pages(app)
+    assert len(pages) >= POOL_MIN_PAGES
+    ordered = SiteExporter(app, tmp_path / "out")._render_order(pages)
+    service = app.extensions["feedsvc"]
+    catalog, size = service.publication.catalog, service.settings.page_size
+    # Every feed page's newest article, found from the catalog by its path.
+    newest = {
+        feed_path(feed, extension, number): feed.articles[(number - 1) * size].published
+        for feed in catalog.feeds.values()
+        for number in range(1, feed.page_count(size) + 1)
+        for extension in ("rss", "atom", "json")
+    }
+    assert sorted(p.path for p in ordered) == sorted(p.path for p in pages)
+    moved = [i for i, (a, b) in enumerate(zip(pages, ordered, strict=True)) if a is not b]
+    assert moved
+    assert all(ordered[i].path in newest for i in moved)  # only feed pages move
+    dates = [newest[p.path] for p in ordered if p.path in newest and p.status == 200]
+    assert len(dates) == sum(1 for p in pages if p.path in newest and p.status == 200)
+    assert dates == sorted(dates)
+    # The three formats of a page stay together.
+    feed_paths = [p.path for p in ordered if p.path in newest and p.status == 200]
+    for index in range(0, len(feed_paths), 3):
+        parts = [urlsplit(path) for path in feed_paths[index : index + 3]]
+        assert len({(p.path.rpartition(".")[0], p.query) for p in parts}) == 1, parts
 
 
 def test_progress_is_a_bar_with_counts_and_rate() -> None:

@@ -329,6 +329,64 @@ def test_the_browser_view_links_each_entry_with_its_date_in_words(extension: str
     assert [li.findtext(f".//{H}span[@class='source']") for li in entries] == ["Bron: NAVO", None]
 
 
+def view_items(data: bytes, extension: str) -> list[tuple[str | None, ...]]:
+    """What each list item of the browser view in ``data`` shows, read by lxml."""
+    root = etree.fromstring(data)
+    parent = root.find("channel") if extension == "rss" else root
+    assert parent is not None
+    shown = []
+    for li in parent.findall(f"{H}div/{H}ol/{H}li"):
+        link = li.find(f"{H}h2/{H}a")
+        time = li.find(f"{H}p/{H}time")
+        assert link is not None
+        assert time is not None
+        source = li.findtext(f".//{H}span[@class='source']")
+        summary = li.findtext(f"{H}p[@class='summary']")
+        dated = (time.text, time.get("datetime"))
+        shown.append((link.text, link.get("href"), *dated, source, summary))
+    return shown
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "Nieuwe titel"},
+        {"link": BASE + "/artikelen/c.html"},
+        {"summary": "Andere samenvatting"},
+        {"published_text": "15 maart 2025"},
+        # The same moment, written with another offset.
+        {"published": datetime(2025, 3, 14, 8, 0, tzinfo=UTC)},
+        {"published": datetime(2025, 3, 14, 10, 0, tzinfo=CET)},
+        {"source": None},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+@pytest.mark.parametrize("extension", ["rss", "atom"])
+def test_a_changed_entry_is_shown_as_it_is_now_in_the_browser_view(
+    extension: str, change: dict[str, Any]
+) -> None:
+    """An entry's list item is made once and kept by what it shows: an entry that shows
+    anything else gets its own, in RSS and Atom alike, whatever was rendered before."""
+    fmt = FORMATS[extension]
+    before = document(extension, fmt.media_type)
+    for other in FORMATS.values():  # both formats' items kept
+        other.render(document(other.extension, other.media_type))
+    entries = (replace(before.entries[0], **change), *before.entries[1:])
+    data = fmt.render(replace(before, entries=entries))
+    expected = view_items(data, extension)[1:]
+    assert expected == view_items(fmt.render(before), extension)[1:]
+    first = view_items(data, extension)[0]
+    entry = entries[0]
+    assert first == (
+        entry.title,
+        entry.link,
+        entry.published_text,
+        entry.published.isoformat(),
+        f"Bron: {entry.source.name}" if entry.source is not None else None,
+        entry.summary,
+    )
+
+
 @pytest.mark.parametrize("extension", ["rss", "atom"])
 def test_the_browser_view_leads_back_to_the_site_and_to_subscribing(extension: str) -> None:
     view = browser_view_of(extension)

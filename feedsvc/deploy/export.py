@@ -80,10 +80,12 @@ from feedsvc.deploy.sitemap import (
     endpoint_of,
     uncovered_endpoints,
 )
+from feedsvc.feeds.builder import keep_entries_at_most
 from feedsvc.feeds.compression import BROTLI, GZIP, IDENTITY
 from feedsvc.feeds.document import IdentityCache
 from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
+from feedsvc.feeds.writers.browserview import keep_items_at_most
 from feedsvc.feeds.writers.splice import EntryBytes
 from feedsvc.runtime import Runtime
 from feedsvc.web.crawlers import _cache_lock as crawlers_cache_lock
@@ -155,6 +157,16 @@ RENDERER_KEPT_PAGES = 4
 # The bytes of feed entries a renderer keeps per format (feedsvc.feeds.writers.splice): they are
 # what a renderer writes to most, so they count against RENDERER_MEMORY_MB.
 RENDERER_ENTRY_BYTES = 16 * 1024 * 1024
+# The list items of feeds' browser views a renderer keeps (feedsvc.feeds.writers.browserview),
+# about 1-2 KB each: with feed pages given out by date (_render_order), most of an article's
+# items are found again.
+RENDERER_VIEW_ITEMS = 4096
+# The articles whose feed entries a renderer keeps (feedsvc.feeds.builder: the body as HTML and
+# an entry per format, 3-5 KB each), more than it keeps of anything else it made: with feed
+# pages given out by date, an article's entries are asked for again on the pages of its other
+# feeds, and making them again parses the body and writes it as HTML. Figures:
+# docs/performance.md, "Feed pages given out by date".
+RENDERER_KEPT_ENTRIES = 2048
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
 _CHUNKS_IN_FLIGHT = 4  # per worker
@@ -315,7 +327,7 @@ class SiteExporter:
         dropped: set[str] = set()  # files re-rendered pages no longer have
         now = int(time.time())
         progress = _Progress(len(plan.todo))
-        for rendered in self._render_all(plan.todo):
+        for rendered in self._render_all(self._render_order(plan.todo)):
             page = rendered.page
             progress.step()
             self._learn_profile(rendered, profiles)
@@ -499,6 +511,37 @@ class SiteExporter:
             else:
                 plan.todo.append(page)
         return plan
+
+    def _render_order(self, todo: list[SitePage]) -> list[SitePage]:
+        """The pages in the order they are given to the renderers: feed pages by the date of
+        their newest article, oldest first, in the places feed pages have in ``todo``; every
+        other page where it is. Only for as many pages as are worth a pool.
+
+        An article is an entry on a page of several feeds (all articles, each level of its
+        category, its source) in three formats, and a renderer keeps the bytes of the entries it
+        wrote last (:data:`RENDERER_ENTRY_BYTES`): listed feed by feed, an article's other pages
+        come only after the renderer has forgotten it. Dated, its pages come close together,
+        wherever the feed. The order of writing is no one's concern: a reader sees the new
+        generation only once it is complete. Figures: docs/performance.md, "Feed pages given
+        out by date" (bench/feed_pages_bench.py).
+        """
+        if len(todo) < POOL_MIN_PAGES:
+            return todo
+        catalog = self.service.publication.catalog
+        size = self.service.settings.page_size
+        dates: dict[str, tuple[float, str, str, int]] = {}
+        for feed in catalog.feeds.values():
+            for number in range(1, feed.page_count(size) + 1):
+                newest = feed.articles[(number - 1) * size]
+                key = (newest.published.timestamp(), newest.id, feed.path, number)
+                for extension in FORMATS:
+                    dates[feed_path(feed, extension, number)] = key
+        slots = [index for index, page in enumerate(todo) if page.path in dates]
+        ordered = list(todo)
+        feed_pages = sorted((todo[index] for index in slots), key=lambda page: dates[page.path])
+        for index, page in zip(slots, feed_pages, strict=True):
+            ordered[index] = page
+        return ordered
 
     def _render_all(self, todo: list[SitePage]) -> Iterator[_Rendered]:
         """The pages rendered, in order: here, or by one forked process per core for many.
@@ -963,7 +1006,9 @@ def _start_renderer(locks: list[Any]) -> None:
     kept = max(RENDERER_KEPT_ARTICLES, 2 * exporter.service.settings.page_size)
     Body.keep_parsed(kept)
     IdentityCache.keep_at_most(kept)
+    keep_entries_at_most(RENDERER_KEPT_ENTRIES)
     EntryBytes.keep_at_most(RENDERER_ENTRY_BYTES)
+    keep_items_at_most(RENDERER_VIEW_ITEMS)
     pages = exporter.app.extensions.get(PAGE_CACHE)
     if pages is not None:
         pages.keep_at_most(RENDERER_KEPT_PAGES)

@@ -66,6 +66,13 @@ class _ArticleParts:
 _parts: IdentityCache[Article, _ArticleParts] = IdentityCache(ENTRY_CACHE_SIZE)
 
 
+def keep_entries_at_most(limit: int) -> None:
+    """From now on, this process keeps what it made of at most ``limit`` articles for their
+    feed entries (the body as HTML, an entry per format), whatever it keeps of anything else
+    (:meth:`IdentityCache.keep_at_most`)."""
+    _parts.keep_here_at_most(limit)
+
+
 def build_document(page: FeedPage, extension: str, settings: Settings) -> FeedDocument:
     """The document of ``page`` in the format with URL extension ``extension``."""
     fmt = FORMATS[extension]

@@ -184,6 +184,7 @@ class IdentityCache(Generic[_K, _V]):
 
     def __init__(self, size: int) -> None:
         self._size = size
+        self._own_limit: int | None = None  # keep_here_at_most
         self._made: dict[int, tuple[_K, _V]] = {}
         self._lock = threading.Lock()
 
@@ -193,6 +194,12 @@ class IdentityCache(Generic[_K, _V]):
         process that must not hold what its caches would (an export's forked renderer)."""
         cls._limit = limit
 
+    def keep_here_at_most(self, limit: int) -> None:
+        """From now on, this cache keeps at most ``limit`` objects, whatever
+        :meth:`keep_at_most` says for every cache: for the one cache such a process keeps
+        more of (or less)."""
+        self._own_limit = limit
+
     def get(self, key: _K) -> _V | None:
         found = self._made.get(id(key))
         return found[1] if found is not None and found[0] is key else None
@@ -200,7 +207,8 @@ class IdentityCache(Generic[_K, _V]):
     def put(self, key: _K, value: _V) -> None:
         with self._lock:
             self._made[id(key)] = (key, value)
-            size = self._size if self._limit is None else min(self._size, self._limit)
+            limit = self._limit if self._own_limit is None else self._own_limit
+            size = self._size if limit is None else min(self._size, limit)
             while len(self._made) > size:
                 del self._made[next(iter(self._made))]
 

@@ -23,20 +23,81 @@ entries; nothing here is worded or computed but the markup.
 from __future__ import annotations
 
 import copy
+import threading
+from collections import OrderedDict
+from typing import ClassVar
 
 from lxml import etree
 
-from feedsvc.feeds.document import BrowserView, DocumentEntry, FeedDocument, IdentityCache, Link
+from feedsvc.feeds.document import BrowserView, DocumentEntry, FeedDocument, Link
 from feedsvc.feeds.writers.common import rfc3339
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 # Gives a phone a layout as wide as its screen: without it, it lays an XML document out 980 px
 # wide and shrinks it to fit (to ~40% on a 390 px screen). Chromium honours it in XML documents.
 VIEWPORT = "width=device-width, initial-scale=1"
-# An entry's list item is the same on every page and in both formats: it is made once and
-# copied (lxml copies in C; making it took most of the view's time). Per entry, with the
-# source label it was made with.
-_items: IdentityCache[DocumentEntry, tuple[str, etree._Element]] = IdentityCache(8192)
+# Entries' list items kept (see _Items): a few MB.
+VIEW_ITEMS = 8192
+
+
+class _Items:
+    """Each entry's list item, made once and copied (lxml copies in C; making it took most of
+    the view's time), least recently used out beyond a count.
+
+    Keyed by what the item shows, not by the entry object: the item is the same in RSS and
+    Atom, whose entries differ (their source's feed URL), and the same for an equal entry the
+    builder made again once it no longer kept the first (as an export's renderers, which keep
+    few, do all the time). The key holds no body, only the short texts the item shows.
+    """
+
+    # At most this many in every such cache of the process (keep_at_most), whatever its size.
+    _limit: ClassVar[int | None] = None
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[object, ...], etree._Element] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def keep_at_most(cls, limit: int) -> None:
+        """From now on, at most ``limit`` items in this process: for a process that must not
+        hold what the cache would (an export's forked renderer)."""
+        cls._limit = limit
+
+    def made(self, entry: DocumentEntry, view: BrowserView) -> etree._Element:
+        source = entry.source.name if entry.source is not None else None
+        published = entry.published
+        # Equal datetimes can differ in their offset, which the item writes.
+        key = (
+            view.source_label,
+            entry.title,
+            entry.link,
+            entry.published_text,
+            published,
+            published.utcoffset(),
+            source,
+            entry.summary,
+        )
+        with self._lock:
+            item = self._kept.get(key)
+            if item is not None:
+                self._kept.move_to_end(key)
+                return item
+        item = _new_item(entry, view)
+        limit = self.size if self._limit is None else min(self.size, self._limit)
+        with self._lock:
+            self._kept[key] = item
+            while len(self._kept) > limit:
+                self._kept.popitem(last=False)
+        return item
+
+
+_items = _Items(VIEW_ITEMS)
+
+
+def keep_items_at_most(limit: int) -> None:
+    """From now on, at most ``limit`` entries' list items kept in this process."""
+    _Items.keep_at_most(limit)
 
 
 def add_browser_view(parent: etree._Element, document: FeedDocument) -> None:
@@ -76,11 +137,8 @@ def _header(root: etree._Element, document: FeedDocument, view: BrowserView) -> 
 
 
 def _entry(entries: etree._Element, entry: DocumentEntry, view: BrowserView) -> None:
-    made = _items.get(entry)
-    if made is None or made[0] != view.source_label:
-        made = (view.source_label, _new_item(entry, view))
-        _items.put(entry, made)
-    entries.append(copy.copy(made[1]))  # lxml copies the whole subtree; deepcopy adds a memo
+    # lxml copies the whole subtree; deepcopy adds a memo.
+    entries.append(copy.copy(_items.made(entry, view)))
 
 
 def _new_item(entry: DocumentEntry, view: BrowserView) -> etree._Element:

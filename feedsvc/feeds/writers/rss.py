@@ -12,6 +12,7 @@ import html
 from collections.abc import Sequence
 
 from feedgen.entry import FeedEntry
+from feedgen.ext.dc import DcEntryExtension, DcExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -97,7 +98,10 @@ def render_rss_plain(document: FeedDocument) -> bytes:
 def _write(document: FeedDocument, entries: Sequence[DocumentEntry]) -> bytes:
     """``document`` with only ``entries`` as its items (the browser view shows them all)."""
     fg = FeedGenerator()
-    fg.load_extension("dc", atom=False, rss=True)
+    # What load_extension("dc") registers, by class: feedgen's load_extension first tries to
+    # import a module feedgen.ext.dc_entry that does not exist, a failed search of the file
+    # system for every feed and every item written.
+    fg.register_extension("dc", DcExtension, DcEntryExtension, atom=False, rss=True)
     fg.register_extension("feedsvc", _ChannelExtension, _ItemExtension, atom=False, rss=True)
     fg.feedsvc.document = document
     # feedgen sets lastBuildDate to now() and writes it with its locale switching; the extension
@@ -129,7 +133,7 @@ def _write(document: FeedDocument, entries: Sequence[DocumentEntry]) -> bytes:
 def _item(entry: DocumentEntry) -> FeedEntry:
     fe = FeedEntry()
     # The extensions render_rss gives its feed, in its order (add_entry would add them).
-    fe.load_extension("dc", atom=False, rss=True)
+    fe.register_extension("dc", DcEntryExtension, atom=False, rss=True)
     fe.register_extension("feedsvc", _ItemExtension, atom=False, rss=True)
     fe.feedsvc.entry = entry
     fe.title(entry.title)
