@@ -14,8 +14,9 @@ from __future__ import annotations
 import bisect
 import enum
 import math
+import weakref
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import InitVar, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -150,6 +151,11 @@ class Catalog:
     source_feeds: tuple[Feed, ...] = field(init=False, repr=False)
     # Set by build_catalog and update_catalog: what the next update_catalog starts from.
     spellings: _Spellings | None = field(default=None, init=False, repr=False)
+    # Set by update_catalog: the catalog it started from, and the ids of its articles that
+    # this one does not have (see removed_since).
+    _removed: tuple[weakref.ref[Catalog], frozenset[str]] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def __post_init__(self, prebuilt: _Prebuilt | None) -> None:
         # Derived once here, since a catalog is read by every request and never changes.
@@ -186,6 +192,14 @@ class Catalog:
     def category_rows(self) -> list[tuple[CategoryNode, int]]:
         """:attr:`category_tree` in reading order with each node's depth (see tree_rows)."""
         return tree_rows(self.category_tree)
+
+    def removed_since(self, before: Catalog) -> Collection[str]:
+        """The ids of ``before``'s articles that this catalog does not have: what the update
+        that made this catalog from ``before`` removed, or else found by comparing every id."""
+        removed = self._removed
+        if removed is not None and removed[0]() is before:
+            return removed[1]
+        return before.by_id.keys() - self.by_id.keys()
 
     @property
     def rejected(self) -> tuple[ContentProblem, ...]:
@@ -355,6 +369,8 @@ def update_catalog(
         _Prebuilt(category_feeds, source_feeds, by_id),
     )
     object.__setattr__(catalog, "spellings", spellings)
+    removed_ids = frozenset(article.id for article in gone) - new_ids
+    object.__setattr__(catalog, "_removed", (weakref.ref(previous), removed_ids))
     return catalog
 
 
