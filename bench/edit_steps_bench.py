@@ -241,6 +241,7 @@ def main() -> int:
         raise BenchError(f"{folder} does not hold {args.n} articles")
     shape = corpus.CorpusShape.of(args.n, SEED)
     tmp = Path(tempfile.mkdtemp(prefix="edit-steps-bench-"))
+    commit = short_commit()  # what the workers import: the tree as it is now
     baselines = {f"baseline-{short_commit(b)}": b for b in args.baseline or ["main"]}
     load_before = os.getloadavg()
     workers: dict[str, Worker] = {}
@@ -272,7 +273,6 @@ def main() -> int:
     summary = {name: medians(results) for name, results in runs.items() if results}
     for name, figures in summary.items():
         print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
-    commit = short_commit()
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = REPO / "bench" / "results" / f"edit-steps-{args.n}-{commit}-{stamp}.json"
     document = {
