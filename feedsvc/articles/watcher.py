@@ -39,10 +39,12 @@ import watchfiles
 
 log = logging.getLogger(__name__)
 # The periodic rescan (the safety net for events the kernel dropped) goes one folder below the
-# root at a time, each once per ``rescan_seconds``; the whole content folder (files at its top
-# too) every this many rounds. A whole rescan walks every file (seconds of CPU at 100,000
-# files) and an edit saved meanwhile waits for it: in a bench of edits at 100,000 articles,
-# the edits that met one were the slowest by far.
+# root at a time, each once per ``rescan_seconds`` (or slower: at most one step per timeout of
+# the watch, ``missing_poll_seconds``, so with hundreds of such folders a round takes longer);
+# the whole content folder (files at its top too) every this many rounds. A whole rescan
+# walks every file (a second or more of CPU at 100,000 files) and an edit saved meanwhile
+# waits for it: in a bench of edits at 100,000 articles, the edits that met one were the
+# slowest by far.
 FULL_RESCAN_ROUNDS = 10
 # What watchfiles.watch yields: the changes since the last answer (none after a timeout).
 _Stream = Generator[set[tuple[watchfiles.Change, str]], None, None]
