@@ -78,7 +78,13 @@ def test_an_update_is_the_full_build_of_the_same_articles(
     updated = update_catalog(before, gone, new)
 
     assert updated is not None
-    assert shape(updated) == shape(build_catalog(TITLE, [*remaining, *new]))
+    fresh = build_catalog(TITLE, [*remaining, *new])
+    assert shape(updated) == shape(fresh)
+    # What the update removed, as a publication asks it, without comparing every id.
+    ids_removed = {ARTICLES[i].id for i in removed - edited}
+    assert set(updated.removed_since(before)) == ids_removed
+    assert set(fresh.removed_since(before)) == ids_removed  # not made by an update
+    assert set(updated.removed_since(fresh)) == set()
     touched = {a.category for a in gone + new} | {a.source for a in gone + new}
     for path, feed in before.feeds.items():
         untouched = feed.category not in touched and feed.source not in touched
@@ -113,3 +119,35 @@ def test_removing_articles_removes_feeds_that_become_empty(count: int) -> None:
     updated = update_catalog(before, ARTICLES[:count], [])
     assert updated is not None
     assert shape(updated) == shape(build_catalog(TITLE, ARTICLES[count:]))
+
+
+def test_a_long_run_of_updates_is_the_full_build_of_the_same_articles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Articles by id stay right however many updates come, across the points where they
+    are made into one dict again (every few updates, here)."""
+    monkeypatch.setattr("feedsvc.feeds.catalog.BY_ID_LAYER_LIMIT", 5)
+    current = build_catalog(TITLE, ARTICLES)
+    articles = {a.id: a for a in ARTICLES}
+    for number in range(12):
+        existing = current.by_id[ARTICLES[number].id]
+        if number % 3 == 0:  # one added
+            gone, new = [], [variant(existing, number)]
+        elif number % 3 == 1:  # one edited
+            gone, new = [existing], [replace(existing, title=f"Versie {number}")]
+        else:  # one removed
+            gone, new = [existing], []
+        updated = update_catalog(current, gone, new)
+        assert updated is not None
+        for article in gone:
+            del articles[article.id]
+        articles.update((a.id, a) for a in new)
+        fresh = build_catalog(TITLE, articles.values())
+        assert shape(updated) == shape(fresh), number
+        assert len(updated.by_id) == len(fresh.by_id) == len(articles)
+        if number % 3 == 2:
+            assert existing.id not in updated.by_id
+            assert updated.by_id.get(existing.id) is None
+            with pytest.raises(KeyError):
+                updated.by_id[existing.id]
+        current = updated

@@ -228,3 +228,42 @@ def test_the_nginx_configuration_follows_the_feeds_across_edits(
     config.unlink()  # taken away by someone: written again
     export_edit(app, exporter, content, "twee")
     assert "/feeds/bron/zwemclub-de-poel.rss" in config.read_text()
+
+
+@pytest.mark.parametrize("rewrite_after", [1, 10**9])
+def test_a_long_watch_keeps_few_change_lists_and_a_manifest_a_new_process_can_use(
+    copy_of_bundled_content: Path,
+    make_app: Callable[..., Flask],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rewrite_after: int,
+) -> None:
+    monkeypatch.setattr("feedsvc.deploy.export.MANIFEST_REWRITE_PATHS", rewrite_after)
+    content = copy_of_bundled_content
+    app = make_app(content)
+    live = tmp_path / "live"
+    exporter = SiteExporter(app, live)
+    exporter.export()
+    # 1: the manifest is written again after every edit; 10**9: never (the site's files are
+    # a few hundred, so a quarter of them is more than an edit changes).
+    edits = 8
+    for number in range(edits):
+        export_edit(app, exporter, content, str(number))
+    lists = sorted(int(name) for name in os.listdir(live / "export-changes"))
+    current = int((live / "public").resolve().name)
+    if rewrite_after == 1:
+        # Only the lists the spare trees need to catch up: a few, however many edits.
+        assert len(lists) <= 3, lists
+        assert lists[-1] == current
+    else:
+        assert len(lists) >= edits  # the manifest of the first export, and every edit since
+    public = tree(live / "public")
+    assert read_manifest(live)[0] == set(public)
+    # A new process goes on from the manifest and the lists, and removes what the edits wrote.
+    add(content)
+    refresh(app)
+    exporter.export()
+    remove_added(content)
+    assert tree(live / "public") != public
+    SiteExporter(make_app(content), live).export()
+    assert tree(live / "public") == full_export(make_app, content, tmp_path / "fresh")

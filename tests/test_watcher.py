@@ -14,6 +14,7 @@ from conftest import ArticleWriter, article_text
 from flask import Flask
 from websub_hub import wait_until
 
+from feedsvc.articles.watcher import FULL_RESCAN_ROUNDS, ContentWatcher, rescan_scope
 from feedsvc.runtime import Runtime
 
 
@@ -359,3 +360,43 @@ def test_an_edit_while_a_new_folder_is_being_watched_is_not_left_for_the_rescan(
         lambda: {"Tussendoor oud", "Tussendoor nieuw"} <= set(titles(runtime)),
         what="both edits made while the watches were set up again",
     )
+
+
+def test_the_periodic_rescan_goes_a_folder_at_a_time_and_now_and_then_over_everything() -> None:
+    parts = ["/inhoud/2024", "/inhoud/2025"]
+    turns = [rescan_scope(parts, turn) for turn in range(2 * (2 * FULL_RESCAN_ROUNDS + 1))]
+    assert turns.count(None) == 2  # the whole folder once per FULL_RESCAN_ROUNDS rounds
+    whole = turns.index(None)
+    assert whole == 2 * FULL_RESCAN_ROUNDS
+    for scope in turns[:whole]:
+        assert scope is not None
+        (path,) = scope
+        assert path in {"/inhoud/2024/", "/inhoud/2025/"}  # a path inside: that folder, below
+    for start in range(0, whole, 2):  # each part once per round
+        assert turns[start] != turns[start + 1]
+    assert rescan_scope([], 3) is None  # no folders below the root: the whole folder each time
+
+
+def test_the_watcher_rescans_each_folder_and_the_whole_folder_periodically(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("feedsvc.articles.watcher.FULL_RESCAN_ROUNDS", 1)
+    for year in ("2024", "2025"):
+        (tmp_path / year).mkdir()
+    asked: list[Collection[str] | None] = []
+    watcher = ContentWatcher(tmp_path, asked.append, rescan_seconds=0.4, missing_poll_seconds=0.1)
+    watcher.ensure_running()
+    try:
+        assert watcher.wait_established(timeout=30)
+        wait_until(lambda: len(asked) >= 10, what="six periodic rescans")
+    finally:
+        watcher.stop()
+    # The reloads at start (the whole folder, before and after the watch), then the rescans:
+    # each folder, one at a time, then the whole folder.
+    start_reloads = next(n for n, scope in enumerate(asked) if scope is not None)
+    assert start_reloads >= 2
+    periodic = asked[start_reloads : start_reloads + 6]
+    expected = {frozenset({f"{tmp_path / year}/"}) for year in ("2024", "2025")}
+    for start in (0, 3):
+        assert {periodic[start], periodic[start + 1]} == expected, periodic
+        assert periodic[start + 2] is None, periodic

@@ -10,7 +10,7 @@ layout of ``OUTDIR``::
     generations/N/          the site: index.html, feeds/all.rss, feeds/all.page2.rss, ...
     nginx/feedsvc.conf      the nginx server configuration for public (see feedsvc.deploy.nginx)
     export-manifest.json    the files of public the export wrote (and so may leave out), as of
-                            the last full export; export-changes/N: what each export since
+                            the generation it names; export-changes/N: what each export since
                             wrote or removed (see read_manifest)
     spare/K                 trees an edit's export is built in (see feedsvc.deploy.generations)
 
@@ -102,6 +102,12 @@ NGINX_DIR = "nginx"
 NGINX_CONF = "feedsvc.conf"
 MANIFEST = "export-manifest.json"
 MANIFEST_VERSION = 2
+# An edit's export records what it changed in export-changes/N, and the lists are dropped
+# once the manifest is written again. Writing it lists every file (about half a second at
+# 100,000 articles), so it is written again after the lists since it name this many paths
+# (or a quarter of the files, if more): a long ``--watch`` keeps a bounded number of lists,
+# at a cost per edit that does not grow with the site.
+MANIFEST_REWRITE_PATHS = 20_000
 SIBLINGS = {GZIP: ".gz", BROTLI: ".br"}
 FEED_ENDPOINT = "feedsvc.feed"
 # Routes whose pages get no compressed siblings: nginx compresses them when one is asked for
@@ -255,6 +261,7 @@ class SiteExporter:
         self._reused = False  # while exporting: the new generation started as a copy
         self._folder_dates: dict[str, int] = {}  # folder of the current generation -> mtime
         self._manifest_generation = 0  # the generation export-manifest.json lists
+        self._paths_since_manifest = 0  # paths the change lists since it name
         self._nginx_site: NginxSite | None = None  # what nginx/feedsvc.conf was written from
         self._keys: dict[str, Hashable] = {}  # page path -> key, as last exported here
         self._listing = SiteListing(app)  # the pages as last exported here
@@ -410,6 +417,9 @@ class SiteExporter:
         if build.reused:
             self._owned -= removed
             self._owned |= produced
+            self._paths_since_manifest += len(changes)
+            if self._paths_since_manifest >= max(MANIFEST_REWRITE_PATHS, len(self._owned) // 4):
+                self._save_manifest(build.number)  # after the switch: no reader waits for it
         else:
             self._owned = produced
             self._save_manifest(build.number)
@@ -725,8 +735,10 @@ class SiteExporter:
         return files
 
     def _save_manifest(self, generation: int) -> None:
-        """Write the list of files the export owns in ``generation``. Only after a full export:
-        an edit's export records what it changed in ``export-changes/N`` instead."""
+        """Write the list of files the export owns in ``generation``: after a full export, and
+        after the edits' exports once their change lists have grown (see
+        :data:`MANIFEST_REWRITE_PATHS`); in between, an edit's export records what it changed
+        in ``export-changes/N`` instead."""
         document = {
             "version": MANIFEST_VERSION,
             "generator": "feedsvc export",
@@ -737,6 +749,7 @@ class SiteExporter:
         text = json.dumps(document, ensure_ascii=False, indent=0) + "\n"
         _atomic_write(self.outdir / MANIFEST, text.encode("utf-8"), None)
         self._manifest_generation = generation
+        self._paths_since_manifest = 0
 
     # -- nginx --------------------------------------------------------------------------------
 

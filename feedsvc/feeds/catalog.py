@@ -15,8 +15,9 @@ import bisect
 import enum
 import math
 import operator
+import weakref
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import InitVar, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -126,15 +127,85 @@ class _Spellings:
         )
 
 
+# Ids an updated catalog's by_id holds apart from the dict it shares with the catalogs before
+# (see _LayeredIds); beyond this many, it is made into one dict again.
+BY_ID_LAYER_LIMIT = 1024
+_GONE = None  # in a layer: the id is not in the catalog, whatever the shared dict says
+
+
+class _LayeredIds(Mapping[str, Article]):
+    """Articles by id: a dict shared with the catalogs before (never changed), and the ids
+    that changed since it was made. An update makes a new small layer, not a new dict of every
+    article: at 100,000 articles, copying the dict (touching every article) and the collector's
+    walks over the new one were the largest part of an edit's catalog update."""
+
+    __slots__ = ("_base", "_layer", "_len")
+
+    def __init__(self, base: dict[str, Article], layer: dict[str, Article | None]) -> None:
+        self._base = base
+        self._layer = layer
+        self._len = len(base) + sum(
+            (value is not _GONE) - (key in base) for key, value in layer.items()
+        )
+
+    def __getitem__(self, key: str) -> Article:
+        layer = self._layer
+        found = layer[key] if key in layer else self._base[key]
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def get(self, key: str, default: Article | None = None) -> Article | None:  # type: ignore[override]
+        layer = self._layer
+        found = layer[key] if key in layer else self._base.get(key, default)
+        return default if found is None else found
+
+    def __contains__(self, key: object) -> bool:
+        layer = self._layer
+        if key in layer:
+            return layer[key] is not _GONE
+        return key in self._base
+
+    def __iter__(self) -> Iterator[str]:
+        layer = self._layer
+        yield from (key for key in self._base if key not in layer)
+        yield from (key for key, value in layer.items() if value is not _GONE)
+
+    def __len__(self) -> int:
+        return self._len
+
+
+def _updated_ids(
+    previous: Mapping[str, Article], gone: list[Article], new: list[Article]
+) -> Mapping[str, Article]:
+    """``previous`` without ``gone`` and with ``new``, sharing what it can with it."""
+    if isinstance(previous, _LayeredIds):
+        base, layer = previous._base, dict(previous._layer)
+    else:
+        base, layer = dict(previous) if not isinstance(previous, dict) else previous, {}
+    for article in gone:
+        layer[article.id] = _GONE
+    for article in new:
+        layer[article.id] = article
+    if len(layer) <= BY_ID_LAYER_LIMIT:
+        return _LayeredIds(base, layer)
+    merged = dict(base)  # now and then: a new dict, and the layers start again
+    for key, value in layer.items():
+        if value is _GONE:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
 @dataclass(frozen=True, slots=True)
 class _Prebuilt:
     """Category and source feeds made beforehand, by :func:`update_catalog`."""
 
     category_feeds: list[Feed]
     source_feeds: list[Feed]
-    # The previous catalog's, updated: copying a dict is a fraction of building one afresh,
-    # which at 100,000 articles was the largest part of an edit's catalog update.
-    by_id: dict[str, Article]
+    # The previous catalog's, updated (see _LayeredIds).
+    by_id: Mapping[str, Article]
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,6 +222,11 @@ class Catalog:
     source_feeds: tuple[Feed, ...] = field(init=False, repr=False)
     # Set by build_catalog and update_catalog: what the next update_catalog starts from.
     spellings: _Spellings | None = field(default=None, init=False, repr=False)
+    # Set by update_catalog: the catalog it started from, and the ids of its articles that
+    # this one does not have (see removed_since).
+    _removed: tuple[weakref.ref[Catalog], frozenset[str]] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def __post_init__(self, prebuilt: _Prebuilt | None) -> None:
         # Derived once here, since a catalog is read by every request and never changes.
@@ -187,6 +263,14 @@ class Catalog:
     def category_rows(self) -> list[tuple[CategoryNode, int]]:
         """:attr:`category_tree` in reading order with each node's depth (see tree_rows)."""
         return tree_rows(self.category_tree)
+
+    def removed_since(self, before: Catalog) -> Collection[str]:
+        """The ids of ``before``'s articles that this catalog does not have: what the update
+        that made this catalog from ``before`` removed, or else found by comparing every id."""
+        removed = self._removed
+        if removed is not None and removed[0]() is before:
+            return removed[1]
+        return before.by_id.keys() - self.by_id.keys()
 
     @property
     def rejected(self) -> tuple[ContentProblem, ...]:
@@ -353,10 +437,7 @@ def update_catalog(
         (f for f in feeds.values() if f.kind is FeedKind.SOURCE),
         key=lambda f: _sort_key(f.articles[0]),
     )
-    by_id = dict(previous.by_id)
-    for article in gone:
-        del by_id[article.id]
-    by_id.update((article.id, article) for article in new)
+    by_id = _updated_ids(previous.by_id, gone, new)
     catalog = Catalog(
         site_title,
         _changed(previous.articles, gone, new),
@@ -364,6 +445,8 @@ def update_catalog(
         _Prebuilt(category_feeds, source_feeds, by_id),
     )
     object.__setattr__(catalog, "spellings", spellings)
+    removed_ids = frozenset(article.id for article in gone) - new_ids
+    object.__setattr__(catalog, "_removed", (weakref.ref(previous), removed_ids))
     return catalog
 
 

@@ -315,7 +315,7 @@ class Publication:
             for number in range(now.page_count(size) + 1, feed.page_count(size) + 1):
                 candidates.extend((path, ext, number) for ext in FORMATS)
                 candidates.append((listing_path(feed, number), HTML_PAGE, 0))
-        removed = before.by_id.keys() - catalog.by_id.keys()
+        removed = catalog.removed_since(before)  # not every id, after an edit
         candidates.extend((article_path(i), HTML_PAGE, 0) for i in removed)
         return sum(1 for key in candidates if key in self._seen and not self.is_alive(key))
 

@@ -23,7 +23,8 @@ from lxml import etree
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
-from feedsvc.feeds.catalog import Catalog, Feed
+from feedsvc.articles.model import Article
+from feedsvc.feeds.catalog import Catalog, Feed, newest_update
 from feedsvc.feeds.publication import SITE_FILE
 from feedsvc.feeds.urls import article_path, listing_path
 from feedsvc.runtime import Runtime
@@ -111,17 +112,35 @@ def _page_entries(
     for path, feed in catalog.feeds.items():
         kept = before.get(path)
         if kept is None or kept[0] is not feed:
-            kept = (feed, list(_feed_entries(feed, page_size)))
+            kept = (feed, _feed_entries(feed, page_size, kept))
         if known is not None:
             known[path] = kept
         yield from kept[1]
 
 
-def _feed_entries(feed: Feed, page_size: int) -> Iterator[SitemapEntry]:
+def _feed_entries(
+    feed: Feed, page_size: int, before: tuple[Feed, list[SitemapEntry]] | None = None
+) -> list[SitemapEntry]:
+    """The entries of ``feed``'s listing pages. A page that holds the same articles as the
+    same page of the feed ``before`` (of the same path) has the same entry: an edit makes the
+    all-feed anew, but changes one or a few of its thousands of pages, and finding a page's
+    date looks at each of its articles."""
+    old_articles: tuple[Article, ...] = ()
+    old_entries: list[SitemapEntry] = []
+    if before is not None:
+        old_articles, old_entries = before[0].articles, before[1]
+    articles = feed.articles
+    entries: list[SitemapEntry] = []
     for number in range(1, feed.page_count(page_size) + 1):
-        page = feed.page(number, page_size)
-        lastmod = page.updated if page.articles else None
-        yield SitemapEntry(listing_path(feed, number), lastmod)
+        start = (number - 1) * page_size
+        page = articles[start : start + page_size]
+        # Compared by identity first, article by article: the same objects, mostly.
+        if number <= len(old_entries) and old_articles[start : start + page_size] == page:
+            entries.append(old_entries[number - 1])
+        else:
+            lastmod = newest_update(page) if page else None
+            entries.append(SitemapEntry(listing_path(feed, number), lastmod))
+    return entries
 
 
 def _article_entries(
