@@ -10,7 +10,7 @@ import functools
 import hashlib
 import re
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from flask import (
@@ -18,6 +18,8 @@ from flask import (
     Flask,
     Response,
     current_app,
+    get_template_attribute,
+    has_request_context,
     jsonify,
     redirect,
     render_template,
@@ -26,6 +28,7 @@ from flask import (
     url_for,
 )
 from flask.globals import request_ctx
+from markupsafe import Markup
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, PreconditionFailed
 from werkzeug.exceptions import NotImplemented as NotImplementedHTTP
@@ -34,7 +37,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from feedsvc.articles.dates import format_dutch_date
 from feedsvc.articles.model import Article
 from feedsvc.feeds.builder import body_html
-from feedsvc.feeds.catalog import CategoryNode, Feed, FeedKind, PageOutOfRangeError
+from feedsvc.feeds.catalog import Catalog, CategoryNode, Feed, FeedKind, PageOutOfRangeError
 from feedsvc.feeds.compression import IDENTITY, PREFERENCE
 from feedsvc.feeds.publication import RenderedFeed, UnknownFeedError
 from feedsvc.feeds.urls import (
@@ -108,10 +111,47 @@ def init_app(app: Flask, service: Runtime) -> None:
         error_message=errorpages.message,
     )
     app.jinja_env.globals.update(reader_links=reader_links, canonical_url=_canonical_url)
+    app.jinja_env.globals["url_for"] = link_for
     app.context_processor(lambda: {"site_feed": snapshot.catalog().all_feed})
     app.jinja_env.filters["dutch_date"] = format_dutch_date
     app.jinja_env.filters["body_html"] = body_html
     app.jinja_env.filters["arrows"] = _arrows
+
+
+# Distinct links the templates build (a handful per page kind, one per feed for the webmasters'
+# page): bounded, since a few take values from the content.
+LINK_CACHE_SIZE = 4096
+
+
+def link_for(endpoint: str, **values: Any) -> str:
+    """``url_for`` for the templates, each distinct link built once: every page links the same
+    few pages and files (the front page, the stylesheet, ...), and Werkzeug's build of a URL
+    cost more than the rest of an article page's header (bench/export_profile.py).
+
+    A relative link depends only on the app's rules, the endpoint, the values and the URL
+    adapter's script name (host and subdomain matching are off); the key holds the app's URL
+    map and what the adapter was bound to anyway.
+    Anything else (no request, ``_external``, ``_anchor``, a blueprint-relative endpoint) is
+    left to ``url_for`` itself.
+    """
+    adapter = request_ctx.url_adapter if has_request_context() else None
+    if adapter is None or endpoint[:1] == "." or any(name[:1] == "_" for name in values):
+        return url_for(endpoint, **values)
+    bound = (
+        adapter.map,
+        adapter.script_name,
+        adapter.server_name,
+        adapter.subdomain,
+        adapter.url_scheme,
+    )
+    return _built_link(bound, endpoint, tuple(values.items()))
+
+
+@functools.lru_cache(maxsize=LINK_CACHE_SIZE)
+def _built_link(
+    bound: tuple[object, ...], endpoint: str, values: tuple[tuple[str, Any], ...]
+) -> str:
+    return url_for(endpoint, **dict(values))
 
 
 class ReaderLink(NamedTuple):
@@ -158,7 +198,7 @@ def _static_versions(app: Flask) -> None:
     app.extensions[STATIC_VERSIONS] = versions
 
     def static_url(filename: str) -> str:
-        return url_for("static", filename=filename, v=versions[filename])
+        return link_for("static", filename=filename, v=versions[filename])
 
     app.jinja_env.globals["static_url"] = static_url
 
@@ -463,8 +503,8 @@ def embed_page(name: str) -> BaseResponse:
     body = render_template(
         "insluiten.html",
         feed=shown,
-        heading="Alle berichten" if shown.kind is FeedKind.ALL else _arrows(shown.name),
-        feeds=list(catalog.feeds.values()),
+        heading=_embed_heading(shown),
+        feed_options=_embed_options(catalog, shown),
         code=embed.embed_code(shown),
         heights=heights,
         max_count=embed.MAX_COUNT,
@@ -479,6 +519,50 @@ def embed_page(name: str) -> BaseResponse:
         f"style-src 'self' 'unsafe-hashes' {embed.IFRAME_STYLE_HASH};",
     )
     return pagecache.send_dated(response, catalog.all_feed.updated)
+
+
+def _embed_heading(shown: Feed) -> str:
+    return "Alle berichten" if shown.kind is FeedKind.ALL else _arrows(shown.name)
+
+
+class _EmbedChoices(NamedTuple):
+    """The options of the webmasters' page's choice of feeds, none of them selected."""
+
+    catalog: Catalog
+    script_root: str
+    positions: dict[str, int]  # feed path -> its option
+    options: tuple[Markup, ...]
+
+
+# The last catalog's options, by the links' script name. Every webmasters' page offers every
+# feed (412 at 10,000 articles), and an export renders one page per feed: made per page, the
+# options were most of the page's cost (bench/export_profile.py). One tuple, replaced whole, so
+# threads need no lock.
+_embed_choices_kept: _EmbedChoices | None = None
+
+
+def _embed_options(catalog: Catalog, shown: Feed) -> list[Markup]:
+    """The options of every feed of ``catalog``, ``shown``'s selected (``_macros.html``)."""
+    global _embed_choices_kept  # noqa: PLW0603 - see above
+    option = get_template_attribute("_macros.html", "feed_option")
+    kept = _embed_choices_kept
+    script_root = request.script_root
+    if kept is None or kept.catalog is not catalog or kept.script_root != script_root:
+        links = [
+            (link_for("feedsvc.embed_page", name=other.path + ".html"), _embed_heading(other))
+            for other in catalog.feeds.values()
+        ]
+        kept = _embed_choices_kept = _EmbedChoices(
+            catalog,
+            script_root,
+            {path: position for position, path in enumerate(catalog.feeds)},
+            tuple(option(url, label, False) for url, label in links),
+        )
+    options = list(kept.options)
+    position = kept.positions[shown.path]
+    url = link_for("feedsvc.embed_page", name=shown.path + ".html")
+    options[position] = option(url, _embed_heading(shown), True)
+    return options
 
 
 def _feed_page(kind: FeedKind, name: str) -> PageBody:

@@ -1,0 +1,91 @@
+"""What the export asks the app, and the links pages carry wherever the app is mounted.
+
+The export makes each request's environ from one built by Werkzeug per set of headers
+(``request_environ``): it must be the environ Werkzeug's ``EnvironBuilder`` makes for that
+path. Templates build each distinct link once (``routes.link_for``), and the webmasters' page
+its choice of feeds once per catalog: a page served under another mount point (``SCRIPT_NAME``,
+behind a proxy) must still link under its own.
+"""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+from conftest import page_of
+from flask.testing import FlaskClient
+from werkzeug.test import EnvironBuilder
+
+from feedsvc.deploy.export import BROWSER_ACCEPT, request_environ
+
+PATHS = (
+    "/",
+    "/feeds/all.rss",
+    "/feeds/categorie/nieuws.atom?page=2",
+    "/artikelen/2024/caf%C3%A9-open.html",
+    "/artikelen/2024/café open.html",
+    "/static/style.css?v=0123456789ab",
+    "/insluiten/bron/rtl%20nieuws.html",
+)
+HEADERS = (
+    {},
+    {"Accept-Encoding": "identity"},
+    {"Accept-Encoding": "br"},
+    {"Accept": BROWSER_ACCEPT},
+)
+
+
+@pytest.mark.parametrize("headers", HEADERS, ids=lambda h: ",".join(h) or "none")
+@pytest.mark.parametrize("path", PATHS)
+def test_the_exports_environ_is_werkzeugs(path: str, headers: dict[str, str]) -> None:
+    expected = EnvironBuilder(path, headers=list(headers.items())).get_environ()
+    made = request_environ(path, headers)
+    assert made.pop("wsgi.input").read() == expected.pop("wsgi.input").read() == b""
+    assert made == expected
+
+
+def test_each_request_gets_its_own_environ() -> None:
+    first = request_environ("/a.html", {})
+    second = request_environ("/b.html", {})
+    first["HTTP_X_SEEN"] = "1"
+    assert "HTTP_X_SEEN" not in second
+    assert first["wsgi.input"] is not second["wsgi.input"]
+    assert second["PATH_INFO"] == "/b.html"
+
+
+def links(client: FlaskClient, path: str, mount: str) -> lxml.html.HtmlElement:
+    response = client.get(path, environ_overrides={"SCRIPT_NAME": mount})
+    assert response.status_code == 200
+    return lxml.html.fromstring(response.data)
+
+
+@pytest.mark.parametrize("order", [("", "/onder"), ("/onder", "")])
+def test_links_follow_the_mount_point_of_each_request(
+    client: FlaskClient, order: tuple[str, str]
+) -> None:
+    # The webmasters' page is rendered on every request: the same page, mounted two ways.
+    for mount in order:
+        page = links(client, "/insluiten/all.html", mount)
+        stylesheet = page.xpath("//link[@rel='stylesheet']/@href")
+        assert len(stylesheet) == 1
+        assert stylesheet[0].startswith(f"{mount}/static/style.css?v=")
+        assert page.xpath("//a[@class='brand']/@href") == [f"{mount}/"]
+        options = page.xpath("//select[@id='kies-feed']/option")
+        assert len(options) > 2
+        assert all(o.get("value").startswith(f"{mount}/insluiten/") for o in options)
+        assert [o.get("value") for o in options if o.get("selected") is not None] == [
+            f"{mount}/insluiten/all.html"
+        ]
+
+
+def test_the_choice_of_feeds_selects_the_page_shown(client: FlaskClient) -> None:
+    everything = page_of(client, "/insluiten/all.html")
+    values = everything.xpath("//select[@id='kies-feed']/option/@value")
+    for value in (values[1], values[-1], values[0]):
+        page = page_of(client, value)
+        options = page.xpath("//select[@id='kies-feed']/option")
+        # Every feed once, in the same order, and only the page's own selected.
+        assert [o.get("value") for o in options] == values
+        assert [o.get("value") for o in options if o.get("selected") is not None] == [value]
+        assert (
+            options[values.index(value)].text == page.xpath("//p[@class='breadcrumbs']/a")[0].text
+        )
