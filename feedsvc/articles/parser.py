@@ -311,18 +311,17 @@ class _ArticleParser:
         updated: datetime,
         body: Body,
     ) -> ParseResult:
-        """The article of this file and the warnings found: how either reading ends."""
-        article = Article(
-            id=_article_id(self.path),
-            title=title,
+        """The article of this file and the warnings found: how the parser's reading ends."""
+        return _result(
+            self.path,
+            title,
             category=category,
             source=source,
             published=published,
             updated=updated,
             body=body,
-            source_path=self.path,
+            warnings=tuple(self.warnings),
         )
-        return ParseResult(article, tuple(self.warnings))
 
     # -- decoding ------------------------------------------------------------------------------
 
@@ -623,6 +622,31 @@ def _parse_common(
     body = _body_of(text, end, reading, data, data_start)
     if body is None:
         return None
+    return _result(
+        path,
+        title,
+        category=category,
+        source=source,
+        published=published,
+        updated=updated,
+        body=body,
+        warnings=(),
+    )
+
+
+def _result(
+    path: str,
+    title: str,
+    *,
+    category: Category,
+    source: Source | None,
+    published: datetime,
+    updated: datetime,
+    body: Body,
+    warnings: tuple[ContentProblem, ...],
+) -> ParseResult:
+    """The article of the file at ``path``: how both readings (with and without a parser
+    object) end."""
     article = Article(
         id=_article_id(path),
         title=title,
@@ -633,7 +657,7 @@ def _parse_common(
         body=body,
         source_path=path,
     )
-    return ParseResult(article, ())
+    return ParseResult(article, warnings)
 
 
 def _body_of(
