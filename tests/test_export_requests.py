@@ -77,6 +77,20 @@ def test_links_follow_the_mount_point_of_each_request(
         ]
 
 
+@pytest.mark.parametrize("order", [("", "/onder"), ("/onder", "")])
+@pytest.mark.parametrize("path", ["/", "/berichten/pagina-1.html"])
+def test_a_cached_page_follows_the_mount_point_of_each_request(
+    client: FlaskClient, order: tuple[str, str], path: str
+) -> None:
+    # Pages rendered once per catalog are kept per mount point: the same page, mounted two ways.
+    for mount in order:
+        page = links(client, path, mount)
+        stylesheet = page.xpath("//link[@rel='stylesheet']/@href")
+        assert len(stylesheet) == 1
+        assert stylesheet[0].startswith(f"{mount}/static/style.css?v=")
+        assert page.xpath("//a[@class='brand']/@href") == [f"{mount}/"]
+
+
 def test_the_choice_of_feeds_selects_the_page_shown(client: FlaskClient) -> None:
     everything = page_of(client, "/insluiten/all.html")
     values = everything.xpath("//select[@id='kies-feed']/option/@value")

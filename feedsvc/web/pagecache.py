@@ -118,8 +118,9 @@ def cached_page(view: Callable[P, PageBody]) -> Callable[P, BaseResponse]:
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> BaseResponse:
         cache: PageCache = current_app.extensions[PAGE_CACHE]
-        # As the site links it (percent-encoded): the page's key in the state file too.
-        path = quote(request.path)
+        # As the site links it (percent-encoded, under the mount point it is served at: its
+        # links carry that too): the page's key in the state file as well.
+        path = _linked_path()
         page = cache.get(snapshot.publication(), path, lambda: view(*args, **kwargs))
         coding = request.accept_encodings.best_match(PREFERENCE, default=IDENTITY) or IDENTITY
         response = Response(page.body(coding), content_type="text/html; charset=utf-8")
@@ -132,6 +133,10 @@ def cached_page(view: Callable[P, PageBody]) -> Callable[P, BaseResponse]:
         return response.make_conditional(request)
 
     return wrapper
+
+
+def _linked_path() -> str:
+    return quote(request.script_root + request.path)
 
 
 def send_dated(
@@ -147,6 +152,6 @@ def send_dated(
     response.add_etag()
     etag, _ = response.get_etag()
     assert etag is not None  # add_etag just set it
-    path = key if key is not None else quote(request.path)
+    path = key if key is not None else _linked_path()
     response.last_modified = snapshot.publication().page_last_modified(path, etag, newest, kind)
     return response.make_conditional(request)
