@@ -212,3 +212,24 @@ def terminated_at_exit(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def corpus_and_trees(
+    tmp: Path, corpus: Path | None, articles: int, baseline: str
+) -> tuple[Path, dict[str, Path]]:
+    """The corpus of ``articles`` (kept in ``corpus`` if given, else under ``tmp``), and the
+    two trees a bench alternates between: ``baseline`` extracted under ``tmp``, and this one."""
+    from corpus import generate  # noqa: PLC0415 - only the benches that compare trees need it
+
+    content = corpus or tmp / "content"
+    generate(content, articles)
+    base = tmp / "baseline"
+    extract_revision(baseline, base)
+    return content, {"baseline": base, "branch": REPO}
+
+
+def write_results(out: Path, results: dict[str, Any]) -> None:
+    """Save ``results`` as JSON at ``out`` and say where (relative to the repository)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"\nraw results: {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")

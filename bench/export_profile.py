@@ -23,8 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import extract_revision, run_driver, run_main, short_commit
-from corpus import generate
+from benchlib import corpus_and_trees, run_driver, run_main, short_commit
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -80,11 +79,7 @@ def main() -> int:
     commit, base_commit = short_commit(), short_commit(args.baseline)
     with tempfile.TemporaryDirectory(prefix="export-profile-") as tmp_name:
         tmp = Path(tmp_name)
-        content = args.corpus or tmp / "content"
-        generate(content, args.n)
-        base = tmp / "baseline"
-        extract_revision(base_commit, base)
-        trees = {"baseline": base, "branch": REPO}
+        content, trees = corpus_and_trees(tmp, args.corpus, args.n, base_commit)
         runs: dict[str, list[dict[str, object]]] = {name: [] for name in trees}
         for number in range(args.runs):
             for name, tree in trees.items():

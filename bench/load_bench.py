@@ -59,6 +59,7 @@ from benchlib import (  # noqa: E402
     first_feed,
     run_main,
     short_commit,
+    write_results,
 )
 
 SEED = 1
@@ -295,9 +296,7 @@ def main() -> int:
                 f"[{ccpu['min']:.2f}–{ccpu['max']:.2f}] | {row['compared_rss_mb']['max']:.0f} MB |"
             )
     out = args.json or RESULTS / f"load-{started:%Y%m%d-%H%M}-{str(results['commit'])[:10]}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"\nraw results: {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
+    write_results(out, results)
     return 0
 
 

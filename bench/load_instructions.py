@@ -24,7 +24,6 @@ About two minutes per child on 2 cores (six children with --compare, two at a ti
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -39,7 +38,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import corpus  # noqa: E402
-from benchlib import BenchError, extract_revision, run_main, short_commit  # noqa: E402
+from benchlib import (  # noqa: E402
+    BenchError,
+    extract_revision,
+    run_main,
+    short_commit,
+    write_results,
+)
 
 SEED = 1
 RESULTS = REPO / "bench" / "results"
@@ -157,9 +162,7 @@ def main() -> int:
     if args.compare:
         print(f"  this / {args.compare}: {rows['this']['ratio_to_compared']:.3f}")
     out = args.json or RESULTS / f"load-instructions-{args.size}-{commit}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"raw results: {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
+    write_results(out, results)
     return 0
 
 
