@@ -526,34 +526,45 @@ class SiteExporter:
 
     def _render_order(self, todo: list[SitePage]) -> list[SitePage]:
         """The pages in the order they are given to the renderers: feed pages by the date of
-        their newest article, oldest first, in the places feed pages have in ``todo``; every
+        their median article, oldest first, in the places feed pages have in ``todo``; every
         other page where it is. Only for as many pages as are worth a pool.
 
         An article is an entry on a page of several feeds (all articles, each level of its
         category, its source) in three formats, and a renderer keeps the bytes of the entries it
         wrote last (:data:`RENDERER_ENTRY_BYTES`): listed feed by feed, an article's other pages
         come only after the renderer has forgotten it. Dated, its pages come close together,
-        wherever the feed. The order of writing is no one's concern: a reader sees the new
-        generation only once it is complete. Figures: docs/performance.md, "Feed pages given
-        out by date" (bench/feed_pages_bench.py).
+        wherever the feed; by the median article rather than the newest, a page of a sparse
+        feed (one covering years) comes in the middle of its articles' dates, not after all of
+        them. The order of writing is no one's concern: a reader sees the new generation only
+        once it is complete. Figures: docs/performance.md, "Feed pages given out by date"
+        (bench/feed_pages_bench.py).
         """
         if len(todo) < POOL_MIN_PAGES:
             return todo
-        catalog = self.service.publication.catalog
-        size = self.service.settings.page_size
-        dates: dict[str, tuple[float, str, str, int]] = {}
-        for feed in catalog.feeds.values():
-            for number in range(1, feed.page_count(size) + 1):
-                newest = feed.articles[(number - 1) * size]
-                key = (newest.published.timestamp(), newest.id, feed.path, number)
-                for extension in FORMATS:
-                    dates[feed_path(feed, extension, number)] = key
+        dates = self._feed_page_dates()
         slots = [index for index, page in enumerate(todo) if page.path in dates]
         ordered = list(todo)
         feed_pages = sorted((todo[index] for index in slots), key=lambda page: dates[page.path])
         for index, page in zip(slots, feed_pages, strict=True):
             ordered[index] = page
         return ordered
+
+    def _feed_page_dates(self) -> dict[str, tuple[float, str, str, int]]:
+        """Every feed page's path, with the date (and id) of its median article, its feed and
+        number: what :meth:`_render_order` sorts feed pages by."""
+        catalog = self.service.publication.catalog
+        size = self.service.settings.page_size
+        dates: dict[str, tuple[float, str, str, int]] = {}
+        for feed in catalog.feeds.values():
+            count = len(feed.articles)
+            for number in range(1, feed.page_count(size) + 1):
+                first = (number - 1) * size
+                # Newest first: the middle article (the newer of two) is the median date.
+                median = feed.articles[first + (min(size, count - first) - 1) // 2]
+                key = (median.published.timestamp(), median.id, feed.path, number)
+                for extension in FORMATS:
+                    dates[feed_path(feed, extension, number)] = key
+        return dates
 
     def _render_all(self, todo: list[SitePage]) -> Iterator[_Rendered]:
         """The pages rendered, in order: here, or by one forked process per core for many.
