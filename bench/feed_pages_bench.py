@@ -3,14 +3,14 @@
 ``python bench/feed_pages_bench.py [-n 10000] [--runs 3] [--baseline main] [--corpus DIR]``
 loads a corpus of ``-n`` articles (bench/corpus.py) and renders every page of the feeds route
 (RSS, Atom and JSON Feed pages with their compressed siblings) as a first export's pool does:
-the pages in the order the export gives them out, in chunks of the export's size handed in
-turn to two forked processes set up as the export sets up its renderers (the caches they keep,
-bounded as there). It records the CPU time of the two (``wait4``), the splice caches' hit
-rates and the entries they wrote, the entries' bodies and browser-view items made anew (counts
-that do not depend on the machine's load), the written memory of each and a digest of every
-file made (the same in both trees if they write the same bytes), for this tree and the
-baseline's (``git archive``), alternating. CPU time, since the machine is shared. Saved to
-bench/results/ as JSON.
+the pages in the order the export gives them out, in chunks of the export's size dealt as the
+export deals them (its ``_Dealer``; where it has none, handed in turn) to two forked processes
+set up as the export sets up its renderers (the caches they keep, bounded as there). It records
+the CPU time of the two (``wait4``), the splice caches' hit rates and the entries they wrote,
+the entries' bodies and browser-view items made anew (counts that do not depend on the
+machine's load), the written memory of each and a digest of every file made (the same in both
+trees if they write the same bytes), for this tree and the baseline's (``git archive``),
+alternating. CPU time, since the machine is shared. Saved to bench/results/ as JSON.
 
 Only the feed pages: the export's other pages, its writing and its pool's replacing are in
 bench/export_bench.py.
@@ -65,18 +65,30 @@ order = getattr(exporter, "_render_order", None)  # the export's order, where it
 if order is not None:
     pages = order(pages)
 chunk = export._POOL_CHUNK
+# The export's dealing, where it has one (each renderer its own range of dates, then the rest);
+# else chunks in turn.
+dealer = None
+if hasattr(export, "_Dealer"):
+    dealer = export._Dealer(len(pages), list(range(len(pages))), 2, chunk)
+def chunks(worker):
+    if dealer is None:
+        for start in range(worker * chunk, len(pages), 2 * chunk):
+            yield pages[start : start + chunk]
+        return
+    while indexes := dealer.take(export._SLOT):
+        yield [pages[index] for index in indexes]
 workers = []
 for worker in range(2):
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
-        export._WORK = (exporter, pages)
+        export._WORK = (exporter, pages) if dealer is None else (exporter, pages, dealer)
         export._start_renderer([])  # the renderer's bounds, as the export sets them
         size = 0
         digests = []
-        for start in range(worker * chunk, len(pages), 2 * chunk):
-            for page in pages[start : start + chunk]:
+        for chunk_pages in chunks(worker):
+            for page in chunk_pages:
                 for relpath, data in exporter._render(page).files.items():
                     size += len(data)
                     digests.append((relpath, hashlib.sha256(data).hexdigest()))

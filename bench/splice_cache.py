@@ -43,8 +43,8 @@ rss.ITEMS = EntryBytes(budget)
 atom.ENTRIES = EntryBytes(budget)
 export.RENDERER_ENTRY_BYTES = budget  # what a renderer may keep (EntryBytes.keep_at_most)
 inner = export._render_in_worker
-def counted(start, stop):
-    done = inner(start, stop)
+def counted(*args):
+    done = inner(*args)
     caches = {"rss": rss.ITEMS.stats, "atom": atom.ENTRIES.stats}
     text = json.dumps({name: vars(stats) for name, stats in caches.items()})
     (stats_dir / f"{os.getpid()}.json").write_text(text)

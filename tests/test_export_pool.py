@@ -6,6 +6,7 @@ render, and a progress line on a terminal only."""
 from __future__ import annotations
 
 import os
+import statistics
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -213,7 +214,7 @@ def test_one_identity_cache_keeps_what_it_is_told_whatever_all_are_told(
     assert [other.get(thing) for thing in things] == [None, None, None, None, 4]
 
 
-def test_feed_pages_are_given_out_by_their_newest_article_the_rest_in_place(
+def test_feed_pages_are_given_out_by_their_median_article_the_rest_in_place(
     app: Flask, tmp_path: Path
 ) -> None:
     pages = site_pages(app)
@@ -221,9 +222,11 @@ def test_feed_pages_are_given_out_by_their_newest_article_the_rest_in_place(
     ordered = SiteExporter(app, tmp_path / "out")._render_order(pages)
     service = app.extensions["feedsvc"]
     catalog, size = service.publication.catalog, service.settings.page_size
-    # Every feed page's newest article, found from the catalog by its path.
+    # Every feed page's median article date, found from the catalog by its path.
     newest = {
-        feed_path(feed, extension, number): feed.articles[(number - 1) * size].published
+        feed_path(feed, extension, number): statistics.median_high(
+            article.published for article in feed.page(number, size).articles
+        )
         for feed in catalog.feeds.values()
         for number in range(1, feed.page_count(size) + 1)
         for extension in ("rss", "atom", "json")
@@ -257,3 +260,21 @@ def test_no_progress_when_not_on_a_terminal(
 ) -> None:
     SiteExporter(app, tmp_path / "out").export()
     assert capsys.readouterr().err == ""
+
+
+def test_each_renderer_gets_its_own_range_of_feed_pages_then_the_rest() -> None:
+    feed = list(range(40, 10, -1))  # feed pages 40 down to 11, in date order; 0-10 the others
+    dealer = export_module._Dealer(41, feed, 2, 4)
+    assert [dealer.join(), dealer.join(), dealer.join()] == [0, 1, 0]
+    first = [dealer.take(0), dealer.take(0), dealer.take(1), dealer.take(1)]
+    assert first == [[40, 39, 38, 37], [36, 35, 34, 33], [25, 24, 23, 22], [21, 20, 19, 18]]
+    # Once its range is done, a renderer takes the other pages, then the far end of a range.
+    taken = [dealer.take(1) for _ in range(6)]
+    assert taken[:2] == [[17, 16, 15, 14], [13, 12, 11]]
+    assert taken[2:5] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10]]
+    assert taken[5] == [28, 27, 26]
+    assert sorted(dealer.rest()) == list(range(29, 33))
+    rest = [dealer.take(0) for _ in range(3)]
+    assert rest == [[32, 31, 30, 29], [], []]
+    assert dealer.rest() == []
+    assert sum(map(len, first + taken + rest)) == 41

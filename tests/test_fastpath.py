@@ -249,3 +249,21 @@ def test_responses_are_made_once_per_rendering(app: Flask) -> None:
     assert rendered.derived[next(iter(rendered.derived))] is made
     # The body is the rendering's own bytes, not a copy per variant.
     assert made.reader["identity"].body is rendered.variants["identity"].body
+
+
+def test_a_variant_is_made_when_first_asked_for(app: Flask) -> None:
+    middleware = fast_path(app)
+    rendered = runtime(app).publication.feed("all", "rss")
+    assert middleware.answer(environ("/feeds/all.rss", {"Accept-Encoding": "gzip"})) is not None
+    made = rendered.derived[next(iter(rendered.derived))]
+    assert dict(made.reader).keys() == {"gzip"}
+    assert made.browser is not None
+    assert not dict(made.browser)
+    found = middleware.answer(environ("/feeds/all.rss", {"Accept": BROWSER}))
+    assert found is not None
+    assert found[2] == rendered.variants["identity"].body
+    assert dict(made.browser).keys() == {"identity"}
+    assert dict(made.reader).keys() == {"gzip"}
+    # A coding the rendering does not have is no answer, made or not.
+    with pytest.raises(KeyError):
+        made.reader["compress"]

@@ -33,6 +33,7 @@ date across exports and processes; one whose date differs is written again, not 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import gzip
 import io
@@ -526,34 +527,45 @@ class SiteExporter:
 
     def _render_order(self, todo: list[SitePage]) -> list[SitePage]:
         """The pages in the order they are given to the renderers: feed pages by the date of
-        their newest article, oldest first, in the places feed pages have in ``todo``; every
+        their median article, oldest first, in the places feed pages have in ``todo``; every
         other page where it is. Only for as many pages as are worth a pool.
 
         An article is an entry on a page of several feeds (all articles, each level of its
         category, its source) in three formats, and a renderer keeps the bytes of the entries it
         wrote last (:data:`RENDERER_ENTRY_BYTES`): listed feed by feed, an article's other pages
         come only after the renderer has forgotten it. Dated, its pages come close together,
-        wherever the feed. The order of writing is no one's concern: a reader sees the new
-        generation only once it is complete. Figures: docs/performance.md, "Feed pages given
-        out by date" (bench/feed_pages_bench.py).
+        wherever the feed; by the median article rather than the newest, a page of a sparse
+        feed (one covering years) comes in the middle of its articles' dates, not after all of
+        them. The order of writing is no one's concern: a reader sees the new generation only
+        once it is complete. Figures: docs/performance.md, "Feed pages given out by date"
+        (bench/feed_pages_bench.py).
         """
         if len(todo) < POOL_MIN_PAGES:
             return todo
-        catalog = self.service.publication.catalog
-        size = self.service.settings.page_size
-        dates: dict[str, tuple[float, str, str, int]] = {}
-        for feed in catalog.feeds.values():
-            for number in range(1, feed.page_count(size) + 1):
-                newest = feed.articles[(number - 1) * size]
-                key = (newest.published.timestamp(), newest.id, feed.path, number)
-                for extension in FORMATS:
-                    dates[feed_path(feed, extension, number)] = key
+        dates = self._feed_page_dates()
         slots = [index for index, page in enumerate(todo) if page.path in dates]
         ordered = list(todo)
         feed_pages = sorted((todo[index] for index in slots), key=lambda page: dates[page.path])
         for index, page in zip(slots, feed_pages, strict=True):
             ordered[index] = page
         return ordered
+
+    def _feed_page_dates(self) -> dict[str, tuple[float, str, str, int]]:
+        """Every feed page's path, with the date (and id) of its median article, its feed and
+        number: what :meth:`_render_order` sorts feed pages by."""
+        catalog = self.service.publication.catalog
+        size = self.service.settings.page_size
+        dates: dict[str, tuple[float, str, str, int]] = {}
+        for feed in catalog.feeds.values():
+            count = len(feed.articles)
+            for number in range(1, feed.page_count(size) + 1):
+                first = (number - 1) * size
+                # Newest first: the middle article (the newer of two) is the median date.
+                median = feed.articles[first + (min(size, count - first) - 1) // 2]
+                key = (median.published.timestamp(), median.id, feed.path, number)
+                for extension in FORMATS:
+                    dates[feed_path(feed, extension, number)] = key
+        return dates
 
     def _render_all(self, todo: list[SitePage]) -> Iterator[_Rendered]:
         """The pages rendered, in order: here, or by one forked process per core for many.
@@ -571,15 +583,18 @@ class SiteExporter:
             yield from map(self._render, todo)
             return
         global _WORK  # noqa: PLW0603 - what forked workers inherit, never pickled
-        _WORK = (self, todo)
+        dates = self._feed_page_dates()
+        feed = [index for index, page in enumerate(todo) if page.path in dates]
+        dealer = _Dealer(len(todo), feed, workers, _POOL_CHUNK)
+        _WORK = (self, todo, dealer)
         renderers = _Renderers(workers, _render_locks(self.app))
         try:
-            for start in range(0, len(todo), _POOL_CHUNK):
-                if not renderers.submit(start, min(start + _POOL_CHUNK, len(todo))):
+            for _ in range(dealer.count):
+                if not renderers.submit():
                     # Other threads kept the content busy: no fork is safe.
                     while renderers.pending:
                         yield from self._adopted(todo, renderers.take())
-                    yield from map(self._render, todo[start:])
+                    yield from (self._render(todo[index]) for index in dealer.rest())
                     return
                 # A few chunks per worker in flight keep every worker busy while this process
                 # writes, and bound what waits here to be written.
@@ -872,7 +887,8 @@ class SiteExporter:
 
 
 _MISSING = object()
-_WORK: tuple[SiteExporter, list[SitePage]] | None = None
+_WORK: tuple[SiteExporter, list[SitePage], _Dealer] | None = None
+_SLOT = 0  # in a forked renderer: its range of feed pages (see _Dealer)
 # How long a fork waits for other threads to let go of the content (a reload at 100,000
 # articles takes seconds) before the pages are rendered in this process instead.
 _LOCKS_WAIT_S = 60.0
@@ -930,6 +946,75 @@ def _fork_pool(workers: int, locks: list[Any]) -> multiprocessing.pool.Pool | No
             held.pop().release()
 
 
+class _Dealer:
+    """Which pages a forked renderer renders next, decided as it starts on them.
+
+    The feed pages, in date order (:meth:`SiteExporter._render_order`), are cut into one range
+    per renderer, and every page into chunks. A renderer takes the chunks of its own range from
+    its start, then chunks of the other pages, and once those are all taken the last chunk of
+    the range with most left (whose renderer goes on from its start): so an article's pages in
+    every feed, which the date order brings close together, are mostly rendered by the one
+    renderer that still has its entries' bytes (:data:`RENDERER_ENTRY_BYTES`). Chunks handed
+    out in turn gave each of two renderers half of an article's pages, and both wrote its
+    entries. A renderer that finishes early takes what is left, as before.
+
+    The state (where each range is) lives in memory shared with the forks, made before the
+    first of them, under its lock.
+    """
+
+    def __init__(self, count: int, feed: list[int], ranges: int, chunk: int) -> None:
+        """``count`` pages, of which the feed pages at ``feed`` (indexes, in date order)."""
+        feed_set = set(feed)
+        groups = [
+            feed[len(feed) * r // ranges : len(feed) * (r + 1) // ranges] for r in range(ranges)
+        ]
+        groups.append([index for index in range(count) if index not in feed_set])
+        self._chunks: list[list[int]] = []
+        bounds: list[int] = []  # per group: its next chunk and the end of its chunks
+        for pages in groups:
+            first = len(self._chunks)
+            self._chunks.extend(pages[i : i + chunk] for i in range(0, len(pages), chunk))
+            bounds += [first, len(self._chunks)]
+        self.ranges = ranges
+        self.count = len(self._chunks)  # chunks, each taken once
+        # Then how many renderers have joined: each takes the range after the last one's.
+        self._state = multiprocessing.get_context("fork").Array(ctypes.c_int64, [*bounds, 0])
+
+    def join(self) -> int:
+        """A new renderer's range (each pool's workers take the ranges in turn)."""
+        with self._state.get_lock():
+            state = self._state  # its lock is re-entrant: held, each access takes it again
+            joined = state[-1]
+            state[-1] = joined + 1
+        return int(joined % self.ranges)
+
+    def take(self, slot: int) -> list[int]:
+        """The next chunk for the renderer of range ``slot``: of its range, else of the other
+        pages, else the last of the range with most left; empty once every chunk is taken."""
+        with self._state.get_lock():
+            state = self._state
+            for group in (slot, self.ranges):
+                if state[2 * group] < state[2 * group + 1]:
+                    state[2 * group] += 1
+                    return self._chunks[state[2 * group] - 1]
+            left, group = max((state[2 * r + 1] - state[2 * r], r) for r in range(self.ranges))
+            if left <= 0:
+                return []
+            state[2 * group + 1] -= 1
+            return self._chunks[state[2 * group + 1]]
+
+    def rest(self) -> list[int]:
+        """The pages of every chunk not taken yet (none is taken meanwhile: no renderer runs)."""
+        with self._state.get_lock():
+            state = self._state
+            return [
+                index
+                for group in range(self.ranges + 1)
+                for chunk in self._chunks[state[2 * group] : state[2 * group + 1]]
+                for index in chunk
+            ]
+
+
 class _Renderers:
     """The export's forked renderers, a fresh pool of them once one of the pool's workers has
     written to :data:`RENDERER_MEMORY_MB` of memory, or after :data:`RENDERER_PAGES` pages per
@@ -957,9 +1042,9 @@ class _Renderers:
     def pending(self) -> int:
         return len(self.chunks)
 
-    def submit(self, start: int, stop: int) -> bool:
-        """Give pages ``start`` to ``stop`` of the export's list to a renderer; False if no
-        pool could be forked safely."""
+    def submit(self) -> bool:
+        """Ask a renderer to render a chunk of pages, the one the dealer gives it when it
+        starts on it (:class:`_Dealer`); False if no pool could be forked safely."""
         if self.pool is None or self.full or self.given >= RENDERER_PAGES * self.workers:
             if self.pool is not None and self.chunks:
                 self.pool.close()
@@ -971,8 +1056,8 @@ class _Renderers:
             self.generation, self.given, self.full = self.generation + 1, 0, False
             if self.pool is None:
                 return False
-        self.given += stop - start
-        chunk = self.pool.apply_async(_render_in_worker, (start, stop))
+        self.given += _POOL_CHUNK
+        chunk = self.pool.apply_async(_render_in_worker)
         self.chunks.append((self.generation, chunk))
         return True
 
@@ -1014,7 +1099,9 @@ def _start_renderer(locks: list[Any]) -> None:
             lock.release()
     gc.freeze()
     assert _WORK is not None, "a worker of an export runs only in a fork of it"
-    exporter = _WORK[0]
+    global _SLOT  # noqa: PLW0603 - this process's own
+    exporter, _, dealer = _WORK
+    _SLOT = dealer.join()
     kept = max(RENDERER_KEPT_ARTICLES, 2 * exporter.service.settings.page_size)
     Body.keep_parsed(kept)
     IdentityCache.keep_at_most(kept)
@@ -1031,17 +1118,18 @@ _WorkerResult = tuple[int, tuple[Any, ...], dict[Any, Any]]
 _WorkerAnswer = tuple[list[_WorkerResult], float]
 
 
-def _render_in_worker(start: int, stop: int) -> _WorkerAnswer:
-    """In a forked worker: pages ``start`` to ``stop`` of the export's list, rendered; for
-    each, its index and fields but the page (which the parent has), so that only bytes and
-    headers travel back, and what the publication recorded meanwhile (the dates it gave),
-    which the parent keeps and saves; and the memory it has written to so far."""
+def _render_in_worker() -> _WorkerAnswer:
+    """In a forked worker: the pages of the chunk the dealer gives it (:class:`_Dealer`),
+    rendered; for each, its index in the export's list and fields but the page (which the
+    parent has), so that only bytes and headers travel back, and what the publication recorded
+    meanwhile (the dates it gave), which the parent keeps and saves; and the memory it has
+    written to so far."""
     assert _WORK is not None, "a worker of an export runs only in a fork of it"
-    exporter, todo = _WORK
+    exporter, todo, dealer = _WORK
     publication = exporter.service.publication
     publication.start_journal()
     results = []
-    for index in range(start, stop):
+    for index in dealer.take(_SLOT):
         rendered = exporter._render(todo[index])
         fields = (
             rendered.endpoint,

@@ -2,12 +2,12 @@
 
 As WhiteNoise serves static files: every variant of a rendered feed (each content coding, and
 for feeds both representations: the feed's own type for readers, the browser's) gets its status,
-complete header list and body made once, by the route's own :func:`routes.feed_response`, the
-app's security headers and Werkzeug's header rules, and kept on the rendering
-(:attr:`RenderedFeed.derived`), so it goes when the rendering does. A request then costs a
-look-up of its path, cached parses of its Accept, Accept-Encoding and conditional headers, and a
-list copy; Flask's routing, request context, response object and after-request hooks are not
-run at all, which is most of what a feed request cost (docs/performance.md).
+complete header list and body made once, on its first request, by the route's own
+:func:`routes.feed_response`, the app's security headers and Werkzeug's header rules, and kept on
+the rendering (:attr:`RenderedFeed.derived`), so it goes when the rendering does. A request then
+costs a look-up of its path, cached parses of its Accept, Accept-Encoding and conditional
+headers, and a list copy; Flask's routing, request context, response object and after-request
+hooks are not run at all, which is most of what a feed request cost (docs/performance.md).
 
 The answers are exactly the route's (tests/test_fastpath.py compares both, header for header,
 for every variant), except that no ``Date`` is added: the server sends one on every response
@@ -188,11 +188,12 @@ class FastPath:
 def build_responders(
     rendered: RenderedFeed, settings: Settings, feed: bool, browser_content_type: str | None
 ) -> Responders:
-    """Every variant's answers, made by the route's own :func:`routes.feed_response`."""
+    """Every variant's answers, each made on first use by the route's own
+    :func:`routes.feed_response` (see :class:`_Answers`)."""
 
-    def answers(for_browser: bool) -> dict[str, Answer]:
-        return {
-            coding: _answer(
+    def answers(for_browser: bool) -> _Answers:
+        def make(coding: str) -> Answer:
+            return _answer(
                 routes.feed_response(
                     rendered,
                     settings,
@@ -202,11 +203,35 @@ def build_responders(
                     for_browser=for_browser,
                 )
             )
-            for coding in rendered.variants
-        }
+
+        return _Answers(rendered.variants.keys(), make)
 
     browser = answers(True) if browser_content_type is not None else None
     return Responders(rendered.content_type, answers(False), browser)
+
+
+class _Answers(dict[str, Answer]):
+    """A rendering's answers by content coding, each made the first time it is asked for.
+
+    A rendering has six variants (three codings, for readers and for browsers), and a page is
+    mostly asked for in few of them: the export asks for a reader's three, a deep page is read
+    by a reader or two before a new article renders it again. Making all six at its first
+    request was a tenth of a feed page's time in a first export. A dict, so that an answer
+    made is found by the dict's own look-up; only a missing one costs a call. Two threads may
+    make the same answer at once: both make the same, and one is kept.
+    """
+
+    __slots__ = ("_codings", "_make")
+
+    def __init__(self, codings: Iterable[str], make: Callable[[str], Answer]) -> None:
+        super().__init__()
+        self._codings = frozenset(codings)
+        self._make = make
+
+    def __missing__(self, coding: str) -> Answer:
+        if coding not in self._codings:
+            raise KeyError(coding)
+        return self.setdefault(coding, self._make(coding))
 
 
 def _answer(response: Response) -> Answer:
