@@ -18,7 +18,7 @@ ratios, and of the times, are printed and saved, with the load average before ea
 of REV (extracted under /tmp), right after this checkout's, so both ratios come from the same
 runs. Peak memory is ``ru_maxrss`` of each child process. Corpora are generated once under
 /tmp (``feedsvc-corpus-N-v<format version>``) and reused, and the page cache is warmed before
-each child (:func:`warm`), so every child reads from memory.
+each child (:func:`benchlib.warm_page_cache`), so every child reads from memory.
 
 Target (issue 13): ready ≤ 2.5x the baseline at 10,000 and at 100,000 articles; peak memory
 ≤ 600 MB at 100,000.
@@ -58,6 +58,7 @@ from benchlib import (  # noqa: E402
     first_feed,
     run_main,
     short_commit,
+    warm_page_cache,
     write_results,
 )
 
@@ -147,29 +148,15 @@ def spread(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def warm(folder: Path) -> None:
-    """Read every file of ``folder`` here, untimed, so that the next child reads them from the
-    page cache. Once before all runs was not enough on this machine: its kernel reclaims page
-    cache that has not been read for a while (DAMON's kdamond), so a child at 100,000 articles
-    found part of the corpus gone since the previous child and read it from the disk, whose
-    reads count as CPU time here. A read from the disk took 143 us of ``os.read`` per file, one
-    from the cache 7 us (cProfile of ``create_app`` over the 100,000 corpus, 17:21 and 17:22 UTC
-    on 2026-11-30), which made the ratio a measure of the cache, not of the code."""
-    for directory, _dirnames, filenames in os.walk(folder):
-        for name in filenames:
-            with open(os.path.join(directory, name), "rb") as handle:
-                handle.read()
-
-
 def measure(size: int, runs: int, compare: Path | None = None) -> dict[str, Any]:
     folder = corpus_folder(size)
     pairs = []
     for number in range(1, runs + 1):
         # Alternating, so that other work on the machine falls on both alike.
         load_average = " ".join(f"{x:.1f}" for x in os.getloadavg())
-        warm(folder)
+        warm_page_cache(folder)
         base = run_child("baseline", folder)
-        warm(folder)
+        warm_page_cache(folder)
         ready = run_child("ready", folder)
         if ready["articles"] != size or ready["rejected"]:
             raise BenchError(f"{size} files gave {ready['articles']} articles: {ready}")
@@ -191,7 +178,7 @@ def measure(size: int, runs: int, compare: Path | None = None) -> dict[str, Any]
             flush=True,
         )
         if compare is not None:
-            warm(folder)
+            warm_page_cache(folder)
             other = run_child("ready", folder, compare)
             pair["compared"] = other
             pair["compared_ratio"] = other["seconds"] / base["seconds"]
