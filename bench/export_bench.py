@@ -9,8 +9,8 @@ into an empty folder (seconds, files, bytes, peak RSS of the process and its wor
 edits one article (a new file renamed over it), refreshes the content and exports again (the
 incremental export's seconds and pages rendered), with the CPU time of the process and its
 workers and the load average when it started (the machine is shared). It prints medians with
-their spread and the ratios against the baseline, and saves every run to bench/results/ as JSON. The
-corpus is read once, untimed, before each run (`benchlib.warm_page_cache`).
+their spread and the ratios against the baseline, and saves every run to bench/results/ as JSON.
+The corpus is read once, untimed, before each run (``benchlib.warm_page_cache``).
 """
 
 from __future__ import annotations
