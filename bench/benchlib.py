@@ -109,6 +109,20 @@ def child_result(script: str, kind: str, folder: Path) -> dict[str, Any]:
     return result
 
 
+def warm_page_cache(folder: Path) -> None:
+    """Read every file of ``folder`` here, untimed, so that the next child process reads them
+    from the page cache. Once before all runs was not enough on this machine: its kernel
+    reclaims page cache that has not been read for a while (DAMON's kdamond), so a load_bench
+    child at 100,000 articles found part of the corpus gone since the one before and read it
+    from the disk, whose reads count as CPU time here. A read from the disk took 143 us of
+    ``os.read`` per file, one from the cache 7 us (cProfile of ``create_app`` over the 100,000
+    corpus, 2026-11-30), which made the ratio a measure of the cache, not of the code."""
+    for directory, _dirnames, filenames in os.walk(folder):
+        for name in filenames:
+            with open(os.path.join(directory, name), "rb") as handle:
+                handle.read()
+
+
 def first_feed(folder: Path) -> tuple[Flask, dict[str, float]]:
     """Build the app over ``folder`` as wsgi.py does and answer the first request for the
     all-feed: the app, and the seconds (and CPU seconds) each step took."""

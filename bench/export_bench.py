@@ -10,6 +10,7 @@ edits one article (a new file renamed over it), refreshes the content and export
 incremental export's seconds and pages rendered), with the CPU time of the process and its
 workers and the load average when it started (the machine is shared). It prints medians with
 their spread and the ratios against the baseline, and saves every run to bench/results/ as JSON.
+The corpus is read once, untimed, before each run (``benchlib.warm_page_cache``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import BenchError, extract_revision, process_tree, run_main, short_commit
+from benchlib import (
+    BenchError,
+    extract_revision,
+    process_tree,
+    run_main,
+    short_commit,
+    warm_page_cache,
+)
 from corpus import generate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -117,6 +125,7 @@ def sample_pss(process: subprocess.Popen[str], peak: list[int]) -> None:
 
 def run_once(tree: Path, content: Path, out: Path, edited: Path) -> dict[str, float]:
     shutil.rmtree(out, ignore_errors=True)
+    warm_page_cache(content)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
     env["PYTHONPATH"] = str(tree)
     process = subprocess.Popen(

@@ -16,10 +16,9 @@ CPU time (which other work on a shared machine disturbs less); the median and th
 ratios, and of the times, are printed and saved, with the load average before each run. With
 ``--compare REV`` (such as ``main``), each run also times ready to serve with the committed tree
 of REV (extracted under /tmp), right after this checkout's, so both ratios come from the same
-runs. Peak
-memory is ``ru_maxrss`` of each child process. Corpora are generated once under /tmp
-(``feedsvc-corpus-N-v<format version>``) and reused, and the page cache is warmed before the
-first run, so every run reads from memory.
+runs. Peak memory is ``ru_maxrss`` of each child process. Corpora are generated once under
+/tmp (``feedsvc-corpus-N-v<format version>``) and reused, and the page cache is warmed before
+each child (:func:`benchlib.warm_page_cache`), so every child reads from memory.
 
 Target (issue 13): ready ≤ 2.5x the baseline at 10,000 and at 100,000 articles; peak memory
 ≤ 600 MB at 100,000.
@@ -59,6 +58,7 @@ from benchlib import (  # noqa: E402
     first_feed,
     run_main,
     short_commit,
+    warm_page_cache,
     write_results,
 )
 
@@ -150,12 +150,13 @@ def spread(values: list[float]) -> dict[str, float]:
 
 def measure(size: int, runs: int, compare: Path | None = None) -> dict[str, Any]:
     folder = corpus_folder(size)
-    run_child("baseline", folder)  # warms the page cache for both
     pairs = []
     for number in range(1, runs + 1):
         # Alternating, so that other work on the machine falls on both alike.
         load_average = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        warm_page_cache(folder)
         base = run_child("baseline", folder)
+        warm_page_cache(folder)
         ready = run_child("ready", folder)
         if ready["articles"] != size or ready["rejected"]:
             raise BenchError(f"{size} files gave {ready['articles']} articles: {ready}")
@@ -177,6 +178,7 @@ def measure(size: int, runs: int, compare: Path | None = None) -> dict[str, Any]
             flush=True,
         )
         if compare is not None:
+            warm_page_cache(folder)
             other = run_child("ready", folder, compare)
             pair["compared"] = other
             pair["compared_ratio"] = other["seconds"] / base["seconds"]

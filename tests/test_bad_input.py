@@ -30,6 +30,7 @@ import pytest
 from bench_modules import load
 from conftest import BUNDLED_CONTENT, REPO, SITE_URL, article_text
 from feedcheck import assert_valid_atom, assert_valid_json_feed, assert_valid_rss
+from file_access import watch_file_access
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -932,21 +933,7 @@ def test_a_one_gigabyte_file_is_rejected_without_being_read(
     huge.parent.mkdir(exist_ok=True)
     with huge.open("wb") as handle:
         handle.truncate(1024**3)  # sparse: no disk, but 1 GiB to anyone who reads it
-    names: dict[int, str] = {}
-    read: list[str] = []
-    real_open, real_read = os.open, os.read
-
-    def spy_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        fd = real_open(path, flags, *args, **kwargs)
-        names[fd] = os.path.basename(os.fsdecode(path))
-        return fd
-
-    def spy_read(fd: int, size: int) -> bytes:
-        read.append(names.get(fd, "?"))
-        return real_read(fd, size)
-
-    monkeypatch.setattr(os, "open", spy_open)
-    monkeypatch.setattr(os, "read", spy_read)
+    access = watch_file_access(monkeypatch)
     tracemalloc.start()
     try:
         service_of(app_over_copy).refresh()
@@ -956,7 +943,8 @@ def test_a_one_gigabyte_file_is_rejected_without_being_read(
         monkeypatch.undo()
     # A new file is opened to be looked at (the fstat of the open file is its one stat), and
     # refused from its size before any byte of it is read.
-    assert "groot.txt" not in read
+    assert "groot.txt" in access.opened
+    assert "groot.txt" not in access.read
     assert peak < 20 * 1024 * 1024
     client = app_over_copy.test_client()
     rejected = health(client)["rejected"]

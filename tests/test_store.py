@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ArticleWriter, live_catalog
+from file_access import watch_file_access
 
 from feedsvc.articles.parser import MAX_ARTICLE_BYTES
 from feedsvc.errors import ContentProblem, Severity
@@ -166,40 +167,24 @@ def test_file_larger_than_one_mebibyte_is_rejected_without_being_read(
     os.truncate(huge, 4 * MAX_ARTICLE_BYTES)  # sparse: costs no disk
     for path in (huge, content_dir / "2025" / "klein.txt"):  # long unchanged: not racy
         os.utime(path, ns=(1_000_000_000, 1_000_000_000))
-    names: dict[int, str] = {}
-    opened: list[str] = []
-    read: list[str] = []
-    real_open, real_read = os.open, os.read
-
-    def spy_open(path: str, flags: int, *args: object, **kwargs: object) -> int:
-        fd = real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
-        if not flags & os.O_DIRECTORY:
-            names[fd] = os.path.basename(path)
-            opened.append(names[fd])
-        return fd
-
-    def spy_read(fd: int, size: int) -> bytes:
-        read.append(names.get(fd, "?"))
-        return real_read(fd, size)
-
-    monkeypatch.setattr(os, "open", spy_open)
-    monkeypatch.setattr(os, "read", spy_read)
+    access = watch_file_access(monkeypatch)
     live = store_for(content_dir)
     catalog = live.reload().catalog
     assert ids(catalog) == ["2025/klein"]
     assert [str(problem) for problem in catalog.problems] == [
         "2025/groot.txt:0: error: the file is larger than 1 MiB (4,194,304 bytes)"
     ]
-    assert "groot.txt" not in read
-    assert "klein.txt" in read
-    opened.clear()
+    assert "groot.txt" in access.opened
+    assert "groot.txt" not in access.read
+    assert "klein.txt" in access.read
+    access.opened.clear()
     report = live.reload()
     assert not report.changed
     assert [str(problem) for problem in report.catalog.problems] == [
         "2025/groot.txt:0: error: the file is larger than 1 MiB (4,194,304 bytes)"
     ]
-    assert opened == []
-    assert "groot.txt" not in read
+    assert access.opened == []
+    assert "groot.txt" not in access.read
 
 
 def test_file_of_exactly_one_mebibyte_is_read(
