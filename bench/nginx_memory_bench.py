@@ -1,14 +1,15 @@
 """nginx's memory for the export's configuration as the number of feeds grows: what each feed's
 locations cost nginx, as generated and less one construct.
 
-``python bench/nginx_memory_bench.py [-n 100] [--feeds 1000] [--variants NAME,...]`` exports a
-corpus of ``-n`` articles with this tree, then makes the configuration of a site with
-``--feeds`` more feeds by repeating the locations of ``/feeds/all.rss`` (its own and its careful
-one) under other names, and starts an nginx (no requests) with it, with PCRE's JIT on
-(as the benches' nginx) and off (Debian's default). Memory is the proportional set size of
-master and workers together. Each variant of :data:`nginx_static_bench.VARIANTS` is applied to the
-configuration before its feed's locations are repeated, so that every feed has it. Prints KB
-per feed and saves the runs to bench/results/ as JSON. Needs the Debian package ``nginx``.
+``python bench/nginx_memory_bench.py [-n 100] [--feeds 1000] [--baseline REV]
+[--variants NAME,...]`` exports a corpus of ``-n`` articles with this tree (and ``REV``'s), then
+makes the configuration of a site with ``--feeds`` more feeds by repeating the locations of
+``/feeds/all.rss`` (its own, and its careful one where it has one of its own) under other names,
+and starts an nginx (no requests) with it, with PCRE's JIT on (as the benches' nginx) and off
+(Debian's default). Memory is the proportional set size of master and workers together. Each
+variant of :data:`nginx_static_bench.VARIANTS` is applied to this tree's configuration before
+its feed's locations are repeated, so that every feed has it. Prints KB per feed and saves the
+runs to bench/results/ as JSON. Needs the Debian package ``nginx``.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=100)
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument(
+        "--baseline", metavar="REV", help="also the configuration of this git revision's export"
+    )
+    parser.add_argument(
         "--variants", default="", help=f"comma-separated, of: {', '.join(VARIANTS)}"
     )
     args = parser.parse_args()
@@ -90,6 +94,8 @@ def main() -> int:
         trees = exported(tmp / "content", tmp, port, args.baseline)
         generated = (tmp / "export" / "nginx" / "feedsvc.conf").read_text()
         configs = {"generated": generated} | {v: VARIANTS[v](generated) for v in variants}
+        if unchanged := [v for v in variants if configs[v] == generated]:
+            raise BenchError(f"variants that change nothing here: {', '.join(unchanged)}")
         if args.baseline:
             configs["baseline"] = (
                 (trees["baseline"][1] / "nginx" / "feedsvc.conf")

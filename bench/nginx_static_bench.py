@@ -52,7 +52,7 @@ _SERVER_DOT_CHECK = re.compile(r"\n    if \(\$request_uri [^\n]*\{\n[^\n]*\n    
 _IF_BLOCK = re.compile(r"\n *if \([^\n]*\{\n(?:[^\n]*\n)*? *\}")
 _URI_TEST = re.compile(r"\n *if \(\$request_uri != (\"[^\"]*\")\) \{\n[^\n]*\n *\}")
 _ACCEPT_HINT = '"text/(?:html|\\*)"'
-_ACCEPT_TEST = re.compile(r"\n *if \(\$http_accept ~\* [^\n]*\{\n[^\n]*\n *\}")
+_ACCEPT_TEST = re.compile(r"\n *if \(\$http_accept ~\* [^\n]*\{\n(?:[^\n]*\n)*? *\}")
 _FOLDER_LOCATION = re.compile(
     r'\n    location "[^"]*/" \{\n(?:        internal;\n)?        return 404;\n    \}'
 )
