@@ -63,7 +63,7 @@ def directives(config: str) -> dict[str, int]:
         "locations": sum(line.startswith("location ") for line in lines),
         "ifs": sum(line.startswith("if (") for line in lines),
         "regex_ifs": sum(bool(re.match(r"if \(\$\w+ !?~\*? ", line)) for line in lines),
-        "careful": sum(line.startswith('location = "/_feedsvc/feed') for line in lines),
+        "careful": sum(line.startswith('location = "/_feedsvc/feed/') for line in lines),
     }
 
 

@@ -50,8 +50,8 @@ import jinja2
 _BROWSER_PREFIX = "/_feedsvc/browser"
 _OPTIONS_PATH = "/_feedsvc/options"
 _FIRST_PAGE_PATH = "/_feedsvc/first-page"
-# The careful location of each feed type ("/_feedsvc/feed.rss"): a query, a browser, OPTIONS,
-# an unusual spelling.
+# The careful location of each feed type ("/_feedsvc/feed/rss"): a query, a browser, OPTIONS,
+# an unusual spelling. Their folder is a prefix location of its own (see feed_folders).
 _CAREFUL_PREFIX = "/_feedsvc/feed"
 BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 # When a browser gets a feed labelled so that it shows it: the Accept header asks for text/html
@@ -285,12 +285,12 @@ class _Model:
         }
 
     def feed_folders(self, routes: list[_RouteLocation]) -> list[str]:
-        """The folders of the feeds' URLs (``/feeds/``, ``/feeds/categorie/``, ...), each to be
-        a prefix location of its own; but a folder some route's location already names, and
-        ``/``."""
+        """The folders of the feeds' URLs (``/feeds/``, ``/feeds/categorie/``, ...) and of the
+        careful locations, each to be a prefix location of its own; but a folder some route's
+        location already names, and ``/``."""
         if not self.site.feeds:
             return []
-        folders: set[str] = set()
+        folders = {_CAREFUL_PREFIX + "/"}
         for feed in self.site.feeds:
             parts = feed.path.split("/")[1:-1]
             folders.update("/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1))
