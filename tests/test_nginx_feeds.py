@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from bench_modules import load
 from conftest import SITE_URL, bundled_small_pages_app
 from nginxlib import Nginx, run_nginx_over_export
 
@@ -34,11 +35,10 @@ def site_with_feeds(count: int) -> NginxSite:
     )
     page = RouteProfile("page", "/<path:name>", {}, None, {"html": "text/html; charset=utf-8"})
     folders = ("/feeds/categorie/", "/feeds/bron/")
-    feeds = tuple(
-        FeedLocation(path, SITE_URL + quote(path), quote(path))
-        for n in range(count)
-        for path in [f"{folders[n % 2]}feed-{n}.{list(FEED_TYPES)[n % 3]}"]
-    )
+    paths = ["/feeds/all.rss"] + [
+        f"{folders[n % 2]}feed-{n}.{list(FEED_TYPES)[n % 3]}" for n in range(count - 1)
+    ]
+    feeds = tuple(FeedLocation(path, SITE_URL + quote(path), quote(path)) for path in paths)
     return NginxSite(
         root=Path("/srv/site"),
         listen="80",
@@ -78,6 +78,16 @@ def test_a_feed_adds_one_location_with_two_tests() -> None:
     assert many["ifs"] - few["ifs"] == 600
     assert many["regex_ifs"] - few["regex_ifs"] == 300
     assert few["careful"] == many["careful"] == len(FEED_TYPES)
+
+
+def test_the_memory_bench_adds_feeds_of_their_own() -> None:
+    """bench/nginx_memory_bench.py's configuration with more feeds: one more location each,
+    every location a name of its own."""
+    config = render_server_config(site_with_feeds(30))
+    grown = load("nginx_memory_bench").with_feeds(config, 25)
+    assert directives(grown)["locations"] - directives(config)["locations"] == 25
+    exact = re.findall(r"^ *location = (\"[^\"]*\")", grown, re.MULTILINE)
+    assert len(exact) == len(set(exact))
 
 
 @pytest.fixture(scope="module")
