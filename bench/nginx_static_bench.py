@@ -51,6 +51,8 @@ TUNED_COPY = "request_pool_size 8k;"
 _SERVER_DOT_CHECK = re.compile(r"\n    if \(\$request_uri [^\n]*\{\n[^\n]*\n    \}")
 _IF_BLOCK = re.compile(r"\n *if \([^\n]*\{\n(?:[^\n]*\n)*? *\}")
 _URI_TEST = re.compile(r"\n *if \(\$request_uri != (\"[^\"]*\")\) \{\n[^\n]*\n *\}")
+_ACCEPT_HINT = '"text/(?:html|\\*)"'
+_ACCEPT_TEST = re.compile(r"\n *if \(\$http_accept ~\* [^\n]*\{\n(?:[^\n]*\n)*? *\}")
 _FOLDER_LOCATION = re.compile(
     r'\n    location "[^"]*/" \{\n(?:        internal;\n)?        return 404;\n    \}'
 )
@@ -95,6 +97,21 @@ VARIANTS: dict[str, Callable[[str], str]] = {
             ),
             block,
         ),
+    ),
+    # The browser test (Accept names text/html or text/*) once at server level, setting a flag
+    # that each feed's location tests: one expression compiled in all, not one per feed.
+    "server-accept": lambda config: _in_feed_location(
+        config.replace(
+            "    request_pool_size 8k;\n",
+            "    request_pool_size 8k;\n    uninitialized_variable_warn off;\n"
+            f"    if ($http_accept ~* {_ACCEPT_HINT}) {{\n        set $feedsvc_html 1;\n    }}\n",
+            1,
+        ),
+        lambda block: block.replace(f"if ($http_accept ~* {_ACCEPT_HINT})", "if ($feedsvc_html)"),
+    ),
+    # The feed location without its browser test (not correct: what the test costs).
+    "no-accept-test": lambda config: _in_feed_location(
+        config, lambda block: _ACCEPT_TEST.sub("", block)
     ),
     # nginx keeping open file descriptors and their stat() results (a second at most).
     "open-file-cache": lambda config: config.replace(

@@ -216,16 +216,21 @@ def gunicorn(folder: Path, tmp: Path) -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def nginx(tmp: Path, servers: str, wrapper: Sequence[str] = ()) -> Iterator[int]:
+def nginx(
+    tmp: Path, servers: str, wrapper: Sequence[str] = (), *, pcre_jit: bool = True
+) -> Iterator[int]:
     """nginx with ``servers`` (server blocks, or includes) in its http block; yields its
     master's process id. With a ``wrapper`` command (valgrind), one process without a master,
-    stopped with SIGTERM, after which it exits as nginx does."""
+    stopped with SIGTERM, after which it exits as nginx does. ``pcre_jit``: off is Debian's
+    default."""
     binary = find_tool("nginx", "nginx")
     run = Path(tempfile.mkdtemp(dir=tmp, prefix="nginx-"))
     processes = "worker_processes 1;\nmaster_process off;" if wrapper else "worker_processes auto;"
     (run / "nginx.conf").write_text(
         nginx_conf(
-            run, f"{processes}\npcre_jit on;", f"  sendfile on;\n  tcp_nopush on;\n{servers}"
+            run,
+            f"{processes}\npcre_jit {'on' if pcre_jit else 'off'};",
+            f"  sendfile on;\n  tcp_nopush on;\n{servers}",
         )
     )
     process = subprocess.Popen(

@@ -21,8 +21,10 @@ type as literals, after two tests (the URL, and whether Accept names text/html o
 which every browser's does and a reader's seldom); docs/performance.md measured what each
 costs. OPTIONS costs it no
 test: nginx's file handler answers 405, which ``error_page`` hands to a named location that
-answers OPTIONS as the service does. Everything else goes to the feed's internal careful
-location, which does the rest: dot segments, page numbers, browsers. Every other location that
+answers OPTIONS as the service does. Everything else goes, with the feed's URLs and file
+name set in variables, to the internal careful location of its type (one for all feeds of a
+type: each feed's `if` blocks and locations cost nginx memory), which does the rest: dot
+segments, page numbers, browsers. Every other location that
 serves files tests the request for dot segments itself. The folders of the feeds' URLs are
 prefix locations (returning 404, as ``location /`` does) only to split nginx's tree of
 locations, so that finding a feed's location compares names within its folder. A versioned static
@@ -48,7 +50,8 @@ import jinja2
 _BROWSER_PREFIX = "/_feedsvc/browser"
 _OPTIONS_PATH = "/_feedsvc/options"
 _FIRST_PAGE_PATH = "/_feedsvc/first-page"
-# Prefix of each feed's careful location: a query, a browser, OPTIONS, an unusual spelling.
+# The careful location of each feed type ("/_feedsvc/feed/rss"): a query, a browser, OPTIONS,
+# an unusual spelling. Their folder is a prefix location of its own (see feed_folders).
 _CAREFUL_PREFIX = "/_feedsvc/feed"
 BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 # When a browser gets a feed labelled so that it shows it: the Accept header asks for text/html
@@ -254,6 +257,10 @@ class _Model:
             "options_path": _OPTIONS_PATH,
             "first_page_path": _FIRST_PAGE_PATH,
             "careful_prefix": _CAREFUL_PREFIX,
+            # The careful location of each type some feed has.
+            "feed_extensions": sorted(
+                {location.path.rpartition(".")[2] for location in site.feeds}
+            ),
             "browser_route": browser_route,
             "routes": routes,
             "version_maps": self.version_maps,
@@ -278,9 +285,9 @@ class _Model:
         }
 
     def feed_folders(self, routes: list[_RouteLocation]) -> list[str]:
-        """The folders of the feeds' URLs (``/feeds/``, ``/feeds/categorie/``, ...) and the
-        prefix of their careful locations, each to be a prefix location of its own; but a
-        folder some route's location already names, and ``/``."""
+        """The folders of the feeds' URLs (``/feeds/``, ``/feeds/categorie/``, ...) and of the
+        careful locations, each to be a prefix location of its own; but a folder some route's
+        location already names, and ``/``."""
         if not self.site.feeds:
             return []
         folders = {_CAREFUL_PREFIX + "/"}
