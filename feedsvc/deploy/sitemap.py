@@ -239,6 +239,15 @@ class SiteListing:
                 count -= listed.size()
                 if listed.size() != new.size():  # as many pages: the same paths
                     into.gone.extend(listed.paths() - new.paths())
+                else:
+                    # Only the pages that are not the ones listed before (_list_feed keeps
+                    # those that show the same articles): an edit of one article changes
+                    # one page of the all-feed's thousands, and the export compares the key
+                    # of every page listed.
+                    later += _not_in(new.later, listed.later)
+                    first += _not_in(new.first, listed.first)
+                    html += _not_in(new.html, listed.html)
+                    continue
             later += new.later
             first += new.first
             html += new.html
@@ -283,6 +292,11 @@ _FIXED_PAGES = (
 
 # Per service (and so per content and page size): the listing site_pages keeps.
 _LISTINGS: weakref.WeakKeyDictionary[Runtime, SiteListing] = weakref.WeakKeyDictionary()
+
+
+def _not_in(now: list[SitePage], before: list[SitePage]) -> list[SitePage]:
+    """The pages of ``now`` that are not the same objects as in ``before``, place by place."""
+    return [page for page, old in zip(now, before, strict=True) if page is not old]
 
 
 def _gone(before: list[SitePage], now: list[SitePage]) -> list[str]:
