@@ -14,6 +14,15 @@ and the cyclic collector's collections and their CPU seconds per generation (``g
 With ``--rescan``, each worker first reloads the whole folder as the watcher does every
 30 seconds (its CPU is recorded apart), to see what that leaves for the edit after it.
 
+The placeholder first export gives no page a date, where a real one gives every page one
+(kept by the publication, and noted in the state journal): with ``--records``, each worker
+records one for every page of the site after its first export, as a real one would have, so
+what an edit does per record is measured too. Then it does what ``export --watch`` does before
+watching (the tree's ``prepare_to_watch``, or freezing the heap in trees without it).
+
+Each edit also records the seconds ``Publication._given`` slept (so that no Last-Modified is
+ahead of the clock: a page with new bytes within a second of its last version waits).
+
 Prints medians per tree and saves every figure to bench/results/ as JSON.
 """
 
@@ -66,13 +75,39 @@ class _GcClock:
         return taken
 
 
-def worker(content: Path, out: Path, rescan: bool) -> None:
+def record_every_page(app: Any) -> int:
+    """A date for every page of the site, as a real first export gives: kept by the
+    publication and noted in the state journal. Returns how many."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from feedsvc.deploy.sitemap import site_pages  # noqa: PLC0415
+    from feedsvc.feeds.state import Recorded  # noqa: PLC0415
+    from feedsvc.feeds.urls import FEEDS_PREFIX  # noqa: PLC0415
+
+    service = app.extensions["feedsvc"]
+    then = datetime(2020, 1, 1, tzinfo=UTC)
+    records: dict[tuple[str, str, int], Any] = {}
+    for page in site_pages(app):
+        if page.path.startswith(FEEDS_PREFIX):
+            base, _, number = page.path.partition("?page=")
+            feed, _, extension = base[len(FEEDS_PREFIX) :].rpartition(".")
+            key = (feed, extension, int(number or 1))
+        else:
+            key = (page.path, "html", 0)
+        records[key] = Recorded(f'"placeholder-{len(records)}"', then)
+    service.publication.adopt(records)
+    for key, value in records.items():
+        service.state.note(key, value)
+    return len(records)
+
+
+def worker(content: Path, out: Path, rescan: bool, records: bool) -> None:
     """One tree's process: a first export, then an edit per line read from stdin."""
     os.environ["FEEDSVC_CONTENT_DIR"] = str(content)
     # The placeholder first export of export_edit_bench, without its last line (the CLI).
     bootstrap = PLACEHOLDER_BOOTSTRAP.rsplit("main(", 1)[0]
     exec(compile(bootstrap, "<placeholder>", "exec"), {"__name__": "placeholder"})
-    from feedsvc import create_app  # noqa: PLC0415
+    from feedsvc import cli, create_app  # noqa: PLC0415
     from feedsvc.cli import _Publisher  # noqa: PLC0415
     from feedsvc.deploy.export import SiteExporter  # noqa: PLC0415
     from feedsvc.feeds import publication  # noqa: PLC0415
@@ -82,8 +117,14 @@ def worker(content: Path, out: Path, rescan: bool) -> None:
     exporter = SiteExporter(app, out)
     publisher = _Publisher(exporter, None, watch=True)
     publisher.export()
-    freeze_heap()
     service = exporter.service
+    if records:
+        print(f"recorded {record_every_page(app)} pages", flush=True)
+    prepare_to_watch = getattr(cli, "prepare_to_watch", None)
+    if prepare_to_watch is not None:
+        prepare_to_watch(service)
+    else:
+        freeze_heap()
     steps: dict[str, list[float]] = {}
 
     def timed(name: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -94,6 +135,9 @@ def worker(content: Path, out: Path, rescan: bool) -> None:
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             steps[name] = [round(cpu, 4), round(wall, 4)]
 
+    # What Publication._given sleeps so that no Last-Modified is ahead of the clock.
+    slept = _SleepClock(vars(publication)["time"])
+    setattr(publication, "time", slept)  # noqa: B010
     reload = service.content.reload
     service.content.reload = lambda *a, **k: timed("content_reload", reload, *a, **k)  # type: ignore[method-assign]
     build = publication.Publication.build
@@ -115,7 +159,27 @@ def worker(content: Path, out: Path, rescan: bool) -> None:
         export_steps=export_steps,
         timed=timed,
         rescan=rescan,
+        slept=slept,
     )
+
+
+class _SleepClock:
+    """The ``time`` module as one module sees it, with its sleeps added up."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self.seconds = 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def sleep(self, seconds: float) -> None:
+        self.seconds += seconds
+        self._module.sleep(seconds)
+
+    def take(self) -> float:
+        taken, self.seconds = self.seconds, 0.0
+        return round(taken, 4)
 
 
 def _edits(
@@ -127,6 +191,7 @@ def _edits(
     export_steps: dict[str, float],
     timed: Callable[..., Any],
     rescan: bool,
+    slept: _SleepClock,
 ) -> None:
     """An edit per line of stdin (its path): each step timed, a JSON line per edit."""
     clock = _GcClock()
@@ -146,10 +211,12 @@ def _edits(
         steps.clear()
         export_steps.clear()
         clock.take()
+        slept.take()
         cpu = time.process_time()
         timed("refresh", service.refresh, [path])
         timed("export", publisher.export)
         result["gc_before_heap"] = clock.take()
+        result["given_sleep_s"] = slept.take()
         timed("heap", freeze_heap)
         result |= {
             "cpu_s": round(time.process_time() - cpu, 4),
@@ -160,13 +227,15 @@ def _edits(
 
 
 class Worker:
-    def __init__(self, name: str, tree: Path, content: Path, out: Path, rescan: bool) -> None:
+    def __init__(
+        self, name: str, tree: Path, content: Path, out: Path, *, rescan: bool, records: bool
+    ) -> None:
         self.name, self.content = name, content
         env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
         env["PYTHONPATH"] = f"{tree}{os.pathsep}{REPO / 'bench'}"
         command = [sys.executable, __file__, "--worker", str(content), str(out)]
         self.process = subprocess.Popen(
-            [*command, *(["--rescan"] if rescan else [])],
+            [*command, *(["--rescan"] if rescan else []), *(["--records"] if records else [])],
             cwd=tree,
             env=env,
             stdin=subprocess.PIPE,
@@ -212,6 +281,9 @@ class Worker:
 
 def medians(results: list[dict[str, Any]]) -> dict[str, float]:
     figures: dict[str, list[float]] = {"cpu_s": [r["cpu_s"] for r in results]}
+    # The first edit's and the worst: what a median of edits does not show.
+    figures["first_edit_cpu_s"] = [results[0]["cpu_s"]]
+    figures["worst_edit_cpu_s"] = [max(r["cpu_s"] for r in results)]
     for result in results:
         for step, (cpu, _) in result["steps"].items():
             figures.setdefault(f"{step}_cpu_s", []).append(cpu)
@@ -220,6 +292,7 @@ def medians(results: list[dict[str, Any]]) -> dict[str, float]:
         figures.setdefault("gc_before_heap_cpu_s", []).append(
             sum(result["gc_before_heap"]["cpu_s"])
         )
+        figures.setdefault("given_sleep_s", []).append(result.get("given_sleep_s", 0.0))
         if "rescan_cpu_s" in result:
             figures.setdefault("rescan_cpu_s", []).append(result["rescan_cpu_s"])
     return {key: round(statistics.median(values), 4) for key, values in figures.items()}
@@ -228,13 +301,16 @@ def medians(results: list[dict[str, Any]]) -> dict[str, float]:
 def main() -> int:
     if "--worker" in sys.argv:
         content, out = Path(sys.argv[2]), Path(sys.argv[3])
-        worker(content, out, "--rescan" in sys.argv)
+        worker(content, out, "--rescan" in sys.argv, "--records" in sys.argv)
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=100_000)
     parser.add_argument("--edits", type=int, default=8)
     parser.add_argument("--baseline", action="append", help="git revision(s) to compare with")
     parser.add_argument("--rescan", action="store_true", help="a full rescan before each edit")
+    parser.add_argument(
+        "--records", action="store_true", help="a recorded date for every page, as a real export"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.gettempdir()) / f"feedsvc-corpus-{args.n}-v{corpus.FORMAT_VERSION}"
     if len(corpus.generate(folder, args.n, SEED)) != args.n:
@@ -254,7 +330,9 @@ def main() -> int:
         for name, tree in trees.items():
             content = tmp / f"content-{name}"
             subprocess.run(["cp", "-al", str(folder), str(content)], check=True)
-            workers[name] = Worker(name, tree, content, tmp / f"out-{name}", args.rescan)
+            workers[name] = Worker(
+                name, tree, content, tmp / f"out-{name}", rescan=args.rescan, records=args.records
+            )
             runs[name] = []
         for name, each in workers.items():
             each.wait_ready()
@@ -281,6 +359,7 @@ def main() -> int:
         "articles": args.n,
         "edits": args.edits,
         "rescan": args.rescan,
+        "records": args.records,
         "cores": os.cpu_count(),
         "load_before": load_before,
         "load_after": load_after,

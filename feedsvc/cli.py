@@ -41,6 +41,7 @@ from feedsvc.settings import ENV_PREFIX, Settings
 
 if TYPE_CHECKING:
     from feedsvc.deploy.export import SiteExporter
+    from feedsvc.runtime import Runtime
 
 log = logging.getLogger(__name__)
 EXIT_OK = 0
@@ -359,39 +360,64 @@ class _Publisher:
             click.echo("Error: the WebSub hub could not be told of every change", err=True)
 
 
-def _watch_export(publisher: _Publisher) -> None:
-    """Re-export after every content change until interrupted (Ctrl-C or SIGTERM)."""
-    from feedsvc.articles.watcher import ContentWatcher  # noqa: PLC0415
+def prepare_to_watch(service: Runtime) -> None:
+    """What ``export --watch`` does between its first export and watching.
+
+    The first export gave every page a date, each noted in the state journal: it is merged
+    into the state file now, not by the reload of the first edit, which would wait for it (the
+    whole file is written: seconds at 100,000 articles). Then the heap is frozen: a
+    long-running process, whose content stays out of the collector's way.
+    """
+    from feedsvc.runtime import freeze_heap  # noqa: PLC0415
+
+    service.save_state()
+    freeze_heap()
+
+
+def export_edit(publisher: _Publisher, changed: Collection[str] | None = None) -> None:
+    """What ``export --watch`` does when the content changed: reload, export, and only then
+    merge the state journal into the state file if that is due, so the edit does not wait for
+    the whole file to be written (seconds at 100,000 articles, once the journal has grown)."""
     from feedsvc.deploy.export import ExportError  # noqa: PLC0415
     from feedsvc.deploy.generations import ExportBusyError  # noqa: PLC0415
     from feedsvc.runtime import freeze_heap  # noqa: PLC0415
 
     service = publisher.exporter.service
+    catalog = service.catalog
+    started = time.monotonic()
+    cpu = time.process_time()
+    service.refresh(changed, save_state=False)
+    if service.catalog is catalog:
+        service.save_state_if_due()
+        return
+    reloaded = time.monotonic()
+    try:
+        publisher.export()
+    except (ExportError, ExportBusyError) as error:  # the last good export stays in place
+        click.echo(f"Error: {error}", err=True)
+    exported = time.monotonic()
+    freeze_heap()
+    # The CPU seconds too: on a shared machine they vary far less than the wall time.
+    log.info(
+        "edit: reload %.3f s, export %.3f s, heap %.3f s, cpu %.3f s",
+        reloaded - started,
+        exported - reloaded,
+        time.monotonic() - exported,
+        time.process_time() - cpu,
+    )
+    service.save_state_if_due()
+
+
+def _watch_export(publisher: _Publisher) -> None:
+    """Re-export after every content change until interrupted (Ctrl-C or SIGTERM)."""
+    from feedsvc.articles.watcher import ContentWatcher  # noqa: PLC0415
+
+    service = publisher.exporter.service
 
     def update(changed: Collection[str] | None = None) -> None:
-        catalog = service.catalog
-        started = time.monotonic()
-        cpu = time.process_time()
-        service.refresh(changed)
-        if service.catalog is catalog:
-            return
-        reloaded = time.monotonic()
-        try:
-            publisher.export()
-        except (ExportError, ExportBusyError) as error:  # the last good export stays in place
-            click.echo(f"Error: {error}", err=True)
-        exported = time.monotonic()
-        freeze_heap()
-        # The CPU seconds too: on a shared machine they vary far less than the wall time.
-        log.info(
-            "edit: reload %.3f s, export %.3f s, heap %.3f s, cpu %.3f s",
-            reloaded - started,
-            exported - reloaded,
-            time.monotonic() - exported,
-            time.process_time() - cpu,
-        )
+        export_edit(publisher, changed)
 
-    freeze_heap()  # a long-running process: the content stays out of the collector's way
+    prepare_to_watch(service)
     watcher = ContentWatcher(service.settings.content_dir, update)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     watcher.ensure_running()

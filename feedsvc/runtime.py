@@ -146,7 +146,9 @@ class Runtime:
             self.state.save(records, publication.is_alive, publication.floor)
             self._saved = records
 
-    def _save_state_if_due(self) -> None:
+    def save_state_if_due(self) -> None:
+        """Merge the journal into the state file if it has grown enough (see
+        :data:`STATE_JOURNAL_BYTES`)."""
         if self.state.journal_outgrew_file(STATE_JOURNAL_BYTES):
             self.save_state()
 
@@ -158,22 +160,28 @@ class Runtime:
         if self.notifier is not None:
             self.notifier.close()
 
-    def refresh(self, changed_paths: Collection[str] | None = None) -> list[str]:
+    def refresh(
+        self, changed_paths: Collection[str] | None = None, *, save_state: bool = True
+    ) -> list[str]:
         """Reload changed files, publish what changed; returns the feed URLs whose bytes changed.
 
         ``changed_paths``, from the watcher, lets the store rescan only where files changed.
+        Without ``save_state``, the caller merges the journal into the state file when it is
+        due (:meth:`save_state_if_due`), after what it has to do first.
         """
         with self._refresh_lock:
             report = self.content.reload(changed_paths)
             if report.catalog is self.publication.catalog:
-                self._save_state_if_due()  # the watcher calls this often
+                if save_state:
+                    self.save_state_if_due()  # the watcher calls this often
                 return []
             publication, changed = Publication.build(
                 report.catalog, self.settings, self.publication, report.changed_at
             )
             self.publication = publication
             self.published_at = datetime.now(UTC)
-            self._save_state_if_due()
+            if save_state:
+                self.save_state_if_due()
         if changed:
             log.info("content changed: %d feed pages re-rendered", len(changed))
             if self.notifier is not None:

@@ -39,10 +39,23 @@ def shape(catalog: Catalog) -> object:
             (path, f.kind, f.slug, f.name, f.title, f.description, f.articles, f.category, f.source)
             for path, f in catalog.feeds.items()
         ],
+        # The newest update, against an independent reading of the feed's articles (an update
+        # carries it over from the feed before rather than looking at every article).
+        [
+            (path, f.updated, max((a.updated for a in f.articles), default=None))
+            for path, f in catalog.feeds.items()
+        ],
         dict(catalog.by_id),
         tree(catalog.category_tree),
         [f.path for f in catalog.source_feeds],
     )
+
+
+def newest_known(catalog: Catalog) -> None:
+    """Have every feed of ``catalog`` find its newest update, as pages and sitemaps do, so an
+    update made from it has that to carry over (and get wrong)."""
+    for feed in catalog.feeds.values():
+        assert feed.updated is not None
 
 
 def variant(article: Article, number: int) -> Article:
@@ -70,6 +83,7 @@ def test_an_update_is_the_full_build_of_the_same_articles(
     removed: set[int], added: set[int], edited: set[int]
 ) -> None:
     before = build_catalog(TITLE, ARTICLES)
+    newest_known(before)
     gone = [ARTICLES[i] for i in removed | edited]
     new = [variant(ARTICLES[i % len(ARTICLES)], i) for i in added]
     new += [replace(ARTICLES[i], title=ARTICLES[i].title + " (bijgewerkt)") for i in edited]
@@ -113,6 +127,31 @@ def test_an_id_that_is_taken_needs_a_full_build() -> None:
     assert update_catalog(before, [], [twin]) is None
 
 
+@pytest.mark.parametrize("hours", [-1, 0, 1])
+def test_the_newest_update_follows_an_edit_of_the_newest_article(hours: int) -> None:
+    """The all-feed's and its feeds' newest update after the newest article is edited to an
+    older, the same or a newer date: looked for again where the newest one left."""
+    before = build_catalog(TITLE, ARTICLES)
+    newest_known(before)
+    newest = before.articles[0]
+    ordered = sorted(a.updated for a in ARTICLES)
+    older = ordered[-2] + (ordered[-1] - ordered[-2]) / 2 if hours < 0 else None
+    when = older if older is not None else newest.updated + timedelta(hours=hours)
+    edited = replace(
+        newest,
+        published=min(newest.published, when),
+        updated=when,
+        title=newest.title + " (bijgewerkt)",
+    )
+
+    updated = update_catalog(before, [newest], [edited])
+
+    assert updated is not None
+    assert updated.all_feed.updated == max(a.updated for a in updated.articles)
+    for feed in updated.feeds.values():
+        assert feed.updated == max(a.updated for a in feed.articles), feed.path
+
+
 @pytest.mark.parametrize("count", [0, 1, len(ARTICLES)])
 def test_removing_articles_removes_feeds_that_become_empty(count: int) -> None:
     before = build_catalog(TITLE, ARTICLES)
@@ -137,6 +176,7 @@ def test_a_long_run_of_updates_is_the_full_build_of_the_same_articles(
             gone, new = [existing], [replace(existing, title=f"Versie {number}")]
         else:  # one removed
             gone, new = [existing], []
+        newest_known(current)
         updated = update_catalog(current, gone, new)
         assert updated is not None
         for article in gone:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import queue
 import signal
@@ -19,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -443,6 +445,47 @@ def test_export_watch_follows_the_content(copy_of_bundled_content: Path, tmp_pat
         process.wait(timeout=10)
         read_line.close()
     assert process.returncode == 0
+
+
+def test_export_watch_saves_the_dates_of_its_first_export_before_watching(
+    copy_of_bundled_content: Path, tmp_path: Path
+) -> None:
+    """The dates the first export gave are in the state file before the first edit comes, so
+    that edit does not wait for the whole file to be written."""
+    out, state = tmp_path / "out", tmp_path / "state"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")},
+        "FEEDSVC_SITE_URL": SITE_URL,
+        "FEEDSVC_STATE_DIR": str(state),
+    }
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "feedsvc", "export", str(out), "--watch"),
+            *("--content", str(copy_of_bundled_content)),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    read_line = LineReader(process)
+    try:
+        assert read_line().startswith("exported ")
+        assert read_line().startswith("watching ")
+        saved = json.loads((state / "published.json").read_text("utf-8"))
+        assert not (state / "published.journal").exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+        read_line.close()
+    # With the date of the bytes it wrote: the all-feed's RSS, say (its ETag is their digest).
+    rows = {(path, ext, page): (etag, date) for path, ext, page, etag, date in saved["published"]}
+    etag, date = rows[("all", "rss", 1)]
+    digest = hashlib.sha256((out / "public/feeds/all.rss").read_bytes()).hexdigest()
+    assert etag == f'"{digest[:32]}"'
+    mtime = (out / "public/feeds/all.rss").stat().st_mtime
+    assert mtime == datetime.fromisoformat(date).timestamp()
 
 
 class LineReader:

@@ -12,7 +12,10 @@ import pytest
 from conftest import article_text
 from flask import Flask
 
+from feedsvc import cli
+from feedsvc.cli import _Publisher, prepare_to_watch
 from feedsvc.deploy.export import ExportError, SiteExporter, read_manifest
+from feedsvc.feeds.state import PublishedState
 from feedsvc.runtime import Runtime
 
 ARTICLE = "2025/003_waternet-vervangt-waterleiding-bovenkerk.txt"
@@ -267,3 +270,42 @@ def test_a_long_watch_keeps_few_change_lists_and_a_manifest_a_new_process_can_us
     assert tree(live / "public") != public
     SiteExporter(make_app(content), live).export()
     assert tree(live / "public") == full_export(make_app, content, tmp_path / "fresh")
+
+
+def test_export_watch_exports_an_edit_before_it_writes_the_state_file(
+    copy_of_bundled_content: Path,
+    make_app: Callable[..., Flask],
+    state_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Merging the state journal into the state file (the whole file written) comes after the
+    edit's export, so the edit does not wait for it; and it does come."""
+    # Due after every edit (in a long watch, once the journal has grown to a quarter of it).
+    monkeypatch.setattr(PublishedState, "journal_outgrew_file", lambda self, floor: True)
+    content = copy_of_bundled_content
+    app = make_app(content)
+    exporter = SiteExporter(app, tmp_path / "out")
+    publisher = _Publisher(exporter, None, watch=True)
+    publisher.export()
+    prepare_to_watch(exporter.service)
+    done: list[str] = []
+    real_export, real_save = SiteExporter.export, Runtime.save_state
+
+    def export(self: SiteExporter) -> object:
+        done.append("export")
+        return real_export(self)
+
+    def save_state(self: Runtime) -> None:
+        done.append("state")
+        real_save(self)
+
+    monkeypatch.setattr(SiteExporter, "export", export)
+    monkeypatch.setattr(Runtime, "save_state", save_state)
+    edit(content, "een")
+    cli.export_edit(publisher, [str(content / ARTICLE)])
+
+    assert done == ["export", "state"]
+    assert not (state_dir / "published.journal").exists()  # merged into the file
+    exported = (tmp_path / "out/public/feeds/all.rss").read_bytes()
+    assert b"Waternet (een)" in exported

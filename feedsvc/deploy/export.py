@@ -271,6 +271,8 @@ class SiteExporter:
         # _versioned_files, with the versions and static files it was found for.
         self._versioned: tuple[object, tuple[SitePage, ...], tuple[VersionedFile, ...]] | None
         self._versioned = None
+        # _feed_locations, with the catalog's feed paths it was made for.
+        self._locations: tuple[frozenset[str], tuple[FeedLocation, ...]] | None = None
         self._page_files: dict[str, tuple[str, ...]] = {}  # page path -> its files
         self._profiles: dict[str, _RouteSeen] = {}
 
@@ -876,14 +878,21 @@ class SiteExporter:
         return self._versioned[2]
 
     def _feed_locations(self) -> tuple[FeedLocation, ...]:
-        """Every feed's first page: nginx has a location for each, with its URL written out."""
+        """Every feed's first page: nginx has a location for each, with its URL written out.
+        Made again only when the feeds are not the same as last time (most edits leave them:
+        making them, and comparing them with the ones before, cost every edit a loop over the
+        site's feeds)."""
+        feeds = self.service.publication.catalog.feeds
+        known = self._locations
+        if known is not None and known[0] == feeds.keys():
+            return known[1]
         settings = self.service.settings
         paths = sorted(
-            feed_path(feed, extension)
-            for feed in self.service.publication.catalog.feeds.values()
-            for extension in FORMATS
+            feed_path(feed, extension) for feed in feeds.values() for extension in FORMATS
         )
-        return tuple(FeedLocation(unquote(path), settings.url(path), path) for path in paths)
+        locations = tuple(FeedLocation(unquote(path), settings.url(path), path) for path in paths)
+        self._locations = (frozenset(feeds), locations)
+        return locations
 
 
 _MISSING = object()

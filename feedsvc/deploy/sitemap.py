@@ -14,11 +14,13 @@ added here (or to :data:`NOT_EXPORTED`, with the reason), or the export would si
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
+import operator
 import os
 import weakref
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Collection, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from feedsvc.articles.model import Article
 from feedsvc.feeds.catalog import Catalog, Feed
 from feedsvc.feeds.publication import content_key
 from feedsvc.feeds.urls import (
@@ -194,7 +197,8 @@ class SiteListing:
         count += len(static) - len(self._static)
         changes.pages.extend(static)
         changes.pages.extend(_FIXED_PAGES)
-        count += self._feeds_changed(catalog, structure, changes)
+        assert before is not None  # the ids are known: an edit since ``before`` was listed
+        count += self._feeds_changed(catalog, structure, changes, (before, ids))
         site = self._site_pages(catalog, structure)
         changes.gone.extend(_gone(self._site, site))
         count += len(site) - len(self._site)
@@ -221,9 +225,16 @@ class SiteListing:
             into.pages.append(page)
         return count
 
-    def _feeds_changed(self, catalog: Catalog, structure: str, into: SiteChanges) -> int:
+    def _feeds_changed(
+        self,
+        catalog: Catalog,
+        structure: str,
+        into: SiteChanges,
+        edit: tuple[Catalog, frozenset[str]],
+    ) -> int:
         """The pages of every feed that is not the same object as before (all of them if the
-        structure changed) into ``into``, leaves first; how many more pages there are."""
+        structure changed) into ``into``, leaves first; how many more pages there are.
+        ``edit`` is the catalog listed before and the ids of the articles changed since."""
         size = self.service.settings.page_size
         count = 0
         later: list[SitePage] = []
@@ -233,12 +244,24 @@ class SiteListing:
             listed = self._feeds.get(path)
             if listed is not None and listed.feed is feed and listed.structure == structure:
                 continue
-            new = self._feeds[path] = _list_feed(feed, size, structure, listed)
+            places = None
+            if listed is not None:
+                places = _pages_changed(listed.feed, feed, size, (edit[0], catalog, edit[1]))
+            new = self._feeds[path] = _list_feed(feed, size, structure, listed, places)
             count += new.size()
             if listed is not None:
                 count -= listed.size()
                 if listed.size() != new.size():  # as many pages: the same paths
                     into.gone.extend(listed.paths() - new.paths())
+                else:
+                    # Only the pages that are not the ones listed before (_list_feed keeps
+                    # those that show the same articles): an edit of one article changes
+                    # one page of the all-feed's thousands, and the export compares the key
+                    # of every page listed.
+                    later += _not_in(new.later, listed.later)
+                    first += _not_in(new.first, listed.first)
+                    html += _not_in(new.html, listed.html)
+                    continue
             later += new.later
             first += new.first
             html += new.html
@@ -285,18 +308,29 @@ _FIXED_PAGES = (
 _LISTINGS: weakref.WeakKeyDictionary[Runtime, SiteListing] = weakref.WeakKeyDictionary()
 
 
+def _not_in(now: list[SitePage], before: list[SitePage]) -> list[SitePage]:
+    """The pages of ``now`` that are not the same objects as in ``before``, place by place."""
+    return [page for page, old in zip(now, before, strict=True) if page is not old]
+
+
 def _gone(before: list[SitePage], now: list[SitePage]) -> list[str]:
     paths = {page.path for page in now}
     return [page.path for page in before if page.path not in paths]
 
 
 def _list_feed(
-    feed: Feed, size: int, structure: str, before: _FeedPages | None = None
+    feed: Feed,
+    size: int,
+    structure: str,
+    before: _FeedPages | None = None,
+    places: Collection[int] | None = None,
 ) -> _FeedPages:
     """The pages of ``feed``. Of a page that shows the same articles (the same objects) as it
     did in ``before``, with the same title, structure and number of pages, the pages are the
     ones before: an edit of one article lists the all-feed again (2,000 pages at 100,000
-    articles) but makes new pages, with new keys to compare, only where it is."""
+    articles) but makes new pages, with new keys to compare, only where it is. ``places``,
+    if known, are the numbers of the only pages that can show other articles than before
+    (see :func:`_pages_changed`): the others are not looked at."""
     count = feed.page_count(size)
     width = len(FORMATS)
     same = (
@@ -311,18 +345,29 @@ def _list_feed(
     # Category and source pages show the feed's neighbours and their counts too; every
     # page of a listing shows the number of pages.
     html: list[SitePage] = [_NO_PAGE] * count
-    for number in range(count, 0, -1):
+    if same and before is not None and places is not None:
+        later, first, html = list(before.later), list(before.first), before.html[:count]
+        numbers: Iterable[int] = sorted(places, reverse=True)
+    else:
+        numbers = range(count, 0, -1)
+    for number in numbers:
         start = (number - 1) * size
         articles = feed.articles[start : start + size]
+        index = (count - number) * width
         if same and before is not None and before.html[number - 1].key == (structure, articles):
-            index = (count - number) * width
             feed_pages = before.first if number == 1 else before.later[index : index + width]
             html[number - 1] = before.html[number - 1]
         else:
             key = content_key(feed.page(number, size))
             feed_pages = [SitePage(p, key) for p in _feed_paths(feed.path, number)]
             html[number - 1] = SitePage(listing_path(feed, number), (structure, articles))
-        (first if number == 1 else later).extend(feed_pages)
+        if places is not None and same:
+            if number == 1:
+                first = list(feed_pages)
+            else:
+                later[index : index + width] = feed_pages
+        else:
+            (first if number == 1 else later).extend(feed_pages)
     widget_key = (feed.title, feed.articles[: embed.DEFAULT_COUNT])
     html.append(SitePage(embed_path(feed), widget_key))
     # The webmasters' page: this feed's code, and every feed by name to choose from.
@@ -331,6 +376,41 @@ def _list_feed(
 
 
 _NO_PAGE = SitePage("", None)
+
+
+def _pages_changed(
+    before: Feed, feed: Feed, size: int, edit: tuple[Catalog, Catalog, frozenset[str]]
+) -> set[int] | None:
+    """The numbers of the pages of ``feed`` (``before`` as of the catalog ``listed``) that can
+    show other articles than before, when the articles ``ids`` changed between ``listed``
+    and ``catalog`` (``edit``); None when every page may (an article came, went or moved: the
+    ones after it moved up or down a place).
+
+    When each changed article is at the same place in the feed as before (an edit that kept
+    its date), the other places hold the same objects: only the pages of those places can
+    have changed, not the thousands of the all-feed's."""
+    listed, catalog, ids = edit
+    if len(before.articles) != len(feed.articles):
+        return None
+    numbers: set[int] = set()
+    for article_id in ids:
+        place = _place(before.articles, listed.by_id.get(article_id))
+        if place != _place(feed.articles, catalog.by_id.get(article_id)):
+            return None
+        if place is not None:
+            numbers.add(place // size + 1)
+    return numbers
+
+
+def _place(articles: tuple[Article, ...], article: Article | None) -> int | None:
+    """Where ``article`` is in ``articles`` (newest first), or None if it is not there."""
+    if article is None:
+        return None
+    index = bisect.bisect_left(articles, article.sort_key, key=_SORT_KEY)
+    return index if index < len(articles) and articles[index] is article else None
+
+
+_SORT_KEY = operator.attrgetter("sort_key")
 
 
 @functools.lru_cache(maxsize=1 << 18)

@@ -206,6 +206,9 @@ class _Prebuilt:
     source_feeds: list[Feed]
     # The previous catalog's, updated (see _LayeredIds).
     by_id: Mapping[str, Article]
+    # The all-feed's newest update, when the update could tell it without looking at every
+    # article (see _updated_after).
+    all_updated: datetime | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -248,6 +251,8 @@ class Catalog:
             source_feeds = self._source_feeds()
         else:
             category_feeds, source_feeds = prebuilt.category_feeds, prebuilt.source_feeds
+        if prebuilt is not None and prebuilt.all_updated is not None:
+            set_(all_feed, "_updated", prebuilt.all_updated)
         feeds = {all_feed.path: all_feed}
         feeds.update((feed.path, feed) for feed in category_feeds)
         feeds.update((feed.path, feed) for feed in source_feeds)
@@ -418,6 +423,7 @@ def update_catalog(
             feeds.pop(path, None)
         elif feed is not None:
             feeds[path] = replace(feed, articles=members)
+            _carry_updated(feeds[path], feed, leaving, coming)
         elif path.startswith(f"{FeedKind.CATEGORY.value}/"):
             lineage = members[0].category.lineage()
             category = next(
@@ -438,16 +444,36 @@ def update_catalog(
         key=lambda f: _sort_key(f.articles[0]),
     )
     by_id = _updated_ids(previous.by_id, gone, new)
+    everyone = _changed(previous.articles, gone, new)
+    all_updated = _updated_after(previous.all_feed, gone, new) if everyone else None
     catalog = Catalog(
         site_title,
-        _changed(previous.articles, gone, new),
+        everyone,
         _ordered(problems),
-        _Prebuilt(category_feeds, source_feeds, by_id),
+        _Prebuilt(category_feeds, source_feeds, by_id, all_updated),
     )
     object.__setattr__(catalog, "spellings", spellings)
     removed_ids = frozenset(article.id for article in gone) - new_ids
     object.__setattr__(catalog, "_removed", (weakref.ref(previous), removed_ids))
     return catalog
+
+
+def _updated_after(before: Feed, leaving: list[Article], coming: list[Article]) -> datetime | None:
+    """The newest update of ``before``'s articles without ``leaving`` and with ``coming``,
+    from ``before``'s if it was found already; None when only looking at every article can
+    tell (one that leaves may have been the newest). At 100,000 articles, finding the
+    all-feed's again took tens of milliseconds of every edit."""
+    newest = before._updated
+    if newest is None or any(article.updated >= newest for article in leaving):
+        return None
+    return max([newest, *(article.updated for article in coming)])
+
+
+def _carry_updated(feed: Feed, before: Feed, leaving: list[Article], coming: list[Article]) -> None:
+    """Give ``feed`` (``before`` after the change) its newest update, if it can be told."""
+    newest = _updated_after(before, leaving, coming)
+    if newest is not None:
+        object.__setattr__(feed, "_updated", newest)
 
 
 def _renamed(before: Mapping[_K, str], after: Mapping[_K, str]) -> bool:
