@@ -749,3 +749,22 @@ def test_a_failing_sync_tells_no_hub_and_fails(
     again = CliRunner().invoke(main, [*args, "--sync", f"touch {marker}"], env=env)
     assert again.exit_code == 0
     assert marker.exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o027])
+def test_exported_files_are_readable_by_the_web_server_whatever_the_umask(
+    bundled_small_pages: Flask, tmp_path: Path, umask: int
+) -> None:
+    before = os.umask(umask)
+    try:
+        export(bundled_small_pages, tmp_path)
+    finally:
+        os.umask(before)
+    public = tmp_path / "public"
+    modes = {
+        path.relative_to(public).as_posix(): path.stat().st_mode & 0o777
+        for path in public.rglob("*")
+        if path.is_file()
+    }
+    assert len(modes) > 200
+    assert {relpath for relpath, mode in modes.items() if mode != 0o644} == set()

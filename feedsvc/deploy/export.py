@@ -272,6 +272,7 @@ class SiteExporter:
         self._versioned = None
         self._page_files: dict[str, tuple[str, ...]] = {}  # page path -> its files
         self._profiles: dict[str, _RouteSeen] = {}
+        self._chmod = True  # while exporting: whether new files need a chmod to be 0644
 
     # -- the export ---------------------------------------------------------------------------
 
@@ -315,6 +316,7 @@ class SiteExporter:
         new = build.path
         self._current, self._new, self._reused = current, new, build.reused
         self._folders = {str(new)}
+        self._chmod = _umask_clears(0o644)
         clock = _Steps(started)
         listed = self._listing.changes()
         report = ExportReport(pages=listed.count, steps=clock.steps)
@@ -690,7 +692,7 @@ class SiteExporter:
                 # The current generation's file, linked in: replaced, never written through.
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
-            _create_file(path, data, mtime)
+            _create_file(path, data, mtime, chmod=self._chmod)
         except OSError as error:
             raise ExportError(f"{relpath}: cannot be written: {error.strerror}") from None
         return True, before is not None and not same
@@ -1259,8 +1261,10 @@ def _rule_of(app: Flask, endpoint: str) -> str:
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
-def _create_file(path: str, data: bytes, mtime: int) -> None:
-    """Write ``data`` to the new file ``path``, mode 0644 and dated ``mtime``.
+def _create_file(path: str, data: bytes, mtime: int, *, chmod: bool = True) -> None:
+    """Write ``data`` to the new file ``path``, mode 0644 and dated ``mtime``; ``chmod``: set
+    the mode whatever the umask, as a copied file would have it (False: the umask leaves 0644
+    as it is, see :func:`_umask_clears`).
 
     By its descriptor, as one open file: the export writes every file of a first export (tens
     of thousands), and a file object, then a chmod and a utime by path, cost a third more
@@ -1271,11 +1275,28 @@ def _create_file(path: str, data: bytes, mtime: int) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        # The mode whatever the umask, as a copied file would have it.
-        os.fchmod(fd, 0o644)
+        if chmod:
+            os.fchmod(fd, 0o644)
         os.utime(fd, (mtime, mtime))
     finally:
         os.close(fd)
+
+
+def _umask_clears(mode: int) -> bool:
+    """Whether the process's umask takes a bit of ``mode`` away (True if it cannot be read).
+
+    Read from /proc (Linux) rather than by ``os.umask``, which sets it while it reads it: a
+    file another thread made in that moment would get the wrong mode. Read once per export:
+    with the usual umask (022) the export's files need no chmod, a system call per file.
+    """
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Umask:"):
+                    return bool(int(line.split()[1], 8) & mode)
+    except (OSError, ValueError, IndexError):
+        pass
+    return True
 
 
 # Werkzeug's environ of a GET of "/" with the given headers, by the headers: a request of the
