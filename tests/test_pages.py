@@ -145,6 +145,26 @@ def test_article_page_discovers_its_category_feeds_and_links_back(
     assert article.category.name in back.text_content()
 
 
+def test_every_article_page_discovers_its_own_category_source_and_site_feeds(
+    client: FlaskClient, bundled_app: Flask
+) -> None:
+    """Article pages of one category but different sources (and the reverse) each offer their
+    own feeds: the links are rendered once per set of feeds and reused."""
+    catalog = catalog_of(bundled_app)
+    seen: set[tuple[str, str]] = set()
+    for article in catalog.articles:
+        category = catalog.feeds[f"categorie/{article.category.slug_path}"]
+        source = catalog.feeds[f"bron/{article.source.slug}"] if article.source else None
+        rss = FORMATS["rss"].media_type
+        expected = [(url, type_) for type_, url in own_feeds(category).items()]
+        expected += [(SITE_URL + feed_path(other, "rss"), rss) for other in (source,) if other]
+        expected.append((SITE_URL + feed_path(catalog.all_feed, "rss"), rss))
+        assert feeds_offered(page_of(client, article_path(article.id))) == expected, article.id
+        seen.add((category.path, source.path if source else ""))
+    categories = {category for category, _ in seen}
+    assert len(categories) < len(seen)  # a category with articles of several sources
+
+
 # -- security -------------------------------------------------------------------------------------
 
 

@@ -110,7 +110,11 @@ def init_app(app: Flask, service: Runtime) -> None:
         error_title=errorpages.title,
         error_message=errorpages.message,
     )
-    app.jinja_env.globals.update(reader_links=reader_links, canonical_url=_canonical_url)
+    app.jinja_env.globals.update(
+        reader_links=reader_links,
+        canonical_url=_canonical_url,
+        article_discovery=_article_discovery,
+    )
     app.jinja_env.globals["url_for"] = link_for
     app.context_processor(lambda: {"site_feed": snapshot.catalog().all_feed})
     app.jinja_env.filters["dutch_date"] = format_dutch_date
@@ -519,6 +523,45 @@ def embed_page(name: str) -> BaseResponse:
         f"style-src 'self' 'unsafe-hashes' {embed.IFRAME_STYLE_HASH};",
     )
     return pagecache.send_dated(response, catalog.all_feed.updated)
+
+
+class _DiscoveryKept(NamedTuple):
+    """The article pages' autodiscovery links of one catalog, by the ids of their feeds (the
+    feeds kept with them, so an id is not reused while it is a key)."""
+
+    catalog: Catalog
+    links: dict[tuple[int, ...], tuple[tuple[Feed, ...], Markup]]
+
+
+# Distinct sets of feeds article pages discover (category and source): a few per category.
+DISCOVERY_KEPT = 4096
+# The last catalog's links. Articles of one category and source have the same links, and
+# rendering the macro for each article page was a fifth of its template's time. One tuple,
+# replaced whole, so threads need no lock (two may render the same links: they are equal).
+_discovery_kept: _DiscoveryKept | None = None
+
+
+def _article_discovery(feed: Feed, also: list[Feed]) -> Markup:
+    """``discovery_links(feed, also)`` of ``_macros.html``, rendered once per set of feeds.
+
+    The links are absolute, from the settings (``site_url``), so they depend on the feeds and
+    the catalog's app only, not on the request.
+    """
+    global _discovery_kept  # noqa: PLW0603 - see above
+    catalog = snapshot.catalog()
+    kept = _discovery_kept
+    if kept is None or kept.catalog is not catalog:
+        kept = _discovery_kept = _DiscoveryKept(catalog, {})
+    feeds = (feed, *also)
+    key = tuple(map(id, feeds))
+    found = kept.links.get(key)
+    if found is not None:
+        return found[1]
+    html: Markup = get_template_attribute("_macros.html", "discovery_links")(feed, also)
+    if len(kept.links) >= DISCOVERY_KEPT:
+        kept.links.clear()
+    kept.links[key] = (feeds, html)
+    return html
 
 
 def _embed_heading(shown: Feed) -> str:
