@@ -721,8 +721,14 @@ def _error_page(error: HTTPException) -> BaseResponse:
 
 
 def _security_headers(response: Response) -> Response:
-    for header, value in _security_headers_for(response.headers.get("Content-Type", "")):
-        response.headers.setdefault(header, value)
+    headers = response.headers
+    wanted = _security_headers_for(headers.get("Content-Type", ""))
+    # The names present, lowered once: Headers.setdefault scans and lowers every header for
+    # each it sets (twice), and every response passes through here.
+    present = {name.lower() for name, _ in headers.items()}
+    for header, value in wanted:
+        if header.lower() not in present:
+            headers.add(header, value)
     return response
 
 
