@@ -4,9 +4,9 @@
 renders every page of a corpus of ``-n`` articles (bench/corpus.py) that is not a feed page,
 once, as an export's renderer does (``SiteExporter._render``: the requests, the siblings; bodies
 kept as a renderer keeps them, ``Body.keep_parsed``), in a fresh process per run, alternating
-this tree and the baseline's (``git archive``). Records the CPU time (``process_time``) of each
-route's pages; the machine is shared, so CPU time, medians and their spread, and the ratio of
-the medians. Feed pages are left out: their rendering is measured by bench/feed_pages_bench.py.
+(ABBA) this tree and the baseline's (``git archive``). Records the CPU time
+(``process_time``) of each route's pages; the machine is shared, so CPU time, medians and
+their spread, and the ratio of the medians. Feed pages are left out: their rendering is measured by bench/feed_pages_bench.py.
 Saved to bench/results/ as JSON.
 """
 
@@ -69,8 +69,10 @@ def main() -> int:
         tmp = Path(tmp_name)
         content, trees = corpus_and_trees(tmp, args.corpus, args.n, base_commit)
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+        order = list(trees.items())
         for number in range(args.runs):
-            for name, tree in trees.items():
+            # ABBA: neither tree always runs right after the other.
+            for name, tree in order if number % 2 == 0 else order[::-1]:
                 load = os.getloadavg()[0]
                 result = run_driver(tree, DRIVER, str(content), str(tmp / "out"))
                 result["load_1m_before"] = load
