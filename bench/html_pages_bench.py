@@ -6,8 +6,8 @@ once, as an export's renderer does (``SiteExporter._render``: the requests, the 
 kept as a renderer keeps them, ``Body.keep_parsed``), in a fresh process per run, alternating
 (ABBA) this tree and the baseline's (``git archive``). Records the CPU time
 (``process_time``) of each route's pages; the machine is shared, so CPU time, medians and
-their spread, and the ratio of the medians. Feed pages are left out: their rendering is measured by bench/feed_pages_bench.py.
-Saved to bench/results/ as JSON.
+their spread, and the ratio of the medians. Feed pages are left out: their rendering is
+measured by bench/feed_pages_bench.py. Saved to bench/results/ as JSON.
 """
 
 from __future__ import annotations
