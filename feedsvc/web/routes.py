@@ -526,25 +526,24 @@ def embed_page(name: str) -> BaseResponse:
 
 
 class _DiscoveryKept(NamedTuple):
-    """The article pages' autodiscovery links of one catalog, by the ids of their feeds (the
-    feeds kept with them, so an id is not reused while it is a key)."""
+    """The parts of article pages' autodiscovery links of one catalog, by macro and the id of
+    their feed (the feed kept with them, so an id is not reused while it is a key)."""
 
     catalog: Catalog
-    links: dict[tuple[int, ...], tuple[tuple[Feed, ...], Markup]]
+    parts: dict[tuple[str, int], tuple[Feed, Markup]]
 
 
-# Distinct sets of feeds article pages discover (category and source): a few per category.
-DISCOVERY_KEPT = 4096
-# The last catalog's links. Articles of one category and source have the same links, and
-# rendering the macro for each article page was a fifth of its template's time. One tuple,
-# replaced whole, so threads need no lock (two may render the same links: they are equal).
+# The last catalog's parts. Every article page renders discovery_links for its category, its
+# source and the site, feeds that many articles share: one part per feed, rendered once. One
+# tuple, replaced whole, so threads need no lock (two may render the same part: equal).
 _discovery_kept: _DiscoveryKept | None = None
 
 
 def _article_discovery(feed: Feed, also: list[Feed]) -> Markup:
-    """``discovery_links(feed, also)`` of ``_macros.html``, rendered once per set of feeds.
+    """``discovery_links(feed, also)`` of ``_macros.html``, from its parts (``own_feed_links``,
+    ``other_feed_link``), each rendered once per feed.
 
-    The links are absolute, from the settings (``site_url``), so they depend on the feeds and
+    The links are absolute, from the settings (``site_url``), so they depend on the feed and
     the catalog's app only, not on the request.
     """
     global _discovery_kept  # noqa: PLW0603 - see above
@@ -552,15 +551,19 @@ def _article_discovery(feed: Feed, also: list[Feed]) -> Markup:
     kept = _discovery_kept
     if kept is None or kept.catalog is not catalog:
         kept = _discovery_kept = _DiscoveryKept(catalog, {})
-    feeds = (feed, *also)
-    key = tuple(map(id, feeds))
-    found = kept.links.get(key)
+    parts = [_discovery_part(kept, "own_feed_links", feed)]
+    parts += [
+        _discovery_part(kept, "other_feed_link", other) for other in also if other is not feed
+    ]
+    return Markup("").join(parts)
+
+
+def _discovery_part(kept: _DiscoveryKept, macro: str, feed: Feed) -> Markup:
+    found = kept.parts.get((macro, id(feed)))
     if found is not None:
         return found[1]
-    html: Markup = get_template_attribute("_macros.html", "discovery_links")(feed, also)
-    if len(kept.links) >= DISCOVERY_KEPT:
-        kept.links.clear()
-    kept.links[key] = (feeds, html)
+    html: Markup = get_template_attribute("_macros.html", macro)(feed)
+    kept.parts[(macro, id(feed))] = (feed, html)
     return html
 
 
