@@ -206,3 +206,28 @@ def test_a_body_made_of_paragraphs_checks_them_and_a_lazy_one_its_text() -> None
     lazy = Body.lazy("Een.\n\n  Twee\n", lambda text: (tuple(text.split("\n\n")), "Een."))
     assert lazy.paragraphs == ("Een.", "  Twee\n")
     assert lazy == Body.of(("Een.", "  Twee\n"), "Een.")
+
+
+def test_a_body_read_once_keeps_its_summary_when_its_paragraphs_are_forgotten() -> None:
+    """With keep_parsed (an export's renderer), a body whose paragraphs were forgotten still
+    has its summary without reading its text again; its paragraphs are read again."""
+    reads: list[str] = []
+
+    def read(text: str) -> tuple[tuple[str, ...], str]:
+        reads.append(text)
+        paragraphs = tuple(text.split("\n\n"))
+        return paragraphs, paragraphs[0][:3]
+
+    first = Body.lazy("Eerste alinea.\n\nTweede.", read)
+    second = Body.lazy("Andere tekst.\n\nNog een.", read)
+    try:
+        Body.keep_parsed(1)
+        assert first.paragraphs == ("Eerste alinea.", "Tweede.")
+        assert second.summary == "And"  # first's paragraphs are forgotten
+        assert first.summary == "Eer"
+        assert second.summary == "And"
+        assert len(reads) == 2
+        assert first.paragraphs == ("Eerste alinea.", "Tweede.")
+        assert len(reads) == 3
+    finally:
+        Body._recent, Body._recent_limit = None, 0

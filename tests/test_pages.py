@@ -145,6 +145,26 @@ def test_article_page_discovers_its_category_feeds_and_links_back(
     assert article.category.name in back.text_content()
 
 
+def test_every_article_page_discovers_its_own_category_source_and_site_feeds(
+    client: FlaskClient, bundled_app: Flask
+) -> None:
+    """Article pages of one category but different sources (and the reverse) each offer their
+    own feeds: the links are rendered once per set of feeds and reused."""
+    catalog = catalog_of(bundled_app)
+    seen: set[tuple[str, str]] = set()
+    for article in catalog.articles:
+        category = catalog.feeds[f"categorie/{article.category.slug_path}"]
+        source = catalog.feeds[f"bron/{article.source.slug}"] if article.source else None
+        rss = FORMATS["rss"].media_type
+        expected = [(url, type_) for type_, url in own_feeds(category).items()]
+        expected += [(SITE_URL + feed_path(other, "rss"), rss) for other in (source,) if other]
+        expected.append((SITE_URL + feed_path(catalog.all_feed, "rss"), rss))
+        assert feeds_offered(page_of(client, article_path(article.id))) == expected, article.id
+        seen.add((category.path, source.path if source else ""))
+    categories = {category for category, _ in seen}
+    assert len(categories) < len(seen)  # a category with articles of several sources
+
+
 # -- security -------------------------------------------------------------------------------------
 
 
@@ -164,6 +184,21 @@ def test_pages_carry_security_headers_without_unsafe_inline(client: FlaskClient,
     assert "unsafe" not in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+@pytest.mark.parametrize(
+    "url", [*PAGES, "/insluiten/categorie/nieuws.html", "/feeds/all.rss", "/static/style.css"]
+)
+def test_each_security_header_is_sent_once_and_a_routes_own_is_kept(
+    client: FlaskClient, url: str
+) -> None:
+    response = client.get(url)
+    response.close()  # a static file is sent from an open file
+    for name in ("X-Content-Type-Options", "Content-Security-Policy", "Referrer-Policy"):
+        assert len(response.headers.getlist(name)) <= 1, (url, name)
+    assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    if url.startswith("/insluiten/"):  # its own policy lets the previews' style attribute in
+        assert "unsafe-hashes" in response.headers["Content-Security-Policy"]
 
 
 @pytest.mark.parametrize("url", PAGES)

@@ -136,7 +136,7 @@ class Body:
     first asked for. The text is never read from the file again: the file may have changed.
     """
 
-    __slots__ = ("_parsed", "_read", "_start", "_text")
+    __slots__ = ("_parsed", "_read", "_start", "_summary", "_text")
     # Set by keep_parsed(n): the paragraphs of the n lazy bodies read last, by id, instead of on
     # each body for good.
     _recent: ClassVar[dict[int, tuple[Body, tuple[tuple[str, ...], str]]] | None] = None
@@ -150,6 +150,10 @@ class Body:
         start: int = 0,
     ) -> None:
         self._parsed = parsed
+        # Kept when the paragraphs are not (keep_parsed): a listing page shows the summaries of
+        # 50 articles, and each article is on the pages of several feeds; reading the whole
+        # body again for each summary is what made them cost in an export's renderer.
+        self._summary: str | None = None
         self._text = text  # from byte ``start`` on
         self._read = read
         self._start = start
@@ -197,7 +201,8 @@ class Body:
 
     @property
     def summary(self) -> str:
-        return self._parts()[1]
+        summary = self._summary
+        return summary if summary is not None else self._parts()[1]
 
     def _parts(self) -> tuple[tuple[str, ...], str]:
         parsed = self._parsed
@@ -218,6 +223,7 @@ class Body:
         assert checked is not None
         if recent is not None:  # the body itself is kept with them: its id is not reused
             recent[id(self)] = (self, checked)
+            self._summary = checked[1]
             while len(recent) > Body._recent_limit:
                 del recent[next(iter(recent))]
             return checked

@@ -92,7 +92,7 @@ from feedsvc.feeds.writers.browserview import keep_items_at_most
 from feedsvc.feeds.writers.splice import EntryBytes
 from feedsvc.runtime import Runtime
 from feedsvc.web.crawlers import _cache_lock as crawlers_cache_lock
-from feedsvc.web.pagecache import PAGE_CACHE
+from feedsvc.web.pagecache import PAGE_CACHE, SERVED_PAGE, RenderedPage
 from feedsvc.web.routes import STATIC_VERSIONS
 
 if TYPE_CHECKING:
@@ -275,6 +275,7 @@ class SiteExporter:
         self._locations: tuple[frozenset[str], tuple[FeedLocation, ...]] | None = None
         self._page_files: dict[str, tuple[str, ...]] = {}  # page path -> its files
         self._profiles: dict[str, _RouteSeen] = {}
+        self._chmod = True  # while exporting: whether new files need a chmod to be 0644
 
     # -- the export ---------------------------------------------------------------------------
 
@@ -318,6 +319,7 @@ class SiteExporter:
         new = build.path
         self._current, self._new, self._reused = current, new, build.reused
         self._folders = {str(new)}
+        self._chmod = _umask_clears(0o644)
         clock = _Steps(started)
         listed = self._listing.changes()
         report = ExportReport(pages=listed.count, steps=clock.steps)
@@ -616,7 +618,10 @@ class SiteExporter:
             yield _Rendered(todo[index], *fields)
 
     def _render(self, page: SitePage) -> _Rendered:
-        response = self._get(page.path, {"Accept-Encoding": IDENTITY})
+        environ = request_environ(page.path, {"Accept-Encoding": IDENTITY})
+        served: list[RenderedPage] = []
+        environ[SERVED_PAGE] = served
+        response = self._answer(environ)
         if response.status_code != page.status:
             raise ExportError(
                 f"{page.path}: the app answered {response.status_code}, expected {page.status}"
@@ -630,6 +635,11 @@ class SiteExporter:
         negotiated = vary is not None and "accept-encoding" in vary.lower()
         if endpoint in COMPRESSED_ON_THE_FLY:
             pass  # no siblings: nginx compresses it (the location says gzip on)
+        elif negotiated and len(served) == 1:
+            # A cached page (feedsvc.web.pagecache): its other codings are what a request in
+            # each is sent, RenderedPage.body, without a request through Flask for each.
+            for coding, suffix in SIBLINGS.items():
+                files[relpath + suffix] = served[0].body(coding)
         elif negotiated:
             for coding, suffix in SIBLINGS.items():
                 coded = self._get(page.path, {"Accept-Encoding": coding})
@@ -661,7 +671,10 @@ class SiteExporter:
         wrapping): a cached article page took 270 µs of CPU through the client, 185 µs so
         (500 pages, one process), and the export asks for every file.
         """
-        environ = request_environ(path, headers)
+        return self._answer(request_environ(path, headers))
+
+    def _answer(self, environ: dict[str, Any]) -> Response:
+        """The app's answer to the request ``environ`` (see :meth:`_get`)."""
         body, status, response_headers = run_wsgi_app(self.app, environ, buffered=True)
         response = Response(body, status, response_headers)
         response.get_data()
@@ -696,7 +709,7 @@ class SiteExporter:
                 # The current generation's file, linked in: replaced, never written through.
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
-            _create_file(path, data, mtime)
+            _create_file(path, data, mtime, chmod=self._chmod)
         except OSError as error:
             raise ExportError(f"{relpath}: cannot be written: {error.strerror}") from None
         return True, before is not None and not same
@@ -1345,8 +1358,10 @@ def _rule_of(app: Flask, endpoint: str) -> str:
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
-def _create_file(path: str, data: bytes, mtime: int) -> None:
-    """Write ``data`` to the new file ``path``, mode 0644 and dated ``mtime``.
+def _create_file(path: str, data: bytes, mtime: int, *, chmod: bool = True) -> None:
+    """Write ``data`` to the new file ``path``, mode 0644 and dated ``mtime``; ``chmod``: set
+    the mode whatever the umask, as a copied file would have it (False: the umask leaves 0644
+    as it is, see :func:`_umask_clears`).
 
     By its descriptor, as one open file: the export writes every file of a first export (tens
     of thousands), and a file object, then a chmod and a utime by path, cost a third more
@@ -1357,11 +1372,28 @@ def _create_file(path: str, data: bytes, mtime: int) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        # The mode whatever the umask, as a copied file would have it.
-        os.fchmod(fd, 0o644)
+        if chmod:
+            os.fchmod(fd, 0o644)
         os.utime(fd, (mtime, mtime))
     finally:
         os.close(fd)
+
+
+def _umask_clears(mode: int) -> bool:
+    """Whether the process's umask takes a bit of ``mode`` away (True if it cannot be read).
+
+    Read from /proc (Linux) rather than by ``os.umask``, which sets it while it reads it: a
+    file another thread made in that moment would get the wrong mode. Read once per export:
+    with the usual umask (022) the export's files need no chmod, a system call per file.
+    """
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Umask:"):
+                    return bool(int(line.split()[1], 8) & mode)
+    except (OSError, ValueError, IndexError):
+        pass
+    return True
 
 
 # Werkzeug's environ of a GET of "/" with the given headers, by the headers: a request of the

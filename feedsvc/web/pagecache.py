@@ -36,6 +36,11 @@ from feedsvc.web import snapshot
 
 LIMIT = 2048
 PAGE_CACHE = "feedsvc.web.pagecache"  # the app's cache, in app.extensions
+# A list a request's environ may carry (the export's do) to be told the cached page it was
+# answered from: the export takes the page's other codings from it (RenderedPage.body, what a
+# request in that coding is sent) rather than asking again through Flask for each. A list, as
+# the app gets a copy of the environ it was given (werkzeug.test.run_wsgi_app).
+SERVED_PAGE = "feedsvc.pagecache.served"
 # Browsers ask again each time and mostly get a 304: a page is never older than the content.
 CACHE_CONTROL = "public, no-cache"
 P = ParamSpec("P")
@@ -122,6 +127,9 @@ def cached_page(view: Callable[P, PageBody]) -> Callable[P, BaseResponse]:
         # links carry that too): the page's key in the state file as well.
         path = _linked_path()
         page = cache.get(snapshot.publication(), path, lambda: view(*args, **kwargs))
+        served = request.environ.get(SERVED_PAGE)
+        if served is not None:
+            served.append(page)
         coding = request.accept_encodings.best_match(PREFERENCE, default=IDENTITY) or IDENTITY
         response = Response(page.body(coding), content_type="text/html; charset=utf-8")
         if coding != IDENTITY:

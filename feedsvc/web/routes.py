@@ -110,7 +110,11 @@ def init_app(app: Flask, service: Runtime) -> None:
         error_title=errorpages.title,
         error_message=errorpages.message,
     )
-    app.jinja_env.globals.update(reader_links=reader_links, canonical_url=_canonical_url)
+    app.jinja_env.globals.update(
+        reader_links=reader_links,
+        canonical_url=_canonical_url,
+        article_discovery=_article_discovery,
+    )
     app.jinja_env.globals["url_for"] = link_for
     app.context_processor(lambda: {"site_feed": snapshot.catalog().all_feed})
     app.jinja_env.filters["dutch_date"] = format_dutch_date
@@ -521,6 +525,48 @@ def embed_page(name: str) -> BaseResponse:
     return pagecache.send_dated(response, catalog.all_feed.updated)
 
 
+class _DiscoveryKept(NamedTuple):
+    """The parts of article pages' autodiscovery links of one catalog, by macro and the id of
+    their feed (the feed kept with them, so an id is not reused while it is a key)."""
+
+    catalog: Catalog
+    parts: dict[tuple[str, int], tuple[Feed, Markup]]
+
+
+# The last catalog's parts. Every article page renders discovery_links for its category, its
+# source and the site, feeds that many articles share: one part per feed, rendered once. One
+# tuple, replaced whole, so threads need no lock (two may render the same part: equal).
+_discovery_kept: _DiscoveryKept | None = None
+
+
+def _article_discovery(feed: Feed, also: list[Feed]) -> Markup:
+    """``discovery_links(feed, also)`` of ``_macros.html``, from its parts (``own_feed_links``,
+    ``other_feed_link``), each rendered once per feed.
+
+    The links are absolute, from the settings (``site_url``), so they depend on the feed and
+    the catalog's app only, not on the request.
+    """
+    global _discovery_kept  # noqa: PLW0603 - see above
+    catalog = snapshot.catalog()
+    kept = _discovery_kept
+    if kept is None or kept.catalog is not catalog:
+        kept = _discovery_kept = _DiscoveryKept(catalog, {})
+    parts = [_discovery_part(kept, "own_feed_links", feed)]
+    parts += [
+        _discovery_part(kept, "other_feed_link", other) for other in also if other is not feed
+    ]
+    return Markup("").join(parts)
+
+
+def _discovery_part(kept: _DiscoveryKept, macro: str, feed: Feed) -> Markup:
+    found = kept.parts.get((macro, id(feed)))
+    if found is not None:
+        return found[1]
+    html: Markup = get_template_attribute("_macros.html", macro)(feed)
+    kept.parts[(macro, id(feed))] = (feed, html)
+    return html
+
+
 def _embed_heading(shown: Feed) -> str:
     return "Alle berichten" if shown.kind is FeedKind.ALL else _arrows(shown.name)
 
@@ -678,8 +724,14 @@ def _error_page(error: HTTPException) -> BaseResponse:
 
 
 def _security_headers(response: Response) -> Response:
-    for header, value in _security_headers_for(response.headers.get("Content-Type", "")):
-        response.headers.setdefault(header, value)
+    headers = response.headers
+    wanted = _security_headers_for(headers.get("Content-Type", ""))
+    # The names present, lowered once: Headers.setdefault scans and lowers every header for
+    # each it sets (twice), and every response passes through here.
+    present = {name.lower() for name, _ in headers.items()}
+    for header, value in wanted:
+        if header.lower() not in present:
+            headers.add(header, value)
     return response
 
 
