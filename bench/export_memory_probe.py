@@ -4,7 +4,8 @@
 first export of the articles in ``CONTENT`` with the feedsvc of ``--tree`` (default: this
 checkout; a ``git worktree`` of ``main`` for a baseline) and reads ``/proc/PID/smaps_rollup`` of
 the export's process and of every process it forked, every 0.3 s: resident, proportional,
-private dirty and shared dirty sizes. A forked renderer's RSS counts the pages it shares with
+private and shared sizes, and what the export counts as written (minor page faults, from
+``/proc/PID/stat``). A forked renderer's RSS counts the pages it shares with
 the parent; its private dirty pages are what it copied (every page it wrote to, reference counts
 included) or made itself. ``--set RENDERER_PAGES=1000`` sets a constant of
 ``feedsvc.deploy.export`` before the export (a trial of another setting, same code). It prints a
@@ -34,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import BenchError, process_tree, run_main, short_commit
 
 REPO = Path(__file__).resolve().parent.parent
-FIELDS = ("Rss", "Pss", "Private_Dirty", "Shared_Dirty", "Shared_Clean")
+FIELDS = ("Rss", "Pss", "Private_Dirty", "Private_Clean", "Shared_Dirty", "Shared_Clean")
+_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 
 DRIVER = r"""
 import json, resource, sys, time
@@ -63,6 +65,10 @@ def rollup_mb(pid: int) -> dict[str, float]:
             name, _, rest = line.partition(":")
             if name in FIELDS:
                 sizes[name] = int(rest.split()[0]) / 1024
+    with contextlib.suppress(OSError, IndexError, ValueError), open(f"/proc/{pid}/stat") as stat:
+        # What the export counts as "written" (export._written_mb): minor faults (field 10).
+        fields = stat.read().rpartition(")")[2].split()
+        sizes["written_mb"] = int(fields[7]) * _PAGE_MB
     return sizes
 
 
@@ -112,6 +118,24 @@ def attach(pid: int, seconds: float, out: Path | None, content: Path) -> int:
     return 0
 
 
+def setting(item: str) -> tuple[str, float]:
+    """``NAME=VALUE`` of ``--set``: an int, or a float if it has a point."""
+    name, _, value = item.partition("=")
+    return name, float(value) if "." in value else int(value)
+
+
+def show(now: float, pss_sum: float, processes: dict[int, dict[str, float]]) -> None:
+    print(
+        f"{now:5.0f} s: PSS sum {pss_sum:.0f} MB; "
+        + "; ".join(
+            f"{pid}: RSS {s.get('Rss', 0):.0f}, private dirty {s.get('Private_Dirty', 0):.0f}, "
+            f"written {s.get('written_mb', 0):.0f}"
+            for pid, s in processes.items()
+        ),
+        flush=True,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("content", type=Path)
@@ -120,13 +144,11 @@ def main() -> int:
     parser.add_argument("--attach", type=int, help="an export's process, already running")
     parser.add_argument("--until", type=float, default=3600.0, help="seconds, with --attach")
     parser.add_argument("--out", type=Path, help="the attached export's output, with --attach")
+    parser.add_argument("--every", type=float, default=10.0, help="seconds between kept samples")
     args = parser.parse_args()
     if args.attach is not None:
         return attach(args.attach, args.until, args.out, args.content)
-    settings = {}
-    for item in args.set:
-        name, _, value = item.partition("=")
-        settings[name] = int(value)
+    settings = dict(map(setting, args.set))
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
     env["PYTHONPATH"] = str(args.tree)
     commit = subprocess.run(
@@ -160,18 +182,11 @@ def main() -> int:
             if pss_sum > peak_mb:
                 peak_mb = pss_sum
                 peak = {"pss_sum_mb": pss_sum, "t_s": now, "processes": processes}
-            if time.monotonic() - shown >= 10:
+            if time.monotonic() - shown >= args.every:
                 shown = time.monotonic()
                 samples.append({"t_s": now, "pss_sum_mb": pss_sum, "processes": processes})
-                print(
-                    f"{now:5.0f} s: PSS sum {pss_sum:.0f} MB; "
-                    + "; ".join(
-                        f"{pid}: RSS {s.get('Rss', 0):.0f}, private dirty "
-                        f"{s.get('Private_Dirty', 0):.0f}"
-                        for pid, s in processes.items()
-                    ),
-                    flush=True,
-                )
+                if len(samples) % max(1, round(10 / args.every)) == 0:
+                    show(now, pss_sum, processes)
             time.sleep(0.3)
         reader.join()
     if process.returncode != 0:
