@@ -5,6 +5,7 @@ render, and a progress line on a terminal only."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import statistics
 import threading
@@ -145,6 +146,28 @@ def test_the_pool_writes_what_one_process_writes(
         assert len(renderers) == workers * -(-pages // (min(renderer_pages, pages) * workers))
     else:  # with every chunk a worker says what it wrote to, which is always too much
         assert len(renderers) > workers
+
+
+def test_a_pool_is_forked_only_once_the_one_before_has_ended(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked while the pool before still rendered, a pool's workers grew beside the old
+    ones at their largest: the export's peak memory."""
+    fork_pool = export_module._fork_pool
+    alive_at_fork: list[list[int]] = []
+
+    def noted(workers: int, locks: list[Any]) -> Any:
+        alive_at_fork.append([child.pid or 0 for child in multiprocessing.active_children()])
+        return fork_pool(workers, locks)
+
+    monkeypatch.setattr(export_module, "_fork_pool", noted)
+    monkeypatch.setattr(export_module, "RENDERER_PAGES", 40)
+    SiteExporter(app, tmp_path / "pooled").export()
+    assert len(alive_at_fork) > 2  # pools were replaced
+    assert alive_at_fork == [[]] * len(alive_at_fork)
+    monkeypatch.setattr(export_module, "POOL_MIN_PAGES", 10**9)
+    SiteExporter(app, tmp_path / "alone").export()
+    assert tree(tmp_path / "pooled/public") == tree(tmp_path / "alone/public")
 
 
 def test_a_pool_that_cannot_be_forked_later_leaves_the_rest_to_this_process(

@@ -594,6 +594,12 @@ class SiteExporter:
         renderers = _Renderers(workers, _render_locks(self.app))
         try:
             for _ in range(dealer.count):
+                if renderers.spent:
+                    # The pool is replaced only once it has finished its chunks: forked while
+                    # it still worked, the new pool's workers grew beside the old ones at
+                    # their largest (docs/performance.md, "A pool ends before the next").
+                    while renderers.pending:
+                        yield from self._adopted(todo, renderers.take())
                 if not renderers.submit():
                     # Other threads kept the content busy: no fork is safe.
                     while renderers.pending:
@@ -1040,7 +1046,8 @@ class _Dealer:
 class _Renderers:
     """The export's forked renderers, a fresh pool of them once one of the pool's workers has
     written to :data:`RENDERER_MEMORY_MB` of memory, or after :data:`RENDERER_PAGES` pages per
-    worker: the pool before finishes what it was given, then its workers exit.
+    worker (:attr:`spent`): the caller takes every chunk of the pool before (:attr:`pending`),
+    then the next :meth:`submit` ends it and forks the next.
 
     Every pool is forked by the export's own thread, between two pages, holding the render
     locks (:func:`_fork_pool`); ``multiprocessing``'s own replacing of workers
@@ -1051,58 +1058,49 @@ class _Renderers:
         self.workers = workers
         self.locks = locks
         self.pool: multiprocessing.pool.Pool | None = None
-        self.generation = 0  # of the current pool
         self.given = 0  # pages given to the current pool
         self.full = False  # a worker of the current pool has written to enough memory
-        # Chunks given and not yet taken, oldest first, with the generation of their pool.
-        self.chunks: deque[tuple[int, AsyncResult[_WorkerAnswer]]] = deque()
-        # Pools closed (their workers finish what they were given, then exit), oldest first,
-        # with their last chunk.
-        self.retired: deque[tuple[multiprocessing.pool.Pool, AsyncResult[Any]]] = deque()
+        # Chunks given and not yet taken, oldest first.
+        self.chunks: deque[AsyncResult[_WorkerAnswer]] = deque()
 
     @property
     def pending(self) -> int:
         return len(self.chunks)
 
+    @property
+    def spent(self) -> bool:
+        """Whether the current pool is to be replaced before it is given more."""
+        return self.pool is not None and (self.full or self.given >= RENDERER_PAGES * self.workers)
+
     def submit(self) -> bool:
         """Ask a renderer to render a chunk of pages, the one the dealer gives it when it
         starts on it (:class:`_Dealer`); False if no pool could be forked safely."""
-        if self.pool is None or self.full or self.given >= RENDERER_PAGES * self.workers:
-            if self.pool is not None and self.chunks:
-                self.pool.close()
-                self.retired.append((self.pool, self.chunks[-1][1]))
-            elif self.pool is not None:  # every chunk it had is taken
+        if self.pool is None or self.spent:
+            if self.pool is not None:
+                if self.chunks:
+                    raise RuntimeError("a pool is replaced only once its chunks are taken")
                 self.pool.close()
                 self.pool.join()
             self.pool = _fork_pool(self.workers, self.locks)
-            self.generation, self.given, self.full = self.generation + 1, 0, False
+            self.given, self.full = 0, False
             if self.pool is None:
                 return False
         self.given += _POOL_CHUNK
-        chunk = self.pool.apply_async(_render_in_worker)
-        self.chunks.append((self.generation, chunk))
+        self.chunks.append(self.pool.apply_async(_render_in_worker))
         return True
 
     def take(self) -> list[_WorkerResult]:
-        """The oldest chunk's pages, waited for. Once a closed pool's last chunk is taken,
-        every chunk it had is: its workers have exited, or are exiting."""
-        generation, chunk = self.chunks.popleft()
-        results, written_mb = chunk.get()
-        if generation == self.generation and written_mb >= RENDERER_MEMORY_MB:
+        """The oldest chunk's pages, waited for."""
+        results, written_mb = self.chunks.popleft().get()
+        if written_mb >= RENDERER_MEMORY_MB:
             self.full = True
-        if self.retired and self.retired[0][1] is chunk:
-            self.retired.popleft()[0].join()
         return results
 
     def close(self) -> None:
         """Every worker ended (stopped, if the export failed while it was rendering)."""
-        pools = [pool for pool, _ in self.retired]
         if self.pool is not None:
-            pools.append(self.pool)
-        for pool in pools:
-            pool.terminate()
-            pool.join()
-        self.retired.clear()
+            self.pool.terminate()
+            self.pool.join()
         self.pool = None
 
 
