@@ -8,6 +8,7 @@ installs when run as root, as CI does.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -437,16 +438,20 @@ def test_export_command_with_a_bad_setting_exits_2(tmp_path: Path) -> None:
     assert "FEEDSVC_PAGE_SIZE" in result.output
 
 
-def test_export_watch_follows_the_content(copy_of_bundled_content: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
+@contextlib.contextmanager
+def export_watching(content: Path, out: Path, **settings: str) -> Iterator[LineReader]:
+    """``feedsvc export OUT --watch`` running over ``content`` (``settings``: more
+    ``FEEDSVC_`` variables), its first export done; a reader of its further lines. Stopped
+    with SIGTERM on leaving, which it must exit 0 for."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")},
         "FEEDSVC_SITE_URL": SITE_URL,
+        **settings,
     }
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "feedsvc", "export", str(out), "--watch"),
-            *("--content", str(copy_of_bundled_content)),
+            *("--content", str(content)),
         ],
         cwd=REPO,
         env=env,
@@ -458,16 +463,22 @@ def test_export_watch_follows_the_content(copy_of_bundled_content: Path, tmp_pat
     try:
         assert read_line().startswith("exported ")
         assert read_line().startswith("watching ")
-        add_article(copy_of_bundled_content)
-        line = read_line()  # the next export
-        assert line.startswith("exported "), line
-        assert (out / "public/artikelen/2026/999_nieuw.html").is_file()
-        assert b"Nieuw" in (out / "public/feeds/all.rss").read_bytes()
+        yield read_line
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)
         read_line.close()
     assert process.returncode == 0
+
+
+def test_export_watch_follows_the_content(copy_of_bundled_content: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with export_watching(copy_of_bundled_content, out) as read_line:
+        add_article(copy_of_bundled_content)
+        line = read_line()  # the next export
+        assert line.startswith("exported "), line
+        assert (out / "public/artikelen/2026/999_nieuw.html").is_file()
+        assert b"Nieuw" in (out / "public/feeds/all.rss").read_bytes()
 
 
 def test_export_watch_saves_the_dates_of_its_first_export_before_watching(
@@ -476,32 +487,9 @@ def test_export_watch_saves_the_dates_of_its_first_export_before_watching(
     """The dates the first export gave are in the state file before the first edit comes, so
     that edit does not wait for the whole file to be written."""
     out, state = tmp_path / "out", tmp_path / "state"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")},
-        "FEEDSVC_SITE_URL": SITE_URL,
-        "FEEDSVC_STATE_DIR": str(state),
-    }
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "feedsvc", "export", str(out), "--watch"),
-            *("--content", str(copy_of_bundled_content)),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    read_line = LineReader(process)
-    try:
-        assert read_line().startswith("exported ")
-        assert read_line().startswith("watching ")
+    with export_watching(copy_of_bundled_content, out, FEEDSVC_STATE_DIR=str(state)):
         saved = json.loads((state / "published.json").read_text("utf-8"))
         assert not (state / "published.journal").exists()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
-        read_line.close()
     # With the date of the bytes it wrote: the all-feed's RSS, say (its ETag is their digest).
     rows = {(path, ext, page): (etag, date) for path, ext, page, etag, date in saved["published"]}
     etag, date = rows[("all", "rss", 1)]
