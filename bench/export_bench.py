@@ -37,6 +37,7 @@ from benchlib import (
     run_main,
     short_commit,
     warm_page_cache,
+    write_results,
 )
 from corpus import generate
 
@@ -223,23 +224,19 @@ def main() -> int:
         )
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = REPO / "bench" / "results" / f"export-{args.n}-{commit}-{stamp}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "commit": commit,
-                "baseline": None if args.no_baseline else base_commit,
-                "articles": args.n,
-                "cores": os.cpu_count(),
-                "load_before": os.getloadavg(),
-                "runs": runs,
-                "medians": medians,
-                "ratios_branch_over_baseline": ratios,
-            },
-            indent=1,
-        )
-        + "\n"
+    write_results(
+        out,
+        {
+            "commit": commit,
+            "baseline": None if args.no_baseline else base_commit,
+            "articles": args.n,
+            "cores": os.cpu_count(),
+            "load_before": os.getloadavg(),
+            "runs": runs,
+            "medians": medians,
+            "ratios_branch_over_baseline": ratios,
+        },
     )
-    print(f"saved {out}")
     return 0
 
 

@@ -12,7 +12,6 @@ shared and wall time says more about the other sessions than about the export.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -23,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import corpus_and_trees, run_driver, run_main, short_commit
+from benchlib import corpus_and_trees, run_driver, run_main, short_commit, write_results
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -104,20 +103,16 @@ def main() -> int:
         print(f"{endpoint:28} {sides['branch']['pages']:6.0f} pages: {shown}")
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = REPO / "bench" / "results" / f"export-profile-{args.n}-{commit}-{stamp}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "commit": commit,
-                "baseline": base_commit,
-                "articles": args.n,
-                "runs": runs,
-                "per_route_median": table,
-            },
-            indent=1,
-        )
-        + "\n"
+    write_results(
+        out,
+        {
+            "commit": commit,
+            "baseline": base_commit,
+            "articles": args.n,
+            "runs": runs,
+            "per_route_median": table,
+        },
     )
-    print(f"saved {out}")
     return 0
 
 

@@ -13,7 +13,6 @@ bench/results/ as JSON. Instruction counts (valgrind) cannot see this: it is the
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import run_main, short_commit
+from benchlib import run_main, short_commit, write_results
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -85,21 +84,17 @@ def main() -> int:
     commit = short_commit()
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = REPO / "bench" / "results" / f"open-path-cost-{commit}-{stamp}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "commit": commit,
-                "rounds": args.rounds,
-                "opens_per_round": args.opens,
-                "load": os.getloadavg(),
-                "cpu_ns_per_open": runs,
-                "summary": summary,
-            },
-            indent=1,
-        )
-        + "\n"
+    write_results(
+        out,
+        {
+            "commit": commit,
+            "rounds": args.rounds,
+            "opens_per_round": args.opens,
+            "load": os.getloadavg(),
+            "cpu_ns_per_open": runs,
+            "summary": summary,
+        },
     )
-    print(f"saved {out}")
     return 0
 
 
