@@ -15,7 +15,6 @@ runs to bench/results/ as JSON. Needs the Debian package ``nginx``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import BenchError, free_port, run_main, short_commit
+from benchlib import BenchError, free_port, run_main, short_commit, write_results
 from corpus import generate
 from nginx_static_bench import FEED, VARIANTS, exported, memory_kb, wait_for
 from scale_bench import nginx
@@ -118,23 +117,19 @@ def main() -> int:
                 print(f"{name:16} {key:12} {per_feed:7.1f} KB per feed", flush=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = REPO / "bench" / "results" / f"nginx-memory-{commit}-{stamp}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "commit": commit,
-                "articles": args.n,
-                "feeds_added": args.feeds,
-                "variants": variants,
-                "baseline": args.baseline,
-                "load": os.getloadavg(),
-                # name -> pcre_jit_on/off -> nginx's memory (master and one worker, PSS)
-                "memory": results,
-            },
-            indent=1,
-        )
-        + "\n"
+    write_results(
+        path,
+        {
+            "commit": commit,
+            "articles": args.n,
+            "feeds_added": args.feeds,
+            "variants": variants,
+            "baseline": args.baseline,
+            "load": os.getloadavg(),
+            # name -> pcre_jit_on/off -> nginx's memory (master and one worker, PSS)
+            "memory": results,
+        },
     )
-    print(f"saved {path}")
     return 0
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
-import json
 import os
 import re
 import shutil
@@ -39,7 +38,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import BenchError, extract_revision, find_tool, free_port, run_main, short_commit
+from benchlib import (
+    BenchError,
+    extract_revision,
+    find_tool,
+    free_port,
+    run_main,
+    short_commit,
+    write_results,
+)
 from corpus import generate
 from http_bench import tree_cpu_s
 from scale_bench import get, nginx
@@ -549,35 +556,31 @@ def main() -> int:
     summary = summarise(rates, cpu_us)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = REPO / "bench" / "results" / f"nginx-static-{commit}-{stamp}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "commit": commit,
-                "articles": args.n,
-                "variants": variants,
-                "tuned_copy": TUNED_COPY if args.tuned_copy else None,
-                "copy_in_own_nginx": True,
-                "accept": args.accept,
-                "rounds": args.rounds,
-                "duration_s": args.duration,
-                "load_before": load_before,
-                "load_after": os.getloadavg(),
-                "rates": rates,
-                "nginx_cpu_us_per_request": cpu_us,
-                "nginx_instructions_per_request": instructions,
-                # kind -> server -> function -> its instructions per request less the copy's.
-                "nginx_functions_over_copy": functions,
-                # Each configuration's nginx (not the copies'), after its first requests.
-                "nginx_memory_kb": memory,
-                "feed_locations": feed_locations,
-                "instructions_over_requests": args.instructions,
-                "summary": summary,
-            },
-            indent=1,
-        )
-        + "\n"
+    write_results(
+        path,
+        {
+            "commit": commit,
+            "articles": args.n,
+            "variants": variants,
+            "tuned_copy": TUNED_COPY if args.tuned_copy else None,
+            "copy_in_own_nginx": True,
+            "accept": args.accept,
+            "rounds": args.rounds,
+            "duration_s": args.duration,
+            "load_before": load_before,
+            "load_after": os.getloadavg(),
+            "rates": rates,
+            "nginx_cpu_us_per_request": cpu_us,
+            "nginx_instructions_per_request": instructions,
+            # kind -> server -> function -> its instructions per request less the copy's.
+            "nginx_functions_over_copy": functions,
+            # Each configuration's nginx (not the copies'), after its first requests.
+            "nginx_memory_kb": memory,
+            "feed_locations": feed_locations,
+            "instructions_over_requests": args.instructions,
+            "summary": summary,
+        },
     )
-    print(f"saved {path}")
     return 0
 
 
