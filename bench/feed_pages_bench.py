@@ -64,6 +64,8 @@ pages = [
 order = getattr(exporter, "_render_order", None)  # the export's order, where it has one
 if order is not None:
     pages = order(pages)
+    if isinstance(pages, tuple):  # with the indexes of the feed pages in it
+        pages = pages[0]
 chunk = export._POOL_CHUNK
 # The export's dealing, where it has one (each renderer its own range of dates, then the rest);
 # else chunks in turn.

@@ -242,7 +242,7 @@ def test_feed_pages_are_given_out_by_their_median_article_the_rest_in_place(
 ) -> None:
     pages = site_pages(app)
     assert len(pages) >= POOL_MIN_PAGES
-    ordered = SiteExporter(app, tmp_path / "out")._render_order(pages)
+    ordered, feed = SiteExporter(app, tmp_path / "out")._render_order(pages)
     service = app.extensions["feedsvc"]
     catalog, size = service.publication.catalog, service.settings.page_size
     # Every feed page's median article date, found from the catalog by its path.
@@ -261,6 +261,8 @@ def test_feed_pages_are_given_out_by_their_median_article_the_rest_in_place(
     dates = [newest[p.path] for p in ordered if p.path in newest and p.status == 200]
     assert len(dates) == sum(1 for p in pages if p.path in newest and p.status == 200)
     assert dates == sorted(dates)
+    # What the dealer is given: the places of the feed pages, every one of them.
+    assert [ordered[i].path for i in feed] == [p.path for p in ordered if p.path in newest]
     # The three formats of a page stay together.
     feed_paths = [p.path for p in ordered if p.path in newest and p.status == 200]
     for index in range(0, len(feed_paths), 3):

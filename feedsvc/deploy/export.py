@@ -341,7 +341,7 @@ class SiteExporter:
         dropped: set[str] = set()  # files re-rendered pages no longer have
         now = int(time.time())
         progress = _Progress(len(plan.todo))
-        for rendered in self._render_all(self._render_order(plan.todo)):
+        for rendered in self._render_all(*self._render_order(plan.todo)):
             page = rendered.page
             progress.step()
             self._learn_profile(rendered, profiles)
@@ -529,10 +529,11 @@ class SiteExporter:
                 plan.todo.append(page)
         return plan
 
-    def _render_order(self, todo: list[SitePage]) -> list[SitePage]:
+    def _render_order(self, todo: list[SitePage]) -> tuple[list[SitePage], list[int]]:
         """The pages in the order they are given to the renderers: feed pages by the date of
         their median article, oldest first, in the places feed pages have in ``todo``; every
-        other page where it is. Only for as many pages as are worth a pool.
+        other page where it is. Only for as many pages as are worth a pool. With the indexes
+        of the feed pages in it, in that order (what :class:`_Dealer` cuts into ranges).
 
         An article is an entry on a page of several feeds (all articles, each level of its
         category, its source) in three formats, and a renderer keeps the bytes of the entries it
@@ -545,14 +546,14 @@ class SiteExporter:
         (bench/feed_pages_bench.py).
         """
         if len(todo) < POOL_MIN_PAGES:
-            return todo
+            return todo, []
         dates = self._feed_page_dates()
         slots = [index for index, page in enumerate(todo) if page.path in dates]
         ordered = list(todo)
         feed_pages = sorted((todo[index] for index in slots), key=lambda page: dates[page.path])
         for index, page in zip(slots, feed_pages, strict=True):
             ordered[index] = page
-        return ordered
+        return ordered, slots
 
     def _feed_page_dates(self) -> dict[str, tuple[float, str, str, int]]:
         """Every feed page's path, with the date (and id) of its median article, its feed and
@@ -571,8 +572,9 @@ class SiteExporter:
                     dates[feed_path(feed, extension, number)] = key
         return dates
 
-    def _render_all(self, todo: list[SitePage]) -> Iterator[_Rendered]:
-        """The pages rendered, in order: here, or by one forked process per core for many.
+    def _render_all(self, todo: list[SitePage], feed: list[int]) -> Iterator[_Rendered]:
+        """The pages rendered, in order: here, or by one forked process per core for many
+        (``feed``: the indexes of the feed pages in ``todo``, see :meth:`_render_order`).
 
         The workers are forks of this process (the app, its content and caches as they are),
         so a page is rendered by the same code with the same data; only the bytes and headers
@@ -587,8 +589,6 @@ class SiteExporter:
             yield from map(self._render, todo)
             return
         global _WORK  # noqa: PLW0603 - what forked workers inherit, never pickled
-        dates = self._feed_page_dates()
-        feed = [index for index, page in enumerate(todo) if page.path in dates]
         dealer = _Dealer(len(todo), feed, workers, _POOL_CHUNK)
         _WORK = (self, todo, dealer)
         renderers = _Renderers(workers, _render_locks(self.app))
