@@ -292,29 +292,9 @@ class _ArticleParser:
         if body is None:
             self.warn(published_line.number, "the article has no body text")
             body = Body.of((), "")
-        return self.result(
-            title.text,
-            category=category,
-            source=source,
-            published=published,
-            updated=updated,
-            body=body,
-        )
-
-    def result(
-        self,
-        title: str,
-        *,
-        category: Category,
-        source: Source | None,
-        published: datetime,
-        updated: datetime,
-        body: Body,
-    ) -> ParseResult:
-        """The article of this file and the warnings found: how the parser's reading ends."""
         return _result(
             self.path,
-            title,
+            title.text,
             category=category,
             source=source,
             published=published,
