@@ -12,7 +12,6 @@ from test_catalog_update import ARTICLES, TITLE
 
 from feedsvc.feeds.catalog import Catalog, build_catalog, update_catalog
 from feedsvc.feeds.publication import Publication
-from feedsvc.feeds.urls import FEEDS_PREFIX
 from feedsvc.settings import Settings
 
 SETTINGS = Settings(page_size=2, watch_content=False)
@@ -35,7 +34,6 @@ def test_a_date_the_publication_before_gives_after_the_edit_is_kept_after_it() -
 
     # A request that began before the edit renders a later page of the all-feed now.
     given = old.feed("all", "rss", 3)
-    assert given.path.startswith(f"{FEEDS_PREFIX}all")
 
     assert new.recorded()[("all", "rss", 3)].etag == given.etag
     again = new.feed("all", "rss", 3)
@@ -46,7 +44,10 @@ def test_a_date_the_publication_before_gives_after_the_edit_is_kept_after_it() -
 def test_other_bytes_after_a_date_the_publication_before_gave_are_dated_later() -> None:
     before = build_catalog(TITLE, ARTICLES)
     old, _ = Publication.build(before, SETTINGS)
-    new, _ = Publication.build(edited(before), SETTINGS, old, datetime.now(UTC))
+    # The edit seen before the newest article's date, so that date alone would date both
+    # renderings alike: only the shared history tells the new one it was given out already.
+    seen = before.articles[0].updated - timedelta(days=1)
+    new, _ = Publication.build(edited(before), SETTINGS, old, seen)
 
     first_then = old.feed("all", "atom", 1)  # rendered by the old one after the edit was seen
     first_now = new.feed("all", "atom", 1)
