@@ -987,8 +987,10 @@ def test_ten_thousand_files_at_once_while_serving(
     done = threading.Event()
 
     def reload() -> None:
-        service_of(app_over_copy).refresh()
-        done.set()
+        try:
+            service_of(app_over_copy).refresh()
+        finally:
+            done.set()  # a failed reload ends the loop below too, rather than hanging it
 
     thread = threading.Thread(target=reload)
     thread.start()
