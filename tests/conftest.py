@@ -92,9 +92,10 @@ def catalog_of(app: Flask) -> Catalog:
     return catalog
 
 
-def page_of(client: FlaskClient, url: str) -> lxml.html.HtmlElement:
-    """The HTML page at ``url``, parsed; it must be a 200."""
-    response = client.get(url)
+def page_of(client: FlaskClient, url: str, mount: str = "") -> lxml.html.HtmlElement:
+    """The HTML page at ``url``, parsed; it must be a 200. ``mount``: the app mounted there
+    (the request's ``SCRIPT_NAME``)."""
+    response = client.get(url, environ_overrides={"SCRIPT_NAME": mount})
     assert response.status_code == 200, url
     return lxml.html.fromstring(response.data)
 

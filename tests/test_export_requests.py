@@ -52,10 +52,12 @@ def test_each_request_gets_its_own_environ() -> None:
     assert second["PATH_INFO"] == "/b.html"
 
 
-def links(client: FlaskClient, path: str, mount: str) -> lxml.html.HtmlElement:
-    response = client.get(path, environ_overrides={"SCRIPT_NAME": mount})
-    assert response.status_code == 200
-    return lxml.html.fromstring(response.data)
+def assert_site_links_under(page: lxml.html.HtmlElement, mount: str) -> None:
+    """The stylesheet and the front page are linked under ``mount``."""
+    stylesheet = page.xpath("//link[@rel='stylesheet']/@href")
+    assert len(stylesheet) == 1
+    assert stylesheet[0].startswith(f"{mount}/static/style.css?v=")
+    assert page.xpath("//a[@class='brand']/@href") == [f"{mount}/"]
 
 
 @pytest.mark.parametrize("order", [("", "/onder"), ("/onder", "")])
@@ -64,11 +66,8 @@ def test_links_follow_the_mount_point_of_each_request(
 ) -> None:
     # The webmasters' page is rendered on every request: the same page, mounted two ways.
     for mount in order:
-        page = links(client, "/insluiten/all.html", mount)
-        stylesheet = page.xpath("//link[@rel='stylesheet']/@href")
-        assert len(stylesheet) == 1
-        assert stylesheet[0].startswith(f"{mount}/static/style.css?v=")
-        assert page.xpath("//a[@class='brand']/@href") == [f"{mount}/"]
+        page = page_of(client, "/insluiten/all.html", mount)
+        assert_site_links_under(page, mount)
         options = page.xpath("//select[@id='kies-feed']/option")
         assert len(options) > 2
         assert all(o.get("value").startswith(f"{mount}/insluiten/") for o in options)
@@ -84,11 +83,7 @@ def test_a_cached_page_follows_the_mount_point_of_each_request(
 ) -> None:
     # Pages rendered once per catalog are kept per mount point: the same page, mounted two ways.
     for mount in order:
-        page = links(client, path, mount)
-        stylesheet = page.xpath("//link[@rel='stylesheet']/@href")
-        assert len(stylesheet) == 1
-        assert stylesheet[0].startswith(f"{mount}/static/style.css?v=")
-        assert page.xpath("//a[@class='brand']/@href") == [f"{mount}/"]
+        assert_site_links_under(page_of(client, path, mount), mount)
 
 
 def test_the_choice_of_feeds_selects_the_page_shown(client: FlaskClient) -> None:

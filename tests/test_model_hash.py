@@ -9,9 +9,9 @@ import pickle
 import subprocess
 import sys
 
-from feedsvc.articles.model import Category, Source
+from conftest import REPO
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from feedsvc.articles.model import Category, Source
 
 # Unpickles what it is given, and looks each value up in a dict of values made afresh there.
 CHILD = """
@@ -33,7 +33,7 @@ def test_equal_values_hash_alike() -> None:
 def test_unpickled_in_another_process_they_hash_as_its_own_values() -> None:
     data = pickle.dumps((Category(("Nieuws", "Verkeer")), Source("NAVO")))
     for seed in ("1", "2"):  # at least one differs from this process's hashing of strings
-        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": REPO}
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)}
         child = subprocess.run(
             [sys.executable, "-c", CHILD], input=data, capture_output=True, env=env, check=True
         )
