@@ -45,7 +45,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus
-from benchlib import BenchError, extract_revision, run_main, short_commit
+from benchlib import BenchError, extract_revision, run_main, short_commit, write_results
 from export_edit_bench import PLACEHOLDER_BOOTSTRAP, SEED, edited_articles, save_by_rename
 
 REPO = Path(__file__).resolve().parent.parent
@@ -366,8 +366,7 @@ def main() -> int:
         "medians": summary,
         "runs": runs,
     }
-    out.write_text(json.dumps(document, indent=1) + "\n")
-    print(f"saved {out}")
+    write_results(out, document)
     # After saving: removing the trees of 100,000 articles takes minutes on a busy disk.
     shutil.rmtree(tmp, ignore_errors=True)
     return 0

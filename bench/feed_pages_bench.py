@@ -19,7 +19,6 @@ bench/export_bench.py.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import corpus_and_trees, run_driver, run_main, short_commit
+from benchlib import corpus_and_trees, run_driver, run_main, short_commit, write_results
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -177,8 +176,7 @@ def main() -> int:
         "ratio_per_run": ratios,
         "same_files": len(digests) == 1,
     }
-    out.write_text(json.dumps(document, indent=1) + "\n")
-    print(f"saved {out}")
+    write_results(out, document)
     return 0
 
 

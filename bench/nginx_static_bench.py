@@ -43,6 +43,7 @@ from benchlib import (
     extract_revision,
     find_tool,
     free_port,
+    process_tree,
     run_main,
     short_commit,
     write_results,
@@ -164,10 +165,7 @@ def memory_kb(master: int) -> dict[str, int]:
     """nginx's memory: the proportional set size of its master and workers together (what the
     configuration costs, its pages shared by all of them counted once), and one worker's
     resident set."""
-    pids = [master]
-    with contextlib.suppress(OSError):
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        pids += [int(pid) for pid in children]
+    pids = process_tree(master)
     found = {"pss_kb": 0, "worker_rss_kb": 0}
     for pid in pids:
         rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import statistics
 import sys
 import time
@@ -24,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from benchlib import run_main, short_commit  # noqa: E402
+from benchlib import run_main, short_commit, write_results  # noqa: E402
 from parser_worst_cases import WORST_CASES  # noqa: E402
 
 from feedsvc.articles.parser import MAX_ARTICLE_BYTES, parse_article  # noqa: E402
@@ -79,10 +78,7 @@ def main() -> int:
         )
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = REPO / "bench" / "results" / f"parser-worst-cases-{short_commit()}-{stamp}.json"
-    path.write_text(
-        json.dumps({"commit": short_commit(), "runs": args.runs, "cases": cases}, indent=1) + "\n"
-    )
-    print(f"saved {path.relative_to(REPO)}")
+    write_results(path, {"commit": short_commit(), "runs": args.runs, "cases": cases})
     return 0
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import run_main
+from benchlib import run_main, write_results
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,8 +81,7 @@ def main() -> int:
         )
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = REPO / "bench" / "results" / f"renderer-memory-summary-{stamp}.json"
-    out.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
-    print(f"saved {out}")
+    write_results(out, {"runs": runs})
     return 0
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import extract_revision, run_driver, run_main, short_commit
+from benchlib import extract_revision, run_driver, run_main, short_commit, write_results
 from corpus import generate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -131,8 +131,7 @@ def main() -> int:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = REPO / "bench" / "results" / f"splice-cache-{args.n}-{short_commit()}-{stamp}.json"
     document = {"articles": args.n, "commit": short_commit(), "baseline": baseline, "runs": runs}
-    path.write_text(json.dumps(document, indent=1) + "\n")
-    print(f"saved {path}")
+    write_results(path, document)
     return 0
 
 
