@@ -49,6 +49,7 @@ import time
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -229,7 +230,7 @@ class _Rendered:
 
     page: SitePage
     endpoint: str
-    files: dict[str, bytes]  # relpath -> bytes, the page's file and its siblings
+    files: dict[str, bytes]  # relpath -> bytes, the page's own file first, then its siblings
     last_modified: int | None
     headers: dict[str, str]
     vary: str | None
@@ -273,7 +274,7 @@ class SiteExporter:
         self._versioned = None
         # _feed_locations, with the catalog's feed paths it was made for.
         self._locations: tuple[frozenset[str], tuple[FeedLocation, ...]] | None = None
-        self._page_files: dict[str, tuple[str, ...]] = {}  # page path -> its files
+        self._page_files: dict[str, _PageFiles] = {}  # page path -> its files (_files_of)
         self._profiles: dict[str, _RouteSeen] = {}
         self._chmod = True  # while exporting: whether new files need a chmod to be 0644
 
@@ -336,8 +337,10 @@ class SiteExporter:
             clock.lap("link")
         report.rendered = len(plan.todo)
         profiles = {endpoint: seen.copy() for endpoint, seen in self._profiles.items()}
-        page_files: dict[str, tuple[str, ...]] = {}
-        changes: dict[str, str] = {}  # relpath -> ADDED or REMOVED, what readers will see change
+        page_files: dict[str, _PageFiles] = {}
+        # relpath -> ADDED or REMOVED, what readers will see change; into an empty tree, every
+        # file is new to it, and the list is made from ``produced`` when it is written.
+        changes: dict[str, str] = {}
         dropped: set[str] = set()  # files re-rendered pages no longer have
         now = int(time.time())
         progress = _Progress(len(plan.todo))
@@ -345,7 +348,7 @@ class SiteExporter:
             page = rendered.page
             progress.step()
             self._learn_profile(rendered, profiles)
-            had = self._page_files.get(page.path, ())
+            had = _files_of(page.path, self._page_files.get(page.path, ()))
             self._write_page(
                 rendered,
                 self._mtime_for(rendered, now),
@@ -354,7 +357,7 @@ class SiteExporter:
                 changes=changes,
                 report=report,
             )
-            page_files[page.path] = tuple(rendered.files)
+            page_files[page.path] = _page_files(page, rendered.files)
             dropped.update(relpath for relpath in had if relpath not in rendered.files)
         progress.done()
         clock.lap("render")
@@ -397,7 +400,7 @@ class SiteExporter:
             written, replaced = self._write(relpath, data, mtime)
             report.written += written
             report.unchanged += not written
-            if written:
+            if written and self._reused:
                 changes[relpath] = ADDED
             if replaced and "?" not in page.path and relpath == file_for(page.path):
                 report.changed_feeds.append(self.service.settings.url(page.path))
@@ -405,7 +408,7 @@ class SiteExporter:
     def _remember(
         self,
         rendered: list[SitePage],
-        page_files: dict[str, tuple[str, ...]],
+        page_files: dict[str, _PageFiles],
         gone_pages: Iterable[str],
     ) -> None:
         """What the generation just published holds: each page's key and files."""
@@ -420,7 +423,13 @@ class SiteExporter:
         self, build: Build, changes: dict[str, str], produced: set[str], removed: set[str]
     ) -> None:
         """Switch to the new generation, then remember what it holds."""
-        self._generations.publish(build, changes)
+        if build.reused:
+            self._generations.publish(build, changes)
+        else:
+            # Every file of an empty tree is new to it (linked or written); only a reader of
+            # the list that missed the manifest after it needs it (see read_manifest).
+            listed = ((relpath, ADDED) for relpath in produced)
+            self._generations.publish(build, chain(listed, changes.items()))
         if build.reused:
             self._owned -= removed
             self._owned |= produced
@@ -437,7 +446,7 @@ class SiteExporter:
     def _link_kept(self, plan: _Plan, produced: set[str], report: ExportReport) -> None:
         """Into an empty tree: every kept page's files, as links to the current ones."""
         for page in plan.kept:
-            files = self._page_files[page.path]
+            files = _files_of(page.path, self._page_files[page.path])
             if all(self._link(relpath) for relpath in files):
                 produced.update(files)
                 report.unchanged += len(files)
@@ -457,7 +466,8 @@ class SiteExporter:
         if not build.reused:
             self._carry_foreign_files(produced)
             return self._owned - produced
-        removed = {f for path in gone_pages for f in self._page_files[path]} | dropped
+        removed = {f for path in gone_pages for f in _files_of(path, self._page_files[path])}
+        removed |= dropped
         removed -= produced
         for relpath in removed:
             remove_file(build.path, relpath)
@@ -1287,6 +1297,33 @@ def file_for(path: str, status: int = 200) -> str:
         relpath = f"{stem}.page{int(pages[0])}{dot}{extension}"
     _check_relpath(relpath)
     return relpath
+
+
+# A page's files, as suffixes of its own file's name (``("", ".gz", ".br")``), one tuple shared
+# by every page with the same siblings; or, for a page whose files are not named so (an error
+# page), their names. A first export of 100,000 articles remembered a tuple of 1-3 names for
+# each of its 140,000 pages, 20 MB held while the renderers ran (bench/export_tracemalloc.py).
+_PageFiles = tuple[str, ...]
+_SUFFIXES: dict[_PageFiles, _PageFiles] = {}
+
+
+def _page_files(page: SitePage, files: Iterable[str]) -> _PageFiles:
+    """The record of ``page``'s ``files`` (its own file first, as :class:`_Rendered` has them)
+    that :func:`_files_of` reads."""
+    names = tuple(files)
+    own = names[0] if names else ""
+    if page.status != 200 or not all(name.startswith(own) for name in names):
+        return names
+    suffixes = tuple(name[len(own) :] for name in names)
+    return _SUFFIXES.setdefault(suffixes, suffixes)
+
+
+def _files_of(path: str, record: _PageFiles) -> tuple[str, ...]:
+    """The files of the page ``path`` that ``record`` (:func:`_page_files`) names."""
+    if not record or record[0]:
+        return record
+    own = file_for(path)
+    return tuple(own + suffix for suffix in record)
 
 
 @dataclass(slots=True)
