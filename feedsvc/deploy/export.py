@@ -178,6 +178,9 @@ RENDERER_VIEW_ITEMS = 4096
 # docs/performance.md, "Feed pages given out by date".
 RENDERER_KEPT_ENTRIES = 2048
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+# Whether the export gives the free pages of its C heap back before it forks a pool of
+# renderers (see _release_free_memory). A setting for bench/export_memory_probe.py's --set.
+TRIM_BEFORE_FORK = True
 _POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
 _CHUNKS_IN_FLIGHT = 4  # per worker
 _PROGRESS_EVERY_S = 0.25
@@ -989,11 +992,37 @@ def _fork_pool(workers: int, locks: list[Any]) -> multiprocessing.pool.Pool | No
             return None
         time.sleep(0.005)
     try:
+        if TRIM_BEFORE_FORK:
+            _release_free_memory()
         # Forks them all, now; the initializer runs first in each.
         return multiprocessing.get_context("fork").Pool(workers, _start_renderer, (locks,))
     finally:
         while held:
             held.pop().release()
+
+
+def _release_free_memory() -> None:
+    """Give the pages of the C heap that hold nothing back to the system (glibc's
+    ``malloc_trim``), if this is glibc.
+
+    What the export's process holds when it forks, every renderer shares; what it has freed
+    since it started (the sitemaps' trees, the bodies of the pages it wrote, which are
+    bytes from the C heap) stays in its memory otherwise, counted once among the renderers'.
+    """
+    if _LIBC is None:
+        return
+    with contextlib.suppress(AttributeError):
+        _LIBC.malloc_trim(0)
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc() if sys.platform.startswith("linux") else None
 
 
 class _Dealer:
