@@ -166,3 +166,23 @@ def test_a_feed_listed_again_after_an_edit_is_the_feed_listed_anew(hours: int) -
     for pages, fresh in ((again.later, anew.later), (again.first, anew.first)):
         assert [(p.path, p.key) for p in pages] == [(p.path, p.key) for p in fresh]
     assert [(p.path, p.key) for p in again.html] == [(p.path, p.key) for p in anew.html]
+
+
+def test_an_edit_that_keeps_every_address_and_date_keeps_every_sitemap(
+    copy_of_bundled_content: Path, make_app: Callable[..., Flask]
+) -> None:
+    """The edited article is another object with the same address and date: the part that
+    lists it is the one before, not built again (the export's key for it is unchanged)."""
+    content = copy_of_bundled_content
+    app = make_app(content, PAGE_SIZE=5, SITEMAP_LIMIT=20)
+    runtime: Runtime = app.extensions["feedsvc"]
+    before = crawlers.built_sitemaps(app)
+    edited = runtime.catalog.by_id[ARTICLE.removesuffix(".txt")]
+    edit(content, "een")
+    runtime.refresh()
+    now = runtime.catalog.by_id[ARTICLE.removesuffix(".txt")]
+    assert now is not edited
+    assert (now.id, now.updated) == (edited.id, edited.updated)
+    after = crawlers.built_sitemaps(app)
+    assert len(after.parts) == len(before.parts) > 1
+    assert all(part is old for part, old in zip(after.parts, before.parts, strict=True))

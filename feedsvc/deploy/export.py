@@ -49,6 +49,7 @@ import time
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -177,6 +178,9 @@ RENDERER_VIEW_ITEMS = 4096
 # docs/performance.md, "Feed pages given out by date".
 RENDERER_KEPT_ENTRIES = 2048
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+# Whether the export gives the free pages of its C heap back before it forks a pool of
+# renderers (see _release_free_memory). A setting for bench/export_memory_probe.py's --set.
+TRIM_BEFORE_FORK = True
 _POOL_CHUNK = 8  # pages per task: the pages of one feed are neighbours and share its rendering
 _CHUNKS_IN_FLIGHT = 4  # per worker
 _PROGRESS_EVERY_S = 0.25
@@ -229,7 +233,7 @@ class _Rendered:
 
     page: SitePage
     endpoint: str
-    files: dict[str, bytes]  # relpath -> bytes, the page's file and its siblings
+    files: dict[str, bytes]  # relpath -> bytes, the page's own file first, then its siblings
     last_modified: int | None
     headers: dict[str, str]
     vary: str | None
@@ -273,7 +277,7 @@ class SiteExporter:
         self._versioned = None
         # _feed_locations, with the catalog's feed paths it was made for.
         self._locations: tuple[frozenset[str], tuple[FeedLocation, ...]] | None = None
-        self._page_files: dict[str, tuple[str, ...]] = {}  # page path -> its files
+        self._page_files: dict[str, _PageFiles] = {}  # page path -> its files (_files_of)
         self._profiles: dict[str, _RouteSeen] = {}
         self._chmod = True  # while exporting: whether new files need a chmod to be 0644
 
@@ -336,8 +340,10 @@ class SiteExporter:
             clock.lap("link")
         report.rendered = len(plan.todo)
         profiles = {endpoint: seen.copy() for endpoint, seen in self._profiles.items()}
-        page_files: dict[str, tuple[str, ...]] = {}
-        changes: dict[str, str] = {}  # relpath -> ADDED or REMOVED, what readers will see change
+        page_files: dict[str, _PageFiles] = {}
+        # relpath -> ADDED or REMOVED, what readers will see change; into an empty tree, every
+        # file is new to it, and the list is made from ``produced`` when it is written.
+        changes: dict[str, str] = {}
         dropped: set[str] = set()  # files re-rendered pages no longer have
         now = int(time.time())
         progress = _Progress(len(plan.todo))
@@ -345,7 +351,7 @@ class SiteExporter:
             page = rendered.page
             progress.step()
             self._learn_profile(rendered, profiles)
-            had = self._page_files.get(page.path, ())
+            had = _files_of(page.path, self._page_files.get(page.path, ()))
             self._write_page(
                 rendered,
                 self._mtime_for(rendered, now),
@@ -354,7 +360,7 @@ class SiteExporter:
                 changes=changes,
                 report=report,
             )
-            page_files[page.path] = tuple(rendered.files)
+            page_files[page.path] = _page_files(page, rendered.files)
             dropped.update(relpath for relpath in had if relpath not in rendered.files)
         progress.done()
         clock.lap("render")
@@ -362,7 +368,7 @@ class SiteExporter:
             gone_pages = self._keys.keys() - plan.paths
         else:
             gone_pages = {p for p in listed.gone if p in self._keys and p not in plan.paths}
-        removed = self._remove_left_over(build, gone_pages, dropped, produced, report)
+        removed = self._remove_left_over(build, (gone_pages, page_files), dropped, produced, report)
         report.removed = len(removed)
         changes.update(dict.fromkeys(removed, REMOVED))
         self._profiles = profiles
@@ -386,18 +392,19 @@ class SiteExporter:
         changes: dict[str, str],
         report: ExportReport,
     ) -> None:
-        """Write a rendered page's files (siblings first) into the new generation."""
+        """Write a rendered page's files (siblings first) into the new generation; of a reused
+        tree, each is added to ``produced`` (into an empty one, :meth:`_remove_left_over` adds
+        them once the renderers are done)."""
         page = rendered.page
         for relpath, data in sorted(rendered.files.items(), key=_siblings_first):
-            if relpath in produced or (
-                self._reused and relpath in self._owned and relpath not in had
-            ):
-                raise ExportError(f"two pages would be written to {relpath}")
-            produced.add(relpath)
+            if self._reused:
+                if relpath in produced or (relpath in self._owned and relpath not in had):
+                    raise ExportError(f"two pages would be written to {relpath}")
+                produced.add(relpath)
             written, replaced = self._write(relpath, data, mtime)
             report.written += written
             report.unchanged += not written
-            if written:
+            if written and self._reused:
                 changes[relpath] = ADDED
             if replaced and "?" not in page.path and relpath == file_for(page.path):
                 report.changed_feeds.append(self.service.settings.url(page.path))
@@ -405,7 +412,7 @@ class SiteExporter:
     def _remember(
         self,
         rendered: list[SitePage],
-        page_files: dict[str, tuple[str, ...]],
+        page_files: dict[str, _PageFiles],
         gone_pages: Iterable[str],
     ) -> None:
         """What the generation just published holds: each page's key and files."""
@@ -420,7 +427,13 @@ class SiteExporter:
         self, build: Build, changes: dict[str, str], produced: set[str], removed: set[str]
     ) -> None:
         """Switch to the new generation, then remember what it holds."""
-        self._generations.publish(build, changes)
+        if build.reused:
+            self._generations.publish(build, changes)
+        else:
+            # Every file of an empty tree is new to it (linked or written); only a reader of
+            # the list that missed the manifest after it needs it (see read_manifest).
+            listed = ((relpath, ADDED) for relpath in produced)
+            self._generations.publish(build, chain(listed, changes.items()))
         if build.reused:
             self._owned -= removed
             self._owned |= produced
@@ -437,7 +450,7 @@ class SiteExporter:
     def _link_kept(self, plan: _Plan, produced: set[str], report: ExportReport) -> None:
         """Into an empty tree: every kept page's files, as links to the current ones."""
         for page in plan.kept:
-            files = self._page_files[page.path]
+            files = _files_of(page.path, self._page_files[page.path])
             if all(self._link(relpath) for relpath in files):
                 produced.update(files)
                 report.unchanged += len(files)
@@ -447,17 +460,29 @@ class SiteExporter:
     def _remove_left_over(
         self,
         build: Build,
-        gone_pages: Iterable[str],
+        pages: tuple[Iterable[str], dict[str, _PageFiles]],
         dropped: set[str],
         produced: set[str],
         report: ExportReport,
     ) -> set[str]:
         """The files of the current generation the new one no longer has; out of a reused
-        tree, they are removed (an empty tree never had them, but gets the files of others)."""
+        tree, they are removed (an empty tree never had them, but gets the files of others).
+        ``pages``: the paths of the pages gone, and the files of each page rendered.
+
+        Into an empty tree, the files of the pages rendered are added to ``produced`` here,
+        once the renderers are done: a first export of 100,000 articles held the names of
+        its 250,000 files as they came from the renderers, 40 MB in the process whose
+        memory they all share (bench/export_tracemalloc.py). Two pages of the same file
+        cannot both be put into an empty tree: the second fails to make it.
+        """
+        gone_pages, page_files = pages
         if not build.reused:
+            for path, record in page_files.items():
+                produced.update(_files_of(path, record))
             self._carry_foreign_files(produced)
             return self._owned - produced
-        removed = {f for path in gone_pages for f in self._page_files[path]} | dropped
+        removed = {f for path in gone_pages for f in _files_of(path, self._page_files[path])}
+        removed |= dropped
         removed -= produced
         for relpath in removed:
             remove_file(build.path, relpath)
@@ -967,11 +992,37 @@ def _fork_pool(workers: int, locks: list[Any]) -> multiprocessing.pool.Pool | No
             return None
         time.sleep(0.005)
     try:
+        if TRIM_BEFORE_FORK:
+            _release_free_memory()
         # Forks them all, now; the initializer runs first in each.
         return multiprocessing.get_context("fork").Pool(workers, _start_renderer, (locks,))
     finally:
         while held:
             held.pop().release()
+
+
+def _release_free_memory() -> None:
+    """Give the pages of the C heap that hold nothing back to the system (glibc's
+    ``malloc_trim``), if this is glibc.
+
+    What the export's process holds when it forks, every renderer shares; what it has freed
+    since it started (the sitemaps' trees, the bodies of the pages it wrote, which are
+    bytes from the C heap) stays in its memory otherwise, counted once among the renderers'.
+    """
+    if _LIBC is None:
+        return
+    with contextlib.suppress(AttributeError):
+        _LIBC.malloc_trim(0)
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc() if sys.platform.startswith("linux") else None
 
 
 class _Dealer:
@@ -1287,6 +1338,33 @@ def file_for(path: str, status: int = 200) -> str:
         relpath = f"{stem}.page{int(pages[0])}{dot}{extension}"
     _check_relpath(relpath)
     return relpath
+
+
+# A page's files, as suffixes of its own file's name (``("", ".gz", ".br")``), one tuple shared
+# by every page with the same siblings; or, for a page whose files are not named so (an error
+# page), their names. A first export of 100,000 articles remembered a tuple of 1-3 names for
+# each of its 140,000 pages, 20 MB held while the renderers ran (bench/export_tracemalloc.py).
+_PageFiles = tuple[str, ...]
+_SUFFIXES: dict[_PageFiles, _PageFiles] = {}
+
+
+def _page_files(page: SitePage, files: Iterable[str]) -> _PageFiles:
+    """The record of ``page``'s ``files`` (its own file first, as :class:`_Rendered` has them)
+    that :func:`_files_of` reads."""
+    names = tuple(files)
+    own = names[0] if names else ""
+    if page.status != 200 or not all(name.startswith(own) for name in names):
+        return names
+    suffixes = tuple(name[len(own) :] for name in names)
+    return _SUFFIXES.setdefault(suffixes, suffixes)
+
+
+def _files_of(path: str, record: _PageFiles) -> tuple[str, ...]:
+    """The files of the page ``path`` that ``record`` (:func:`_page_files`) names."""
+    if not record or record[0]:
+        return record
+    own = file_for(path)
+    return tuple(own + suffix for suffix in record)
 
 
 @dataclass(slots=True)
