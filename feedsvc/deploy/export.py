@@ -92,6 +92,7 @@ from feedsvc.feeds.writers.browserview import keep_items_at_most
 from feedsvc.feeds.writers.splice import EntryBytes
 from feedsvc.runtime import Runtime
 from feedsvc.web.crawlers import _cache_lock as crawlers_cache_lock
+from feedsvc.web.fastpath import FastPath
 from feedsvc.web.pagecache import PAGE_CACHE, SERVED_PAGE, RenderedPage
 from feedsvc.web.routes import STATIC_VERSIONS
 
@@ -680,9 +681,20 @@ class SiteExporter:
         return self._answer(request_environ(path, headers))
 
     def _answer(self, environ: dict[str, Any]) -> Response:
-        """The app's answer to the request ``environ`` (see :meth:`_get`)."""
-        body, status, response_headers = run_wsgi_app(self.app, environ, buffered=True)
-        response = Response(body, status, response_headers)
+        """The app's answer to the request ``environ`` (see :meth:`_get`): the fast path's
+        before Flask (feeds and OPML lists, :mod:`feedsvc.web.fastpath`), else Flask's own
+        response object (:func:`dispatched`), else, for a body not in memory, through WSGI."""
+        ahead = self.app.wsgi_app
+        if isinstance(ahead, FastPath):
+            found = ahead.answer(environ)
+            if found is not None:
+                status, headers, body = found  # what FastPath sends, as WSGI would carry it
+                return Response(body, status, list(headers))
+        response = dispatched(self.app, environ)
+        if response is not None:
+            return response
+        body_parts, status, response_headers = run_wsgi_app(self.app, environ, buffered=True)
+        response = Response(body_parts, status, response_headers)
         response.get_data()
         response.close()
         return response
@@ -1395,6 +1407,41 @@ def _umask_clears(mode: int) -> bool:
     except (OSError, ValueError, IndexError):
         pass
     return True
+
+
+def dispatched(app: Flask, environ: dict[str, Any]) -> Response | None:
+    """Flask's response to the request ``environ``, as its WSGI entry (``Flask.wsgi_app``)
+    makes it, before it is sent: the request context, the dispatch with every hook and error
+    handler, and an unhandled error answered as Flask answers it; None for a response whose
+    body is not in memory (a static file), which goes through WSGI.
+
+    Sending it through WSGI (Werkzeug's ``get_wsgi_response``, then a new response object
+    made from the status and header list) added nothing the export keeps but a
+    Content-Length, which the dispatch has set already, at a cost per page the export
+    pays for every page (bench/export_profile.py). tests/test_export_requests.py compares
+    both, header for header, for a page of every route.
+    """
+    context = app.request_context(environ)
+    error: BaseException | None = None
+    try:
+        try:
+            context.push()
+            response = app.full_dispatch_request()
+        except Exception as failed:  # as Flask.wsgi_app: a 500 page, the error logged
+            error = failed
+            response = app.handle_exception(failed)
+        except BaseException as failed:
+            error = failed
+            raise
+        if not response.is_sequence:
+            response.close()
+            return None
+        response.get_data()
+        return response
+    finally:
+        if error is not None and app.should_ignore_error(error):
+            error = None
+        context.pop(error)
 
 
 # Werkzeug's environ of a GET of "/" with the given headers, by the headers: a request of the
