@@ -683,21 +683,14 @@ class SiteExporter:
     def _answer(self, environ: dict[str, Any]) -> Response:
         """The app's answer to the request ``environ`` (see :meth:`_get`): the fast path's
         before Flask (feeds and OPML lists, :mod:`feedsvc.web.fastpath`), else Flask's own
-        response object (:func:`dispatched`), else, for a body not in memory, through WSGI."""
+        response object (:func:`dispatched`)."""
         ahead = self.app.wsgi_app
         if isinstance(ahead, FastPath):
             found = ahead.answer(environ)
             if found is not None:
                 status, headers, body = found  # what FastPath sends, as WSGI would carry it
                 return Response(body, status, list(headers))
-        response = dispatched(self.app, environ)
-        if response is not None:
-            return response
-        body_parts, status, response_headers = run_wsgi_app(self.app, environ, buffered=True)
-        response = Response(body_parts, status, response_headers)
-        response.get_data()
-        response.close()
-        return response
+        return dispatched(self.app, environ)
 
     # -- files --------------------------------------------------------------------------------
 
@@ -1409,17 +1402,17 @@ def _umask_clears(mode: int) -> bool:
     return True
 
 
-def dispatched(app: Flask, environ: dict[str, Any]) -> Response | None:
+def dispatched(app: Flask, environ: dict[str, Any]) -> Response:
     """Flask's response to the request ``environ``, as its WSGI entry (``Flask.wsgi_app``)
-    makes it, before it is sent: the request context, the dispatch with every hook and error
-    handler, and an unhandled error answered as Flask answers it; None for a response whose
-    body is not in memory (a static file), which goes through WSGI.
+    makes it, read whole: the request context, the dispatch with every hook and error handler,
+    and an unhandled error answered as Flask answers it. A body that is not in memory (a
+    static file) is read through WSGI, as a server reads it.
 
-    Sending it through WSGI (Werkzeug's ``get_wsgi_response``, then a new response object
-    made from the status and header list) added nothing the export keeps but a
-    Content-Length, which the dispatch has set already, at a cost per page the export
-    pays for every page (bench/export_profile.py). tests/test_export_requests.py compares
-    both, header for header, for a page of every route.
+    Sending every response through WSGI (Werkzeug's ``get_wsgi_response``, then a new response
+    object made from the status and header list) added nothing the export keeps but a
+    Content-Length, which the dispatch has set already, at a cost per page the export pays
+    for every page (bench/html_pages_bench.py). tests/test_export_requests.py compares both,
+    header for header, for a page of every route.
     """
     context = app.request_context(environ)
     error: BaseException | None = None
@@ -1433,11 +1426,13 @@ def dispatched(app: Flask, environ: dict[str, Any]) -> Response | None:
         except BaseException as failed:
             error = failed
             raise
-        if not response.is_sequence:
-            response.close()
-            return None
-        response.get_data()
-        return response
+        if response.is_sequence:
+            response.get_data()
+            return response
+        body, status, headers = run_wsgi_app(response, environ, buffered=True)
+        read = Response(body, status, headers)
+        read.get_data()
+        return read
     finally:
         if error is not None and app.should_ignore_error(error):
             error = None
