@@ -9,13 +9,18 @@ behind a proxy) must still link under its own.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import lxml.html
 import pytest
 from conftest import page_of
+from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import EnvironBuilder
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from feedsvc.deploy.export import BROWSER_ACCEPT, request_environ
+from feedsvc.deploy.export import BROWSER_ACCEPT, SiteExporter, request_environ
+from feedsvc.deploy.sitemap import SiteListing, endpoint_of
 
 PATHS = (
     "/",
@@ -98,3 +103,50 @@ def test_the_choice_of_feeds_selects_the_page_shown(client: FlaskClient) -> None
         assert (
             options[values.index(value)].text == page.xpath("//p[@class='breadcrumbs']/a")[0].text
         )
+
+
+def undated(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers with the value of ``Date`` (Werkzeug's clock at the response) left out."""
+    return [(name, "<now>" if name == "Date" else value) for name, value in headers]
+
+
+def wsgi_answer(app: Flask, path: str, headers: dict[str, str]) -> tuple[str, list[Any], bytes]:
+    """What a server gets from the app for the request: status, header list, body."""
+    body, status, answered = run_wsgi_app(app, request_environ(path, headers), buffered=True)
+    try:
+        return status, undated(list(answered.to_wsgi_list())), b"".join(body)
+    finally:
+        getattr(body, "close", lambda: None)()
+
+
+def routes_first_pages(app: Flask) -> list[str]:
+    """The first page the site lists of each route, and of each error status."""
+    first: dict[str, str] = {}
+    for page in SiteListing(app).changes().pages:
+        endpoint = endpoint_of(app, page.path) if page.status == 200 else str(page.status)
+        first.setdefault(endpoint or page.path, page.path)
+    return list(first.values())
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Accept-Encoding": "identity"}, {"Accept-Encoding": "br"}, {"Accept": BROWSER_ACCEPT}],
+    ids=lambda h: ",".join(f"{k}={v[:8]}" for k, v in h.items()),
+)
+def test_the_exports_answers_are_what_a_server_gets(
+    bundled_app: Flask, tmp_path: Path, headers: dict[str, str]
+) -> None:
+    """The export asks Flask without WSGI (``_answer``): status, every header in its order
+    and the body are what a server gets for the same request, for a page of every route,
+    the error pages, a static file and a feed the fast path answers."""
+    exporter = SiteExporter(bundled_app, tmp_path)
+    paths = routes_first_pages(bundled_app)
+    assert len(paths) > 10
+    paths += ["/static/style.css", "/feeds/all.rss", "/geen-pagina", "/feeds/all.rss?page=x"]
+    for path in paths:
+        # Twice: a cached page is rendered by the first request, answered from the cache after.
+        for _ in range(2):
+            expected = wsgi_answer(bundled_app, path, headers)
+            answer = exporter._answer(request_environ(path, headers))
+            got = (answer.status, undated(answer.headers.to_wsgi_list()), answer.get_data())
+            assert got == expected, path

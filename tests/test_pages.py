@@ -165,6 +165,30 @@ def test_every_article_page_discovers_its_own_category_source_and_site_feeds(
     assert len(categories) < len(seen)  # a category with articles of several sources
 
 
+def test_every_article_page_links_its_own_category_up_and_back(
+    client: FlaskClient, bundled_app: Flask
+) -> None:
+    """Breadcrumbs and follow links are rendered once per category and reused: each article
+    page still names its own category, every level of it, and its RSS address."""
+    catalog = catalog_of(bundled_app)
+    categories = set()
+    for article in catalog.articles:
+        lineage = list(article.category.lineage())
+        category = catalog.feeds[f"categorie/{article.category.slug_path}"]
+        page = page_of(client, article_path(article.id))
+        crumbs = page.find_class("breadcrumbs")[0].iter("a")
+        assert [(a.get("href"), a.text_content()) for a in crumbs] == [
+            (f"/categorie/{level.slug_path}.html", level.name) for level in lineage
+        ], article.id
+        follow = page.find_class("follow")[0]
+        assert follow.find_class("back")[0].get("href") == feed_page_path(category)
+        assert follow.find_class("copy")[0].get("data-copy") == SITE_URL + feed_path(
+            category, "rss"
+        )
+        categories.add(category.path)
+    assert len(categories) > 3
+
+
 # -- security -------------------------------------------------------------------------------------
 
 

@@ -114,6 +114,7 @@ def init_app(app: Flask, service: Runtime) -> None:
         reader_links=reader_links,
         canonical_url=_canonical_url,
         article_discovery=_article_discovery,
+        category_part=_category_part,
     )
     app.jinja_env.globals["url_for"] = link_for
     app.context_processor(lambda: {"site_feed": snapshot.catalog().all_feed})
@@ -526,7 +527,8 @@ def embed_page(name: str) -> BaseResponse:
 
 
 class _DiscoveryKept(NamedTuple):
-    """The parts of article pages' autodiscovery links of one catalog, by macro and the id of
+    """The parts of article pages that depend on one feed only (autodiscovery links, the
+    breadcrumbs and the follow links of its category) of one catalog, by macro and the id of
     their feed (the feed kept with them, so an id is not reused while it is a key)."""
 
     catalog: Catalog
@@ -534,9 +536,19 @@ class _DiscoveryKept(NamedTuple):
 
 
 # The last catalog's parts. Every article page renders discovery_links for its category, its
-# source and the site, feeds that many articles share: one part per feed, rendered once. One
-# tuple, replaced whole, so threads need no lock (two may render the same part: equal).
+# source and the site, and the breadcrumbs and follow links of its category: feeds that many
+# articles share, so one part per feed, rendered once. One tuple, replaced whole, so threads
+# need no lock (two may render the same part: equal).
 _discovery_kept: _DiscoveryKept | None = None
+
+
+def _kept_parts() -> _DiscoveryKept:
+    global _discovery_kept  # noqa: PLW0603 - see above
+    catalog = snapshot.catalog()
+    kept = _discovery_kept
+    if kept is None or kept.catalog is not catalog:
+        kept = _discovery_kept = _DiscoveryKept(catalog, {})
+    return kept
 
 
 def _article_discovery(feed: Feed, also: list[Feed]) -> Markup:
@@ -546,11 +558,7 @@ def _article_discovery(feed: Feed, also: list[Feed]) -> Markup:
     The links are absolute, from the settings (``site_url``), so they depend on the feed and
     the catalog's app only, not on the request.
     """
-    global _discovery_kept  # noqa: PLW0603 - see above
-    catalog = snapshot.catalog()
-    kept = _discovery_kept
-    if kept is None or kept.catalog is not catalog:
-        kept = _discovery_kept = _DiscoveryKept(catalog, {})
+    kept = _kept_parts()
     parts = [_discovery_part(kept, "own_feed_links", feed)]
     parts += [
         _discovery_part(kept, "other_feed_link", other) for other in also if other is not feed
@@ -558,11 +566,19 @@ def _article_discovery(feed: Feed, also: list[Feed]) -> Markup:
     return Markup("").join(parts)
 
 
-def _discovery_part(kept: _DiscoveryKept, macro: str, feed: Feed) -> Markup:
+def _category_part(macro: str, feed: Feed, *args: object) -> Markup:
+    """``macro(feed, *args)`` of ``_macros.html``, rendered once per feed and catalog: for
+    parts of an article page that depend only on its category's feed (``args`` are made from
+    that feed, and only read when the part is rendered). Their links are site paths or
+    absolute URLs from the settings, not the request's."""
+    return _discovery_part(_kept_parts(), macro, feed, *args)
+
+
+def _discovery_part(kept: _DiscoveryKept, macro: str, feed: Feed, *args: object) -> Markup:
     found = kept.parts.get((macro, id(feed)))
     if found is not None:
         return found[1]
-    html: Markup = get_template_attribute("_macros.html", macro)(feed)
+    html: Markup = get_template_attribute("_macros.html", macro)(feed, *args)
     kept.parts[(macro, id(feed))] = (feed, html)
     return html
 
