@@ -56,6 +56,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import brotli
+from werkzeug.datastructures import Headers
+from werkzeug.http import parse_date
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response
@@ -650,6 +652,10 @@ class SiteExporter:
             yield _Rendered(todo[index], *fields)
 
     def _render(self, page: SitePage) -> _Rendered:
+        if page.path.startswith(FEEDS_PREFIX):
+            feed = self._render_feed(page)
+            if feed is not None:
+                return feed
         environ = request_environ(page.path, {"Accept-Encoding": IDENTITY})
         served: list[RenderedPage] = []
         environ[SERVED_PAGE] = served
@@ -693,6 +699,51 @@ class SiteExporter:
             headers=headers,
             vary=vary,
             content_type=content_type,
+            extension=PurePosixPath(relpath).suffix.lstrip("."),
+        )
+
+    def _render_feed(self, page: SitePage) -> _Rendered | None:
+        """A feed page and its compressed siblings, as the service sends each: the fast path's
+        answers (:meth:`FastPath.answers`, which tests/test_fastpath.py compares with the
+        route's, header for header) in every coding from one look-up, rather than a request
+        through the app for each coding; None where the fast path leaves the request to Flask
+        or the answer is not one with siblings (then :meth:`_render` asks the app)."""
+        fast = self.app.wsgi_app
+        if not isinstance(fast, FastPath):
+            return None
+        answers = fast.answers(request_environ(page.path, {"Accept-Encoding": IDENTITY}))
+        if answers is None:
+            return None
+        plain = answers[IDENTITY]
+        headers = Headers(plain.headers)
+        vary = headers.get("Vary")
+        endpoint = endpoint_of(self.app, page.path)
+        if (
+            vary is None
+            or "accept-encoding" not in vary.lower()
+            or endpoint is None
+            or endpoint in COMPRESSED_ON_THE_FLY
+        ):
+            return None
+        status = int(plain.status.partition(" ")[0])
+        if status != page.status:
+            raise ExportError(f"{page.path}: the app answered {status}, expected {page.status}")
+        relpath = file_for(page.path, page.status)
+        files = {relpath: plain.body}
+        for coding, suffix in SIBLINGS.items():
+            coded = answers[coding]
+            if Headers(coded.headers).get("Content-Encoding") != coding:
+                raise ExportError(f"{page.path}: the app did not answer in {coding}")
+            files[relpath + suffix] = coded.body
+        last_modified = parse_date(headers.get("Last-Modified"))
+        return _Rendered(
+            page=page,
+            endpoint=endpoint,
+            files=files,
+            last_modified=int(last_modified.timestamp()) if last_modified else None,
+            headers=_route_headers(headers.items()),
+            vary=vary,
+            content_type=headers.get("Content-Type", "application/octet-stream"),
             extension=PurePosixPath(relpath).suffix.lstrip("."),
         )
 

@@ -28,7 +28,13 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.datastructures import ETags, MIMEAccept
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import parse_accept_header, parse_date, parse_etags, unquote_etag
+from werkzeug.http import (
+    parse_accept_header,
+    parse_date,
+    parse_etags,
+    remove_entity_headers,
+    unquote_etag,
+)
 
 from feedsvc.feeds.compression import IDENTITY, PREFERENCE
 from feedsvc.feeds.publication import Publication, RenderedFeed, UnknownFeedError
@@ -55,6 +61,8 @@ _PAGE_QUERY = "page="
 HEADER_CACHE_SIZE = 512
 # Hosts are checked once per distinct Host header, server name, port and scheme.
 HOST_CACHE_SIZE = 256
+# Headers Werkzeug rewrites against the request's URL when it sends a response.
+_URL_HEADERS = frozenset({"location", "content-location"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +110,22 @@ class FastPath:
 
     def answer(self, environ: WSGIEnvironment) -> tuple[str, Headers, bytes] | None:
         """Status, headers and body as the route would send them, or None to ask Flask."""
+        answers = self.answers(environ)
+        if answers is None:
+            return None
+        answer = answers[_coding(environ.get("HTTP_ACCEPT_ENCODING"))]
+        if _not_modified(
+            answer, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
+        ):
+            return answer.not_modified_status, answer.not_modified_headers, b""
+        body = answer.body if environ.get("REQUEST_METHOD") == "GET" else b""
+        return answer.status, answer.headers, body
+
+    def answers(self, environ: WSGIEnvironment) -> Mapping[str, Answer] | None:
+        """The request's answer in every content coding, by coding, before its Accept-Encoding
+        and conditional headers are looked at (:meth:`answer` picks one of them by those), or
+        None to ask Flask. For the static export, which writes a page's every coding (its
+        file and compressed siblings) from one look-up rather than a request for each."""
         method = environ.get("REQUEST_METHOD")
         if (
             method not in ("GET", "HEAD")
@@ -123,17 +147,10 @@ class FastPath:
             environ.get("wsgi.url_scheme", "http"),
         ):
             return None
-        coding = _coding(environ.get("HTTP_ACCEPT_ENCODING"))
-        answers = found.reader
         browser = found.browser
         if browser is not None and _prefers_html(environ.get("HTTP_ACCEPT"), found.content_type):
-            answers = browser
-        answer = answers[coding]
-        if _not_modified(
-            answer, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
-        ):
-            return answer.not_modified_status, answer.not_modified_headers, b""
-        return answer.status, answer.headers, answer.body if method == "GET" else b""
+            return browser
+        return found.reader
 
     def _responders(self, publication: Publication, path: str, query: str) -> Responders | None:
         """The responders of the feed page or OPML list at ``path``, made on first use."""
@@ -245,12 +262,20 @@ def _answer(response: Response) -> Answer:
     etag, _ = unquote_etag(response.headers["ETag"])
     last_modified = parse_date(response.headers["Last-Modified"])
     response.status_code = 304
+    if any(name.lower() in _URL_HEADERS for name, _ in headers):
+        not_modified = response.get_wsgi_headers(no_environ).to_wsgi_list()
+    else:
+        # What get_wsgi_headers does for a 304 without URL headers to rewrite (a feed's): the
+        # 200's headers less the entity headers (Content-Length among them), by Werkzeug's own
+        # rule, without copying and reading the response's headers a second time.
+        not_modified = list(headers)
+        remove_entity_headers(not_modified)
     return Answer(
         status=status,
         headers=headers,
         body=body,
         not_modified_status=response.status,
-        not_modified_headers=response.get_wsgi_headers(no_environ).to_wsgi_list(),
+        not_modified_headers=not_modified,
         etag=etag,
         # Werkzeug drops microseconds from the resource's date before comparing.
         last_modified=last_modified.replace(microsecond=0) if last_modified else None,
