@@ -292,11 +292,14 @@ def instructions_per_request(
     each in a fresh single-process nginx, so that starting and stopping cancel out."""
     runs = []
     for requests in (count, 2 * count):
-        try:
-            runs.append(_instructions(config, tmp, port, headers, requests))
-        except BenchError as error:  # valgrind now and then ends without its count: once more
-            print(f"again: {error}", file=sys.stderr)
-            runs.append(_instructions(config, tmp, port, headers, requests))
+        for attempt in range(1, 5):
+            try:
+                runs.append(_instructions(config, tmp, port, headers, requests))
+                break
+            except BenchError as error:  # valgrind now and then ends without its count
+                if attempt == 4:
+                    raise
+                print(f"again: {str(error).splitlines()[0]}", file=sys.stderr)
     (once, once_total), (twice, twice_total) = runs
     functions = {
         name: (twice.get(name, 0) - once.get(name, 0)) / count for name in set(once) | set(twice)
