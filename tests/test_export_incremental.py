@@ -309,3 +309,22 @@ def test_export_watch_exports_an_edit_before_it_writes_the_state_file(
     assert not (state_dir / "published.journal").exists()  # merged into the file
     exported = (tmp_path / "out/public/feeds/all.rss").read_bytes()
     assert b"Waternet (een)" in exported
+
+
+def test_a_kept_page_missing_a_sibling_is_made_again_whole(
+    copy_of_bundled_content: Path, make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    """A page the edit leaves alone, whose last file (its brotli sibling) someone took out of
+    the site: its first files link before the missing one is found, and the page is rendered
+    again over them."""
+    content = copy_of_bundled_content
+    app = make_app(content)
+    exporter = SiteExporter(app, tmp_path / "out")
+    exporter.export()
+    public = tmp_path / "out" / "public"
+    stylesheet = next(
+        path for path in sorted(public.rglob("*.css.br")) if path.with_suffix("").is_file()
+    )
+    stylesheet.unlink()
+    export_edit(app, exporter, content, "zonder")
+    assert tree(public) == full_export(make_app, content, tmp_path / "fresh")

@@ -454,11 +454,18 @@ class SiteExporter:
         """Into an empty tree: every kept page's files, as links to the current ones."""
         for page in plan.kept:
             files = _files_of(page.path, self._page_files[page.path])
-            if all(self._link(relpath) for relpath in files):
+            linked = 0
+            while linked < len(files) and self._link(files[linked]):
+                linked += 1
+            if linked == len(files):
                 produced.update(files)
                 report.unchanged += len(files)
-            else:  # a file of it went missing from the tree: render it again
-                plan.todo.append(page)
+                continue
+            # A file of it went missing from the tree: the page is rendered again, into a
+            # tree without the files of it linked before the missing one was found.
+            for relpath in files[:linked]:
+                os.unlink(f"{self._new}/{relpath}")
+            plan.todo.append(page)
 
     def _remove_left_over(
         self,
