@@ -136,7 +136,7 @@ def routes_first_pages(app: Flask) -> list[str]:
 def test_the_exports_answers_are_what_a_server_gets(
     bundled_app: Flask, tmp_path: Path, headers: dict[str, str]
 ) -> None:
-    """The export asks Flask without WSGI (``_answer``): status, every header in its order
+    """The export's answers (``_answer``): status, every header in its order
     and the body are what a server gets for the same request, for a page of every route,
     the error pages, a static file and a feed the fast path answers."""
     exporter = SiteExporter(bundled_app, tmp_path)

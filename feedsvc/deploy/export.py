@@ -764,16 +764,12 @@ class SiteExporter:
         return self._answer(request_environ(path, headers))
 
     def _answer(self, environ: dict[str, Any]) -> Response:
-        """The app's answer to the request ``environ`` (see :meth:`_get`): the fast path's
-        before Flask (feeds and OPML lists, :mod:`feedsvc.web.fastpath`), else Flask's own
-        response object (:func:`dispatched`)."""
-        ahead = self.app.wsgi_app
-        if isinstance(ahead, FastPath):
-            found = ahead.answer(environ)
-            if found is not None:
-                status, headers, body = found  # what FastPath sends, as WSGI would carry it
-                return Response(body, status, list(headers))
-        return dispatched(self.app, environ)
+        """The app's answer to the request ``environ`` (see :meth:`_get`)."""
+        body, status, response_headers = run_wsgi_app(self.app, environ, buffered=True)
+        response = Response(body, status, response_headers)
+        response.get_data()
+        response.close()
+        return response
 
     # -- files --------------------------------------------------------------------------------
 
@@ -1536,43 +1532,6 @@ def _umask_clears(mode: int) -> bool:
     except (OSError, ValueError, IndexError):
         pass
     return True
-
-
-def dispatched(app: Flask, environ: dict[str, Any]) -> Response:
-    """Flask's response to the request ``environ``, as its WSGI entry (``Flask.wsgi_app``)
-    makes it, read whole: the request context, the dispatch with every hook and error handler,
-    and an unhandled error answered as Flask answers it. A body that is not in memory (a
-    static file) is read through WSGI, as a server reads it.
-
-    Sending every response through WSGI (Werkzeug's ``get_wsgi_response``, then a new response
-    object made from the status and header list) added nothing the export keeps but a
-    Content-Length, which the dispatch has set already, at a cost per page the export pays
-    for every page (bench/html_pages_bench.py). tests/test_export_requests.py compares both,
-    header for header, for a page of every route.
-    """
-    context = app.request_context(environ)
-    error: BaseException | None = None
-    try:
-        try:
-            context.push()
-            response = app.full_dispatch_request()
-        except Exception as failed:  # as Flask.wsgi_app: a 500 page, the error logged
-            error = failed
-            response = app.handle_exception(failed)
-        except BaseException as failed:
-            error = failed
-            raise
-        if response.is_sequence:
-            response.get_data()
-            return response
-        body, status, headers = run_wsgi_app(response, environ, buffered=True)
-        read = Response(body, status, headers)
-        read.get_data()
-        return read
-    finally:
-        if error is not None and app.should_ignore_error(error):
-            error = None
-        context.pop(error)
 
 
 # Werkzeug's environ of a GET of "/" with the given headers, by the headers: a request of the
