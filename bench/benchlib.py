@@ -72,15 +72,29 @@ def git_commit() -> str:
     return head + ("+uncommitted changes in feedsvc/" if dirty else "")
 
 
-def short_commit(revision: str = "HEAD") -> str:
-    """The abbreviated commit of ``revision``, as results files are named."""
+def short_commit(revision: str = "HEAD", checkout: Path = REPO) -> str:
+    """The abbreviated commit of ``revision`` in ``checkout``, as results files are named."""
     return subprocess.run(
         ["git", "rev-parse", "--short", revision],
-        cwd=REPO,
+        cwd=checkout,
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
+
+
+def modified(checkout: Path) -> bool:
+    """Whether ``checkout`` has tracked files changed since its commit (then it is not
+    measured as that commit)."""
+    return bool(
+        subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=checkout,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
 
 
 def extract_revision(revision: str, folder: Path) -> None:

@@ -151,13 +151,7 @@ def main() -> int:
     settings = dict(map(setting, args.set))
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
     env["PYTHONPATH"] = str(args.tree)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=args.tree,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    commit = short_commit("HEAD", args.tree)
     samples: list[dict[str, object]] = []
     peak: dict[str, object] = {}
     peak_mb = 0.0

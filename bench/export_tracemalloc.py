@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import BenchError, run_main, write_results
+from benchlib import BenchError, modified, run_main, short_commit, write_results
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -79,20 +79,8 @@ def main() -> int:
     parser.add_argument("--tree", type=Path, default=REPO)
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=args.tree,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=args.tree,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    commit = short_commit("HEAD", args.tree)
+    dirty = modified(args.tree)
     started = time.monotonic()
     process = subprocess.run(
         [sys.executable, "-c", DRIVER, str(args.content), str(args.top)],
@@ -112,7 +100,7 @@ def main() -> int:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     document = {
         "tree_commit": commit,
-        "tree_modified": bool(dirty),
+        "tree_modified": dirty,
         "content": str(args.content),
         "seconds": time.monotonic() - started,
         **result,
