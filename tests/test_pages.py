@@ -189,6 +189,26 @@ def test_every_article_page_links_its_own_category_up_and_back(
     assert len(categories) > 3
 
 
+def test_a_kept_category_part_is_made_of_its_feed_alone(bundled_app: Flask) -> None:
+    """Article pages keep their category's parts by feed: a template cannot hand such a part
+    anything else (an argument the kept part would silently ignore on the next page)."""
+    catalog = catalog_of(bundled_app)
+    article = next(a for a in catalog.articles if a.category.depth >= 2)
+    feed = catalog.feeds[f"categorie/{article.category.slug_path}"]
+    other = catalog.feeds["categorie/" + article.category.lineage()[0].slug_path]
+    with bundled_app.test_request_context(article_path(article.id)):
+        env = bundled_app.jinja_env
+        crumbs = env.from_string('{{ category_part("article_breadcrumbs", feed) }}')
+        page = lxml.html.fragment_fromstring(crumbs.render(feed=feed))
+        assert [a.text_content() for a in page.iter("a")] == [
+            level.name for level in article.category.lineage()
+        ]
+        with pytest.raises(TypeError):
+            env.from_string('{{ category_part("article_breadcrumbs", feed, [other]) }}').render(
+                feed=feed, other=other
+            )
+
+
 # -- security -------------------------------------------------------------------------------------
 
 

@@ -432,7 +432,7 @@ def article(name: str) -> PageBody:
     found = catalog.by_id.get(article_id)
     if found is None:
         raise NotFound("Dit bericht bestaat niet (meer), of het adres is niet helemaal goed.")
-    lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in found.category.lineage()]
+    lineage = _lineage(catalog, catalog.feeds[f"categorie/{found.category.slug_path}"])
     source_feed = catalog.feeds.get(f"bron/{found.source.slug}") if found.source else None
     html = render_template(
         "article.html",
@@ -566,15 +566,28 @@ def _article_discovery(feed: Feed, also: list[Feed]) -> Markup:
     return Markup("").join(parts)
 
 
-def _category_part(macro: str, feed: Feed, *args: object) -> Markup:
-    """``macro(feed, *args)`` of ``_macros.html``, rendered once per feed and catalog: for
-    parts of an article page that depend only on its category's feed (``args`` are made from
-    that feed, and only read when the part is rendered). Their links are site paths or
-    absolute URLs from the settings, not the request's."""
-    return _discovery_part(_kept_parts(), macro, feed, *args)
+def _category_part(macro: str, feed: Feed) -> Markup:
+    """``macro(feed, lineage)`` of ``_macros.html``, rendered once per feed and catalog: for
+    parts of an article page that depend only on its category's feed (``lineage``: the feeds
+    of the categories from the top down to ``feed``'s, made here from ``feed``, so that what is
+    kept is all the part was made of). Their links are site paths or absolute URLs from the
+    settings, not the request's."""
+    kept = _kept_parts()
+    found = kept.parts.get((macro, id(feed)))
+    if found is not None:
+        return found[1]
+    return _discovery_part(kept, macro, feed, _lineage(kept.catalog, feed))
+
+
+def _lineage(catalog: Catalog, feed: Feed) -> list[Feed]:
+    """The feeds of the categories from the top down to ``feed``'s (none if not a category's)."""
+    if feed.category is None:
+        return []
+    return [catalog.feeds[f"categorie/{c.slug_path}"] for c in feed.category.lineage()]
 
 
 def _discovery_part(kept: _DiscoveryKept, macro: str, feed: Feed, *args: object) -> Markup:
+    """``macro(feed, *args)``, kept by macro and feed: ``args`` must be made from ``feed``."""
     found = kept.parts.get((macro, id(feed)))
     if found is not None:
         return found[1]
@@ -640,7 +653,7 @@ def _feed_page(kind: FeedKind, name: str) -> PageBody:
     lineage: list[Feed] = []
     children: tuple[CategoryNode, ...] = ()
     if shown.category is not None:
-        lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in shown.category.lineage()]
+        lineage = _lineage(catalog, shown)
         children = _subcategories(catalog.category_tree, shown)
     return _listing(shown, number, lineage=lineage, children=children)
 
