@@ -113,3 +113,19 @@ def test_favicon_ico(make_app: Callable[..., Flask]) -> None:
     assert response.data[22:30] == b"\x89PNG\r\n\x1a\n"  # holding a PNG
     assert response.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
     response.close()
+
+
+def test_a_templates_own_globals_stay_its_own(bundled_app: Flask) -> None:
+    """Templates see the environment's globals as they were when loaded, each in a dict of its
+    own (feedsvc.web.app.TemplateEnvironment): globals given to one template reach no other,
+    nor the environment."""
+    env = bundled_app.jinja_env
+    own = env.from_string("{{ site_title }} {{ marker }}", globals={"marker": "eigen"})
+    other = env.from_string("{{ site_title }} {{ marker is defined }}")
+    title = env.globals["site_title"]
+    assert own.render() == f"{title} eigen"
+    assert other.render() == f"{title} False"
+    assert "marker" not in env.globals
+    own.globals["marker"] = "veranderd"
+    assert own.render() == f"{title} veranderd"
+    assert other.render() == f"{title} False"
