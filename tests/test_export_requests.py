@@ -58,11 +58,17 @@ def test_each_request_gets_its_own_environ() -> None:
 
 
 def assert_site_links_under(page: lxml.html.HtmlElement, mount: str) -> None:
-    """The stylesheet and the front page are linked under ``mount``."""
+    """The links every page carries (the stylesheet, the script, the icon, the front page, the
+    listing of all articles, the OPML file) are linked under ``mount``."""
     stylesheet = page.xpath("//link[@rel='stylesheet']/@href")
     assert len(stylesheet) == 1
     assert stylesheet[0].startswith(f"{mount}/static/style.css?v=")
+    assert page.xpath("//script[not(@type)]/@src")[0].startswith(f"{mount}/static/site.js?v=")
+    assert page.xpath("//link[@rel='icon']/@href")[0].startswith(f"{mount}/static/favicon.png")
     assert page.xpath("//a[@class='brand']/@href") == [f"{mount}/"]
+    header = page.xpath("//header[@class='site']//nav/a/@href")
+    assert header[0] == f"{mount}/berichten/pagina-1.html"
+    assert page.xpath("//footer//a[@download]/@href") == [f"{mount}/feeds.opml"]
 
 
 @pytest.mark.parametrize("order", [("", "/onder"), ("/onder", "")])

@@ -115,6 +115,8 @@ def init_app(app: Flask, service: Runtime) -> None:
         canonical_url=_canonical_url,
         article_discovery=_article_discovery,
         category_part=_category_part,
+        site_links=site_links,
+        static_url=static_url,
     )
     app.jinja_env.globals["url_for"] = link_for
     app.context_processor(lambda: {"site_feed": snapshot.catalog().all_feed})
@@ -139,17 +141,25 @@ def link_for(endpoint: str, **values: Any) -> str:
     Anything else (no request, ``_external``, ``_anchor``, a blueprint-relative endpoint) is
     left to ``url_for`` itself.
     """
-    adapter = request_ctx.url_adapter if has_request_context() else None
-    if adapter is None or endpoint[:1] == "." or any(name[:1] == "_" for name in values):
+    bound = _bound_adapter()
+    if bound is None or endpoint[:1] == "." or any(name[:1] == "_" for name in values):
         return url_for(endpoint, **values)
-    bound = (
+    return _built_link(bound, endpoint, tuple(values.items()))
+
+
+def _bound_adapter() -> tuple[object, ...] | None:
+    """What the request's URL adapter was bound to (with the app's URL map), or None outside
+    a request: the links built from it are the same for every request with the same."""
+    adapter = request_ctx.url_adapter if has_request_context() else None
+    if adapter is None:
+        return None
+    return (
         adapter.map,
         adapter.script_name,
         adapter.server_name,
         adapter.subdomain,
         adapter.url_scheme,
     )
-    return _built_link(bound, endpoint, tuple(values.items()))
 
 
 @functools.lru_cache(maxsize=LINK_CACHE_SIZE)
@@ -157,6 +167,51 @@ def _built_link(
     bound: tuple[object, ...], endpoint: str, values: tuple[tuple[str, Any], ...]
 ) -> str:
     return url_for(endpoint, **dict(values))
+
+
+class SiteLinks(NamedTuple):
+    """The links in every page's head, header and footer (base.html)."""
+
+    home: str
+    all_articles: str
+    opml: str
+    stylesheet: str
+    script: str
+    favicon: str
+    icon_url: str  # absolute, for link previews (og:image)
+
+
+def site_links() -> SiteLinks:
+    """The links of base.html, made once per URL adapter's binding rather than one by one on
+    every page (seven look-ups through the template and ``link_for`` each time)."""
+    bound = _bound_adapter()
+    if bound is None:
+        return _site_links()
+    return _kept_site_links(bound)
+
+
+@functools.lru_cache(maxsize=64)
+def _kept_site_links(bound: tuple[object, ...]) -> SiteLinks:
+    return _site_links()
+
+
+def _site_links() -> SiteLinks:
+    return SiteLinks(
+        home=link_for("feedsvc.index"),
+        all_articles=link_for("feedsvc.all_articles", name="pagina-1.html"),
+        opml=link_for("feedsvc.opml"),
+        stylesheet=static_url("style.css"),
+        script=static_url("site.js"),
+        favicon=static_url("favicon.png"),
+        icon_url=_service().settings.url(static_url("icon.png")),
+    )
+
+
+def static_url(filename: str) -> str:
+    """``/static/style.css?v=<hash of the file>``: a request with the current hash may be
+    cached for a year."""
+    versions: dict[str, str] = current_app.extensions[STATIC_VERSIONS]
+    return link_for("static", filename=filename, v=versions[filename])
 
 
 class ReaderLink(NamedTuple):
@@ -201,11 +256,6 @@ def _static_versions(app: Flask) -> None:
         if path.is_file()
     }
     app.extensions[STATIC_VERSIONS] = versions
-
-    def static_url(filename: str) -> str:
-        return link_for("static", filename=filename, v=versions[filename])
-
-    app.jinja_env.globals["static_url"] = static_url
 
     @app.after_request
     def _long_cache_for_versioned(response: Response) -> Response:
