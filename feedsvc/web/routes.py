@@ -728,7 +728,7 @@ def _listing(
         lineage=lineage or [],
         children=children,
     )
-    return PageBody(html, page.updated)
+    return PageBody(html, page.updated, later_page=number > 1)
 
 
 def _subcategories(nodes: tuple[CategoryNode, ...], feed: Feed) -> tuple[CategoryNode, ...]:
