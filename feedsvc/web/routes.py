@@ -666,8 +666,10 @@ class _EmbedChoices(NamedTuple):
 _embed_choices_kept: _EmbedChoices | None = None
 
 
-def _embed_options(catalog: Catalog, shown: Feed) -> list[Markup]:
-    """The options of every feed of ``catalog``, ``shown``'s selected (``_macros.html``)."""
+def _embed_options(catalog: Catalog, shown: Feed) -> Markup:
+    """The options of every feed of ``catalog``, ``shown``'s selected (``_macros.html``), as
+    one piece: put together here rather than one by one by the template (412 at 10,000
+    articles, each escaped again as it was output)."""
     global _embed_choices_kept  # noqa: PLW0603 - see above
     option = get_template_attribute("_macros.html", "feed_option")
     kept = _embed_choices_kept
@@ -683,11 +685,12 @@ def _embed_options(catalog: Catalog, shown: Feed) -> list[Markup]:
             {path: position for position, path in enumerate(catalog.feeds)},
             tuple(option(url, label, False) for url, label in links),
         )
-    options = list(kept.options)
     position = kept.positions[shown.path]
     url = link_for("feedsvc.embed_page", name=shown.path + ".html")
-    options[position] = option(url, _embed_heading(shown), True)
-    return options
+    selected = option(url, _embed_heading(shown), True)
+    # Markup, each of them: joined as the strings they are (Markup.join escapes each again).
+    options = (*kept.options[:position], selected, *kept.options[position + 1 :])
+    return Markup("".join(options))
 
 
 def _feed_page(kind: FeedKind, name: str) -> PageBody:
