@@ -156,3 +156,19 @@ def test_the_exports_answers_are_what_a_server_gets(
             answer = exporter._answer(request_environ(path, headers))
             got = (answer.status, undated(answer.headers.to_wsgi_list()), answer.get_data())
             assert got == expected, path
+
+
+def test_each_page_is_exported_under_its_routes_endpoint(
+    bundled_app: Flask, tmp_path: Path
+) -> None:
+    """A cached page tells the export the endpoint that answered it (pagecache.SERVED_PAGE);
+    every page, cached or not, is filed under the endpoint its path matches."""
+    exporter = SiteExporter(bundled_app, tmp_path)
+    pages = {page.path: page for page in SiteListing(bundled_app).changes().pages}
+    endpoints = set()
+    for path in routes_first_pages(bundled_app):
+        page = pages[path]
+        expected = endpoint_of(bundled_app, path) if page.status == 200 else f"error {page.status}"
+        assert exporter._render(page).endpoint == expected, path
+        endpoints.add(expected)
+    assert {"feedsvc.article", "feedsvc.category_page", "feedsvc.embed_page"} <= endpoints

@@ -96,7 +96,7 @@ from feedsvc.feeds.writers.splice import EntryBytes
 from feedsvc.runtime import Runtime
 from feedsvc.web.crawlers import _cache_lock as crawlers_cache_lock
 from feedsvc.web.fastpath import FastPath
-from feedsvc.web.pagecache import PAGE_CACHE, SERVED_PAGE, RenderedPage
+from feedsvc.web.pagecache import PAGE_CACHE, SERVED_PAGE, ServedPage
 from feedsvc.web.routes import STATIC_VERSIONS
 
 if TYPE_CHECKING:
@@ -667,7 +667,7 @@ class SiteExporter:
             if feed is not None:
                 return feed
         environ = request_environ(page.path, {"Accept-Encoding": IDENTITY})
-        served: list[RenderedPage] = []
+        served: list[ServedPage] = []
         environ[SERVED_PAGE] = served
         response = self._answer(environ)
         if response.status_code != page.status:
@@ -675,7 +675,9 @@ class SiteExporter:
                 f"{page.path}: the app answered {response.status_code}, expected {page.status}"
             )
         body = response.get_data()
-        endpoint = endpoint_of(self.app, page.path) if page.status == 200 else None
+        endpoint = None
+        if page.status == 200:
+            endpoint = served[0].endpoint if len(served) == 1 else endpoint_of(self.app, page.path)
         relpath = file_for(page.path, page.status)
         files = {relpath: body}
         vary = response.headers.get("Vary")
@@ -687,7 +689,7 @@ class SiteExporter:
             # A cached page (feedsvc.web.pagecache): its other codings are what a request in
             # each is sent, RenderedPage.body, without a request through Flask for each.
             for coding, suffix in SIBLINGS.items():
-                files[relpath + suffix] = served[0].body(coding)
+                files[relpath + suffix] = served[0].page.body(coding)
         elif negotiated:
             for coding, suffix in SIBLINGS.items():
                 coded = self._get(page.path, {"Accept-Encoding": coding})

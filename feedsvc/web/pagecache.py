@@ -37,9 +37,10 @@ from feedsvc.web import snapshot
 LIMIT = 2048
 PAGE_CACHE = "feedsvc.web.pagecache"  # the app's cache, in app.extensions
 # A list a request's environ may carry (the export's do) to be told the cached page it was
-# answered from: the export takes the page's other codings from it (RenderedPage.body, what a
-# request in that coding is sent) rather than asking again through Flask for each. A list, as
-# the app gets a copy of the environ it was given (werkzeug.test.run_wsgi_app).
+# answered from, and the route's endpoint: the export takes the page's other codings from it
+# (RenderedPage.body, what a request in that coding is sent) rather than asking again through
+# Flask for each, and the endpoint rather than matching the path again. A list, as the app
+# gets a copy of the environ it was given (werkzeug.test.run_wsgi_app).
 SERVED_PAGE = "feedsvc.pagecache.served"
 # Browsers ask again each time and mostly get a 304: a page is never older than the content.
 CACHE_CONTROL = "public, no-cache"
@@ -79,6 +80,13 @@ class RenderedPage:
             coded = encode(self.variants[IDENTITY], coding, later_page=self.later_page)
             data = self.variants.setdefault(coding, coded)
         return data
+
+
+class ServedPage(NamedTuple):
+    """What a request's :data:`SERVED_PAGE` list is told."""
+
+    page: RenderedPage
+    endpoint: str
 
 
 class PageCache:
@@ -139,7 +147,7 @@ def cached_page(view: Callable[P, PageBody]) -> Callable[P, BaseResponse]:
         page = cache.get(snapshot.publication(), path, lambda: view(*args, **kwargs))
         served = request.environ.get(SERVED_PAGE)
         if served is not None:
-            served.append(page)
+            served.append(ServedPage(page, str(request.endpoint)))
         coding = request.accept_encodings.best_match(PREFERENCE, default=IDENTITY) or IDENTITY
         response = Response(page.body(coding), content_type="text/html; charset=utf-8")
         if coding != IDENTITY:
