@@ -115,7 +115,7 @@ def init_app(app: Flask, service: Runtime) -> None:
     app.jinja_env.globals.update(
         reader_links=reader_links,
         canonical_url=_canonical_url,
-        article_discovery=_article_discovery,
+        feed_discovery=_feed_discovery,
         category_part=_category_part,
         listed_article=listed_article,
         site_links=site_links,
@@ -580,9 +580,9 @@ def embed_page(name: str) -> BaseResponse:
 
 
 class _DiscoveryKept(NamedTuple):
-    """The parts of article pages that depend on one feed only (autodiscovery links, the
-    breadcrumbs and the follow links of its category) of one catalog, by macro and the id of
-    their feed (the feed kept with them, so an id is not reused while it is a key)."""
+    """The parts of article and listing pages that depend on one feed only (autodiscovery
+    links, the breadcrumbs and the follow links of a category) of one catalog, by macro and
+    the id of their feed (the feed kept with them, so an id is not reused while it is a key)."""
 
     catalog: Catalog
     parts: dict[tuple[str, int], tuple[Feed, Markup]]
@@ -604,9 +604,10 @@ def _kept_parts() -> _DiscoveryKept:
     return kept
 
 
-def _article_discovery(feed: Feed, also: list[Feed]) -> Markup:
+def _feed_discovery(feed: Feed, also: list[Feed]) -> Markup:
     """``discovery_links(feed, also)`` of ``_macros.html``, from its parts (``own_feed_links``,
-    ``other_feed_link``), each rendered once per feed.
+    ``other_feed_link``), each rendered once per feed: for article pages, and for the pages of
+    a listing, which offer the same feeds page after page.
 
     The links are absolute, from the settings (``site_url``), so they depend on the feed and
     the catalog's app only, not on the request.
