@@ -26,7 +26,7 @@ class TemplateEnvironment(Environment):
 
     Jinja gives every template a ``ChainMap`` of its globals over the environment's, and
     flattens it into a new dict (a Python-level look-up per name, about 30 here) each time a
-    template is rendered: about 30 µs of an article page's 200 µs of rendering. A dict made
+    template is rendered, a fixed cost of every page (bench/html_pages_bench.py). A dict made
     when the template is loaded holds the same names; Jinja asks that globals are not changed
     once templates are loaded (``Environment.make_globals``), and ``create_app`` sets them all
     before the first page is rendered.
