@@ -9,8 +9,6 @@ import difflib
 import functools
 import hashlib
 import re
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
@@ -117,7 +115,6 @@ def init_app(app: Flask, service: Runtime) -> None:
         canonical_url=_canonical_url,
         feed_discovery=_feed_discovery,
         category_part=_category_part,
-        listed_article=listed_article,
         site_links=site_links,
         static_url=static_url,
     )
@@ -647,34 +644,6 @@ def _discovery_part(kept: _DiscoveryKept, macro: str, feed: Feed, *args: object)
         return found[1]
     html: Markup = get_template_attribute("_macros.html", macro)(feed, *args)
     kept.parts[(macro, id(feed))] = (feed, html)
-    return html
-
-
-# Articles as listings show them (``article_item`` of ``_macros.html``), the last ones made:
-# an article is listed on the pages of its category and the categories above it, of its source
-# and of all articles, which a renderer of an export or the service renders one after the
-# other. By the article (kept with it, so its id is not reused while it is a key) and whether
-# its category is shown; an article changed is a new object. Bounded, for 100,000 articles.
-LISTED_ARTICLES_KEPT = 4096
-_listed_kept: OrderedDict[tuple[int, bool], tuple[Article, Markup]] = OrderedDict()
-_listed_lock = threading.Lock()
-
-
-def listed_article(article: Article, show_category: object) -> Markup:
-    """``article_item(article, show_category)`` of ``_macros.html``, kept for the next
-    listing of ``article``; what it shows depends on nothing else (its links are site paths,
-    not the request's)."""
-    key = (id(article), bool(show_category))
-    with _listed_lock:
-        found = _listed_kept.get(key)
-        if found is not None:
-            _listed_kept.move_to_end(key)
-            return found[1]
-    html: Markup = get_template_attribute("_macros.html", "article_item")(article, key[1])
-    with _listed_lock:
-        _listed_kept[key] = (article, html)
-        while len(_listed_kept) > LISTED_ARTICLES_KEPT:
-            _listed_kept.popitem(last=False)
     return html
 
 
