@@ -43,19 +43,33 @@ SIBLING_LEVELS = {
     "gzip 1 + br 1": (("gzip", 1), ("br", 1)),
     "libdeflate 5 + br 6": (("libdeflate", 5), ("br", 6)),
     "libdeflate 1 + br 1": (("libdeflate", 1), ("br", 1)),
+    # The export's own siblings of pages the service sends uncompressed (embed pages, widgets,
+    # static files) before they moved to libdeflate, and candidates for HTML pages.
+    "gzip 4 + br 5": (("gzip", 4), ("br", 5)),
+    "libdeflate 4 + br 5": (("libdeflate", 4), ("br", 5)),
+    "libdeflate 5 + br 5": (("libdeflate", 5), ("br", 5)),
+    "libdeflate 5 + br 4": (("libdeflate", 5), ("br", 4)),
+    "libdeflate 4 + br 4": (("libdeflate", 4), ("br", 4)),
 }
 ON_THE_FLY = ("gzip", 1)  # nginx's gzip_comp_level default
 _DEEP_FEED = re.compile(r"\.page[0-9]+\.[a-z]+$")
+_LATER_LISTING = re.compile(r"/pagina-(?!1\.html$)[0-9]+\.html$")
 
 
 def kind_of(relpath: str) -> str | None:
     if relpath.startswith("feeds/"):
         return "feed, later page" if _DEEP_FEED.search(relpath) else "feed, first page"
-    if relpath.startswith("artikelen/") and relpath.endswith(".html"):
+    if not relpath.endswith(".html"):
+        return None
+    if relpath.startswith("artikelen/"):
         return "article page"
-    if relpath.endswith(".html"):
-        return "other HTML page"
-    return None
+    if relpath.startswith("insluiten/"):
+        return "webmasters' page"
+    if relpath.startswith("embed/"):
+        return "widget"
+    if _LATER_LISTING.search(relpath):
+        return "listing, later page"
+    return "other HTML page"  # listings' first pages, the front page, error pages
 
 
 def compress(coding: str, level: int, body: bytes) -> bytes:

@@ -58,11 +58,17 @@ def test_each_request_gets_its_own_environ() -> None:
 
 
 def assert_site_links_under(page: lxml.html.HtmlElement, mount: str) -> None:
-    """The stylesheet and the front page are linked under ``mount``."""
+    """The links every page carries (the stylesheet, the script, the icon, the front page, the
+    listing of all articles, the OPML file) are linked under ``mount``."""
     stylesheet = page.xpath("//link[@rel='stylesheet']/@href")
     assert len(stylesheet) == 1
     assert stylesheet[0].startswith(f"{mount}/static/style.css?v=")
+    assert page.xpath("//script[not(@type)]/@src")[0].startswith(f"{mount}/static/site.js?v=")
+    assert page.xpath("//link[@rel='icon']/@href")[0].startswith(f"{mount}/static/favicon.png")
     assert page.xpath("//a[@class='brand']/@href") == [f"{mount}/"]
+    header = page.xpath("//header[@class='site']//nav/a/@href")
+    assert header[0] == f"{mount}/berichten/pagina-1.html"
+    assert page.xpath("//footer//a[@download]/@href") == [f"{mount}/feeds.opml"]
 
 
 @pytest.mark.parametrize("order", [("", "/onder"), ("/onder", "")])
@@ -150,3 +156,19 @@ def test_the_exports_answers_are_what_a_server_gets(
             answer = exporter._answer(request_environ(path, headers))
             got = (answer.status, undated(answer.headers.to_wsgi_list()), answer.get_data())
             assert got == expected, path
+
+
+def test_each_page_is_exported_under_its_routes_endpoint(
+    bundled_app: Flask, tmp_path: Path
+) -> None:
+    """A cached page tells the export the endpoint that answered it (pagecache.SERVED_PAGE);
+    every page, cached or not, is filed under the endpoint its path matches."""
+    exporter = SiteExporter(bundled_app, tmp_path)
+    pages = {page.path: page for page in SiteListing(bundled_app).changes().pages}
+    endpoints = set()
+    for path in routes_first_pages(bundled_app):
+        page = pages[path]
+        expected = endpoint_of(bundled_app, path) if page.status == 200 else f"error {page.status}"
+        assert exporter._render(page).endpoint == expected, path
+        endpoints.add(expected)
+    assert {"feedsvc.article", "feedsvc.category_page", "feedsvc.embed_page"} <= endpoints

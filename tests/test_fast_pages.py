@@ -9,12 +9,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import brotli
+import deflate
 import lxml.html
 import pytest
 from conftest import BUNDLED_CONTENT, ArticleWriter
 from flask import Flask
 from flask.testing import FlaskClient
 
+from feedsvc.feeds.compression import (
+    BROTLI_QUALITY,
+    GZIP_LEVEL,
+    LATER_PAGE_BROTLI_QUALITY,
+    LATER_PAGE_GZIP_LEVEL,
+)
 from feedsvc.web import routes
 
 STATIC = Path(routes.__file__).resolve().parent / "static"
@@ -113,3 +120,41 @@ def test_favicon_ico(make_app: Callable[..., Flask]) -> None:
     assert response.data[22:30] == b"\x89PNG\r\n\x1a\n"  # holding a PNG
     assert response.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
     response.close()
+
+
+def test_a_templates_own_globals_stay_its_own(bundled_app: Flask) -> None:
+    """Templates see the environment's globals as they were when loaded, each in a dict of its
+    own (feedsvc.web.app.TemplateEnvironment): globals given to one template reach no other,
+    nor the environment."""
+    env = bundled_app.jinja_env
+    own = env.from_string("{{ site_title }} {{ marker }}", globals={"marker": "eigen"})
+    other = env.from_string("{{ site_title }} {{ marker is defined }}")
+    title = env.globals["site_title"]
+    assert own.render() == f"{title} eigen"
+    assert other.render() == f"{title} False"
+    assert "marker" not in env.globals
+    own.globals["marker"] = "veranderd"
+    assert own.render() == f"{title} veranderd"
+    assert other.render() == f"{title} False"
+
+
+@pytest.mark.parametrize(
+    ("path", "gzip_level", "brotli_quality"),
+    [
+        # a first page at the levels of a feed's first page, later pages at a later page's
+        ("/berichten/pagina-1.html", GZIP_LEVEL, BROTLI_QUALITY),
+        ("/berichten/pagina-2.html", LATER_PAGE_GZIP_LEVEL, LATER_PAGE_BROTLI_QUALITY),
+        ("/categorie/nieuws/pagina-2.html", LATER_PAGE_GZIP_LEVEL, LATER_PAGE_BROTLI_QUALITY),
+    ],
+)
+def test_a_listings_later_pages_are_compressed_cheaply(
+    make_app: Callable[..., Flask], path: str, gzip_level: int, brotli_quality: int
+) -> None:
+    client = make_app(BUNDLED_CONTENT, PAGE_SIZE=5).test_client()
+    plain = client.get(path, headers={"Accept-Encoding": "identity"}).data
+    squeezed = client.get(path, headers={"Accept-Encoding": "br"})
+    assert squeezed.headers["Content-Encoding"] == "br"
+    assert squeezed.data == brotli.compress(plain, quality=brotli_quality)
+    zipped = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert zipped.data == bytes(deflate.gzip_compress(plain, gzip_level))

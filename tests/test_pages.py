@@ -129,6 +129,41 @@ def test_source_page_links_to_the_sources(client: FlaskClient) -> None:
     assert page.findtext(".//h1") == "NAVO"
 
 
+def listed(page: lxml.html.HtmlElement, article_id: str) -> lxml.html.HtmlElement:
+    """The item of the article in a listing page."""
+    (item,) = [
+        li
+        for li in page.find_class("articles")[0].iter("li")
+        if li.find_class("title")[0].get("href") == article_path(article_id)
+    ]
+    return item
+
+
+def test_a_listed_article_shows_its_category_where_the_listing_mixes_categories(
+    client: FlaskClient, bundled_app: Flask
+) -> None:
+    """An article is listed on the pages of its own category (all of one category: not named),
+    of the categories above it and of its source (named)."""
+    catalog = catalog_of(bundled_app)
+    paths = {a.category.slug_path for a in catalog.articles}
+    article = next(  # new enough to be on the first page of each; of a category with none below
+        a
+        for a in catalog.articles[:10]
+        if a.category.depth >= 2
+        and a.source
+        and not any(p.startswith(a.category.slug_path + "/") for p in paths)
+    )
+    label = article.category.label.replace(" -> ", " › ")
+    own = f"/categorie/{article.category.slug_path}.html"
+    above = f"/categorie/{article.category.lineage()[0].slug_path}.html"
+    source = f"/bron/{article.source.slug}.html"
+    for path, named in ((own, False), (above, True), (source, True)):
+        item = listed(page_of(client, path), article.id)
+        assert item.find_class("title")[0].text_content() == article.title, path
+        shown = [span.text_content() for span in item.find_class("category")]
+        assert shown == ([label] if named else []), path
+
+
 # -- article pages --------------------------------------------------------------------------------
 
 
@@ -187,6 +222,26 @@ def test_every_article_page_links_its_own_category_up_and_back(
         )
         categories.add(category.path)
     assert len(categories) > 3
+
+
+def test_a_kept_category_part_is_made_of_its_feed_alone(bundled_app: Flask) -> None:
+    """Article pages keep their category's parts by feed: a template cannot hand such a part
+    anything else (an argument the kept part would silently ignore on the next page)."""
+    catalog = catalog_of(bundled_app)
+    article = next(a for a in catalog.articles if a.category.depth >= 2)
+    feed = catalog.feeds[f"categorie/{article.category.slug_path}"]
+    other = catalog.feeds["categorie/" + article.category.lineage()[0].slug_path]
+    with bundled_app.test_request_context(article_path(article.id)):
+        env = bundled_app.jinja_env
+        crumbs = env.from_string('{{ category_part("article_breadcrumbs", feed) }}')
+        page = lxml.html.fragment_fromstring(crumbs.render(feed=feed))
+        assert [a.text_content() for a in page.iter("a")] == [
+            level.name for level in article.category.lineage()
+        ]
+        with pytest.raises(TypeError):
+            env.from_string('{{ category_part("article_breadcrumbs", feed, [other]) }}').render(
+                feed=feed, other=other
+            )
 
 
 # -- security -------------------------------------------------------------------------------------

@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
-import gzip
 import io
 import json
 import logging
@@ -56,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import brotli
+import deflate
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_date
 from werkzeug.test import EnvironBuilder, run_wsgi_app
@@ -96,7 +96,7 @@ from feedsvc.feeds.writers.splice import EntryBytes
 from feedsvc.runtime import Runtime
 from feedsvc.web.crawlers import _cache_lock as crawlers_cache_lock
 from feedsvc.web.fastpath import FastPath
-from feedsvc.web.pagecache import PAGE_CACHE, SERVED_PAGE, RenderedPage
+from feedsvc.web.pagecache import PAGE_CACHE, SERVED_PAGE, ServedPage
 from feedsvc.web.routes import STATIC_VERSIONS
 
 if TYPE_CHECKING:
@@ -147,6 +147,9 @@ _COMPRESSIBLE_SUFFIXES = ("+xml", "+json", "/xml", "/json", "/javascript", "/x-o
 # chosen from bench/compression_levels.py on exported pages (docs/performance.md): gzip 4 is
 # 7% larger than 6 at a quarter of its time, brotli 5 within 2% of 6 and 9 at a fraction of
 # theirs; brotli 11 costs 30x brotli 5 for 11% fewer bytes, on pages rewritten at every edit.
+# gzip by libdeflate, as the service's (feedsvc.feeds.compression): on the webmasters' pages
+# (27 KB) level 4 took 0.09 ms a page against zlib's 0.19, for 0.184 against 0.185 of the
+# bytes (bench/results/compression-levels-da4cd04-20261201T001506Z.json).
 STATIC_GZIP_LEVEL = 4
 STATIC_BROTLI_QUALITY = 5
 # Below this many bytes a compressed sibling saves less than one TCP segment: no siblings,
@@ -664,7 +667,7 @@ class SiteExporter:
             if feed is not None:
                 return feed
         environ = request_environ(page.path, {"Accept-Encoding": IDENTITY})
-        served: list[RenderedPage] = []
+        served: list[ServedPage] = []
         environ[SERVED_PAGE] = served
         response = self._answer(environ)
         if response.status_code != page.status:
@@ -672,7 +675,9 @@ class SiteExporter:
                 f"{page.path}: the app answered {response.status_code}, expected {page.status}"
             )
         body = response.get_data()
-        endpoint = endpoint_of(self.app, page.path) if page.status == 200 else None
+        endpoint = None
+        if page.status == 200:
+            endpoint = served[0].endpoint if len(served) == 1 else endpoint_of(self.app, page.path)
         relpath = file_for(page.path, page.status)
         files = {relpath: body}
         vary = response.headers.get("Vary")
@@ -684,7 +689,7 @@ class SiteExporter:
             # A cached page (feedsvc.web.pagecache): its other codings are what a request in
             # each is sent, RenderedPage.body, without a request through Flask for each.
             for coding, suffix in SIBLINGS.items():
-                files[relpath + suffix] = served[0].body(coding)
+                files[relpath + suffix] = served[0].page.body(coding)
         elif negotiated:
             for coding, suffix in SIBLINGS.items():
                 coded = self._get(page.path, {"Accept-Encoding": coding})
@@ -692,9 +697,8 @@ class SiteExporter:
                     raise ExportError(f"{page.path}: the app did not answer in {coding}")
                 files[relpath + suffix] = coded.get_data()
         elif _compressible(content_type) and len(body) >= MIN_SIBLING_BYTES:
-            files[relpath + SIBLINGS[GZIP]] = gzip.compress(
-                body, compresslevel=STATIC_GZIP_LEVEL, mtime=0
-            )
+            gzipped = deflate.gzip_compress(body, STATIC_GZIP_LEVEL)  # its modification time: 0
+            files[relpath + SIBLINGS[GZIP]] = bytes(gzipped)
             files[relpath + SIBLINGS[BROTLI]] = brotli.compress(body, quality=STATIC_BROTLI_QUALITY)
         last_modified = response.last_modified
         headers = _route_headers(response.headers)

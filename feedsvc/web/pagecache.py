@@ -37,9 +37,10 @@ from feedsvc.web import snapshot
 LIMIT = 2048
 PAGE_CACHE = "feedsvc.web.pagecache"  # the app's cache, in app.extensions
 # A list a request's environ may carry (the export's do) to be told the cached page it was
-# answered from: the export takes the page's other codings from it (RenderedPage.body, what a
-# request in that coding is sent) rather than asking again through Flask for each. A list, as
-# the app gets a copy of the environ it was given (werkzeug.test.run_wsgi_app).
+# answered from, and the route's endpoint: the export takes the page's other codings from it
+# (RenderedPage.body, what a request in that coding is sent) rather than asking again through
+# Flask for each, and the endpoint rather than matching the path again. A list, as the app
+# gets a copy of the environ it was given (werkzeug.test.run_wsgi_app).
 SERVED_PAGE = "feedsvc.pagecache.served"
 # Browsers ask again each time and mostly get a 304: a page is never older than the content.
 CACHE_CONTROL = "public, no-cache"
@@ -51,6 +52,14 @@ class PageBody(NamedTuple):
 
     html: str
     newest: datetime  # the newest article date the page shows: its date when first seen
+    # A listing's page after its first (``pagina-2.html``...): compressed at the levels of a
+    # feed's later pages (feedsvc.feeds.compression, ``later_page``), for the same reasons:
+    # read rarely, yet rendered again whenever a new article shifts the pages of its feed, and
+    # most of the listings' pages (of 104 later pages of 32.8 KB at 2,000 articles, both
+    # siblings cost 0.19 ms a page at libdeflate 1 + brotli 1 against 0.67 ms at 5 + 6, for
+    # 0.229 and 0.236 of the raw bytes against 0.210 and 0.195:
+    # bench/results/compression-levels-da4cd04-20261201T001506Z.json).
+    later_page: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +70,23 @@ class RenderedPage:
     variants: dict[str, bytes]
     etags: dict[str, str]  # coding -> strong ETag, without quotes
     last_modified: datetime
+    later_page: bool = False  # PageBody.later_page
 
     def body(self, coding: str) -> bytes:
         data = self.variants.get(coding)
         if data is None:
             # Two threads may both compress it: the bytes are the same (deterministic), and
             # setdefault keeps one.
-            data = self.variants.setdefault(coding, encode(self.variants[IDENTITY], coding))
+            coded = encode(self.variants[IDENTITY], coding, later_page=self.later_page)
+            data = self.variants.setdefault(coding, coded)
         return data
+
+
+class ServedPage(NamedTuple):
+    """What a request's :data:`SERVED_PAGE` list is told."""
+
+    page: RenderedPage
+    endpoint: str
 
 
 class PageCache:
@@ -96,13 +114,13 @@ class PageCache:
             if catalog is self._catalog and key in self._pages:
                 self._pages.move_to_end(key)
                 return self._pages[key]
-        html, newest = render()  # outside the lock: other pages need not wait
+        html, newest, later_page = render()  # outside the lock: other pages need not wait
         body = html.encode("utf-8")
         digest = hashlib.sha256(body).hexdigest()[:32]
         variants = {IDENTITY: body}
         etags = {coding: f"{digest}-{coding}" for coding in PREFERENCE}
         last_modified = publication.page_last_modified(key, etags[IDENTITY], newest)
-        page = RenderedPage(variants, etags, last_modified)
+        page = RenderedPage(variants, etags, last_modified, later_page)
         with self._lock:
             if catalog is not self._catalog:
                 self._catalog, self._pages = catalog, OrderedDict()
@@ -129,7 +147,7 @@ def cached_page(view: Callable[P, PageBody]) -> Callable[P, BaseResponse]:
         page = cache.get(snapshot.publication(), path, lambda: view(*args, **kwargs))
         served = request.environ.get(SERVED_PAGE)
         if served is not None:
-            served.append(page)
+            served.append(ServedPage(page, str(request.endpoint)))
         coding = request.accept_encodings.best_match(PREFERENCE, default=IDENTITY) or IDENTITY
         response = Response(page.body(coding), content_type="text/html; charset=utf-8")
         if coding != IDENTITY:

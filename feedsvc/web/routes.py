@@ -113,8 +113,10 @@ def init_app(app: Flask, service: Runtime) -> None:
     app.jinja_env.globals.update(
         reader_links=reader_links,
         canonical_url=_canonical_url,
-        article_discovery=_article_discovery,
+        feed_discovery=_feed_discovery,
         category_part=_category_part,
+        site_links=site_links,
+        static_url=static_url,
     )
     app.jinja_env.globals["url_for"] = link_for
     app.context_processor(lambda: {"site_feed": snapshot.catalog().all_feed})
@@ -139,17 +141,25 @@ def link_for(endpoint: str, **values: Any) -> str:
     Anything else (no request, ``_external``, ``_anchor``, a blueprint-relative endpoint) is
     left to ``url_for`` itself.
     """
-    adapter = request_ctx.url_adapter if has_request_context() else None
-    if adapter is None or endpoint[:1] == "." or any(name[:1] == "_" for name in values):
+    bound = _bound_adapter()
+    if bound is None or endpoint[:1] == "." or any(name[:1] == "_" for name in values):
         return url_for(endpoint, **values)
-    bound = (
+    return _built_link(bound, endpoint, tuple(values.items()))
+
+
+def _bound_adapter() -> tuple[object, ...] | None:
+    """What the request's URL adapter was bound to (with the app's URL map), or None outside
+    a request: the links built from it are the same for every request with the same."""
+    adapter = request_ctx.url_adapter if has_request_context() else None
+    if adapter is None:
+        return None
+    return (
         adapter.map,
         adapter.script_name,
         adapter.server_name,
         adapter.subdomain,
         adapter.url_scheme,
     )
-    return _built_link(bound, endpoint, tuple(values.items()))
 
 
 @functools.lru_cache(maxsize=LINK_CACHE_SIZE)
@@ -157,6 +167,51 @@ def _built_link(
     bound: tuple[object, ...], endpoint: str, values: tuple[tuple[str, Any], ...]
 ) -> str:
     return url_for(endpoint, **dict(values))
+
+
+class SiteLinks(NamedTuple):
+    """The links in every page's head, header and footer (base.html)."""
+
+    home: str
+    all_articles: str
+    opml: str
+    stylesheet: str
+    script: str
+    favicon: str
+    icon_url: str  # absolute, for link previews (og:image)
+
+
+def site_links() -> SiteLinks:
+    """The links of base.html, made once per URL adapter's binding rather than one by one on
+    every page (seven look-ups through the template and ``link_for`` each time)."""
+    bound = _bound_adapter()
+    if bound is None:
+        return _site_links()
+    return _kept_site_links(bound)
+
+
+@functools.lru_cache(maxsize=64)
+def _kept_site_links(bound: tuple[object, ...]) -> SiteLinks:
+    return _site_links()
+
+
+def _site_links() -> SiteLinks:
+    return SiteLinks(
+        home=link_for("feedsvc.index"),
+        all_articles=link_for("feedsvc.all_articles", name="pagina-1.html"),
+        opml=link_for("feedsvc.opml"),
+        stylesheet=static_url("style.css"),
+        script=static_url("site.js"),
+        favicon=static_url("favicon.png"),
+        icon_url=_service().settings.url(static_url("icon.png")),
+    )
+
+
+def static_url(filename: str) -> str:
+    """``/static/style.css?v=<hash of the file>``: a request with the current hash may be
+    cached for a year."""
+    versions: dict[str, str] = current_app.extensions[STATIC_VERSIONS]
+    return link_for("static", filename=filename, v=versions[filename])
 
 
 class ReaderLink(NamedTuple):
@@ -201,11 +256,6 @@ def _static_versions(app: Flask) -> None:
         if path.is_file()
     }
     app.extensions[STATIC_VERSIONS] = versions
-
-    def static_url(filename: str) -> str:
-        return link_for("static", filename=filename, v=versions[filename])
-
-    app.jinja_env.globals["static_url"] = static_url
 
     @app.after_request
     def _long_cache_for_versioned(response: Response) -> Response:
@@ -432,7 +482,7 @@ def article(name: str) -> PageBody:
     found = catalog.by_id.get(article_id)
     if found is None:
         raise NotFound("Dit bericht bestaat niet (meer), of het adres is niet helemaal goed.")
-    lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in found.category.lineage()]
+    lineage = _lineage(catalog, catalog.feeds[f"categorie/{found.category.slug_path}"])
     source_feed = catalog.feeds.get(f"bron/{found.source.slug}") if found.source else None
     html = render_template(
         "article.html",
@@ -527,9 +577,9 @@ def embed_page(name: str) -> BaseResponse:
 
 
 class _DiscoveryKept(NamedTuple):
-    """The parts of article pages that depend on one feed only (autodiscovery links, the
-    breadcrumbs and the follow links of its category) of one catalog, by macro and the id of
-    their feed (the feed kept with them, so an id is not reused while it is a key)."""
+    """The parts of article and listing pages that depend on one feed only (autodiscovery
+    links, the breadcrumbs and the follow links of a category) of one catalog, by macro and
+    the id of their feed (the feed kept with them, so an id is not reused while it is a key)."""
 
     catalog: Catalog
     parts: dict[tuple[str, int], tuple[Feed, Markup]]
@@ -551,9 +601,10 @@ def _kept_parts() -> _DiscoveryKept:
     return kept
 
 
-def _article_discovery(feed: Feed, also: list[Feed]) -> Markup:
+def _feed_discovery(feed: Feed, also: list[Feed]) -> Markup:
     """``discovery_links(feed, also)`` of ``_macros.html``, from its parts (``own_feed_links``,
-    ``other_feed_link``), each rendered once per feed.
+    ``other_feed_link``), each rendered once per feed: for article pages, and for the pages of
+    a listing, which offer the same feeds page after page.
 
     The links are absolute, from the settings (``site_url``), so they depend on the feed and
     the catalog's app only, not on the request.
@@ -566,15 +617,28 @@ def _article_discovery(feed: Feed, also: list[Feed]) -> Markup:
     return Markup("").join(parts)
 
 
-def _category_part(macro: str, feed: Feed, *args: object) -> Markup:
-    """``macro(feed, *args)`` of ``_macros.html``, rendered once per feed and catalog: for
-    parts of an article page that depend only on its category's feed (``args`` are made from
-    that feed, and only read when the part is rendered). Their links are site paths or
-    absolute URLs from the settings, not the request's."""
-    return _discovery_part(_kept_parts(), macro, feed, *args)
+def _category_part(macro: str, feed: Feed) -> Markup:
+    """``macro(feed, lineage)`` of ``_macros.html``, rendered once per feed and catalog: for
+    parts of an article page that depend only on its category's feed (``lineage``: the feeds
+    of the categories from the top down to ``feed``'s, made here from ``feed``, so that what is
+    kept is all the part was made of). Their links are site paths or absolute URLs from the
+    settings, not the request's."""
+    kept = _kept_parts()
+    found = kept.parts.get((macro, id(feed)))
+    if found is not None:
+        return found[1]
+    return _discovery_part(kept, macro, feed, _lineage(kept.catalog, feed))
+
+
+def _lineage(catalog: Catalog, feed: Feed) -> list[Feed]:
+    """The feeds of the categories from the top down to ``feed``'s (none if not a category's)."""
+    if feed.category is None:
+        return []
+    return [catalog.feeds[f"categorie/{c.slug_path}"] for c in feed.category.lineage()]
 
 
 def _discovery_part(kept: _DiscoveryKept, macro: str, feed: Feed, *args: object) -> Markup:
+    """``macro(feed, *args)``, kept by macro and feed: ``args`` must be made from ``feed``."""
     found = kept.parts.get((macro, id(feed)))
     if found is not None:
         return found[1]
@@ -603,8 +667,10 @@ class _EmbedChoices(NamedTuple):
 _embed_choices_kept: _EmbedChoices | None = None
 
 
-def _embed_options(catalog: Catalog, shown: Feed) -> list[Markup]:
-    """The options of every feed of ``catalog``, ``shown``'s selected (``_macros.html``)."""
+def _embed_options(catalog: Catalog, shown: Feed) -> Markup:
+    """The options of every feed of ``catalog``, ``shown``'s selected (``_macros.html``), as
+    one piece: put together here rather than one by one by the template (412 at 10,000
+    articles, each escaped again as it was output)."""
     global _embed_choices_kept  # noqa: PLW0603 - see above
     option = get_template_attribute("_macros.html", "feed_option")
     kept = _embed_choices_kept
@@ -620,11 +686,12 @@ def _embed_options(catalog: Catalog, shown: Feed) -> list[Markup]:
             {path: position for position, path in enumerate(catalog.feeds)},
             tuple(option(url, label, False) for url, label in links),
         )
-    options = list(kept.options)
     position = kept.positions[shown.path]
     url = link_for("feedsvc.embed_page", name=shown.path + ".html")
-    options[position] = option(url, _embed_heading(shown), True)
-    return options
+    selected = option(url, _embed_heading(shown), True)
+    # Markup, each of them: joined as the strings they are (Markup.join escapes each again).
+    options = (*kept.options[:position], selected, *kept.options[position + 1 :])
+    return Markup("".join(options))
 
 
 def _feed_page(kind: FeedKind, name: str) -> PageBody:
@@ -640,7 +707,7 @@ def _feed_page(kind: FeedKind, name: str) -> PageBody:
     lineage: list[Feed] = []
     children: tuple[CategoryNode, ...] = ()
     if shown.category is not None:
-        lineage = [catalog.feeds[f"categorie/{c.slug_path}"] for c in shown.category.lineage()]
+        lineage = _lineage(catalog, shown)
         children = _subcategories(catalog.category_tree, shown)
     return _listing(shown, number, lineage=lineage, children=children)
 
@@ -665,7 +732,7 @@ def _listing(
         lineage=lineage or [],
         children=children,
     )
-    return PageBody(html, page.updated)
+    return PageBody(html, page.updated, later_page=number > 1)
 
 
 def _subcategories(nodes: tuple[CategoryNode, ...], feed: Feed) -> tuple[CategoryNode, ...]:
