@@ -91,6 +91,7 @@ from feedsvc.feeds.compression import BROTLI, GZIP, IDENTITY
 from feedsvc.feeds.document import IdentityCache
 from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
+from feedsvc.feeds.writers.browserview import keep_items_at_most
 from feedsvc.feeds.writers.splice import EntryBytes
 from feedsvc.runtime import Runtime
 from feedsvc.web.crawlers import _cache_lock as crawlers_cache_lock
@@ -166,10 +167,13 @@ RENDERER_PAGES = 5000
 # formats and codings of the page at hand, which are rendered one after the other.
 RENDERER_KEPT_ARTICLES = 256
 RENDERER_KEPT_PAGES = 4
-# The bytes of feed entries, with their items in the browser view, a renderer keeps per format
-# (feedsvc.feeds.writers.splice): they are what a renderer writes to most, so they count against
-# RENDERER_MEMORY_MB.
+# The bytes of feed entries a renderer keeps per format (feedsvc.feeds.writers.splice): they are
+# what a renderer writes to most, so they count against RENDERER_MEMORY_MB.
 RENDERER_ENTRY_BYTES = 16 * 1024 * 1024
+# The list items of feeds' browser views a renderer keeps (feedsvc.feeds.writers.browserview),
+# about 1-2 KB each: with feed pages given out by date (_render_order), most of an article's
+# items are found again.
+RENDERER_VIEW_ITEMS = 4096
 # The articles whose feed entries a renderer keeps (feedsvc.feeds.builder: the body as HTML and
 # an entry per format, 3-5 KB each), more than it keeps of anything else it made: with feed
 # pages given out by date, an article's entries are asked for again on the pages of its other
@@ -1233,6 +1237,7 @@ def _start_renderer(locks: list[Any]) -> None:
     IdentityCache.keep_at_most(kept)
     keep_entries_at_most(RENDERER_KEPT_ENTRIES)
     EntryBytes.keep_at_most(RENDERER_ENTRY_BYTES)
+    keep_items_at_most(RENDERER_VIEW_ITEMS)
     pages = exporter.app.extensions.get(PAGE_CACHE)
     if pages is not None:
         pages.keep_at_most(RENDERER_KEPT_PAGES)

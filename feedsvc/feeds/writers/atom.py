@@ -24,7 +24,7 @@ from feedsvc.feeds.writers.common import (
     rfc3339,
     writable,
 )
-from feedsvc.feeds.writers.splice import EntryBytes, EntryShape, ViewShape, splice
+from feedsvc.feeds.writers.splice import EntryBytes, EntryShape, splice
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 # Text that an HTML reader could take for markup: a tag, or "&" and a word the W3C validator takes
@@ -46,8 +46,6 @@ MEDIA_TYPE = "application/atom+xml"
 ENTRIES = EntryBytes(ENTRY_BYTES_BUDGET)
 # Entries are children of the feed element, which closes after the last one.
 _SHAPE = EntryShape(tag=b"entry", indent=b"  ", closing=b"</feed>\n")
-# The browser view's list of entries (feed > div > ol), spliced as the entries are.
-_VIEW = ViewShape(indent=b"    ")
 
 
 def _reads_as_html(text: str) -> bool:
@@ -77,7 +75,6 @@ class _FeedExtension:
     (feedgen calls this before it adds the entries, so the view precedes them)."""
 
     document: FeedDocument
-    listed: Sequence[DocumentEntry]  # the entries written, which the browser view lists
 
     def extend_ns(self) -> dict[str, str]:
         return {}
@@ -89,7 +86,7 @@ class _FeedExtension:
         _set_text(feed.find("subtitle"), self.document.description)
         _set_text(feed.find("rights"), self.document.rights)
         add_stylesheet(feed, self.document.stylesheet_url)
-        add_browser_view(feed, self.document, self.listed)
+        add_browser_view(feed, self.document)
         return feed
 
     def extend_rss(self, rss: etree._Element) -> etree._Element:
@@ -132,15 +129,7 @@ class _EntryExtension:
 
 def render_atom(document: FeedDocument) -> bytes:
     """``document`` as an Atom 1.0 document (UTF-8 bytes), each entry written once (splice)."""
-    view = document.browser_view
-    return splice(
-        document.entries,
-        lambda entries: _write(document, entries),
-        ENTRIES,
-        _SHAPE,
-        view=None if view is None else _VIEW,
-        view_label=None if view is None else view.source_label,
-    )
+    return splice(document.entries, lambda entries: _write(document, entries), ENTRIES, _SHAPE)
 
 
 def render_atom_plain(document: FeedDocument) -> bytes:
@@ -153,7 +142,6 @@ def _write(document: FeedDocument, entries: Sequence[DocumentEntry]) -> bytes:
     fg = FeedGenerator()
     fg.register_extension("feedsvc", _FeedExtension, _EntryExtension, atom=True, rss=False)
     fg.feedsvc.document = document
-    fg.feedsvc.listed = entries
     # The id names the feed, not the page: every page of a feed is part of the same logical feed.
     fg.id(document.id)
     fg.title(document.title)

@@ -22,7 +22,10 @@ entries; nothing here is worded or computed but the markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+import threading
+from collections import OrderedDict
+from typing import ClassVar
 
 from lxml import etree
 
@@ -33,17 +36,73 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 # Gives a phone a layout as wide as its screen: without it, it lays an XML document out 980 px
 # wide and shrinks it to fit (to ~40% on a 390 px screen). Chromium honours it in XML documents.
 VIEWPORT = "width=device-width, initial-scale=1"
+# Entries' list items kept (see _Items): a few MB.
+VIEW_ITEMS = 8192
 
 
-def add_browser_view(
-    parent: etree._Element,
-    document: FeedDocument,
-    entries: Sequence[DocumentEntry] | None = None,
-) -> None:
+class _Items:
+    """Each entry's list item, made once and copied (lxml copies in C; making it took most of
+    the view's time), least recently used out beyond a count.
+
+    Keyed by what the item shows, not by the entry object: the item is the same in RSS and
+    Atom, whose entries differ (their source's feed URL), and the same for an equal entry the
+    builder made again once it no longer kept the first (as an export's renderers, which keep
+    few, do all the time). The key holds no body, only the short texts the item shows.
+    """
+
+    # At most this many in every such cache of the process (keep_at_most), whatever its size.
+    _limit: ClassVar[int | None] = None
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[object, ...], etree._Element] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def keep_at_most(cls, limit: int) -> None:
+        """From now on, at most ``limit`` items in this process: for a process that must not
+        hold what the cache would (an export's forked renderer)."""
+        cls._limit = limit
+
+    def made(self, entry: DocumentEntry, view: BrowserView) -> etree._Element:
+        source = entry.source.name if entry.source is not None else None
+        published = entry.published
+        # Equal datetimes can differ in their offset, which the item writes.
+        key = (
+            view.source_label,
+            entry.title,
+            entry.link,
+            entry.published_text,
+            published,
+            published.utcoffset(),
+            source,
+            entry.summary,
+        )
+        with self._lock:
+            item = self._kept.get(key)
+            if item is not None:
+                self._kept.move_to_end(key)
+                return item
+        item = _new_item(entry, view)
+        limit = self.size if self._limit is None else min(self.size, self._limit)
+        with self._lock:
+            self._kept[key] = item
+            while len(self._kept) > limit:
+                self._kept.popitem(last=False)
+        return item
+
+
+_items = _Items(VIEW_ITEMS)
+
+
+def keep_items_at_most(limit: int) -> None:
+    """From now on, at most ``limit`` entries' list items kept in this process."""
+    _Items.keep_at_most(limit)
+
+
+def add_browser_view(parent: etree._Element, document: FeedDocument) -> None:
     """Append the browser view of ``document`` to ``parent`` (an RSS channel, an Atom feed),
-    if the document has one, listing ``entries`` (by default the document's): the writers
-    splice in the items of the entries they did not write (see
-    :mod:`feedsvc.feeds.writers.splice`), whose bytes they keep."""
+    if the document has one."""
     view = document.browser_view
     if view is None:
         return
@@ -54,9 +113,9 @@ def add_browser_view(
     # The tab's title: a document's title is its first title element in the XHTML namespace.
     _element(root, "title", document.title)
     _header(root, document, view)
-    listed = _element(root, "ol", class_="entries")
-    for entry in document.entries if entries is None else entries:
-        listed.append(_new_item(entry, view))
+    entries = _element(root, "ol", class_="entries")
+    for entry in document.entries:
+        _entry(entries, entry, view)
     if view.newer is not None or view.older is not None:
         nav = _element(root, "nav", class_="pages")
         if view.newer is not None:
@@ -75,6 +134,11 @@ def _header(root: etree._Element, document: FeedDocument, view: BrowserView) -> 
     _element(_element(notice, "p", view.copy_hint + " ", class_="address"), "code", view.address)
     _element(header, "h1", document.title)
     _element(header, "p", document.description, class_="description")
+
+
+def _entry(entries: etree._Element, entry: DocumentEntry, view: BrowserView) -> None:
+    # lxml copies the whole subtree; deepcopy adds a memo.
+    entries.append(copy.copy(_items.made(entry, view)))
 
 
 def _new_item(entry: DocumentEntry, view: BrowserView) -> etree._Element:
