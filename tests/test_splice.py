@@ -3,6 +3,10 @@ are the bytes feedgen writes for the whole page, whatever the cache holds; feedp
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -21,6 +25,7 @@ from feedsvc.feeds.document import FeedDocument
 from feedsvc.feeds.writers import atom, rss
 from feedsvc.feeds.writers.splice import EntryBytes, EntryShape, SpliceError, splice
 
+REPO = Path(__file__).resolve().parent.parent
 Render = Callable[[FeedDocument], bytes]
 # (extension, spliced, plain, the module whose cache the spliced writer uses, its cache's name)
 WRITERS = [
@@ -167,3 +172,25 @@ def test_the_dates_of_an_entry_are_part_of_its_key() -> None:
     later = replace(entry, updated=datetime(2030, 1, 1, tzinfo=UTC))
     assert cache.get(later) is None
     assert cache.get(replace(entry)) == b"<item>x</item>\n"  # equal, not the same object
+
+
+def test_an_entry_unpickled_in_another_process_hashes_as_one_made_there(tmp_path: Path) -> None:
+    """An entry's hash is computed as it is made, and a string's hash differs from process to
+    process: one unpickled elsewhere is made again there, so a cache there finds it."""
+    entry = document("rss", "application/rss+xml").entries[1]
+    (tmp_path / "entry.pickle").write_bytes(pickle.dumps(entry))
+    check = (
+        "import dataclasses, pickle, sys; "
+        "e = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "made = dataclasses.replace(e); "
+        "print(hash(e) == hash(made), e.offsets == made.offsets)"
+    )
+    for seed in ("1", "2"):
+        done = subprocess.run(
+            [sys.executable, "-c", check, str(tmp_path / "entry.pickle")],
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stdout.split() == ["True", "True"]

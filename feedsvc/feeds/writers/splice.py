@@ -32,7 +32,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import ClassVar
 
 from feedsvc.feeds.document import DocumentEntry
@@ -40,15 +39,6 @@ from feedsvc.feeds.document import DocumentEntry
 
 class SpliceError(RuntimeError):
     """feedgen's output did not have the shape the splicing relies on."""
-
-
-def _offsets(entry: DocumentEntry) -> tuple[object, ...]:
-    # Equal datetimes can differ in their offset (12:00+01:00 == 11:00+00:00) and are written
-    # with it, so the offsets are part of what makes two entries write the same bytes.
-    dates: tuple[datetime, ...] = (entry.published, entry.updated)
-    if entry.source is not None:
-        dates += (entry.source.updated,)
-    return tuple(value.utcoffset() for value in dates)
 
 
 @dataclass
@@ -97,7 +87,7 @@ class EntryBytes:
         return self.budget_bytes if limit is None else min(self.budget_bytes, limit)
 
     def get(self, entry: DocumentEntry) -> bytes | None:
-        key = (entry, _offsets(entry))
+        key = (entry, entry.offsets)
         with self._lock:
             found = self._kept.get(key)
             if found is None:
@@ -108,7 +98,7 @@ class EntryBytes:
             return found[0]
 
     def put(self, entry: DocumentEntry, data: bytes) -> None:
-        key = (entry, _offsets(entry))
+        key = (entry, entry.offsets)
         cost = len(data) + len(entry.content_html) + len(entry.summary) + len(entry.title)
         budget = self._budget()
         if cost > budget:
