@@ -7,12 +7,12 @@ the pages in the order the export gives them out, in chunks of the export's size
 export deals them (its ``_Dealer``; where it has none, handed in turn) to two forked processes
 set up as the export sets up its renderers (the caches they keep, bounded as there). It records
 the CPU time of the two (``wait4``), the entry caches' hit rates and the entries they wrote
-(RSS, Atom, and JSON Feed where a tree keeps its items), the entries' bodies and browser-view items made anew (counts that do not depend on the
-machine's load), the written memory of each and digests of every file made (the same in both
-trees if they write the same bytes): of all of them, of all but the ``.gz`` siblings, and of
-every file's content (the siblings decompressed), for this tree and the baseline's
-(``git archive``), alternating. CPU time, since the machine is shared. Saved to
-bench/results/ as JSON.
+(RSS, Atom, and JSON Feed where a tree keeps its items), the entries' bodies and browser-view
+items made anew (counts that do not depend on the machine's load), the written memory of each
+and digests of every file made (the same in both trees if they write the same bytes): of all of
+them, of all but the ``.gz`` siblings, and of every file's content (the siblings decompressed),
+for this tree and the baseline's (``git archive``), alternating. CPU time, since the machine is
+shared. Saved to bench/results/ as JSON.
 
 Only the feed pages: the export's other pages, its writing and its pool's replacing are in
 bench/export_bench.py.
