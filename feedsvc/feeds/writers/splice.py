@@ -56,17 +56,13 @@ class CacheStats:
         return self.hits / asked if asked else 0.0
 
 
-_Key = tuple[DocumentEntry, tuple[object, ...], str]
-
-
 class EntryBytes:
     """The serialised bytes of entries in one format, least recently used out beyond a budget.
 
     Keyed by the entry's value (and its dates' offsets), not its identity: the builder makes a
-    new but equal entry for an article it no longer keeps, and its bytes are the same; and by
-    ``context``, what else the bytes were written with (JSON Feed items: the URL of the
-    extensions' documentation). The budget counts the bytes kept and the texts of the entry
-    kept as its key, which the cache holds alive.
+    new but equal entry for an article it no longer keeps, and its bytes are the same. The
+    budget counts the bytes kept and the texts of the entry kept as its key, which the cache
+    holds alive.
     """
 
     # At most this many bytes in every cache of the process (keep_at_most), whatever its own budget.
@@ -75,7 +71,9 @@ class EntryBytes:
     def __init__(self, budget_bytes: int) -> None:
         self.budget_bytes = budget_bytes
         self.stats = CacheStats()
-        self._kept: OrderedDict[_Key, tuple[bytes, int]] = OrderedDict()
+        self._kept: OrderedDict[tuple[DocumentEntry, tuple[object, ...]], tuple[bytes, int]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     @classmethod
@@ -88,8 +86,8 @@ class EntryBytes:
         limit = self._limit_bytes
         return self.budget_bytes if limit is None else min(self.budget_bytes, limit)
 
-    def get(self, entry: DocumentEntry, context: str = "") -> bytes | None:
-        key = (entry, entry.offsets, context)
+    def get(self, entry: DocumentEntry) -> bytes | None:
+        key = (entry, entry.offsets)
         with self._lock:
             found = self._kept.get(key)
             if found is None:
@@ -99,8 +97,8 @@ class EntryBytes:
             self._kept.move_to_end(key)
             return found[0]
 
-    def put(self, entry: DocumentEntry, data: bytes, context: str = "") -> None:
-        key = (entry, entry.offsets, context)
+    def put(self, entry: DocumentEntry, data: bytes) -> None:
+        key = (entry, entry.offsets)
         cost = len(data) + len(entry.content_html) + len(entry.summary) + len(entry.title)
         budget = self._budget()
         if cost > budget:
