@@ -3,7 +3,6 @@ are the bytes feedgen writes for the whole page, whatever the cache holds; feedp
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import subprocess
@@ -23,7 +22,7 @@ from test_writers import document
 from feedsvc.feeds import builder
 from feedsvc.feeds.catalog import FeedPage
 from feedsvc.feeds.document import FeedDocument
-from feedsvc.feeds.writers import atom, jsonfeed, rss
+from feedsvc.feeds.writers import atom, rss
 from feedsvc.feeds.writers.splice import EntryBytes, EntryShape, SpliceError, Written, splice
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,7 +31,6 @@ Render = Callable[[FeedDocument], bytes]
 WRITERS = [
     ("rss", rss.render_rss, rss.render_rss_plain, rss, "ITEMS"),
     ("atom", atom.render_atom, atom.render_atom_plain, atom, "ENTRIES"),
-    ("json", jsonfeed.render_json_feed, jsonfeed.render_json_feed_plain, jsonfeed, "ITEMS"),
 ]
 
 
@@ -54,13 +52,9 @@ def compare_every_page(app: Flask, extension: str, spliced: Render, plain: Rende
         doc = builder.build_document(page, extension, settings)
         expected = plain(doc)
         assert spliced(doc) == expected, f"{page.feed.path} page {page.number}"
-        if extension == "json":
-            links = [item["url"] for item in json.loads(expected)["items"]]
-        else:
-            parsed = feedparser.parse(expected)
-            assert not parsed.bozo, parsed.get("bozo_exception")
-            links = [entry.link for entry in parsed.entries]
-        assert links == [e.link for e in doc.entries]
+        parsed = feedparser.parse(expected)
+        assert not parsed.bozo, parsed.get("bozo_exception")
+        assert [entry.link for entry in parsed.entries] == [e.link for e in doc.entries]
         compared += 1
     return compared
 
@@ -210,8 +204,6 @@ def test_a_pages_view_items_are_spliced_whatever_the_view_says_or_whether_there_
     """The browser view's list items are kept with the entries: by the label they show a source
     with, and apart from the entries of pages without a view."""
     extension, spliced, plain, cache = writer
-    if extension == "json":
-        pytest.skip("JSON Feed has no browser view")
     page = document(extension, "application/xml")
     assert page.browser_view is not None
     relabelled = replace(page, browser_view=replace(page.browser_view, source_label="Herkomst"))
@@ -221,22 +213,3 @@ def test_a_pages_view_items_are_spliced_whatever_the_view_says_or_whether_there_
     assert b"Herkomst: " in plain(relabelled)
     assert cache.stats.hits == 3 * len(page.entries)
     assert cache.stats.held_entries == 3 * len(page.entries)
-
-
-def test_a_json_item_is_kept_with_the_documentation_url_it_was_written_with() -> None:
-    page = document("json", "application/feed+json")
-    moved = replace(page, extensions_about_url="https://elders.example/#json-feed")
-    for version in (page, moved, page):
-        assert jsonfeed.render_json_feed(version) == jsonfeed.render_json_feed_plain(version)
-    assert b"elders.example" in jsonfeed.render_json_feed(moved)
-
-
-def test_one_cache_kept_smaller_than_every_cache_may_be() -> None:
-    entries = document("rss", "application/rss+xml").entries
-    cache = EntryBytes(10**6)
-    one = len(entries[0].content_html) + len(entries[0].summary) + len(entries[0].title) + 100
-    cache.keep_here_at_most(one + 10)
-    cache.put(entries[0], Written(b"x" * 100))
-    cache.put(entries[1], Written(b"y" * 100))
-    assert cache.get(entries[0]) is None
-    assert cache.get(entries[1]) == Written(b"y" * 100)

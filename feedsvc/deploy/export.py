@@ -92,7 +92,6 @@ from feedsvc.feeds.document import IdentityCache
 from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
 from feedsvc.feeds.writers.browserview import keep_items_at_most
-from feedsvc.feeds.writers.jsonfeed import ITEMS as JSON_ITEMS
 from feedsvc.feeds.writers.splice import EntryBytes
 from feedsvc.runtime import Runtime
 from feedsvc.web.crawlers import _cache_lock as crawlers_cache_lock
@@ -172,14 +171,10 @@ RENDERER_KEPT_PAGES = 4
 # (feedsvc.feeds.writers.splice): they are what a renderer writes to most, so they count against
 # RENDERER_MEMORY_MB.
 RENDERER_ENTRY_BYTES = 16 * 1024 * 1024
-# Of which JSON Feed items (feedsvc.feeds.writers.jsonfeed): an item written again costs an
-# encoding, an RSS item or Atom entry feedgen's whole element, so they get less.
-RENDERER_JSON_ITEM_BYTES = 6 * 1024 * 1024
-# The list items of feeds' browser views a renderer keeps as elements
-# (feedsvc.feeds.writers.browserview), about 1-2 KB each: an entry kept brings its item's bytes
-# (RENDERER_ENTRY_BYTES), so these serve the entries written, whose RSS and Atom pages come one
-# after the other.
-RENDERER_VIEW_ITEMS = 1024
+# The list items of feeds' browser views a renderer keeps (feedsvc.feeds.writers.browserview),
+# about 1-2 KB each: with feed pages given out by date (_render_order), most of an article's
+# items are found again.
+RENDERER_VIEW_ITEMS = 4096
 # The articles whose feed entries a renderer keeps (feedsvc.feeds.builder: the body as HTML and
 # an entry per format, 3-5 KB each), more than it keeps of anything else it made: with feed
 # pages given out by date, an article's entries are asked for again on the pages of its other
@@ -1243,7 +1238,6 @@ def _start_renderer(locks: list[Any]) -> None:
     IdentityCache.keep_at_most(kept)
     keep_entries_at_most(RENDERER_KEPT_ENTRIES)
     EntryBytes.keep_at_most(RENDERER_ENTRY_BYTES)
-    JSON_ITEMS.keep_here_at_most(RENDERER_JSON_ITEM_BYTES)
     keep_items_at_most(RENDERER_VIEW_ITEMS)
     pages = exporter.app.extensions.get(PAGE_CACHE)
     if pages is not None:

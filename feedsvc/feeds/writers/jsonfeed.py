@@ -6,46 +6,13 @@ import json
 from typing import Any
 
 from feedsvc.feeds.document import DocumentEntry, FeedDocument
-from feedsvc.feeds.writers.common import ENTRY_BYTES_BUDGET, FeedFormat, rfc3339
-from feedsvc.feeds.writers.splice import EntryBytes, Written
+from feedsvc.feeds.writers.common import FeedFormat, rfc3339
 
 VERSION_URL = "https://jsonfeed.org/version/1.1"
 
 
-# An entry is on several pages (its feeds): its item is encoded once and put into every page it
-# is on, as RSS items and Atom entries are (see feedsvc.feeds.writers.splice).
-ITEMS = EntryBytes(ENTRY_BYTES_BUDGET)
-_NO_ITEMS = b'"items":[]}'
-
-
 def render_json_feed(document: FeedDocument) -> bytes:
-    """``document`` as a JSON Feed 1.1 document (UTF-8 bytes), each item encoded once.
-
-    The page is the document without items, encoded, with the items' kept encodings put in its
-    empty list: a compact encoding of a list is its items' encodings joined by commas, which
-    is what :func:`render_json_feed_plain` writes (tests/test_splice.py compares both).
-    """
-    about = document.extensions_about_url
-    items = []
-    for entry in document.entries:
-        kept = ITEMS.get(entry, about)
-        if kept is None:
-            kept = Written(_encode(_item(entry, about)))
-            ITEMS.put(entry, kept, about)
-        items.append(kept.entry)
-    page = _encode(_head(document, []))
-    if not page.endswith(_NO_ITEMS):
-        raise ValueError(f"a JSON Feed page without items ends with {page[-20:]!r}")
-    return b"".join([page[:-2], b",".join(items), page[-2:]])
-
-
-def render_json_feed_plain(document: FeedDocument) -> bytes:
-    """The same bytes as :func:`render_json_feed`, every item encoded with the page."""
-    about = document.extensions_about_url
-    return _encode(_head(document, [_item(entry, about) for entry in document.entries]))
-
-
-def _head(document: FeedDocument, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """``document`` as a JSON Feed 1.1 document (UTF-8 bytes)."""
     data: dict[str, Any] = {
         "version": VERSION_URL,
         "title": document.title,
@@ -62,15 +29,11 @@ def _head(document: FeedDocument, items: list[dict[str, Any]]) -> dict[str, Any]
         data["next_url"] = document.next_url
     if document.hub_url:
         data["hubs"] = [{"type": "WebSub", "url": document.hub_url}]
-    data["items"] = items  # last: render_json_feed puts the items in where the list ends
-    return data
-
-
-def _encode(value: dict[str, Any]) -> bytes:
+    data["items"] = [_item(entry, document.extensions_about_url) for entry in document.entries]
     # Compact, as most JSON Feed publishers write it: readers parse it the same, and any indent
     # makes the standard library fall back from its C encoder to the pure-Python one, which
     # took about 1.4 ms of a feed page's CPU time (the rest of the page: about 1 ms).
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _item(entry: DocumentEntry, about: str) -> dict[str, Any]:

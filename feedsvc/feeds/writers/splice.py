@@ -79,10 +79,9 @@ class EntryBytes:
 
     Keyed by the entry's value (and its dates' offsets), not its identity: the builder makes a
     new but equal entry for an article it no longer keeps, and its bytes are the same; and by
-    ``context``, what else they were written with: the browser view's label for a source, which
-    an RSS or Atom entry's view item shows (None for a page without a view), or the URL of the
-    documentation of a JSON Feed item's extensions. The budget counts the bytes kept and the
-    texts of the entry kept as its key, which the cache holds alive.
+    the browser view's label for a source (None for a page without a view), which its view item
+    shows. The budget counts the bytes kept and the texts of the entry kept as its key, which
+    the cache holds alive.
     """
 
     # At most this many bytes in every cache of the process (keep_at_most), whatever its own budget.
@@ -90,7 +89,6 @@ class EntryBytes:
 
     def __init__(self, budget_bytes: int) -> None:
         self.budget_bytes = budget_bytes
-        self._own_limit: int | None = None  # keep_here_at_most
         self.stats = CacheStats()
         self._kept: OrderedDict[_Key, tuple[Written, int]] = OrderedDict()
         self._lock = threading.Lock()
@@ -101,18 +99,12 @@ class EntryBytes:
         that must not hold what its caches would (an export's forked renderer)."""
         cls._limit_bytes = limit_bytes
 
-    def keep_here_at_most(self, limit_bytes: int) -> None:
-        """From now on, this cache holds at most ``limit_bytes``, and at most what
-        :meth:`keep_at_most` says for every cache: for the one cache such a process keeps less
-        of."""
-        self._own_limit = limit_bytes
-
     def _budget(self) -> int:
-        limits = (self.budget_bytes, self._limit_bytes, self._own_limit)
-        return min(limit for limit in limits if limit is not None)
+        limit = self._limit_bytes
+        return self.budget_bytes if limit is None else min(self.budget_bytes, limit)
 
-    def get(self, entry: DocumentEntry, context: str | None = None) -> Written | None:
-        key = (entry, entry.offsets, context)
+    def get(self, entry: DocumentEntry, view_label: str | None = None) -> Written | None:
+        key = (entry, entry.offsets, view_label)
         with self._lock:
             found = self._kept.get(key)
             if found is None:
@@ -122,8 +114,8 @@ class EntryBytes:
             self._kept.move_to_end(key)
             return found[0]
 
-    def put(self, entry: DocumentEntry, written: Written, context: str | None = None) -> None:
-        key = (entry, entry.offsets, context)
+    def put(self, entry: DocumentEntry, written: Written, view_label: str | None = None) -> None:
+        key = (entry, entry.offsets, view_label)
         cost = (
             len(written.entry)
             + len(written.view_item)
