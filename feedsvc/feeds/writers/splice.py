@@ -22,7 +22,10 @@ of the fixtures and many pages of a generated corpus). The writers keep the plai
 The browser view (:mod:`feedsvc.feeds.writers.browserview`) lists every entry of the page
 before the entries, one list item each: those are written with the entries written and kept
 with their bytes, so an entry kept is neither written nor listed anew (its item was copied into
-every page as an lxml element and serialised with it).
+every page as an lxml element and serialised with it). An entry written still gets its item by
+copying the element the view keeps for RSS and Atom together: made anew for each format, the
+items cost more than the pages whose entries are kept saved (docs/performance.md, "Feed pages:
+view items spliced, and what did not pay").
 
 Entries are found by the tag of their element (``<item>``, ``<entry>``) at the start of a line at
 their indent and by their end tag followed by a line break: element text and attribute values
