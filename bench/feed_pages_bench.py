@@ -6,13 +6,13 @@ loads a corpus of ``-n`` articles (bench/corpus.py) and renders every page of th
 the pages in the order the export gives them out, in chunks of the export's size dealt as the
 export deals them (its ``_Dealer``; where it has none, handed in turn) to two forked processes
 set up as the export sets up its renderers (the caches they keep, bounded as there). It records
-the CPU time of the two (``wait4``), the splice caches' hit rates and the entries they wrote,
-the entries' bodies and browser-view items made anew (counts that do not depend on the
-machine's load), the written memory of each and digests of every file made (the same in both
-trees if they write the same bytes): of all of them, of all but the ``.gz`` siblings, and of
-every file's content (the siblings decompressed), for this tree and the baseline's
-(``git archive``), alternating. CPU time, since the machine is shared. Saved to
-bench/results/ as JSON.
+the CPU time of the two (``wait4``), the entry caches' hit rates and the entries they wrote
+(RSS, Atom, and JSON Feed where a tree keeps its items), the entries' bodies and browser-view
+items made anew (counts that do not depend on the machine's load), the written memory of each
+and digests of every file made (the same in both trees if they write the same bytes): of all of
+them, of all but the ``.gz`` siblings, and of every file's content (the siblings decompressed),
+for this tree and the baseline's (``git archive``), alternating. CPU time, since the machine is
+shared. Saved to bench/results/ as JSON.
 
 Only the feed pages: the export's other pages, its writing and its pool's replacing are in
 bench/export_bench.py.
@@ -42,7 +42,7 @@ import feedsvc.deploy.export as export
 from feedsvc import create_app
 from feedsvc.deploy.sitemap import endpoint_of, site_pages
 from feedsvc.feeds import builder
-from feedsvc.feeds.writers import atom, browserview, rss
+from feedsvc.feeds.writers import atom, browserview, jsonfeed, rss
 
 # Work counted, whatever the machine's load: bodies written as HTML (an article's entries made
 # anew) and browser-view list items made anew.
@@ -101,6 +101,8 @@ for worker in range(2):
                     digests.append((relpath, hashlib.sha256(data).hexdigest(),
                                     hashlib.sha256(decoded).hexdigest()))
         stats = {"rss": vars(rss.ITEMS.stats), "atom": vars(atom.ENTRIES.stats)}
+        if hasattr(jsonfeed, "ITEMS"):  # JSON Feed items kept, where a tree keeps them
+            stats["json"] = vars(jsonfeed.ITEMS.stats)
         answer = {"bytes": size, "written_mb": export._written_mb(), "caches": stats,
                   "digests": digests, "made": made}
         os.write(write, json.dumps(answer).encode())
@@ -118,8 +120,9 @@ for pid, read in workers:
         raise SystemExit(f"renderer {pid} failed: status {status}")
     cpu += usage.ru_utime + usage.ru_stime
     answers.append(json.loads(data))
-hits = {f: sum(a["caches"][f]["hits"] for a in answers) for f in ("rss", "atom")}
-misses = {f: sum(a["caches"][f]["misses"] for a in answers) for f in ("rss", "atom")}
+kept = [f for f in ("rss", "atom", "json") if f in answers[0]["caches"]]
+hits = {f: sum(a["caches"][f]["hits"] for a in answers) for f in kept}
+misses = {f: sum(a["caches"][f]["misses"] for a in answers) for f in kept}
 files = sorted(tuple(d) for a in answers for d in a["digests"])
 def digest(listed):
     return hashlib.sha256(json.dumps(listed).encode()).hexdigest()

@@ -3,6 +3,10 @@ are the bytes feedgen writes for the whole page, whatever the cache holds; feedp
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -19,8 +23,9 @@ from feedsvc.feeds import builder
 from feedsvc.feeds.catalog import FeedPage
 from feedsvc.feeds.document import FeedDocument
 from feedsvc.feeds.writers import atom, rss
-from feedsvc.feeds.writers.splice import EntryBytes, EntryShape, SpliceError, splice
+from feedsvc.feeds.writers.splice import EntryBytes, EntryShape, SpliceError, Written, splice
 
+REPO = Path(__file__).resolve().parent.parent
 Render = Callable[[FeedDocument], bytes]
 # (extension, spliced, plain, the module whose cache the spliced writer uses, its cache's name)
 WRITERS = [
@@ -136,12 +141,14 @@ def test_an_unexpected_shape_is_an_error_not_a_wrong_page() -> None:
 def test_the_budget_bounds_what_is_kept() -> None:
     entries = document("rss", "application/rss+xml").entries
     cache = EntryBytes(2 * len(entries[0].content_html) + 200)
-    cache.put(entries[0], b"x" * 100)
-    cache.put(entries[1], b"y" * 100)
+    cache.put(entries[0], Written(b"x" * 100))
+    cache.put(entries[1], Written(b"y" * 100))
     assert cache.stats.held_bytes <= cache.budget_bytes
-    assert cache.get(entries[1]) == b"y" * 100
+    assert cache.get(entries[1]) == Written(b"y" * 100)
     assert cache.get(entries[0]) is None  # the older one went
-    cache.put(entries[0], b"z" * (cache.budget_bytes + 1))  # larger than the budget: not kept
+    cache.put(
+        entries[0], Written(b"z" * (cache.budget_bytes + 1))
+    )  # larger than the budget: not kept
     assert cache.get(entries[0]) is None
 
 
@@ -153,17 +160,56 @@ def test_a_process_wide_limit_bounds_every_cache_below_its_own_budget(
     cache = EntryBytes(10**6)
     one = len(entries[0].content_html) + len(entries[0].summary) + len(entries[0].title) + 100
     EntryBytes.keep_at_most(one + 10)  # room for one entry, as an export's renderer sets it
-    cache.put(entries[0], b"x" * 100)
-    cache.put(entries[1], b"y" * 100)
+    cache.put(entries[0], Written(b"x" * 100))
+    cache.put(entries[1], Written(b"y" * 100))
     assert cache.get(entries[0]) is None
-    assert cache.get(entries[1]) == b"y" * 100
+    assert cache.get(entries[1]) == Written(b"y" * 100)
     assert cache.stats.held_entries == 1
 
 
 def test_the_dates_of_an_entry_are_part_of_its_key() -> None:
     entry = document("rss", "application/rss+xml").entries[0]
     cache = EntryBytes(10**6)
-    cache.put(entry, b"<item>x</item>\n")
+    cache.put(entry, Written(b"<item>x</item>\n"))
     later = replace(entry, updated=datetime(2030, 1, 1, tzinfo=UTC))
     assert cache.get(later) is None
-    assert cache.get(replace(entry)) == b"<item>x</item>\n"  # equal, not the same object
+    assert cache.get(replace(entry)) == Written(b"<item>x</item>\n")  # equal, not the same object
+
+
+def test_an_entry_unpickled_in_another_process_hashes_as_one_made_there(tmp_path: Path) -> None:
+    """An entry's hash is computed as it is made, and a string's hash differs from process to
+    process: one unpickled elsewhere is made again there, so a cache there finds it."""
+    entry = document("rss", "application/rss+xml").entries[1]
+    (tmp_path / "entry.pickle").write_bytes(pickle.dumps(entry))
+    check = (
+        "import dataclasses, pickle, sys; "
+        "e = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "made = dataclasses.replace(e); "
+        "print(hash(e) == hash(made), e.offsets == made.offsets)"
+    )
+    for seed in ("1", "2"):
+        done = subprocess.run(
+            [sys.executable, "-c", check, str(tmp_path / "entry.pickle")],
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stdout.split() == ["True", "True"]
+
+
+def test_a_pages_view_items_are_spliced_whatever_the_view_says_or_whether_there_is_one(
+    writer: tuple[str, Render, Render, EntryBytes],
+) -> None:
+    """The browser view's list items are kept with the entries: by the label they show a source
+    with, and apart from the entries of pages without a view."""
+    extension, spliced, plain, cache = writer
+    page = document(extension, "application/xml")
+    assert page.browser_view is not None
+    relabelled = replace(page, browser_view=replace(page.browser_view, source_label="Herkomst"))
+    bare = replace(page, browser_view=None)
+    for version in (page, relabelled, bare, page, bare, relabelled):
+        assert spliced(version) == plain(version)
+    assert b"Herkomst: " in plain(relabelled)
+    assert cache.stats.hits == 3 * len(page.entries)
+    assert cache.stats.held_entries == 3 * len(page.entries)

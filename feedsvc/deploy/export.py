@@ -170,8 +170,9 @@ RENDERER_PAGES = 5000
 # formats and codings of the page at hand, which are rendered one after the other.
 RENDERER_KEPT_ARTICLES = 256
 RENDERER_KEPT_PAGES = 4
-# The bytes of feed entries a renderer keeps per format (feedsvc.feeds.writers.splice): they are
-# what a renderer writes to most, so they count against RENDERER_MEMORY_MB.
+# The bytes of feed entries, with their items in the browser view, a renderer keeps per format
+# (feedsvc.feeds.writers.splice): they are what a renderer writes to most, so they count against
+# RENDERER_MEMORY_MB.
 RENDERER_ENTRY_BYTES = 16 * 1024 * 1024
 # The list items of feeds' browser views a renderer keeps (feedsvc.feeds.writers.browserview),
 # about 1-2 KB each: with feed pages given out by date (_render_order), most of an article's

@@ -57,6 +57,7 @@ class _ArticleParts:
     """What an article's entries share in every format: made once per article."""
 
     settings: Settings
+    link: str  # the article's page, absolute: its entries' id and link in every format
     content_html: str
     published_text: str
     category: DocumentCategory
@@ -136,6 +137,7 @@ def _entry(article: Article, extension: str, settings: Settings) -> DocumentEntr
     if parts is None or parts.settings is not settings:
         parts = _ArticleParts(
             settings=settings,
+            link=settings.url(article_path(article.id)),
             content_html=body_html(article),
             published_text=format_dutch_date(article.published),
             category=_category(article, settings),
@@ -163,7 +165,7 @@ def _category(article: Article, settings: Settings) -> DocumentCategory:
 
 def _new_entry(article: Article, extension: str, parts: _ArticleParts) -> DocumentEntry:
     settings = parts.settings
-    link = settings.url(article_path(article.id))
+    link = parts.link
     source = None
     if article.source is not None:
         source = DocumentSource(

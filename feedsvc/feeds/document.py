@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import ClassVar, Generic, TypeVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Generic, TypeVar
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -63,6 +63,41 @@ class DocumentEntry:
     published_text: str  # the publication date as people read it: "24 november 2026"
     category: DocumentCategory
     source: DocumentSource | None
+    # The offsets of its dates, which equal datetimes can differ in (12:00+01:00 == 11:00+00:00)
+    # and which are written with them, and its hash: computed once, as the entry is made. An
+    # entry's bytes are looked up by its value on every page it is on, in each format
+    # (feedsvc.feeds.writers.splice), and hashing its fields and nested values again each time
+    # was most of a look-up.
+    offsets: tuple[timedelta | None, ...] = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        dates = [self.published, self.updated]
+        if self.source is not None:
+            dates.append(self.source.updated)
+        object.__setattr__(self, "offsets", tuple(value.utcoffset() for value in dates))
+        object.__setattr__(self, "_hash", hash(self._fields()))
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.id,
+            self.link,
+            self.title,
+            self.summary,
+            self.content_html,
+            self.published,
+            self.updated,
+            self.published_text,
+            self.category,
+            self.source,
+        )
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Made again where it is unpickled: a string's hash differs from process to process.
+        return (DocumentEntry, self._fields())
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from feedsvc.articles.model import Source
@@ -37,7 +38,7 @@ def source_feed_path(source: Source, extension: str) -> str:
 
 
 def _feed_path(path: str, extension: str, page: int) -> str:
-    url = FEEDS_PREFIX + quote(path, safe="/") + "." + extension
+    url = FEEDS_PREFIX + _quoted(path) + "." + extension
     return url if page == 1 else f"{url}?page={page}"
 
 
@@ -45,7 +46,14 @@ def feed_page_path(feed: Feed) -> str:
     """The HTML page of a feed: ``/``, ``/categorie/nieuws.html``, ``/bron/navo.html``."""
     if feed.kind is FeedKind.ALL:
         return "/"
-    return "/" + quote(feed.path, safe="/") + ".html"
+    return "/" + _quoted(feed.path) + ".html"
+
+
+# Feeds are few (hundreds at 10,000 articles) and their paths are quoted for every link of every
+# page of theirs and of every source an entry names, in each format: quoted once each.
+@lru_cache(maxsize=4096)
+def _quoted(path: str) -> str:
+    return quote(path, safe="/")
 
 
 def embed_path(feed: Feed) -> str:

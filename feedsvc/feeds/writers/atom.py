@@ -24,7 +24,7 @@ from feedsvc.feeds.writers.common import (
     rfc3339,
     writable,
 )
-from feedsvc.feeds.writers.splice import EntryBytes, EntryShape, splice
+from feedsvc.feeds.writers.splice import EntryBytes, EntryShape, ViewShape, splice
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 # Text that an HTML reader could take for markup: a tag, or "&" and a word the W3C validator takes
@@ -46,6 +46,8 @@ MEDIA_TYPE = "application/atom+xml"
 ENTRIES = EntryBytes(ENTRY_BYTES_BUDGET)
 # Entries are children of the feed element, which closes after the last one.
 _SHAPE = EntryShape(tag=b"entry", indent=b"  ", closing=b"</feed>\n")
+# The browser view's list of entries (feed > div > ol), spliced as the entries are.
+_VIEW = ViewShape(indent=b"    ")
 
 
 def _reads_as_html(text: str) -> bool:
@@ -75,6 +77,7 @@ class _FeedExtension:
     (feedgen calls this before it adds the entries, so the view precedes them)."""
 
     document: FeedDocument
+    listed: Sequence[DocumentEntry]  # the entries written, which the browser view lists
 
     def extend_ns(self) -> dict[str, str]:
         return {}
@@ -86,7 +89,7 @@ class _FeedExtension:
         _set_text(feed.find("subtitle"), self.document.description)
         _set_text(feed.find("rights"), self.document.rights)
         add_stylesheet(feed, self.document.stylesheet_url)
-        add_browser_view(feed, self.document)
+        add_browser_view(feed, self.document, self.listed)
         return feed
 
     def extend_rss(self, rss: etree._Element) -> etree._Element:
@@ -129,7 +132,15 @@ class _EntryExtension:
 
 def render_atom(document: FeedDocument) -> bytes:
     """``document`` as an Atom 1.0 document (UTF-8 bytes), each entry written once (splice)."""
-    return splice(document.entries, lambda entries: _write(document, entries), ENTRIES, _SHAPE)
+    view = document.browser_view
+    return splice(
+        document.entries,
+        lambda entries: _write(document, entries),
+        ENTRIES,
+        _SHAPE,
+        view=None if view is None else _VIEW,
+        view_label=None if view is None else view.source_label,
+    )
 
 
 def render_atom_plain(document: FeedDocument) -> bytes:
@@ -142,6 +153,7 @@ def _write(document: FeedDocument, entries: Sequence[DocumentEntry]) -> bytes:
     fg = FeedGenerator()
     fg.register_extension("feedsvc", _FeedExtension, _EntryExtension, atom=True, rss=False)
     fg.feedsvc.document = document
+    fg.feedsvc.listed = entries
     # The id names the feed, not the page: every page of a feed is part of the same logical feed.
     fg.id(document.id)
     fg.title(document.title)

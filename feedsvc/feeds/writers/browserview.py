@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import ClassVar
 
 from lxml import etree
@@ -100,9 +101,15 @@ def keep_items_at_most(limit: int) -> None:
     _Items.keep_at_most(limit)
 
 
-def add_browser_view(parent: etree._Element, document: FeedDocument) -> None:
+def add_browser_view(
+    parent: etree._Element,
+    document: FeedDocument,
+    entries: Sequence[DocumentEntry] | None = None,
+) -> None:
     """Append the browser view of ``document`` to ``parent`` (an RSS channel, an Atom feed),
-    if the document has one."""
+    if the document has one, listing ``entries`` (by default the document's): the writers
+    list only the entries they write and splice in the kept bytes of the others' items (see
+    :mod:`feedsvc.feeds.writers.splice`)."""
     view = document.browser_view
     if view is None:
         return
@@ -113,9 +120,9 @@ def add_browser_view(parent: etree._Element, document: FeedDocument) -> None:
     # The tab's title: a document's title is its first title element in the XHTML namespace.
     _element(root, "title", document.title)
     _header(root, document, view)
-    entries = _element(root, "ol", class_="entries")
-    for entry in document.entries:
-        _entry(entries, entry, view)
+    listed = _element(root, "ol", class_="entries")
+    for entry in document.entries if entries is None else entries:
+        _entry(listed, entry, view)
     if view.newer is not None or view.older is not None:
         nav = _element(root, "nav", class_="pages")
         if view.newer is not None:

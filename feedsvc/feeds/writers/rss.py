@@ -25,7 +25,7 @@ from feedsvc.feeds.writers.common import (
     rfc822,
     rfc3339,
 )
-from feedsvc.feeds.writers.splice import EntryBytes, EntryShape, splice
+from feedsvc.feeds.writers.splice import EntryBytes, EntryShape, ViewShape, splice
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 # An entry is on several pages (its feeds): its item's bytes are written once and spliced into
@@ -33,6 +33,8 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 ITEMS = EntryBytes(ENTRY_BYTES_BUDGET)
 # Items are children of rss > channel; the channel and the document close after the last one.
 _SHAPE = EntryShape(tag=b"item", indent=b"    ", closing=b"  </channel>\n</rss>\n")
+# The browser view's list of entries (rss > channel > div > ol), spliced as the entries are.
+_VIEW = ViewShape(indent=b"      ")
 
 
 class _ChannelExtension:
@@ -46,6 +48,7 @@ class _ChannelExtension:
     """
 
     document: FeedDocument
+    listed: Sequence[DocumentEntry]  # the entries written, which the browser view lists
 
     def extend_ns(self) -> dict[str, str]:
         return {"atom": ATOM_NS}
@@ -59,7 +62,7 @@ class _ChannelExtension:
             _atom_link(channel, "hub", self.document.hub_url)
         etree.SubElement(channel, "lastBuildDate").text = rfc822(self.document.updated)
         add_stylesheet(rss, self.document.stylesheet_url)
-        add_browser_view(channel, self.document)
+        add_browser_view(channel, self.document, self.listed)
         return rss
 
     def extend_atom(self, feed: etree._Element) -> etree._Element:
@@ -87,7 +90,15 @@ class _ItemExtension:
 
 def render_rss(document: FeedDocument) -> bytes:
     """``document`` as an RSS 2.0 document (UTF-8 bytes), each item written once (splice)."""
-    return splice(document.entries, lambda entries: _write(document, entries), ITEMS, _SHAPE)
+    view = document.browser_view
+    return splice(
+        document.entries,
+        lambda entries: _write(document, entries),
+        ITEMS,
+        _SHAPE,
+        view=None if view is None else _VIEW,
+        view_label=None if view is None else view.source_label,
+    )
 
 
 def render_rss_plain(document: FeedDocument) -> bytes:
@@ -104,6 +115,7 @@ def _write(document: FeedDocument, entries: Sequence[DocumentEntry]) -> bytes:
     fg.register_extension("dc", DcExtension, DcEntryExtension, atom=False, rss=True)
     fg.register_extension("feedsvc", _ChannelExtension, _ItemExtension, atom=False, rss=True)
     fg.feedsvc.document = document
+    fg.feedsvc.listed = entries
     # feedgen sets lastBuildDate to now() and writes it with its locale switching; the extension
     # writes it instead. feedgen has no way to unset it but its (name-mangled) attribute.
     fg._FeedGenerator__rss_lastBuildDate = None
