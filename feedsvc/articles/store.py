@@ -960,7 +960,10 @@ class _Sharing:
                 pass
         finally:
             os.close(self.fd)
-            os.waitpid(self.pid, 0)
+            # Already waited for where a handler of SIGCHLD reaps every child (a server's
+            # master process loading the app before it forks its workers may have one).
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
             self.pid = None
 
     def _exchange(self) -> None:
