@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import ArticleWriter
+from conftest import ArticleWriter, article_text
 
 import feedsvc.articles.store as store_module
+from feedsvc.articles.parser import parse_article
 from feedsvc.articles.store import ContentStore
-from feedsvc.settings import Settings
+from feedsvc.settings import DEFAULT_DISCLAIMER, Settings
 
 
 @pytest.fixture
@@ -137,3 +140,20 @@ def test_a_later_reload_is_not_shared(many_files: Path, shared: list[int]) -> No
     assert len(shared) == 1  # the first load only
     assert report.change is not None
     assert [article.id for article in report.change.removed] == ["2025/011_bericht"]
+
+
+def test_an_article_pickles_as_its_fields_and_its_body_as_its_text() -> None:
+    paragraph = "Eerste alinea, lang genoeg om niet kort te zijn."
+    data = article_text(body=(paragraph,) * 4).encode()
+    zone = ZoneInfo("Europe/Amsterdam")
+    parsed = parse_article(data, "2025/a.txt", zone=zone, disclaimer=DEFAULT_DISCLAIMER)
+    article = parsed.article
+    first, second = (pickle.loads(pickle.dumps(article)) for _ in range(2))
+    # Unpickled lazily, as it was: its text read into paragraphs only when asked for.
+    assert first.body._parsed is None
+    assert first.paragraphs == (paragraph,) * 4
+    assert first == article
+    assert first.published.tzinfo is zone
+    # One category and source object per process, however many articles bring them.
+    assert first.category is second.category
+    assert first.source is second.source
