@@ -157,3 +157,19 @@ def test_an_article_pickles_as_its_fields_and_its_body_as_its_text() -> None:
     # One category and source object per process, however many articles bring them.
     assert first.category is second.category
     assert first.source is second.source
+
+
+@pytest.mark.parametrize(("load", "shares"), [(0.2, True), (2.9, True), (3.0, False), (9.0, False)])
+def test_a_first_load_shares_only_while_a_core_is_likely_free(
+    monkeypatch: pytest.MonkeyPatch, load: float, shares: bool
+) -> None:
+    monkeypatch.setattr(store_module.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(store_module.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(store_module.os, "getloadavg", lambda: (load, 0.0, 0.0))
+    assert store_module._may_fork() is shares
+
+
+def test_a_process_with_other_threads_does_not_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module.threading, "active_count", lambda: 2)
+    monkeypatch.setattr(store_module.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert store_module._may_fork() is False
