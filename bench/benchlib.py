@@ -9,6 +9,7 @@ import contextlib
 import http.client
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -147,6 +148,7 @@ def first_feed(folder: Path) -> tuple[Flask, dict[str, float]]:
 
     imported = time.perf_counter()
     cpu = time.process_time()
+    children = _children_cpu_s()
     app = create_app({"CONTENT_DIR": str(folder), "WATCH": False})
     built = time.perf_counter()
     response = app.test_client().get("/feeds/all.rss")
@@ -154,13 +156,24 @@ def first_feed(folder: Path) -> tuple[Flask, dict[str, float]]:
         raise BenchError(f"/feeds/all.rss answered {response.status_code}")
     ready = time.perf_counter()
     cpu_s = time.process_time() - cpu
+    # A first load of many files shares them out with a forked child: its CPU time counts.
+    children_cpu_s = _children_cpu_s() - children
     return app, {
         "import_s": imported - started,
         "build_s": built - imported,
         "first_request_s": ready - built,
         "seconds": ready - imported,
-        "cpu_s": cpu_s,
+        "cpu_s": cpu_s + children_cpu_s,
+        "process_cpu_s": cpu_s,
+        "children_cpu_s": children_cpu_s,
+        "children_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
+
+
+def _children_cpu_s() -> float:
+    """The CPU time of this process's children that have ended (and been waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def process_tree(root: int) -> list[int]:

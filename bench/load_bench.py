@@ -13,7 +13,10 @@ times each:
 
 Each run pair gives a ratio (ready / baseline), of wall-clock time (the target's measure) and of
 CPU time (which other work on a shared machine disturbs less); the median and the range of the
-ratios, and of the times, are printed and saved, with the load average before each run. With
+ratios, and of the times, are printed and saved, with the load average before each run. A
+first load of many files shares them out with a forked child (``feedsvc/articles/store.py``,
+``_Sharing``): the CPU time of ready is the process's and its children's, both also saved
+apart, and the child's peak RSS is saved beside the process's. With
 ``--compare REV`` (such as ``main``), each run also times ready to serve with the committed tree
 of REV (extracted under /tmp), right after this checkout's, so both ratios come from the same
 runs. Peak memory is ``ru_maxrss`` of each child process. Corpora are generated once under
@@ -171,9 +174,11 @@ def measure(size: int, runs: int, compare: Path | None = None) -> dict[str, Any]
         }
         print(
             f"  {size:>7} articles, run {number}: ready {ready['seconds']:6.2f} s "
-            f"(build {ready['build_s']:.2f}, first request {ready['first_request_s']:.2f}), "
+            f"(build {ready['build_s']:.2f}, first request {ready['first_request_s']:.2f}; "
+            f"CPU {ready['cpu_s']:.2f} s, of it children "
+            f"{ready.get('children_cpu_s', 0.0):.2f} s), "
             f"baseline {base['seconds']:.2f} s -> {ratio:.2f}x (CPU time {cpu_ratio:.2f}x); "
-            f"peak RSS {ready['rss_mb']:.0f} MB "
+            f"peak RSS {ready['rss_mb']:.0f} MB (children {ready.get('children_rss_mb', 0):.0f}) "
             f"(baseline {base['rss_mb']:.0f} MB); load average {load_average}",
             flush=True,
         )

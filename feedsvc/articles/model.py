@@ -64,9 +64,11 @@ class Category:
     def __hash__(self) -> int:
         return self._hash
 
-    def __reduce__(self) -> tuple[type[Category], tuple[tuple[str, ...]]]:
-        # Made again where unpickled: a string's hash differs between processes.
-        return (Category, (self.names,))
+    def __reduce__(self) -> tuple[Callable[[tuple[str, ...]], Category], tuple[tuple[str, ...]]]:
+        # Made again where unpickled: a string's hash differs between processes. Once per
+        # process for each path: a store's first load takes thousands of articles from a forked
+        # child (see feedsvc.articles.store), a few hundred categories among them.
+        return (_category_named, (self.names,))
 
     @property
     def slugs(self) -> tuple[str, ...]:
@@ -118,12 +120,24 @@ class Source:
     def __hash__(self) -> int:
         return self._hash
 
-    def __reduce__(self) -> tuple[type[Source], tuple[str]]:
-        return (Source, (self.name,))
+    def __reduce__(self) -> tuple[Callable[[str], Source], tuple[str]]:
+        return (_source_named, (self.name,))
 
     @property
     def slug(self) -> str:
         return slugify(self.name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _category_named(names: tuple[str, ...]) -> Category:
+    """An unpickled :class:`Category`: one per path in a process."""
+    return Category(names)
+
+
+@functools.lru_cache(maxsize=8192)
+def _source_named(name: str) -> Source:
+    """An unpickled :class:`Source`: one per name in a process."""
+    return Source(name)
 
 
 class Body:
@@ -232,6 +246,13 @@ class Body:
         self._text = self._read = None
         return checked
 
+    def __reduce__(self) -> tuple[type[Body], tuple[object, ...]]:
+        # As it is: a lazy body goes as its text (the file's bytes), not read into paragraphs.
+        parsed, text, read, start = self._parsed, self._text, self._read, self._start
+        if parsed is not None or text is None or read is None:
+            return (Body, (self._parts(),))
+        return (Body, (None, text, read, start))
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Body):
             return NotImplemented
@@ -295,6 +316,21 @@ class Article:
         set_(self, "body", body)
         set_(self, "source_path", source_path)
 
+    def __reduce__(self) -> tuple[Callable[..., Article], tuple[object, ...]]:
+        # By its fields, made again by __init__ (checked again, in C mostly), rather than by
+        # the slots' state, which sets each field in Python.
+        fields = (
+            self.id,
+            self.title,
+            self.category,
+            self.source,
+            self.published,
+            self.updated,
+            self.body,
+            self.source_path,
+        )
+        return (_article_of, (fields,))
+
     @property
     def paragraphs(self) -> tuple[str, ...]:
         return self.body.paragraphs
@@ -307,3 +343,20 @@ class Article:
     def sort_key(self) -> tuple[float, str]:
         """Newest first, ties broken by id so the order never depends on the file system."""
         return (-self.published.timestamp(), self.id)
+
+
+def _article_of(
+    fields: tuple[str, str, Category, Source | None, datetime, datetime, Body, str],
+) -> Article:
+    """An unpickled :class:`Article` (see its ``__reduce__``)."""
+    id_, title, category, source, published, updated, body, source_path = fields
+    return Article(
+        id=id_,
+        title=title,
+        category=category,
+        source=source,
+        published=published,
+        updated=updated,
+        body=body,
+        source_path=source_path,
+    )
