@@ -705,7 +705,7 @@ class SiteExporter:
                         yield self._write_page(self._render(todo[index]))
                     return
                 # A few chunks per worker in flight keep every worker busy while this process
-                # writes, and bound what waits here to be written.
+                # counts the pages before, and bound what waits here to be counted.
                 while renderers.pending > _CHUNKS_IN_FLIGHT * workers:
                     yield from self._adopted(todo, renderers.take())
             while renderers.pending:
