@@ -360,3 +360,29 @@ def test_two_pages_of_one_file_fail_the_export_naming_it(
     assert not (tmp_path / "out/public").exists()
     assert os.listdir(tmp_path / "out/generations") == []
     assert multiprocessing.active_children() == []  # the renderers were stopped
+
+
+def test_renderers_link_what_is_unchanged_and_date_what_changed_after_the_file_before(
+    app: Flask, tmp_path: Path
+) -> None:
+    """A second process's export, by the renderers: every unchanged file a link to the one
+    before; a file whose bytes someone changed, dated later than it was, written again."""
+    out = tmp_path / "out"
+    SiteExporter(app, out).export()
+    public = out / "public"
+    before = {relpath: os.stat(public / relpath) for relpath in tree(public)}
+    page = public / "index.html"
+    served = page.read_bytes()
+    later = int(page.stat().st_mtime) + 1000
+    page.unlink()  # not written through: the spare tree has a link to it
+    page.write_bytes(served + b"\n")
+    os.utime(page, (later, later))
+    report = SiteExporter(app, out).export()
+    assert len(before) > POOL_MIN_PAGES
+    assert (report.written, report.unchanged) == (1, len(before) - 1)
+    assert report.changed_feeds == [app.extensions["feedsvc"].settings.url("/")]
+    assert page.read_bytes() == served
+    assert page.stat().st_mtime == later + 1  # nginx's validators change with the bytes
+    for relpath, stat in before.items():
+        if relpath != "index.html":
+            assert os.stat(public / relpath).st_ino == stat.st_ino, relpath
