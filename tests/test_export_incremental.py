@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import article_text
@@ -14,7 +15,8 @@ from flask import Flask
 
 from feedsvc import cli
 from feedsvc.cli import _Publisher, prepare_to_watch
-from feedsvc.deploy.export import ExportError, SiteExporter, read_manifest
+from feedsvc.deploy.export import ExportError, SiteExporter, file_for, read_manifest
+from feedsvc.deploy.sitemap import SitePage
 from feedsvc.feeds.state import PublishedState
 from feedsvc.runtime import Runtime
 
@@ -209,6 +211,45 @@ def test_an_edit_export_that_fails_leaves_the_site_and_the_next_one_is_whole(
     monkeypatch.undo()
     for number in range(3):
         export_edit(app, exporter, content, f"daarna {number}")
+    assert tree(tmp_path / "public") == full_export(make_app, content, tmp_path / "fresh")
+
+
+def test_an_edit_export_writing_two_pages_to_one_file_fails_naming_it(
+    copy_of_bundled_content: Path,
+    make_app: Callable[..., Flask],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a reused tree, where every file of the site is there already: the edited article's
+    page made to be the front page's file is caught, whether the front page is rendered again
+    or not."""
+    content = copy_of_bundled_content
+    app = make_app(content)
+    exporter = SiteExporter(app, tmp_path)
+    exporter.export()
+    for number in range(2):  # so that the failing one is built in a reused tree
+        export_edit(app, exporter, content, str(number))
+    before = tree(tmp_path / "public")
+    render = SiteExporter._render
+    stem = Path(ARTICLE).stem.partition("_")[2]
+    edited: list[str] = []
+
+    def article_as_front_page(self: SiteExporter, page: SitePage) -> Any:
+        rendered = render(self, page)
+        if page.path.startswith("/artikelen/") and stem in page.path:
+            edited.append(page.path)
+            rendered.files = {"index.html": rendered.files[file_for(page.path)]}
+        return rendered
+
+    monkeypatch.setattr(SiteExporter, "_render", article_as_front_page)
+    edit(content, "twee")
+    refresh(app)
+    with pytest.raises(ExportError, match=r"^two pages would be written to index\.html$"):
+        exporter.export()
+    assert edited
+    assert tree(tmp_path / "public") == before
+    monkeypatch.undo()
+    export_edit(app, exporter, content, "daarna")
     assert tree(tmp_path / "public") == full_export(make_app, content, tmp_path / "fresh")
 
 

@@ -21,8 +21,14 @@ from websub_hub import wait_until
 
 from feedsvc.articles.model import Body
 from feedsvc.deploy import export as export_module
-from feedsvc.deploy.export import POOL_MIN_PAGES, SiteExporter, _Progress, _render_locks
-from feedsvc.deploy.sitemap import site_pages
+from feedsvc.deploy.export import (
+    POOL_MIN_PAGES,
+    ExportError,
+    SiteExporter,
+    _Progress,
+    _render_locks,
+)
+from feedsvc.deploy.sitemap import SitePage, site_pages
 from feedsvc.feeds.document import IdentityCache
 from feedsvc.feeds.urls import feed_path
 
@@ -303,3 +309,80 @@ def test_each_renderer_gets_its_own_range_of_feed_pages_then_the_rest() -> None:
     assert rest == [[32, 31, 30, 29], [], []]
     assert dealer.rest() == []
     assert sum(map(len, first + taken + rest)) == 41
+
+
+def test_the_renderers_write_their_pages_files_themselves(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the names of a page's files come back from a renderer, not their bytes: the
+    export's own process creates none of them."""
+    log = tmp_path / "created"
+    create_file = export_module._create_file
+
+    def noted(path: str, data: bytes, mtime: int, *, chmod: bool = True) -> None:
+        create_file(path, data, mtime, chmod=chmod)
+        with log.open("a") as file:  # appended whole: one short write per line
+            file.write(f"{os.getpid()} {path}\n")
+
+    monkeypatch.setattr(export_module, "_create_file", noted)
+    report = SiteExporter(app, tmp_path / "pooled").export()
+    creators = [line.split(" ", 1) for line in log.read_text().splitlines()]
+    public = (tmp_path / "pooled/public").resolve()
+    files = set(tree(public))
+    assert {Path(path).relative_to(public).as_posix() for _, path in creators} == files
+    assert len(creators) == len(files) == report.written
+    pids = {int(pid) for pid, _ in creators}
+    assert os.getpid() not in pids
+    assert len(pids) >= 2  # the renderers, each writing what it rendered
+
+
+@pytest.mark.parametrize("pool_min_pages", [POOL_MIN_PAGES, 10**9])
+def test_two_pages_of_one_file_fail_the_export_naming_it(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pool_min_pages: int
+) -> None:
+    """Into an empty tree, by two renderers (whichever makes the file second) or in this
+    process: a clear error, and no site."""
+    pages = site_pages(app)
+    article = next(page.path for page in pages if page.path.startswith("/artikelen/"))
+    render = SiteExporter._render
+
+    def article_as_front_page(self: SiteExporter, page: SitePage) -> Any:
+        rendered = render(self, page)
+        if page.path == article:
+            rendered.files = {"index.html": rendered.files[export_module.file_for(page.path)]}
+        return rendered
+
+    monkeypatch.setattr(SiteExporter, "_render", article_as_front_page)
+    monkeypatch.setattr(export_module, "POOL_MIN_PAGES", pool_min_pages)
+    assert len(pages) >= POOL_MIN_PAGES
+    with pytest.raises(ExportError, match=r"^two pages would be written to index\.html$"):
+        SiteExporter(app, tmp_path / "out").export()
+    assert not (tmp_path / "out/public").exists()
+    assert os.listdir(tmp_path / "out/generations") == []
+    assert multiprocessing.active_children() == []  # the renderers were stopped
+
+
+def test_renderers_link_what_is_unchanged_and_date_what_changed_after_the_file_before(
+    app: Flask, tmp_path: Path
+) -> None:
+    """A second process's export, by the renderers: every unchanged file a link to the one
+    before; a file whose bytes someone changed, dated later than it was, written again."""
+    out = tmp_path / "out"
+    SiteExporter(app, out).export()
+    public = out / "public"
+    before = {relpath: os.stat(public / relpath) for relpath in tree(public)}
+    page = public / "index.html"
+    served = page.read_bytes()
+    later = int(page.stat().st_mtime) + 1000
+    page.unlink()  # not written through: the spare tree has a link to it
+    page.write_bytes(served + b"\n")
+    os.utime(page, (later, later))
+    report = SiteExporter(app, out).export()
+    assert len(before) > POOL_MIN_PAGES
+    assert (report.written, report.unchanged) == (1, len(before) - 1)
+    assert report.changed_feeds == [app.extensions["feedsvc"].settings.url("/")]
+    assert page.read_bytes() == served
+    assert page.stat().st_mtime == later + 1  # nginx's validators change with the bytes
+    for relpath, stat in before.items():
+        if relpath != "index.html":
+            assert os.stat(public / relpath).st_ino == stat.st_ino, relpath

@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Generator, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from multiprocessing.pool import AsyncResult
@@ -249,6 +249,24 @@ class _Rendered:
 
 
 @dataclass(slots=True)
+class _Written:
+    """A page rendered and its files put into the new generation (:meth:`SiteExporter._write_page`,
+    in the process that rendered it): what the export's own process needs of it, the names of
+    its files without their bytes."""
+
+    page: SitePage
+    endpoint: str
+    files: tuple[str, ...]  # as _Rendered.files names them: the page's own file first
+    written: tuple[bool, ...]  # per file: written, else linked or left as it was
+    replaced: bool  # the page's own file replaced one with other bytes (a changed feed)
+    last_modified: int | None
+    headers: dict[str, str]
+    vary: str | None
+    content_type: str
+    extension: str
+
+
+@dataclass(slots=True)
 class _Plan:
     """What one export renders and what it keeps."""
 
@@ -287,6 +305,7 @@ class SiteExporter:
         self._page_files: dict[str, _PageFiles] = {}  # page path -> its files (_files_of)
         self._profiles: dict[str, _RouteSeen] = {}
         self._chmod = True  # while exporting: whether new files need a chmod to be 0644
+        self._now = 0  # while exporting: the date of new bytes without a Last-Modified
 
     # -- the export ---------------------------------------------------------------------------
 
@@ -347,29 +366,12 @@ class SiteExporter:
             clock.lap("link")
         report.rendered = len(plan.todo)
         profiles = {endpoint: seen.copy() for endpoint, seen in self._profiles.items()}
-        page_files: dict[str, _PageFiles] = {}
         # relpath -> ADDED or REMOVED, what readers will see change; into an empty tree, every
         # file is new to it, and the list is made from ``produced`` when it is written.
         changes: dict[str, str] = {}
-        dropped: set[str] = set()  # files re-rendered pages no longer have
-        now = int(time.time())
-        progress = _Progress(len(plan.todo))
-        for rendered in self._render_all(*self._render_order(plan.todo)):
-            page = rendered.page
-            progress.step()
-            self._learn_profile(rendered, profiles)
-            had = _files_of(page.path, self._page_files.get(page.path, ()))
-            self._write_page(
-                rendered,
-                self._mtime_for(rendered, now),
-                had,
-                produced=produced,
-                changes=changes,
-                report=report,
-            )
-            page_files[page.path] = _page_files(page, rendered.files)
-            dropped.update(relpath for relpath in had if relpath not in rendered.files)
-        progress.done()
+        page_files, dropped = self._write_pages(
+            plan.todo, profiles, produced=produced, changes=changes, report=report
+        )
         clock.lap("render")
         if listed.complete:
             gone_pages = self._keys.keys() - plan.paths
@@ -389,32 +391,91 @@ class SiteExporter:
         log.info("export steps: %s", clock)
         return report
 
-    def _write_page(
+    def _write_pages(
         self,
-        rendered: _Rendered,
-        mtime: int,
-        had: tuple[str, ...],
+        todo: list[SitePage],
+        profiles: dict[str, _RouteSeen],
+        *,
+        produced: set[str],
+        changes: dict[str, str],
+        report: ExportReport,
+    ) -> tuple[dict[str, _PageFiles], set[str]]:
+        """Render the pages of ``todo`` and put their files into the new generation; returns
+        the files of each, and the files they had before and no longer have."""
+        page_files: dict[str, _PageFiles] = {}
+        dropped: set[str] = set()
+        self._now = int(time.time())
+        progress = _Progress(len(todo))
+        pages = self._render_all(*self._render_order(todo))
+        # Closed on an error here too, so the renderers, which write into the new generation,
+        # have stopped before it is abandoned.
+        with contextlib.closing(pages):
+            for written in pages:
+                page = written.page
+                progress.step()
+                self._learn_profile(written, profiles)
+                self._count_written(written, produced=produced, changes=changes, report=report)
+                page_files[page.path] = _page_files(page, written.files)
+                had = _files_of(page.path, self._page_files.get(page.path, ()))
+                dropped.update(relpath for relpath in had if relpath not in written.files)
+        progress.done()
+        return page_files, dropped
+
+    def _write_page(self, rendered: _Rendered) -> _Written:
+        """Put a rendered page's files (siblings first) into the new generation, in the process
+        that rendered it (a forked renderer, or this one): only the names of the files and
+        what became of them go on to :meth:`_count_written`, never their bytes. Taking every
+        page's bytes through the pool's pipes and writing every file, the export's own process
+        kept the renderers waiting for it, on a machine with as many cores as renderers."""
+        page = rendered.page
+        mtime = self._mtime_for(rendered, self._now)
+        had = _files_of(page.path, self._page_files.get(page.path, ()))
+        written: dict[str, bool] = {}
+        changed = False
+        for relpath, data in sorted(rendered.files.items(), key=_siblings_first):
+            if self._reused and relpath in self._owned and relpath not in had:
+                raise ExportError(f"two pages would be written to {relpath}")
+            written[relpath], replaced = self._write(relpath, data, mtime)
+            if replaced and "?" not in page.path and relpath == file_for(page.path):
+                changed = True
+        return _Written(
+            page=page,
+            endpoint=rendered.endpoint,
+            files=tuple(rendered.files),
+            written=tuple(written[relpath] for relpath in rendered.files),
+            replaced=changed,
+            last_modified=rendered.last_modified,
+            headers=rendered.headers,
+            vary=rendered.vary,
+            content_type=rendered.content_type,
+            extension=rendered.extension,
+        )
+
+    def _count_written(
+        self,
+        page: _Written,
         *,
         produced: set[str],
         changes: dict[str, str],
         report: ExportReport,
     ) -> None:
-        """Write a rendered page's files (siblings first) into the new generation; of a reused
-        tree, each is added to ``produced`` (into an empty one, :meth:`_remove_left_over` adds
-        them once the renderers are done)."""
-        page = rendered.page
-        for relpath, data in sorted(rendered.files.items(), key=_siblings_first):
+        """Count a written page's files; of a reused tree, each is added to ``produced`` (into
+        an empty one, :meth:`_remove_left_over` adds them once the renderers are done: there,
+        a second page's file cannot be made where another's is, see :meth:`_write`)."""
+        for relpath, written in zip(page.files, page.written, strict=True):
             if self._reused:
-                if relpath in produced or (relpath in self._owned and relpath not in had):
+                # Two renderers may both have written it: the build is abandoned.
+                if relpath in produced:
                     raise ExportError(f"two pages would be written to {relpath}")
                 produced.add(relpath)
-            written, replaced = self._write(relpath, data, mtime)
+                if written:
+                    changes[relpath] = ADDED
+                    # Made by a renderer, perhaps: remembered for _note_folders.
+                    self._folders.add(os.path.dirname(f"{self._new}/{relpath}"))
             report.written += written
             report.unchanged += not written
-            if written and self._reused:
-                changes[relpath] = ADDED
-            if replaced and "?" not in page.path and relpath == file_for(page.path):
-                report.changed_feeds.append(self.service.settings.url(page.path))
+        if page.replaced:
+            report.changed_feeds.append(self.service.settings.url(page.page.path))
 
     def _remember(
         self,
@@ -611,13 +672,14 @@ class SiteExporter:
                     dates[feed_path(feed, extension, number)] = key
         return dates
 
-    def _render_all(self, todo: list[SitePage], feed: list[int]) -> Iterator[_Rendered]:
-        """The pages rendered, in order: here, or by one forked process per core for many
-        (``feed``: the indexes of the feed pages in ``todo``, see :meth:`_render_order`).
+    def _render_all(self, todo: list[SitePage], feed: list[int]) -> Generator[_Written, None, None]:
+        """The pages rendered and written, in order: here, or by one forked process per core
+        for many (``feed``: the indexes of the feed pages in ``todo``, see
+        :meth:`_render_order`).
 
-        The workers are forks of this process (the app, its content and caches as they are),
-        so a page is rendered by the same code with the same data; only the bytes and headers
-        come back, and this process writes every file, as it would without workers.
+        The workers are forks of this process (the app, its content and caches, the export's
+        state as they are), so a page is rendered and written by the same code with the same
+        data (:meth:`_write_page`); only the names of its files and its headers come back.
         """
         workers = min(os.cpu_count() or 1, 4)
         if (
@@ -625,7 +687,7 @@ class SiteExporter:
             or workers < 2
             or "fork" not in multiprocessing.get_all_start_methods()
         ):
-            yield from map(self._render, todo)
+            yield from (self._write_page(self._render(page)) for page in todo)
             return
         global _WORK  # noqa: PLW0603 - what forked workers inherit, never pickled
         dealer = _Dealer(len(todo), feed, workers, _POOL_CHUNK)
@@ -643,10 +705,11 @@ class SiteExporter:
                     # Other threads kept the content busy: no fork is safe.
                     while renderers.pending:
                         yield from self._adopted(todo, renderers.take())
-                    yield from (self._render(todo[index]) for index in dealer.rest())
+                    for index in dealer.rest():
+                        yield self._write_page(self._render(todo[index]))
                     return
                 # A few chunks per worker in flight keep every worker busy while this process
-                # writes, and bound what waits here to be written.
+                # counts the pages before, and bound what waits here to be counted.
                 while renderers.pending > _CHUNKS_IN_FLIGHT * workers:
                     yield from self._adopted(todo, renderers.take())
             while renderers.pending:
@@ -655,12 +718,13 @@ class SiteExporter:
             _WORK = None
             renderers.close()
 
-    def _adopted(self, todo: list[SitePage], results: list[_WorkerResult]) -> Iterator[_Rendered]:
-        """A chunk's pages as a worker rendered them; the dates it gave are kept here."""
+    def _adopted(self, todo: list[SitePage], results: list[_WorkerResult]) -> Iterator[_Written]:
+        """A chunk's pages as a worker rendered and wrote them; the dates it gave are kept
+        here."""
         publication = self.service.publication
         for index, fields, records in results:
             publication.adopt(records)
-            yield _Rendered(todo[index], *fields)
+            yield _Written(todo[index], *fields)
 
     def _render(self, page: SitePage) -> _Rendered:
         if page.path.startswith(FEEDS_PREFIX):
@@ -805,6 +869,10 @@ class SiteExporter:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
             _create_file(path, data, mtime, chmod=self._chmod)
+        except FileExistsError:
+            # Another page's, made by this process or another renderer since the tree was
+            # made (or, in a reused one, since the unlink above).
+            raise ExportError(f"two pages would be written to {relpath}") from None
         except OSError as error:
             raise ExportError(f"{relpath}: cannot be written: {error.strerror}") from None
         return True, before is not None and not same
@@ -819,6 +887,8 @@ class SiteExporter:
             os.link(f"{self._current}/{relpath}", target)
         except FileNotFoundError:
             return False
+        except FileExistsError:  # another page's (into an empty tree, see _write)
+            raise ExportError(f"two pages would be written to {relpath}") from None
         except OSError as error:
             raise ExportError(f"{relpath}: cannot be linked: {error.strerror}") from None
         return True
@@ -877,7 +947,7 @@ class SiteExporter:
 
     # -- nginx --------------------------------------------------------------------------------
 
-    def _learn_profile(self, item: _Rendered, profiles: dict[str, _RouteSeen]) -> None:
+    def _learn_profile(self, item: _Written, profiles: dict[str, _RouteSeen]) -> None:
         """What the page's route answers with; the pages of a route must agree.
 
         Headers may differ between the file types of a route (the service gives XML feeds a
@@ -901,7 +971,7 @@ class SiteExporter:
                 f"{item.vary!r}; before: {known[0]!r}, {known[1]}, Vary {known[2]!r}"
             )
 
-    def _learn_browser_type(self, item: _Rendered, seen: _RouteSeen) -> None:
+    def _learn_browser_type(self, item: _Written, seen: _RouteSeen) -> None:
         """For feeds: the content type a browser gets, where it differs from a reader's."""
         response = self._get(item.page.path, {"Accept": BROWSER_ACCEPT})
         headers = _route_headers(response.headers)
@@ -1255,8 +1325,9 @@ _WorkerAnswer = tuple[list[_WorkerResult], float]
 
 def _render_in_worker() -> _WorkerAnswer:
     """In a forked worker: the pages of the chunk the dealer gives it (:class:`_Dealer`),
-    rendered; for each, its index in the export's list and fields but the page (which the
-    parent has), so that only bytes and headers travel back, and what the publication recorded
+    rendered and their files written (:meth:`SiteExporter._write_page`); for each, its index
+    in the export's list and the fields of its record but the page (which the parent has), so
+    that only file names and headers travel back, and what the publication recorded
     meanwhile (the dates it gave), which the parent keeps and saves; and the memory it has
     written to so far."""
     assert _WORK is not None, "a worker of an export runs only in a fork of it"
@@ -1265,15 +1336,17 @@ def _render_in_worker() -> _WorkerAnswer:
     publication.start_journal()
     results = []
     for index in dealer.take(_SLOT):
-        rendered = exporter._render(todo[index])
+        written = exporter._write_page(exporter._render(todo[index]))
         fields = (
-            rendered.endpoint,
-            rendered.files,
-            rendered.last_modified,
-            rendered.headers,
-            rendered.vary,
-            rendered.content_type,
-            rendered.extension,
+            written.endpoint,
+            written.files,
+            written.written,
+            written.replaced,
+            written.last_modified,
+            written.headers,
+            written.vary,
+            written.content_type,
+            written.extension,
         )
         results.append((index, fields, publication.take_journal()))
     return results, _written_mb()
