@@ -808,7 +808,8 @@ class SiteExporter:
         files = {relpath: plain.body}
         for coding, suffix in SIBLINGS.items():
             coded = answers[coding]
-            if Headers(coded.headers).get("Content-Encoding") != coding:
+            encodings = [v for name, v in coded.headers if name.lower() == "content-encoding"]
+            if encodings != [coding]:
                 raise ExportError(f"{page.path}: the app did not answer in {coding}")
             files[relpath + suffix] = coded.body
         last_modified = parse_date(headers.get("Last-Modified"))
