@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 import re
 import unicodedata
 from collections.abc import Callable
@@ -343,6 +344,11 @@ class Article:
     def sort_key(self) -> tuple[float, str]:
         """Newest first, ties broken by id so the order never depends on the file system."""
         return (-self.published.timestamp(), self.id)
+
+
+# An article's place in every list (newest first) as a key function: the property itself,
+# without a function of ours around it (one call fewer per article a sort or a bisect looks at).
+SORT_KEY: Callable[[Article], tuple[float, str]] = operator.attrgetter("sort_key")
 
 
 def _article_of(

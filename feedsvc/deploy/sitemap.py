@@ -17,7 +17,6 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
-import operator
 import os
 import weakref
 from collections.abc import Collection, Hashable, Iterable, Iterator
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from feedsvc.articles.model import Article
+from feedsvc.articles.model import SORT_KEY, Article
 from feedsvc.feeds.catalog import Catalog, Feed
 from feedsvc.feeds.publication import content_key
 from feedsvc.feeds.urls import (
@@ -406,11 +405,8 @@ def _place(articles: tuple[Article, ...], article: Article | None) -> int | None
     """Where ``article`` is in ``articles`` (newest first), or None if it is not there."""
     if article is None:
         return None
-    index = bisect.bisect_left(articles, article.sort_key, key=_SORT_KEY)
+    index = bisect.bisect_left(articles, article.sort_key, key=SORT_KEY)
     return index if index < len(articles) and articles[index] is article else None
-
-
-_SORT_KEY = operator.attrgetter("sort_key")
 
 
 def _article_page(article: Article, before: SitePage | None) -> SitePage:

@@ -14,15 +14,14 @@ from __future__ import annotations
 import bisect
 import enum
 import math
-import operator
 import weakref
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import InitVar, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from feedsvc.articles.model import Article, Category, Source, slugify
+from feedsvc.articles.model import SORT_KEY, Article, Category, Source, slugify
 from feedsvc.errors import ContentProblem, Severity
 
 _K = TypeVar("_K")
@@ -357,7 +356,7 @@ def build_catalog(
         else _canonicalize(article, categories, spellings.source_names)
         for article in articles
     ]
-    canonical.sort(key=_SORT_KEY)
+    canonical.sort(key=SORT_KEY)
     catalog = Catalog(site_title, tuple(canonical), _ordered(problems))
     object.__setattr__(catalog, "spellings", spellings)
     return catalog
@@ -437,11 +436,11 @@ def update_catalog(
     # In the order a full build finds them: by their newest article, outer categories first.
     category_feeds = sorted(
         (f for f in feeds.values() if f.kind is FeedKind.CATEGORY),
-        key=lambda f: (_sort_key(f.articles[0]), f.category.depth if f.category else 0),
+        key=lambda f: (f.articles[0].sort_key, f.category.depth if f.category else 0),
     )
     source_feeds = sorted(
         (f for f in feeds.values() if f.kind is FeedKind.SOURCE),
-        key=lambda f: _sort_key(f.articles[0]),
+        key=lambda f: f.articles[0].sort_key,
     )
     by_id = _updated_ids(previous.by_id, gone, new)
     everyone = _changed(previous.articles, gone, new)
@@ -481,25 +480,17 @@ def _renamed(before: Mapping[_K, str], after: Mapping[_K, str]) -> bool:
     return any(after.get(slug, name) != name for slug, name in before.items())
 
 
-def _sort_key(article: Article) -> tuple[float, str]:
-    return article.sort_key
-
-
-# The same, without a function of ours around the property (a call per article when sorting).
-_SORT_KEY: Callable[[Article], tuple[float, str]] = operator.attrgetter("sort_key")
-
-
 def _changed(
     articles: tuple[Article, ...], leaving: list[Article], coming: list[Article]
 ) -> tuple[Article, ...]:
     """``articles`` (newest first) without ``leaving`` and with ``coming``, in order."""
     members = list(articles)
     for article in leaving:
-        index = bisect.bisect_left(members, article.sort_key, key=_sort_key)
+        index = bisect.bisect_left(members, article.sort_key, key=SORT_KEY)
         if index < len(members) and members[index] is article:
             del members[index]
     for article in coming:
-        bisect.insort(members, article, key=_sort_key)
+        bisect.insort(members, article, key=SORT_KEY)
     return tuple(members)
 
 
