@@ -735,10 +735,7 @@ class SiteExporter:
         served: list[ServedPage] = []
         environ[SERVED_PAGE] = served
         response = self._answer(environ)
-        if response.status_code != page.status:
-            raise ExportError(
-                f"{page.path}: the app answered {response.status_code}, expected {page.status}"
-            )
+        _check_status(page, response.status_code)
         body = response.get_data()
         endpoint = None
         if page.status == 200:
@@ -765,18 +762,7 @@ class SiteExporter:
             gzipped = deflate.gzip_compress(body, STATIC_GZIP_LEVEL)  # its modification time: 0
             files[relpath + SIBLINGS[GZIP]] = bytes(gzipped)
             files[relpath + SIBLINGS[BROTLI]] = brotli.compress(body, quality=STATIC_BROTLI_QUALITY)
-        last_modified = response.last_modified
-        headers = _route_headers(response.headers)
-        return _Rendered(
-            page=page,
-            endpoint=endpoint or f"error {page.status}",
-            files=files,
-            last_modified=int(last_modified.timestamp()) if last_modified else None,
-            headers=headers,
-            vary=vary,
-            content_type=content_type,
-            extension=PurePosixPath(relpath).suffix.lstrip("."),
-        )
+        return _rendered(page, endpoint or f"error {page.status}", files, response.headers)
 
     def _render_feed(self, page: SitePage) -> _Rendered | None:
         """A feed page and its compressed siblings, as the service sends each: the fast path's
@@ -801,9 +787,7 @@ class SiteExporter:
             or endpoint in COMPRESSED_ON_THE_FLY
         ):
             return None
-        status = int(plain.status.partition(" ")[0])
-        if status != page.status:
-            raise ExportError(f"{page.path}: the app answered {status}, expected {page.status}")
+        _check_status(page, int(plain.status.partition(" ")[0]))
         relpath = file_for(page.path, page.status)
         files = {relpath: plain.body}
         for coding, suffix in SIBLINGS.items():
@@ -812,17 +796,7 @@ class SiteExporter:
             if encodings != [coding]:
                 raise ExportError(f"{page.path}: the app did not answer in {coding}")
             files[relpath + suffix] = coded.body
-        last_modified = parse_date(headers.get("Last-Modified"))
-        return _Rendered(
-            page=page,
-            endpoint=endpoint,
-            files=files,
-            last_modified=int(last_modified.timestamp()) if last_modified else None,
-            headers=_route_headers(headers.items()),
-            vary=vary,
-            content_type=headers.get("Content-Type", "application/octet-stream"),
-            extension=PurePosixPath(relpath).suffix.lstrip("."),
-        )
+        return _rendered(page, endpoint, files, headers)
 
     def _get(self, path: str, headers: Mapping[str, str]) -> Response:
         """The app's answer, read whole and closed (a static file's answer holds it open).
@@ -1546,6 +1520,29 @@ class _RouteSeen:
 def _route_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """The headers a route sends with every answer, not those of one response."""
     return {name: value for name, value in headers if name.lower() not in _PER_RESPONSE}
+
+
+def _check_status(page: SitePage, status: int) -> None:
+    if status != page.status:
+        raise ExportError(f"{page.path}: the app answered {status}, expected {page.status}")
+
+
+def _rendered(
+    page: SitePage, endpoint: str, files: dict[str, bytes], headers: Headers
+) -> _Rendered:
+    """A page's record from its answer's headers (the route's, or the fast path's for a
+    feed); ``files`` name the page's own file first."""
+    last_modified = parse_date(headers.get("Last-Modified"))
+    return _Rendered(
+        page=page,
+        endpoint=endpoint,
+        files=files,
+        last_modified=int(last_modified.timestamp()) if last_modified else None,
+        headers=_route_headers(headers.items()),
+        vary=headers.get("Vary"),
+        content_type=headers.get("Content-Type", "application/octet-stream"),
+        extension=PurePosixPath(next(iter(files))).suffix.lstrip("."),
+    )
 
 
 def _check_relpath(relpath: str) -> None:
