@@ -54,8 +54,6 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-import brotli
-import deflate
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_date
 from werkzeug.test import EnvironBuilder, run_wsgi_app
@@ -87,7 +85,7 @@ from feedsvc.deploy.sitemap import (
     uncovered_endpoints,
 )
 from feedsvc.feeds.builder import keep_entries_at_most
-from feedsvc.feeds.compression import BROTLI, GZIP, IDENTITY
+from feedsvc.feeds.compression import BROTLI, GZIP, IDENTITY, compress
 from feedsvc.feeds.document import IdentityCache
 from feedsvc.feeds.urls import FEEDS_PREFIX, feed_path
 from feedsvc.feeds.writers import FORMATS
@@ -759,9 +757,8 @@ class SiteExporter:
                     raise ExportError(f"{page.path}: the app did not answer in {coding}")
                 files[relpath + suffix] = coded.get_data()
         elif _compressible(content_type) and len(body) >= MIN_SIBLING_BYTES:
-            gzipped = deflate.gzip_compress(body, STATIC_GZIP_LEVEL)  # its modification time: 0
-            files[relpath + SIBLINGS[GZIP]] = bytes(gzipped)
-            files[relpath + SIBLINGS[BROTLI]] = brotli.compress(body, quality=STATIC_BROTLI_QUALITY)
+            files[relpath + SIBLINGS[GZIP]] = compress(body, GZIP, STATIC_GZIP_LEVEL)
+            files[relpath + SIBLINGS[BROTLI]] = compress(body, BROTLI, STATIC_BROTLI_QUALITY)
         return _rendered(page, endpoint or f"error {page.status}", files, response.headers)
 
     def _render_feed(self, page: SitePage) -> _Rendered | None:

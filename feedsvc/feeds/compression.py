@@ -49,12 +49,20 @@ def encode_all(body: bytes, *, later_page: bool = False) -> dict[str, bytes]:
 def encode(body: bytes, coding: str, *, later_page: bool = False) -> bytes:
     """The body in one coding, as :func:`encode_all` makes it."""
     if coding == GZIP:
-        level = LATER_PAGE_GZIP_LEVEL if later_page else GZIP_LEVEL
-        return bytes(deflate.gzip_compress(body, level))  # a bytearray: bodies are immutable
+        return compress(body, GZIP, LATER_PAGE_GZIP_LEVEL if later_page else GZIP_LEVEL)
     if coding == BROTLI:
-        quality = LATER_PAGE_BROTLI_QUALITY if later_page else BROTLI_QUALITY
-        compressed: bytes = brotli.compress(body, quality=quality)
-        return compressed
+        return compress(body, BROTLI, LATER_PAGE_BROTLI_QUALITY if later_page else BROTLI_QUALITY)
     if coding == IDENTITY:
         return body
     raise ValueError(f"no content coding {coding!r}")
+
+
+def compress(body: bytes, coding: str, level: int) -> bytes:
+    """The body in ``coding`` (gzip or br) at ``level`` (brotli's quality), deterministic byte
+    for byte: libdeflate's gzip header holds no clock (a modification time of 0)."""
+    if coding == GZIP:
+        return bytes(deflate.gzip_compress(body, level))  # a bytearray: bodies are immutable
+    if coding == BROTLI:
+        compressed: bytes = brotli.compress(body, quality=level)
+        return compressed
+    raise ValueError(f"no compressed content coding {coding!r}")
