@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,7 +79,32 @@ def shared(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             sent.append(len(self.entries))
 
     monkeypatch.setattr(store_module._Sharing, "finish", counted)
+    monkeypatch.setattr(store_module._Sharing, "_exchange", taking_turns)
     return sent
+
+
+_exchange = store_module._Sharing._exchange
+
+
+def taking_turns(self: store_module._Sharing) -> None:
+    """The parent takes a block only after the child has taken the one before (or has ended):
+    left to the scheduler, a busy machine may run the parent through every block before the
+    child takes one, and the child would have read nothing to check."""
+    _exchange(self)
+    if self.pid is None:
+        return  # the child
+    deadline = time.monotonic() + 60
+    while self.next_block.value % 2 == 0 and _running(self.pid):
+        assert time.monotonic() < deadline, "the child never took a block"
+        time.sleep(0.001)
+
+
+def _running(pid: int) -> bool:
+    """Whether the child has not ended; an ended child is left to be reaped by finish()."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    except ChildProcessError:  # reaped already (by a handler of SIGCHLD)
+        return False
 
 
 def test_a_shared_first_load_gives_what_one_process_gives(
