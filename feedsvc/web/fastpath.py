@@ -226,7 +226,7 @@ def build_responders(
         # compressed coding is made once through Werkzeug, and the others are made from its
         # header list with those values replaced (or Content-Encoding dropped, for identity),
         # which keeps Werkzeug's order and rules. tests/test_fastpath.py compares every variant
-        # with the route's. Three answers so made took a tenth of a feed page in an export.
+        # with the route's.
         coded = [coding for coding in rendered.variants if coding != IDENTITY]
         template: list[Answer] = []
 
