@@ -16,11 +16,13 @@ The corpus is read once, untimed, before each run (``benchlib.warm_page_cache``)
 Every run exports into a folder of its own, and the folders are removed only once all runs have
 ended, after ``os.sync()`` so that no run pays for the one before's writeback. Removing the previous
 run's tree (25,000 files at 10,000 articles) just before a run, as this bench did until
-2026-12-01, made the next first export's kernel time 2.3 to 2.8 times that of an export into a
-folder on an undisturbed file system: this machine's ext4 has no journal, and its inode allocator
-then checks every recently freed inode it meets (``recently_deleted`` in fs/ext4/ialloc.c; perf:
-``find_get_block_common`` and ``recently_deleted`` about 9% of all samples of such an export), for
-minutes after the removal. ``--remove-between`` measures that case: each run's tree removed just
+2026-12-01, tripled the next first export's kernel time: 7.9 s against 2.6 s, median of 3
+(bench/results/export-10000-692e121-20261201T031315Z.json against
+export-10000-f1b0d2f-20261201T031208Z.json, the same export code). This machine's ext4 has no
+journal, and its inode allocator then checks every recently freed inode it meets
+(``recently_deleted`` in fs/ext4/ialloc.c; a perf profile of such an export had
+``find_get_block_common`` and ``recently_deleted`` in 9% of its samples), for minutes after the
+removal. ``--remove-between`` measures that case: each run's tree removed just
 before the next (a re-export after ``rm -rf`` of the previous one). What the file system is, and
 whether it has a journal, is saved with the results.
 """
