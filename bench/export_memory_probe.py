@@ -136,6 +136,14 @@ def show(now: float, pss_sum: float, processes: dict[int, dict[str, float]]) -> 
     )
 
 
+def settled() -> tuple[float, float, float]:
+    """Sync the file systems, so that the writeback of whatever ran before is done before the
+    export starts, not during it, and return the load average then. (Trees removed just before
+    slow an export on ext4 without a journal: bench/export_bench.py.)"""
+    os.sync()
+    return os.getloadavg()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("content", type=Path)
@@ -156,6 +164,7 @@ def main() -> int:
     peak: dict[str, object] = {}
     peak_mb = 0.0
     lines: list[str] = []
+    load_before = settled()
     with tempfile.TemporaryDirectory(prefix="export-memory-") as out:
         process = subprocess.Popen(
             [sys.executable, "-c", DRIVER, str(args.content), out, json.dumps(settings)],
@@ -195,6 +204,7 @@ def main() -> int:
         "probe_commit": short_commit(),
         "content": str(args.content),
         "settings": settings,
+        "load_before": load_before,
         "export": result,
         "peak": peak,
         "samples": samples,
