@@ -141,6 +141,18 @@ def test_every_route_is_exported_or_excluded_with_a_reason(make_app: Callable[..
     assert {"/", "/feeds.opml", "/embed.js", "/embed/all.html", "/feeds/all.json"} <= paths
 
 
+def test_a_route_reached_only_by_a_later_page_of_a_kind_is_covered(
+    make_app: Callable[..., Flask],
+) -> None:
+    # One page of each kind is matched first; an endpoint those miss is looked for in every page.
+    app = make_app(BUNDLED_CONTENT, PAGE_SIZE=10, SITEMAP_LIMIT=40)
+    app.add_url_rule("/artikelen/bijzonder.html", "bijzonder", lambda: "")
+    pages = site_pages(app)
+    assert uncovered_endpoints(app, pages) == {"bijzonder"}
+    special = SitePage("/artikelen/bijzonder.html", "special")
+    assert uncovered_endpoints(app, [*pages, special]) == set()
+
+
 def test_a_new_route_without_pages_is_reported(make_app: Callable[..., Flask]) -> None:
     app = make_app(BUNDLED_CONTENT, PAGE_SIZE=10, SITEMAP_LIMIT=40)
     app.add_url_rule("/zoeken", "zoeken", lambda: "")
