@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import article_text
+from conftest import BUNDLED_CONTENT, article_text
 from flask import Flask
 
 from feedsvc import cli
@@ -369,3 +369,28 @@ def test_a_kept_page_missing_a_sibling_is_made_again_whole(
     stylesheet.unlink()
     export_edit(app, exporter, content, "zonder")
     assert tree(public) == full_export(make_app, content, tmp_path / "fresh")
+
+
+def test_a_first_export_leaves_two_spares_that_are_hard_link_copies_of_the_site(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    # The two spares are copied side by side; each must be the whole generation, file by file
+    # the same inode, so that the next two edits can each start from one.
+    SiteExporter(make_app(BUNDLED_CONTENT), tmp_path).export()
+    generation = (tmp_path / "public").resolve()
+    files = {
+        path.relative_to(generation).as_posix(): path.stat().st_ino
+        for path in generation.rglob("*")
+        if path.is_file()
+    }
+    folders = {p.relative_to(generation).as_posix() for p in generation.rglob("*") if p.is_dir()}
+    spares = sorted((tmp_path / "spare").iterdir())
+    assert [spare.name for spare in spares] == [f"{generation.name}.0", f"{generation.name}.1"]
+    for spare in spares:
+        copied = {
+            path.relative_to(spare).as_posix(): path.stat().st_ino
+            for path in spare.rglob("*")
+            if path.is_file()
+        }
+        assert copied == files
+        assert {p.relative_to(spare).as_posix() for p in spare.rglob("*") if p.is_dir()} == folders

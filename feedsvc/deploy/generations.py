@@ -32,11 +32,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,8 +168,16 @@ class Generations:
         wanted = TREES - len(keep)
         for _, tree in spares[: max(len(spares) - wanted, 0)]:
             shutil.rmtree(tree, ignore_errors=True)
-        for index in range(len(spares), wanted):
-            self._copy_as_spare(build, index)
+        missing = range(len(spares), wanted)
+        if len(missing) > 1:
+            # After a first export both spares are copied. A copy is a walk with a mkdir or a
+            # link per entry, which release the GIL: side by side, on two cores, they take
+            # little more than one alone.
+            with ThreadPoolExecutor(len(missing), thread_name_prefix="spare") as copies:
+                list(copies.map(functools.partial(self._copy_as_spare, build), missing))
+        else:
+            for index in missing:
+                self._copy_as_spare(build, index)
 
     def forget_changes(self, upto: int) -> None:
         """Drop the change lists of generations up to ``upto`` that no tree needs any more
