@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -98,6 +99,13 @@ def page_of(client: FlaskClient, url: str, mount: str = "") -> lxml.html.HtmlEle
     response = client.get(url, environ_overrides={"SCRIPT_NAME": mount})
     assert response.status_code == 200, url
     return lxml.html.fromstring(response.data)
+
+
+def environment_without_settings(**variables: str) -> dict[str, str]:
+    """This process's environment without its FEEDSVC_* settings, plus ``variables``: what a
+    process started by a test sees, whatever the shell that runs the tests has set."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    return {**kept, **variables}
 
 
 def free_port() -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import BUNDLED_CONTENT, REPO, ArticleWriter
+from conftest import BUNDLED_CONTENT, REPO, ArticleWriter, environment_without_settings
 
 from feedsvc.cli import main
 from feedsvc.settings import Settings
@@ -205,7 +205,7 @@ def test_serve_refuses_an_invalid_setting_before_starting_gunicorn(
 
 
 def python_m_feedsvc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    env = environment_without_settings()
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     return subprocess.run(
         [sys.executable, "-m", "feedsvc", *args],

@@ -35,6 +35,7 @@ from conftest import (
     SITE_URL,
     article_text,
     bundled_small_pages_app,
+    environment_without_settings,
     free_port,
 )
 from flask import Flask
@@ -458,11 +459,7 @@ def export_watching(content: Path, out: Path, **settings: str) -> Iterator[LineR
     """``feedsvc export OUT --watch`` running over ``content`` (``settings``: more
     ``FEEDSVC_`` variables), its first export done; a reader of its further lines. Stopped
     with SIGTERM on leaving, which it must exit 0 for."""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")},
-        "FEEDSVC_SITE_URL": SITE_URL,
-        **settings,
-    }
+    env = environment_without_settings(FEEDSVC_SITE_URL=SITE_URL, **settings)
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "feedsvc", "export", str(out), "--watch"),

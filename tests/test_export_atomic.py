@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SITE_URL, article_text
+from conftest import REPO, SITE_URL, article_text, environment_without_settings
 
 from feedsvc.deploy.generations import GENERATIONS_DIR, exclusive
 
@@ -74,8 +74,7 @@ def write_content(folder: Path, count: int) -> None:
 
 
 def export_process(out: Path, content: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-    env |= {"FEEDSVC_SITE_URL": SITE_URL, "FEEDSVC_PAGE_SIZE": "4"}
+    env = environment_without_settings(FEEDSVC_SITE_URL=SITE_URL, FEEDSVC_PAGE_SIZE="4")
     return subprocess.Popen(
         [sys.executable, "-m", "feedsvc", "export", str(out), "--content", str(content)],
         cwd=REPO,

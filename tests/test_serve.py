@@ -3,7 +3,6 @@ and ``feedsvc serve`` and ``feedsvc check`` from a wheel installed into a fresh 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -20,7 +19,13 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import BUNDLED_CONTENT, REPO, ArticleWriter, free_port
+from conftest import (
+    BUNDLED_CONTENT,
+    REPO,
+    ArticleWriter,
+    environment_without_settings,
+    free_port,
+)
 from gunicornlib import GUNICORN
 
 # gunicorn's error log format: "[2026-11-30 07:01:02 +0000] [1234] [INFO] message".
@@ -32,9 +37,8 @@ SEED_TITLE = "Mark Rutte over de troepeninzet van de DPRK in Rusland"
 
 def environment(**variables: str) -> dict[str, str]:
     """This environment without FEEDSVC_* settings or PYTHONPATH, plus ``variables``."""
-    kept = {
-        k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_") and k != "PYTHONPATH"
-    }
+    kept = environment_without_settings()
+    kept.pop("PYTHONPATH", None)
     return {**kept, **variables}
 
 
