@@ -189,11 +189,17 @@ def process_tree(root: int) -> list[int]:
     return found
 
 
+def environment_without_settings(**variables: str) -> dict[str, str]:
+    """This process's environment without its FEEDSVC_* settings, plus ``variables``: what a
+    process a benchmark starts sees, whatever the shell that runs it has set."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    return {**kept, **variables}
+
+
 def run_driver(tree: Path, driver: str, *args: str) -> dict[str, Any]:
     """Run the Python ``driver`` over the package in ``tree`` with ``args``, outside this
     process's FEEDSVC_ settings; what it printed last, as JSON."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-    env["PYTHONPATH"] = str(tree)
+    env = environment_without_settings(PYTHONPATH=str(tree))
     done = subprocess.run(
         [sys.executable, "-c", driver, *args],
         cwd=tree,

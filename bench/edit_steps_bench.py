@@ -45,7 +45,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus
-from benchlib import BenchError, extract_revision, run_main, short_commit, write_results
+from benchlib import (
+    BenchError,
+    environment_without_settings,
+    extract_revision,
+    run_main,
+    short_commit,
+    write_results,
+)
 from export_edit_bench import PLACEHOLDER_BOOTSTRAP, SEED, edited_articles, save_by_rename
 
 REPO = Path(__file__).resolve().parent.parent
@@ -231,8 +238,7 @@ class Worker:
         self, name: str, tree: Path, content: Path, out: Path, *, rescan: bool, records: bool
     ) -> None:
         self.name, self.content = name, content
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-        env["PYTHONPATH"] = f"{tree}{os.pathsep}{REPO / 'bench'}"
+        env = environment_without_settings(PYTHONPATH=f"{tree}{os.pathsep}{REPO / 'bench'}")
         command = [sys.executable, __file__, "--worker", str(content), str(out)]
         self.process = subprocess.Popen(
             [*command, *(["--rescan"] if rescan else []), *(["--records"] if records else [])],

@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import (
     BenchError,
+    environment_without_settings,
     extract_revision,
     process_tree,
     run_main,
@@ -150,8 +151,7 @@ def sample_pss(process: subprocess.Popen[str], peak: list[int]) -> None:
 def run_once(tree: Path, content: Path, out: Path, edited: Path) -> dict[str, float]:
     warm_page_cache(content)
     os.sync()  # the previous run's writeback, done before this run starts, not during it
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-    env["PYTHONPATH"] = str(tree)
+    env = environment_without_settings(PYTHONPATH=str(tree))
     process = subprocess.Popen(
         [sys.executable, "-c", DRIVER, str(content), str(out), str(edited)],
         cwd=tree,

@@ -54,7 +54,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus
-from benchlib import BenchError, extract_revision, run_main, short_commit
+from benchlib import (
+    BenchError,
+    environment_without_settings,
+    extract_revision,
+    run_main,
+    short_commit,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = 1
@@ -113,7 +119,7 @@ class Watcher:
         self.name = name
         self.content = content
         self.out = out
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+        env = environment_without_settings()
         env |= {
             "PYTHONPATH": str(tree),
             "FEEDSVC_CONTENT_DIR": str(content),

@@ -32,7 +32,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import BenchError, process_tree, run_main, short_commit
+from benchlib import (
+    BenchError,
+    environment_without_settings,
+    process_tree,
+    run_main,
+    short_commit,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 FIELDS = ("Rss", "Pss", "Private_Dirty", "Private_Clean", "Shared_Dirty", "Shared_Clean")
@@ -161,8 +167,7 @@ def main() -> int:
     if args.attach is not None:
         return attach(args.attach, args.until, args.out, args.content)
     settings = dict(map(setting, args.set))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-    env["PYTHONPATH"] = str(args.tree)
+    env = environment_without_settings(PYTHONPATH=str(args.tree))
     commit = short_commit("HEAD", args.tree)
     samples: list[dict[str, object]] = []
     peak: dict[str, object] = {}

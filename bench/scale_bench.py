@@ -68,6 +68,7 @@ from benchlib import (  # noqa: E402
     BenchError,
     answering,
     child_result,
+    environment_without_settings,
     find_tool,
     first_feed,
     free_port,
@@ -198,7 +199,7 @@ def gunicorn(folder: Path, tmp: Path) -> Iterator[int]:
     """gunicorn as the README starts it, on ``folder``, with watching on (the default)."""
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")},
+        **environment_without_settings(),
         "FEEDSVC_CONTENT_DIR": str(folder),
         "FEEDSVC_BIND": f"127.0.0.1:{port}",
     }

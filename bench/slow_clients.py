@@ -53,6 +53,7 @@ from pathlib import Path
 from benchlib import (
     BenchError,
     answering,
+    environment_without_settings,
     find_tool,
     free_port,
     nginx_conf,
@@ -251,7 +252,7 @@ def deployment(name: str, tmp: Path) -> Iterator[int]:
 
 
 def feedsvc_command(*args: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    env = environment_without_settings()
     done = subprocess.run(
         [sys.executable, "-m", "feedsvc", *args],
         cwd=REPO,
