@@ -58,9 +58,13 @@ FEED = "/feeds/all.rss"
 TUNED_COPY = "request_pool_size 8k;"
 _SERVER_DOT_CHECK = re.compile(r"\n    if \(\$request_uri [^\n]*\{\n[^\n]*\n    \}")
 _IF_BLOCK = re.compile(r"\n *if \([^\n]*\{\n(?:[^\n]*\n)*? *\}")
-_URI_TEST = re.compile(r"\n *if \(\$request_uri != (\"[^\"]*\")\) \{\n[^\n]*\n *\}")
+_URI_TEST = re.compile(r"\n *if \(\$request_uri != (\"[^\"]*\")\) \{\n(?:[^\n]*\n)*? *\}")
 _ACCEPT_HINT = '"text/(?:html|\\*)"'
 _ACCEPT_TEST = re.compile(r"\n *if \(\$http_accept ~\* [^\n]*\{\n(?:[^\n]*\n)*? *\}")
+_URL_TESTED = re.compile(r'if \(\$request_uri != ("[^"]*")\)')
+_DROPPABLE_ON_304 = re.compile(
+    r'(add_header (?:Content-Security-Policy|X-Content-Type-Options) )("[^"\n]*");'
+)
 _FOLDER_LOCATION = re.compile(
     r'\n    location "[^"]*/" \{\n(?:        internal;\n)?        return 404;\n    \}'
 )
@@ -90,6 +94,38 @@ def _headers_in_server(config: str) -> str:
     changed = _in_feed_location(config, take)
     moved = "".join("\n    " + line.strip() for line in found)
     return changed.replace("    etag on;\n", "    etag on;" + moved + "\n", 1)
+
+
+def _uri_map(config: str) -> str:
+    """The URL test of every feed's location as one map of ``$request_uri`` whose keys are the
+    feeds' URLs, each location testing the map's flag."""
+    urls = sorted(set(_URL_TESTED.findall(config)))
+    keys = "".join(f"    {url} 0;\n" for url in urls)
+    flag = f"map $request_uri $feedsvc_not_plain {{\n    default 1;\n{keys}}}\n"
+    tested = _URL_TESTED.sub("if ($feedsvc_not_plain)", config)
+    # Keys longer than nginx's default buckets hold; set before the file's first map (this
+    # file is included in the http block, where the setting belongs).
+    return "map_hash_bucket_size 256;\n" + tested.replace("\nserver {", f"\n{flag}server {{", 1)
+
+
+def _only_on_200(config: str) -> str:
+    """The feed's headers that RFC 9110 (section 15.4.5) does not ask of a 304 (all but
+    Cache-Control and Vary, and CORS, which a script's own conditional request needs) from a
+    map of ``$status`` that is empty on a 304, so that nginx leaves them off it."""
+    maps: list[str] = []
+
+    def change(block: str) -> str:
+        def header(match: re.Match[str]) -> str:
+            variable = f"$feedsvc_on_200_{len(maps) + 1}"
+            maps.append(
+                f'map $status {variable} {{\n    default {match.group(2)};\n    304 "";\n}}\n'
+            )
+            return f"{match.group(1)}{variable};"
+
+        return _DROPPABLE_ON_304.sub(header, block)
+
+    changed = _in_feed_location(config, change)
+    return changed.replace("\nserver {", "\n" + "".join(maps) + "server {", 1)
 
 
 # Variants of the generated configuration, each less one construct, to find what it costs.
@@ -163,6 +199,10 @@ VARIANTS: dict[str, Callable[[str], str]] = {
         "    etag on;\n    open_file_cache max=1000 inactive=20s;\n    open_file_cache_valid 1s;\n",
         1,
     ),
+    # The URL test as a look-up of exact keys (a map of $request_uri) instead of a comparison.
+    "uri-map": _uri_map,
+    # Content-Security-Policy and X-Content-Type-Options left off a 304 (a map of $status).
+    "only-on-200": _only_on_200,
 }
 
 
