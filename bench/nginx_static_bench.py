@@ -130,6 +130,14 @@ def _only_on_200(config: str) -> str:
     return changed.replace("\nserver {", "\n" + "".join(maps) + "server {", 1)
 
 
+def _root_resolved(config: str) -> str:
+    """The export's root (its ``public`` link) written as the folder it points to now."""
+    found = re.search(r'\n    root "([^"]*)";', config)
+    if found is None:
+        raise BenchError("no root in the configuration")
+    return config.replace(f'"{found.group(1)}', f'"{os.path.realpath(found.group(1))}')
+
+
 # Variants of the generated configuration, each less one construct, to find what it costs.
 VARIANTS: dict[str, Callable[[str], str]] = {
     # Every if, set and rewrite of the feed's location(s), and a server-level if.
@@ -205,6 +213,12 @@ VARIANTS: dict[str, Callable[[str], str]] = {
     "uri-map": _uri_map,
     # Content-Security-Policy and X-Content-Type-Options left off a 304 (a map of $status).
     "only-on-200": _only_on_200,
+    # Not correct (an export's switch would go unseen): what the path through the link costs.
+    "root-resolved": _root_resolved,
+    # nginx opening the file's path one folder at a time, refusing links below the root.
+    "disable-symlinks": lambda config: config.replace(
+        "    etag on;\n", "    etag on;\n    disable_symlinks on from=$document_root;\n", 1
+    ),
 }
 
 
