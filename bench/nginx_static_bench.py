@@ -27,6 +27,8 @@ import http.client
 import os
 import re
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -58,9 +60,13 @@ FEED = "/feeds/all.rss"
 TUNED_COPY = "request_pool_size 8k;"
 _SERVER_DOT_CHECK = re.compile(r"\n    if \(\$request_uri [^\n]*\{\n[^\n]*\n    \}")
 _IF_BLOCK = re.compile(r"\n *if \([^\n]*\{\n(?:[^\n]*\n)*? *\}")
-_URI_TEST = re.compile(r"\n *if \(\$request_uri != (\"[^\"]*\")\) \{\n[^\n]*\n *\}")
+_URI_TEST = re.compile(r"\n *if \(\$request_uri != (\"[^\"]*\")\) \{\n(?:[^\n]*\n)*? *\}")
 _ACCEPT_HINT = '"text/(?:html|\\*)"'
 _ACCEPT_TEST = re.compile(r"\n *if \(\$http_accept ~\* [^\n]*\{\n(?:[^\n]*\n)*? *\}")
+_URL_TESTED = re.compile(r'if \(\$request_uri != ("[^"]*")\)')
+_DROPPABLE_ON_304 = re.compile(
+    r'(add_header (?:Content-Security-Policy|X-Content-Type-Options) )("[^"\n]*");'
+)
 _FOLDER_LOCATION = re.compile(
     r'\n    location "[^"]*/" \{\n(?:        internal;\n)?        return 404;\n    \}'
 )
@@ -90,6 +96,46 @@ def _headers_in_server(config: str) -> str:
     changed = _in_feed_location(config, take)
     moved = "".join("\n    " + line.strip() for line in found)
     return changed.replace("    etag on;\n", "    etag on;" + moved + "\n", 1)
+
+
+def _uri_map(config: str) -> str:
+    """The URL test of every feed's location as one map of ``$request_uri`` whose keys are the
+    feeds' URLs, each location testing the map's flag."""
+    urls = sorted(set(_URL_TESTED.findall(config)))
+    keys = "".join(f"    {url} 0;\n" for url in urls)
+    flag = f"map $request_uri $feedsvc_not_plain {{\n    default 1;\n{keys}}}\n"
+    tested = _URL_TESTED.sub("if ($feedsvc_not_plain)", config)
+    # Keys longer than nginx's default buckets hold; set before the file's first map (this
+    # file is included in the http block, where the setting belongs).
+    return "map_hash_bucket_size 256;\n" + tested.replace("\nserver {", f"\n{flag}server {{", 1)
+
+
+def _only_on_200(config: str) -> str:
+    """The feed's headers that RFC 9110 (section 15.4.5) does not ask of a 304 (all but
+    Cache-Control and Vary, and CORS, which a script's own conditional request needs) from a
+    map of ``$status`` that is empty on a 304, so that nginx leaves them off it."""
+    maps: list[str] = []
+
+    def change(block: str) -> str:
+        def header(match: re.Match[str]) -> str:
+            variable = f"$feedsvc_on_200_{len(maps) + 1}"
+            maps.append(
+                f'map $status {variable} {{\n    default {match.group(2)};\n    304 "";\n}}\n'
+            )
+            return f"{match.group(1)}{variable};"
+
+        return _DROPPABLE_ON_304.sub(header, block)
+
+    changed = _in_feed_location(config, change)
+    return changed.replace("\nserver {", "\n" + "".join(maps) + "server {", 1)
+
+
+def _root_resolved(config: str) -> str:
+    """The export's root (its ``public`` link) written as the folder it points to now."""
+    found = re.search(r'\n    root "([^"]*)";', config)
+    if found is None:
+        raise BenchError("no root in the configuration")
+    return config.replace(f'"{found.group(1)}', f'"{os.path.realpath(found.group(1))}')
 
 
 # Variants of the generated configuration, each less one construct, to find what it costs.
@@ -162,6 +208,16 @@ VARIANTS: dict[str, Callable[[str], str]] = {
         "    etag on;\n",
         "    etag on;\n    open_file_cache max=1000 inactive=20s;\n    open_file_cache_valid 1s;\n",
         1,
+    ),
+    # The URL test as a look-up of exact keys (a map of $request_uri) instead of a comparison.
+    "uri-map": _uri_map,
+    # Content-Security-Policy and X-Content-Type-Options left off a 304 (a map of $status).
+    "only-on-200": _only_on_200,
+    # Not correct (an export's switch would go unseen): what the path through the link costs.
+    "root-resolved": _root_resolved,
+    # nginx opening the file's path one folder at a time, refusing links below the root.
+    "disable-symlinks": lambda config: config.replace(
+        "    etag on;\n", "    etag on;\n    disable_symlinks on from=$document_root;\n", 1
     ),
 }
 
@@ -324,7 +380,7 @@ def _instructions(
         f"--cachegrind-out-file={out}",
         f"--log-file={log}",
     ]
-    with nginx(tmp, config, wrapper):
+    with nginx(tmp, config, wrapper) as pid:
         wait_for(port)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         for _ in range(requests):
@@ -334,10 +390,27 @@ def _instructions(
             if response.status not in (200, 304):
                 raise BenchError(f"nginx on {port} answered {response.status}")
         connection.close()
+        _stop(pid, port)
     found = re.search(r"I\s+refs:\s+([\d,]+)", log.read_text())
     if found is None or not out.exists():
         raise BenchError(f"no instruction count in {log}:\n{log.read_text()[-2000:]}")
     return _by_function(out), int(found.group(1).replace(",", ""))
+
+
+def _stop(pid: int, port: int, timeout: float = 60.0) -> None:
+    """nginx (under valgrind, one process) asked to stop, and woken until it has: valgrind
+    delivers a signal at its own moments, and one that comes as nginx goes back to waiting for
+    events, with no timer set, left it waiting for good (four runs in ten), killed later
+    without its count. A connection ends the wait; nginx then sees that it must stop."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        time.sleep(0.2)
 
 
 def _by_function(out: Path) -> dict[str, int]:

@@ -6,6 +6,7 @@ the careful location that all feeds of its type share."""
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -13,9 +14,15 @@ from urllib.parse import quote
 import pytest
 from bench_modules import load
 from conftest import SITE_URL, bundled_small_pages_app
-from nginxlib import Nginx, run_nginx_over_export
+from nginxlib import Nginx, nginx_binary, run_nginx_over_export
 
-from feedsvc.deploy.nginx import FeedLocation, NginxSite, RouteProfile, render_server_config
+from feedsvc.deploy.nginx import (
+    BROTLI_MODULE,
+    FeedLocation,
+    NginxSite,
+    RouteProfile,
+    render_server_config,
+)
 
 FEED_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
@@ -133,3 +140,32 @@ def test_every_feed_is_its_own_on_the_careful_path(served: tuple[Nginx, Path]) -
         else:
             assert status == 404, url
     assert seen_second_pages > 3
+
+
+def test_every_variant_of_the_static_bench_is_a_configuration_nginx_accepts(
+    served: tuple[Nginx, Path], tmp_path: Path
+) -> None:
+    """bench/nginx_static_bench.py counts what a construct costs by serving the export's
+    configuration less (or with) it: each variant must change the configuration and still be
+    one that nginx loads (``nginx -t``), or the bench fails half-way through its runs."""
+    bench = load("nginx_static_bench")
+    generated = (served[1].parent / "nginx" / "feedsvc.conf").read_text()
+    binary = nginx_binary()
+    brotli = f"load_module {BROTLI_MODULE};" if BROTLI_MODULE.is_file() else ""
+    for name, variant in bench.VARIANTS.items():
+        changed = variant(generated)
+        assert changed != generated, name
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "feedsvc.conf").write_text(changed)
+        (folder / "nginx.conf").write_text(
+            f"{brotli}\npid {folder / 'nginx.pid'};\nevents {{}}\n"
+            f"http {{\n  include {folder / 'feedsvc.conf'};\n}}\n"
+        )
+        checked = subprocess.run(
+            [binary, "-t", "-q", "-p", str(folder), "-c", str(folder / "nginx.conf")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert checked.returncode == 0, (name, checked.stderr)
