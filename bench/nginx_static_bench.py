@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import (
     BenchError,
+    environment_without_settings,
     extract_revision,
     find_tool,
     free_port,
@@ -559,8 +560,7 @@ def exported(
         extract_revision(baseline, base)
         trees["baseline"] = (base, tmp / "export-baseline", free_port())
     for tree, folder, listen in trees.values():
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-        env["PYTHONPATH"] = str(tree)
+        env = environment_without_settings(PYTHONPATH=str(tree))
         command = ["-m", "feedsvc", "export", str(folder), "--content", str(content)]
         command += ["--listen", f"127.0.0.1:{listen}"]
         subprocess.run(
