@@ -45,7 +45,7 @@ from typing import Any, NamedTuple, NoReturn
 
 from feedsvc.articles.limits import file_problem, folder_problem
 from feedsvc.articles.model import Article
-from feedsvc.articles.parser import MAX_ARTICLE_BYTES, parse_article
+from feedsvc.articles.parser import MAX_ARTICLE_BYTES, ParseResult, parse_article
 from feedsvc.errors import ContentError, ContentProblem, Severity
 from feedsvc.settings import Settings
 
@@ -672,13 +672,8 @@ class ContentStore:
             info = os.fstat(fd)
             data = _read_open_file(found.relpath, fd, info)
             racy = info.st_mtime_ns >= scan_ns - RACY_NS
-            digest = hashlib.blake2b(data, digest_size=16).digest() if racy else b""
-            result = parse_article(
-                data,
-                found.relpath,
-                zone=self.settings.timezone,
-                disclaimer=self.settings.disclaimer,
-            )
+            digest = _digest(data) if racy else b""
+            result = self._parse(data, found.relpath)
         except (OSError, ContentError):
             return None
         finally:
@@ -712,7 +707,7 @@ class ContentStore:
             data = _read_article_file(found)
         except ContentError:
             return False  # unreadable now: load it as changed, which reports why
-        if hashlib.blake2b(data, digest_size=16).digest() != previous.digest:
+        if _digest(data) != previous.digest:
             return False
         previous.racy = previous.signature.mtime_ns >= scan_ns - RACY_NS
         return True
@@ -736,16 +731,17 @@ class ContentStore:
             # Only a racy entry's bytes are compared again (_same_as_before); a file read well
             # after its last write is read again only when its signature changes.
             if racy:
-                digest = hashlib.blake2b(data, digest_size=16).digest()
-            result = parse_article(
-                data,
-                found.relpath,
-                zone=self.settings.timezone,
-                disclaimer=self.settings.disclaimer,
-            )
+                digest = _digest(data)
+            result = self._parse(data, relpath)
         except ContentError as error:
             return self._failed(relpath, signature, previous, error, digest)
         return _Entry(signature, result.article, result.warnings, digest)
+
+    def _parse(self, data: bytes, relpath: str) -> ParseResult:
+        """The article in ``data`` by this store's settings; raises :class:`ContentError`."""
+        return parse_article(
+            data, relpath, zone=self.settings.timezone, disclaimer=self.settings.disclaimer
+        )
 
     def _failed(
         self,
@@ -1224,6 +1220,12 @@ def _open_article_file(found: _Found) -> int:
                 found.relpath, 0, "symbolic links are not followed; copy the file instead"
             ) from None
         raise ContentError(found.relpath, 0, f"cannot read the file: {error.strerror}") from None
+
+
+def _digest(data: bytes) -> bytes:
+    """What a racy entry keeps of its bytes, to tell a later read of the same size and time
+    whether they changed (:meth:`ContentStore._same_as_before`)."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def _read_open_file(relpath: str, fd: int, info: os.stat_result) -> bytes:
