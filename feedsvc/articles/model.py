@@ -8,7 +8,7 @@ import operator
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import ClassVar
 
@@ -320,17 +320,7 @@ class Article:
     def __reduce__(self) -> tuple[Callable[..., Article], tuple[object, ...]]:
         # By its fields, made again by __init__ (checked again, in C mostly), rather than by
         # the slots' state, which sets each field in Python.
-        fields = (
-            self.id,
-            self.title,
-            self.category,
-            self.source,
-            self.published,
-            self.updated,
-            self.body,
-            self.source_path,
-        )
-        return (_article_of, (fields,))
+        return (_article_of, (tuple(getattr(self, name) for name in _ARTICLE_FIELDS),))
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
@@ -351,18 +341,9 @@ class Article:
 SORT_KEY: Callable[[Article], tuple[float, str]] = operator.attrgetter("sort_key")
 
 
-def _article_of(
-    fields: tuple[str, str, Category, Source | None, datetime, datetime, Body, str],
-) -> Article:
-    """An unpickled :class:`Article` (see its ``__reduce__``)."""
-    id_, title, category, source, published, updated, body, source_path = fields
-    return Article(
-        id=id_,
-        title=title,
-        category=category,
-        source=source,
-        published=published,
-        updated=updated,
-        body=body,
-        source_path=source_path,
-    )
+_ARTICLE_FIELDS = tuple(each.name for each in fields(Article))
+
+
+def _article_of(values: tuple[object, ...]) -> Article:
+    """An unpickled :class:`Article` (see its ``__reduce__``): its fields, in order."""
+    return Article(**dict(zip(_ARTICLE_FIELDS, values, strict=True)))  # type: ignore[arg-type]
