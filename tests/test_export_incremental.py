@@ -86,6 +86,19 @@ def trees_by_inode(outdir: Path) -> dict[int, str]:
     return found
 
 
+def exported_twice_since(
+    make_app: Callable[..., Flask], content: Path, outdir: Path
+) -> tuple[Flask, SiteExporter]:
+    """An app and its exporter after a first export of ``content`` and two edits' exports:
+    the next export is built in a reused tree (a spare brought up to date)."""
+    app = make_app(content)
+    exporter = SiteExporter(app, outdir)
+    exporter.export()
+    for number in range(2):
+        export_edit(app, exporter, content, str(number))
+    return app, exporter
+
+
 def refresh(app: Flask) -> None:
     service: Runtime = app.extensions["feedsvc"]
     service.refresh()
@@ -187,11 +200,7 @@ def test_an_edit_export_that_fails_leaves_the_site_and_the_next_one_is_whole(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     content = copy_of_bundled_content
-    app = make_app(content)
-    exporter = SiteExporter(app, tmp_path)
-    exporter.export()
-    for number in range(2):  # so that the failing one is built in a reused tree
-        export_edit(app, exporter, content, str(number))
+    app, exporter = exported_twice_since(make_app, content, tmp_path)
     before = tree(tmp_path / "public")
     written: list[str] = []
     real_write = SiteExporter._write
@@ -224,11 +233,7 @@ def test_an_edit_export_writing_two_pages_to_one_file_fails_naming_it(
     page made to be the front page's file is caught, whether the front page is rendered again
     or not."""
     content = copy_of_bundled_content
-    app = make_app(content)
-    exporter = SiteExporter(app, tmp_path)
-    exporter.export()
-    for number in range(2):  # so that the failing one is built in a reused tree
-        export_edit(app, exporter, content, str(number))
+    app, exporter = exported_twice_since(make_app, content, tmp_path)
     before = tree(tmp_path / "public")
     render = SiteExporter._render
     stem = Path(ARTICLE).stem.partition("_")[2]
