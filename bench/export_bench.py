@@ -20,9 +20,9 @@ run's tree (25,000 files at 10,000 articles) just before a run, as this bench di
 (bench/results/export-10000-692e121-20261201T031315Z.json against
 export-10000-f1b0d2f-20261201T031208Z.json, the same export code). This machine's ext4 has no
 journal, and its inode allocator then checks every recently freed inode it meets
-(``recently_deleted`` in fs/ext4/ialloc.c; a perf profile of such an export had
-``find_get_block_common`` and ``recently_deleted`` in 9% of its samples), for minutes after the
-removal. ``--remove-between`` measures that case: each run's tree removed just
+(``recently_deleted`` in fs/ext4/ialloc.c; ``find_get_block_common`` and
+``recently_deleted`` top the kernel's symbols in a perf profile of such an export), for minutes
+after the removal. ``--remove-between`` measures that case: each run's tree removed just
 before the next (a re-export after ``rm -rf`` of the previous one). What the file system is, and
 whether it has a journal, is saved with the results.
 """

@@ -171,8 +171,8 @@ class Generations:
         missing = range(len(spares), wanted)
         if len(missing) > 1:
             # After a first export both spares are copied. A copy is a walk with a mkdir or a
-            # link per entry, which release the GIL: side by side, on two cores, they take
-            # little more than one alone.
+            # link per entry, system calls that release the GIL, so the two copies overlap on
+            # two cores rather than taking turns.
             with ThreadPoolExecutor(len(missing), thread_name_prefix="spare") as copies:
                 list(copies.map(functools.partial(self._copy_as_spare, build), missing))
         else:
