@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
 import pytest
@@ -21,6 +22,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from feedsvc.deploy.export import BROWSER_ACCEPT, SiteExporter, request_environ
 from feedsvc.deploy.sitemap import SiteListing, endpoint_of
+from feedsvc.web import routes
 
 PATHS = (
     "/",
@@ -95,6 +97,17 @@ def test_a_cached_page_follows_the_mount_point_of_each_request(
     # Pages rendered once per catalog are kept per mount point: the same page, mounted two ways.
     for mount in order:
         assert_site_links_under(page_of(client, path, mount), mount)
+
+
+def test_a_link_with_a_value_given_several_times_is_built(bundled_app: Flask) -> None:
+    # A list cannot be a key of the templates' link cache; the link is built all the same.
+    with bundled_app.test_request_context("/", base_url="http://localhost/onder"):
+        link = routes.link_for("feedsvc.index", tag=["a", "b"], page=2)
+        again = routes.link_for("feedsvc.index", tag=["a", "b"], page=2)
+    parts = urlsplit(link)
+    assert parts.path == "/onder/"
+    assert parse_qs(parts.query) == {"tag": ["a", "b"], "page": ["2"]}
+    assert again == link
 
 
 def test_the_choice_of_feeds_selects_the_page_shown(client: FlaskClient) -> None:

@@ -138,13 +138,18 @@ def link_for(endpoint: str, **values: Any) -> str:
     A relative link depends only on the app's rules, the endpoint, the values and the URL
     adapter's script name (host and subdomain matching are off); the key holds the app's URL
     map and what the adapter was bound to anyway.
-    Anything else (no request, ``_external``, ``_anchor``, a blueprint-relative endpoint) is
-    left to ``url_for`` itself.
+    Anything else (no request, ``_external``, ``_anchor``, a blueprint-relative endpoint, a
+    value that cannot be a cache key) is left to ``url_for`` itself.
     """
     bound = _bound_adapter()
     if bound is None or endpoint[:1] == "." or any(name[:1] == "_" for name in values):
         return url_for(endpoint, **values)
-    return _built_link(bound, endpoint, tuple(values.items()))
+    try:
+        return _built_link(bound, endpoint, tuple(values.items()))
+    except TypeError:
+        # An unhashable value (a list, for a query parameter given several times) cannot be a
+        # cache key; url_for builds it as usual (and raises its own error if it cannot).
+        return url_for(endpoint, **values)
 
 
 def _bound_adapter() -> tuple[object, ...] | None:
