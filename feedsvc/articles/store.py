@@ -665,19 +665,12 @@ class ContentStore:
         """What :meth:`_visit_new` makes of a new file at a first load, for the sharing child:
         None where the file has an error (then the parent reads it, and reports it)."""
         try:
-            fd = _open_article_file(found)
-        except (ContentError, _FileVanishedError):
-            return None
-        try:
-            info = os.fstat(fd)
-            data = _read_open_file(found.relpath, fd, info)
+            data, info = _read_article_file(found)
             racy = info.st_mtime_ns >= scan_ns - RACY_NS
             digest = _digest(data) if racy else b""
             result = self._parse(data, found.relpath)
-        except (OSError, ContentError):
+        except (ContentError, _FileVanishedError):
             return None
-        finally:
-            os.close(fd)
         signature = _Signature(info.st_size, info.st_mtime_ns, info.st_ino)
         return _Entry(signature, result.article, result.warnings, digest, racy)
 
@@ -704,7 +697,7 @@ class ContentStore:
     def _same_as_before(self, found: _Found, previous: _Entry, scan_ns: int) -> bool:
         """For a racy entry: whether the file still holds the bytes read last time."""
         try:
-            data = _read_article_file(found)
+            data, _ = _read_article_file(found)
         except ContentError:
             return False  # unreadable now: load it as changed, which reports why
         if _digest(data) != previous.digest:
@@ -725,7 +718,7 @@ class ContentStore:
         digest = b""
         try:
             if opened is None:
-                data = _read_article_file(found)
+                data, _ = _read_article_file(found)
             else:
                 data = _read_open_file(relpath, *opened)
             # Only a racy entry's bytes are compared again (_same_as_before); a file read well
@@ -1187,8 +1180,9 @@ def _shown_folder(relfolder: str) -> str:
     return repr(relfolder) if _BAD_NAME_CHARS.search(relfolder) else relfolder
 
 
-def _read_article_file(found: _Found) -> bytes:
-    """The file's bytes, if it is a regular file of at most 1 MiB; else a :class:`ContentError`.
+def _read_article_file(found: _Found) -> tuple[bytes, os.stat_result]:
+    """The file's bytes and its ``fstat``, if it is a regular file of at most 1 MiB; else a
+    :class:`ContentError` (or :class:`_FileVanishedError`).
 
     The checks are made again on the open descriptor, so a file replaced since the scan by a
     symbolic link, a FIFO or a huge file is refused, and a huge file is never read.
@@ -1202,7 +1196,7 @@ def _read_article_file(found: _Found) -> bytes:
             info = os.fstat(fd)
         except OSError as error:
             raise ContentError(relpath, 0, f"cannot read the file: {error.strerror}") from None
-        return _read_open_file(relpath, fd, info)
+        return _read_open_file(relpath, fd, info), info
     finally:
         os.close(fd)
 
