@@ -1,17 +1,22 @@
 """The history of dates a publication keeps is the site's: the publication built after an edit
 shares it with the one before rather than copying it (at 100,000 articles, copying it was most
 of an edit's reload), so a date the one before still gives out, to a request that began before
-the edit, is known after it: the same bytes keep that date, other bytes are dated later."""
+the edit, is known after it: the same bytes keep that date, other bytes are dated later. And
+bytes are dated by their change, never by the moment a process first renders them, even where
+an article is dated in the future: a late rendering would take the second of the next edit."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
+import pytest
 from test_catalog_update import ARTICLES, TITLE
 
 from feedsvc.feeds.catalog import Catalog, build_catalog, update_catalog
-from feedsvc.feeds.publication import Publication
+from feedsvc.feeds.publication import Publication, _dated
+from feedsvc.feeds.state import Recorded
 from feedsvc.settings import Settings
 
 SETTINGS = Settings(page_size=2, watch_content=False)
@@ -54,3 +59,58 @@ def test_other_bytes_after_a_date_the_publication_before_gave_are_dated_later() 
 
     assert first_now.body != first_then.body
     assert first_now.last_modified > first_then.last_modified
+
+
+def test_a_feed_with_an_article_dated_ahead_is_dated_by_its_changes() -> None:
+    # An article dated next month: the first pages' newest date is in the future, so only
+    # the changes can date their versions, each by its own change, whenever it is rendered.
+    now = datetime.now(UTC)
+    newest = ARTICLES[0]
+    ahead = replace(newest, updated=now + timedelta(days=30), published=now + timedelta(days=30))
+    rest = [article for article in ARTICLES if article.id != newest.id]
+    start = build_catalog(TITLE, [ahead, *rest])
+    assert start.articles[0].id == newest.id
+    first, _ = Publication.build(start, SETTINGS)
+    one_edit = edited(start)
+    first_change = now - timedelta(seconds=20)
+    second, _ = Publication.build(one_edit, SETTINGS, first, first_change)
+    second_change = now - timedelta(seconds=10)
+    third, _ = Publication.build(edited(one_edit), SETTINGS, second, second_change)
+
+    # A request that began on the publication of the first edit renders its page only now.
+    late = second.feed("all", "rss", 1)
+    latest = third.feed("all", "rss", 1)
+
+    assert late.body != latest.body
+    assert late.last_modified == first_change.replace(microsecond=0)
+    assert latest.last_modified == second_change.replace(microsecond=0)
+    assert latest.http_last_modified == format_datetime(second_change, usegmt=True)
+
+
+NOW = datetime(2026, 12, 1, 8, 0, 30, 500000, tzinfo=UTC)
+NEXT_MONTH = datetime(2027, 1, 1, tzinfo=UTC)
+CHANGE = datetime(2026, 12, 1, 8, 0, 10, 250000, tzinfo=UTC)
+MADE = datetime(2026, 12, 1, 8, 0, 5, 750000, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("newest", "changed_at", "made_at", "expected"),
+    [
+        # An article of yesterday: its date, or the change after it.
+        (NOW - timedelta(days=1), None, MADE, datetime(2026, 11, 30, 8, 0, 30, tzinfo=UTC)),
+        (NOW - timedelta(days=1), CHANGE, MADE, datetime(2026, 12, 1, 8, 0, 10, tzinfo=UTC)),
+        # An article dated next month: the change, else the publication, else the clock.
+        (NEXT_MONTH, CHANGE, MADE, datetime(2026, 12, 1, 8, 0, 10, tzinfo=UTC)),
+        (NEXT_MONTH, None, MADE, datetime(2026, 12, 1, 8, 0, 5, tzinfo=UTC)),
+        (NEXT_MONTH, None, None, datetime(2026, 12, 1, 8, 0, 30, tzinfo=UTC)),
+    ],
+)
+def test_new_bytes_are_dated_by_their_articles_and_changes_never_ahead(
+    newest: datetime, changed_at: datetime | None, made_at: datetime | None, expected: datetime
+) -> None:
+    assert _dated(newest, None, changed_at, NOW, made_at=made_at) == expected
+    # After a version dated later, a second after it (the one case that may be ahead).
+    before = Recorded('"x"', NOW)
+    assert _dated(newest, before, changed_at, NOW, made_at=made_at) == NOW.replace(
+        microsecond=0
+    ) + timedelta(seconds=1)

@@ -129,6 +129,8 @@ class Publication:
         self.settings = settings
         # When the change that made this publication was seen (None: as loaded at start-up).
         self.changed_at = changed_at
+        # When it was made: the newest its bytes can be where no change dates them (see _dated).
+        self.made_at = datetime.now(UTC)
         self._sink = sink
         # Every date given to a resource this publication has no record of is no later.
         self.floor: datetime | None = None
@@ -369,6 +371,7 @@ class Publication:
                     self.changed_at,
                     datetime.now(UTC),
                     self.floor,
+                    made_at=self.made_at,
                 )
             rendered = RenderedFeed(
                 path=OPML_DIRECTORY_PATH if directory else OPML_PATH,
@@ -401,7 +404,9 @@ class Publication:
             seen = self._seen.get(key)
             if seen is not None and seen.etag == etag:
                 return seen.last_modified
-            last_modified = _dated(newest, seen, self.changed_at, datetime.now(UTC), self.floor)
+            last_modified = _dated(
+                newest, seen, self.changed_at, datetime.now(UTC), self.floor, made_at=self.made_at
+            )
             self._record(key, _Seen(etag, last_modified))
         self._given(key, _Seen(etag, last_modified), True)
         return last_modified
@@ -432,7 +437,12 @@ class Publication:
             last_modified = seen.last_modified  # the same bytes as before: the same date
         else:
             last_modified = _dated(
-                page.updated, seen, pending or self._change_time(key), now, self.floor
+                page.updated,
+                seen,
+                pending or self._change_time(key),
+                now,
+                self.floor,
+                made_at=self.made_at,
             )
         rendered = RenderedFeed(
             path=feed_path(page.feed, key[1], key[2]),
@@ -495,17 +505,29 @@ def _dated(
     changed_at: datetime | None,
     now: datetime,
     floor: datetime | None = None,
+    *,
+    made_at: datetime | None = None,
 ) -> datetime:
     """The date of new bytes: their newest article date; after a change, also no earlier than
     the change; and in whole seconds, as HTTP dates are, strictly after the previous version's
     (or, with none recorded, after ``floor``), so If-Modified-Since with that date never hides
     them. Not in the future, unless two versions come within one second: then the second is
     dated a second later, and :meth:`Publication._given` waits for that second to come.
+
+    An article dated in the future (a date mistyped, or an article put up ahead of its day)
+    leaves bytes as new as the change that made them, or else as their publication
+    (``made_at``), not as new as the moment they are first rendered: a version a process
+    renders late (a request on the publication before the next edit) would otherwise take the
+    second of that edit, and the edit's own version would wait for the next (up to a second,
+    at every edit of such a feed).
     """
     value = newest
     if changed_at is not None:
         value = max(value, changed_at)
-    value = min(value, now).replace(microsecond=0)
+    if value > now:
+        made = changed_at if changed_at is not None else made_at
+        value = min(made, now) if made is not None else now
+    value = value.replace(microsecond=0)
     after = seen.last_modified if seen is not None else floor
     if after is not None:
         value = max(value, after.replace(microsecond=0) + _ONE_SECOND)
