@@ -24,9 +24,12 @@ def store(content_dir: Path, write_article: ArticleWriter) -> LiveCatalog:
     return store
 
 
+def fresh(content_dir: Path) -> LiveCatalog:
+    return live_catalog(Settings(content_dir=content_dir, watch_content=False))
+
+
 def full(content_dir: Path) -> list[tuple[str, str]]:
-    store = live_catalog(Settings(content_dir=content_dir, watch_content=False))
-    return [(a.id, a.title) for a in store.reload().catalog.articles]
+    return [(a.id, a.title) for a in fresh(content_dir).reload().catalog.articles]
 
 
 def later(path: Path) -> None:
@@ -115,3 +118,23 @@ def test_a_problem_in_the_folder_falls_back_to_a_full_rescan(
     link.unlink()
     report = store.reload([str(link)])
     assert report.catalog.problems == ()
+
+
+def test_a_rescan_of_one_folder_keeps_the_problems_found_elsewhere(
+    store: LiveCatalog, write_article: ArticleWriter, content_dir: Path
+) -> None:
+    # Warnings (an update dated before the article) in both year folders, as one rescan sees.
+    later(write_article("2024/a.txt", updated="1 januari 2024", published="01-02-2024"))
+    later(write_article("2025/c.txt", updated="1 januari 2025", published="03-02-2025"))
+    assert sorted(p.path for p in store.reload().catalog.problems) == ["2024/a.txt", "2025/c.txt"]
+
+    # The 2025 folder rescanned, as the watcher's periodic rescan does (a path inside it):
+    # its warning mended, the 2024 one kept, and a new one in the folder found.
+    later(write_article("2025/c.txt", title="C", published="03-02-2025", category="Sport"))
+    later(write_article("2025/deep/d.txt", updated="1 januari 2025", published="04-02-2025"))
+    report = store.reload([os.path.join(content_dir / "2025", "")])
+    found = sorted((p.path, p.severity.value) for p in report.catalog.problems)
+    assert found == [("2024/a.txt", "warning"), ("2025/deep/d.txt", "warning")]
+    assert found == sorted(
+        (p.path, p.severity.value) for p in fresh(content_dir).reload().catalog.problems
+    )
