@@ -326,11 +326,9 @@ class ContentStore:
         scoped: dict[str, _Entry] = self._entries  # the entries the walk looks at again
         if scope is not None:
             inside = tuple(f"{folder}/" for folder in scope)
-            # Copied whole (in C), then only the scope's entries moved: sorting every entry into
-            # one dict or the other in Python was most of a periodic rescan of one folder at
-            # 100,000 entries (bench/rescan_bench.py), and an edit saved meanwhile waits for it.
-            seen = dict(self._entries)
-            scoped = {r: seen.pop(r) for r in self._entries if r.startswith(inside)}
+            scoped = {}
+            for relpath, entry in self._entries.items():
+                (scoped if relpath.startswith(inside) else seen)[relpath] = entry
         walked: list[str] = []
         scan_problems: list[ContentProblem] = []
         unreadable: list[tuple[str, OSError]] = []
@@ -408,15 +406,10 @@ class ContentStore:
             or seen.keys() != self._entries.keys()
             or tuple(scan_problems) != self._scan_problems
         )
-        if scoped is self._entries:
-            troubled = {
-                relpath: entry.problems for relpath, entry in seen.items() if entry.problems
-            }
-        else:  # a rescan of some folders: the rest of ``seen`` is as it was, troubles included
-            troubled = {r: problems for r, problems in self._troubled.items() if r not in scoped}
-            troubled.update((r, seen[r].problems) for r in walked if seen[r].problems)
         self._entries = seen
-        self._troubled = troubled
+        self._troubled = {
+            relpath: entry.problems for relpath, entry in seen.items() if entry.problems
+        }
         self._loaded_once = True
         self._scan_problems = tuple(scan_problems)
         self._problems = None
