@@ -735,7 +735,7 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_refused(tmp_path: Path) -> 
     dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         found = _Found("a.txt", "a.txt", dir_fd, os.stat(folder / "a.txt"), None)
-        assert b"Gemeente" in _read_article_file(found)  # as scanned: read
+        assert b"Gemeente" in _read_article_file(found)[0]  # as scanned: read
         (folder / "a.txt").unlink()
         (folder / "a.txt").symlink_to(outside)  # swapped between the scan and the read
         with pytest.raises(Exception, match="symbolic links are not followed"):

@@ -480,7 +480,7 @@ def test_a_file_deleted_between_scan_and_read_is_gone_not_broken(
     os.utime(doomed, ns=(1_000_000_000, 1_000_000_000))  # changed: the next reload reads it
     read = store_module._read_article_file
 
-    def delete_then_read(found: object) -> bytes:
+    def delete_then_read(found: object) -> tuple[bytes, os.stat_result]:
         if getattr(found, "relpath", "") == "2025/weg.txt":
             doomed.unlink()
         return read(found)  # type: ignore[arg-type]
