@@ -21,6 +21,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 import unicodedata
@@ -413,12 +414,17 @@ def _watch_export(publisher: _Publisher) -> None:
     from feedsvc.articles.watcher import ContentWatcher  # noqa: PLC0415
 
     service = publisher.exporter.service
+    # The watching thread and the periodic rescan's each export what they found, one at a time.
+    exporting = threading.Lock()
 
     def update(changed: Collection[str] | None = None) -> None:
-        export_edit(publisher, changed)
+        with exporting:
+            export_edit(publisher, changed)
 
     prepare_to_watch(service)
-    watcher = ContentWatcher(service.settings.content_dir, update)
+    watcher = ContentWatcher(
+        service.settings.content_dir, update, stale=service.content.store.stale
+    )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     watcher.ensure_running()
     watcher.wait_established(timeout=60)  # so "watching" is true when it is said

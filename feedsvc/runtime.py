@@ -75,7 +75,12 @@ class Runtime:
         self._refresh_lock = threading.Lock()
         self._health: tuple[Catalog, tuple[Any, ...], dict[str, Any]] | None = None
         self.watcher = (
-            ContentWatcher(settings.content_dir, self.refresh, settling=content.store.settling)
+            ContentWatcher(
+                settings.content_dir,
+                self.refresh,
+                settling=content.store.settling,
+                stale=content.store.stale,
+            )
             if settings.watch_content
             else None
         )

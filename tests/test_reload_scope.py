@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ArticleWriter, live_catalog
+from conftest import ArticleWriter, article_text, live_catalog
 
+from feedsvc.articles import store as store_module
 from feedsvc.feeds.live import LiveCatalog
 from feedsvc.settings import Settings
 
@@ -138,3 +139,49 @@ def test_a_rescan_of_one_folder_keeps_the_problems_found_elsewhere(
     assert found == sorted(
         (p.path, p.severity.value) for p in fresh(content_dir).reload().catalog.problems
     )
+
+
+def settled(content_dir: Path) -> None:
+    """Every file dated well before now: no entry is racy, read again for its timestamp."""
+    for path in content_dir.rglob("*.txt"):
+        os.utime(path, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+
+
+def test_stale_names_what_a_rescan_would_read_again_and_reads_nothing(
+    write_article: ArticleWriter, content_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_article("2024/a.txt", title="A", published="01-02-2024")
+    write_article("2024/b.txt", title="B", published="02-02-2024")
+    write_article("2025/c.txt", title="C", published="03-02-2025", category="Sport")
+    settled(content_dir)
+    catalog = fresh(content_dir)
+    catalog.reload()
+    store = catalog.store
+    assert store.stale(None) == frozenset()
+
+    later(write_article("2024/a.txt", title="A, aangepast", published="01-02-2024"))
+    write_article("2024/e.txt", title="E", published="05-02-2024")
+    (content_dir / "2025/c.txt").unlink()
+    monkeypatch.setattr(store_module, "_read_article_file", None)  # it reads no file
+    everywhere = store.stale(None)
+    in_2024 = store.stale([os.path.join(content_dir / "2024", "")])
+    monkeypatch.undo()
+
+    paths = {str(content_dir / name) for name in ("2024/a.txt", "2024/e.txt", "2025/c.txt")}
+    assert everywhere == paths
+    assert in_2024 == paths - {str(content_dir / "2025/c.txt")}
+    # Reloading exactly those files gives what a full rescan finds.
+    report = catalog.reload(everywhere)
+    assert [(a.id, a.title) for a in report.catalog.articles] == full(content_dir)
+
+
+def test_stale_leaves_a_problem_with_a_name_to_a_rescan(content_dir: Path) -> None:
+    (content_dir / "2024").mkdir(parents=True)
+    (content_dir / "2024/a.txt").write_text(article_text(), encoding="utf-8")
+    settled(content_dir)
+    catalog = fresh(content_dir)
+    catalog.reload()
+    (content_dir / "2024/link.txt").symlink_to(content_dir / "2024/a.txt")
+    assert catalog.store.stale(None) is None
+    (content_dir / "2024/link.txt").unlink()
+    assert catalog.store.stale(None) == frozenset()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
@@ -406,3 +407,43 @@ def test_the_watcher_rescans_each_folder_and_the_whole_folder_periodically(
     for start in (0, 3):
         assert {periodic[start], periodic[start + 1]} == expected, periodic
         assert periodic[start + 2] is None, periodic
+
+
+def test_with_stale_the_periodic_rescan_reloads_only_what_it_names_and_holds_up_no_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("feedsvc.articles.watcher.FULL_RESCAN_ROUNDS", 1000)  # folders only
+    (tmp_path / "2024").mkdir()
+    (tmp_path / "2025").mkdir()
+    asked: list[Collection[str] | None] = []
+    scopes: list[Collection[str] | None] = []
+    release = threading.Event()
+    answers: dict[str, frozenset[str] | None] = {
+        f"{tmp_path / '2024'}/": frozenset({str(tmp_path / "2024/a.txt")}),
+        f"{tmp_path / '2025'}/": None,  # cannot say: the folder is reloaded
+    }
+
+    def stale(scope: Collection[str] | None) -> frozenset[str] | None:
+        scopes.append(scope)
+        if len(scopes) == 1:
+            release.wait(120)  # a slow walk (longer than wait_until gives the edit)
+        assert scope is not None
+        return answers[next(iter(scope))]
+
+    watcher = ContentWatcher(tmp_path, asked.append, rescan_seconds=0.2, stale=stale)
+    watcher.ensure_running()
+    try:
+        assert watcher.wait_established(timeout=30)
+        wait_until(lambda: len(scopes) >= 1, what="the first periodic rescan")
+        edited = tmp_path / "2025" / "b.txt"
+        edited.write_text(article_text(), encoding="utf-8")
+        # Reloaded while the rescan is still walking.
+        wait_until(lambda: any(s and str(edited) in s for s in asked), what="the edit's reload")
+        assert len(scopes) == 1
+        release.set()
+        wait_until(lambda: len(scopes) >= 3, what="two more periodic rescans")
+    finally:
+        release.set()
+        watcher.stop()
+    assert frozenset({str(tmp_path / "2024/a.txt")}) in asked  # only what stale named
+    assert frozenset({f"{tmp_path / '2025'}/"}) in asked  # the folder, where it could not say

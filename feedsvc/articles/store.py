@@ -306,6 +306,43 @@ class ContentStore:
             folders.add(relfolder.replace(os.sep, "/"))
         return tuple(f for f in sorted(folders) if not _below(f, folders - {f}))
 
+    def stale(self, changed_paths: Collection[str] | None = None) -> frozenset[str] | None:
+        """The files a rescan of ``changed_paths``' folders (as :meth:`reload` scopes them;
+        None: the whole content folder) would read again or drop: new files, files whose
+        ``lstat`` differs from their entry's, racy entries, and entries whose file is gone. As
+        absolute paths, for :meth:`reload`, which reads exactly those.
+
+        Made without the lock, from any thread: a walk that lists and stats, and reads nothing
+        but the entries, so the watcher's periodic rescan (the safety net for events the kernel
+        dropped) holds up no edit's reload while it walks. None where only a rescan under the
+        lock can say (a name, link or folder with a problem, a folder that cannot be read, a
+        file being written, a store not loaded yet).
+        """
+        if not self._loaded_once or self._scan_problems or self._settling:
+            return None
+        scope = self._scope(changed_paths) if changed_paths else None
+        entries = self._entries  # replaced by a rescan, changed in place by a reload of files
+        inside = tuple(f"{folder}/" for folder in scope) if scope is not None else ("",)
+        gone = {relpath for relpath in list(entries) if relpath.startswith(inside)}
+        unreadable: list[tuple[str, OSError]] = []
+        stale: list[str] = []
+        for found in self._walk(unreadable, scope):
+            if found.problem is not None:
+                return None
+            gone.discard(found.relpath)
+            entry = entries.get(found.relpath)
+            info = found.info
+            if (
+                entry is None
+                or info is None
+                or entry.racy
+                or entry.signature != _Signature(info.st_size, info.st_mtime_ns, info.st_ino)
+            ):
+                stale.append(found.relpath)
+        if unreadable:
+            return None
+        return frozenset(str(self.root / relpath) for relpath in itertools.chain(stale, gone))
+
     def settling(self) -> tuple[float, frozenset[str]] | None:
         """Files being written in place: in how many seconds the first of them will have been
         quiet long enough to publish, and their absolute paths (for the reload then)."""
