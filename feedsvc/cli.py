@@ -411,7 +411,6 @@ def export_edit(publisher: _Publisher, changed: Collection[str] | None = None) -
 
 def _watch_export(publisher: _Publisher) -> None:
     """Re-export after every content change until interrupted (Ctrl-C or SIGTERM)."""
-    from feedsvc.articles.watcher import ContentWatcher  # noqa: PLC0415
 
     service = publisher.exporter.service
     # The watching thread and the periodic rescan's each export what they found, one at a time.
@@ -422,9 +421,7 @@ def _watch_export(publisher: _Publisher) -> None:
             export_edit(publisher, changed)
 
     prepare_to_watch(service)
-    watcher = ContentWatcher(
-        service.settings.content_dir, update, stale=service.content.store.stale
-    )
+    watcher = service.watcher_for(update)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     watcher.ensure_running()
     watcher.wait_established(timeout=60)  # so "watching" is true when it is said

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,16 +74,7 @@ class Runtime:
         self.published_at = datetime.now(UTC)
         self._refresh_lock = threading.Lock()
         self._health: tuple[Catalog, tuple[Any, ...], dict[str, Any]] | None = None
-        self.watcher = (
-            ContentWatcher(
-                settings.content_dir,
-                self.refresh,
-                settling=content.store.settling,
-                stale=content.store.stale,
-            )
-            if settings.watch_content
-            else None
-        )
+        self.watcher = self.watcher_for(self.refresh) if settings.watch_content else None
         self.notifier = (
             HubNotifier(
                 settings.websub_hub, lock_name=f"{settings.content_dir}|{settings.site_url}"
@@ -93,6 +84,23 @@ class Runtime:
         )
         # Dates given out since the last save are kept when the process ends normally.
         atexit.register(_save_at_exit, weakref.ref(self))
+
+    def watcher_for(self, on_change: Callable[[Collection[str] | None], object]) -> ContentWatcher:
+        """A watcher of the content folder that calls ``on_change`` as :meth:`refresh` would be
+        called: reloading files written in place once they have settled, and rescanning without
+        holding up an edit (the service's own watcher, and ``export --watch``'s).
+
+        From now on the store holds back files being written in place for the quiet period
+        (``FEEDSVC_QUIET_SECONDS``): with a watcher to reload them once they settle, a file
+        half written is never published. An app made without watching (``export``) has none.
+        """
+        self.content.store.quiet_seconds = self.settings.quiet_seconds
+        return ContentWatcher(
+            self.settings.content_dir,
+            on_change,
+            settling=self.content.store.settling,
+            stale=self.content.store.stale,
+        )
 
     @property
     def catalog(self) -> Catalog:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import feedparser
@@ -163,3 +163,44 @@ def test_a_chunked_in_place_write_never_publishes_a_partial_version(
     pinged = [request.form["hub.topic"] for request, _ in httpserver.log]
     assert f"{SITE_URL}/feeds/all.atom" in pinged
     assert len(pinged) == len(set(pinged)), "a partial version was pinged"
+
+
+def test_a_watcher_made_for_export_watch_publishes_an_in_place_write_once_quiet(
+    content_dir: Path, write_article: ArticleWriter, make_app: Callable[..., Flask]
+) -> None:
+    # export --watch makes its app without watching and its watcher with Runtime.watcher_for,
+    # calling its own export: a file written in place must be held back until it is quiet,
+    # then reloaded, as the service does, with no other event to come and the periodic rescan
+    # turned off.
+    aged(write_article("ander.txt", title="Ander bericht", published="01-03-2025"))
+    # Longer than the reload that the write's event brings can take on a stalled machine: the
+    # file must still be settling then (the rule, not the value, is tested).
+    app = make_app(QUIET_SECONDS=3.0)
+    runtime: Runtime = app.extensions["feedsvc"]
+    calls: list[Collection[str] | None] = []
+
+    def export(changed: Collection[str] | None) -> None:
+        calls.append(changed)
+        runtime.refresh(changed)
+
+    watcher = runtime.watcher_for(export)
+    watcher.rescan_seconds = 3600.0  # only the events and the settling reload remain
+    watcher.ensure_running()
+    try:
+        assert watcher.wait_established(timeout=60)
+        path = content_dir / "park.txt"
+        with path.open("wb") as handle:  # written in place, in one go: quiet from now on
+            handle.write(NEW.encode())
+        wait_until(
+            lambda: "Park blijft nog even dicht" in titles_of(runtime),
+            what="the in-place write published once quiet",
+        )
+    finally:
+        watcher.stop()
+    # Brought in by its event (held back, being written), then by the reload once quiet.
+    reloads_of_it = [changed for changed in calls if changed is not None and str(path) in changed]
+    assert len(reloads_of_it) >= 2, calls
+
+
+def titles_of(runtime: Runtime) -> list[str]:
+    return [article.title for article in runtime.catalog.articles]
