@@ -39,12 +39,9 @@ import watchfiles
 
 log = logging.getLogger(__name__)
 # The periodic rescan (the safety net for events the kernel dropped) goes one folder below the
-# root at a time, each once per ``rescan_seconds`` (in the watching thread, at most one step
-# per timeout of the watch, ``missing_poll_seconds``, so with hundreds of such folders a round
-# takes longer); the whole content folder (files at its top too) every this many rounds. A
-# whole rescan walks every file (a second or more of CPU at 100,000 files): in the watching
-# thread, an edit saved meanwhile waits for it, which is why a watcher given ``stale`` rescans
-# in a thread of its own.
+# root at a time, each once per ``rescan_seconds``, and over the whole content folder (files at
+# its top too) every this many rounds. A whole rescan walks every file (a second or more of CPU
+# at 100,000 files): it runs in a thread of its own, so that no edit waits for it.
 FULL_RESCAN_ROUNDS = 10
 # What watchfiles.watch yields: the changes since the last answer (none after a timeout).
 _Stream = Generator[set[tuple[watchfiles.Change, str]], None, None]
@@ -85,10 +82,11 @@ class ContentWatcher:
 
         ``stale`` (:meth:`ContentStore.stale <feedsvc.articles.store.ContentStore.stale>`)
         names, without holding up a reload, the files below the given folders (None: all)
-        that differ from what was last read. With it, the periodic rescan runs in a thread of
-        its own and reloads only those files, so an edit never waits for its walk (0.14 s a
-        year folder, 1.2 s the whole folder at 100,000 articles, bench/rescan_bench.py);
-        without it, the rescan reloads the folder in the watching thread.
+        that differ from what was last read: the periodic rescan then reloads only those files
+        rather than the folder, which under the store's lock would hold up an edit's reload
+        (0.14 s a year folder, 1.2 s the whole folder at 100,000 articles,
+        bench/rescan_bench.py). ``on_change`` is called from the watching thread, the periodic
+        rescan's and the timer of settling files.
         """
         self.root = root
         self.on_change = on_change
@@ -154,14 +152,13 @@ class ContentWatcher:
             self._rescanner.join(timeout=5)
 
     def _run(self) -> None:
-        if self.stale is not None:
-            self._rescanner = threading.Thread(
-                target=self._rescan_periodically,
-                args=(self._stop, self.stale),
-                name="content-rescan",
-                daemon=True,
-            )
-            self._rescanner.start()
+        self._rescanner = threading.Thread(
+            target=self._rescan_periodically,
+            args=(self._stop,),
+            name="content-rescan",
+            daemon=True,
+        )
+        self._rescanner.start()
         missing = False
         while not self._stop.is_set():
             watched = _identity(self.root)
@@ -190,8 +187,6 @@ class ContentWatcher:
         """Watch the folders below the root until the root is another folder (or none)."""
         folders = _folders(str(self.root))
         stream = self._stream(folders)
-        last_rescan = time.monotonic()
-        parts = _top_folders(folders, str(self.root))
         try:
             # The first answer (at the latest after rust_timeout) means the watches are in
             # place. A change made after the reload before them raised no event: reload once
@@ -201,7 +196,7 @@ class ContentWatcher:
                 return  # stopped
             self._reload()
             self._established.set()
-            self._parts = parts
+            self._parts = _top_folders(folders, str(self.root))
             while changes is not None:
                 if self._watch_problem is not None:
                     log.warning("watching %s works again", self.root)
@@ -214,17 +209,8 @@ class ContentWatcher:
                     came = [path for change, path in changes if _folder_came(change, path)]
                     if came or any(_folder_went(c, path, watching) for c, path in changes):
                         stream, folders, changes = self._rewatch(stream, came)
-                        parts = self._parts = _top_folders(folders, str(self.root))
+                        self._parts = _top_folders(folders, str(self.root))
                         continue  # with what was heard while the new watches were set up
-                elif (
-                    self.stale is None
-                    and time.monotonic() - last_rescan >= self.rescan_seconds / max(len(parts), 1)
-                ):
-                    # A safety net for events the kernel dropped (a full queue), a part at a
-                    # time (see FULL_RESCAN_ROUNDS).
-                    last_rescan = time.monotonic()
-                    self._reload(rescan_scope(parts, self._rescan_turn))
-                    self._rescan_turn += 1
                 changes = next(stream, None)
         except FileNotFoundError as error:
             # A folder listed for the watch was deleted before its watch was added (an editor
@@ -291,15 +277,12 @@ class ContentWatcher:
             recursive=False,
         )
 
-    def _rescan_periodically(
-        self,
-        stop: threading.Event,
-        stale: Callable[[Collection[str] | None], frozenset[str] | None],
-    ) -> None:
-        """The periodic rescan, with ``stale``: the turns of :func:`rescan_scope`, one per
-        ``rescan_seconds`` divided among the folders, while they are watched (otherwise the
-        watching thread reloads by itself). Only the files ``stale`` names are reloaded, or
-        the rescanned folders where it cannot say."""
+    def _rescan_periodically(self, stop: threading.Event) -> None:
+        """The periodic rescan, a safety net for events the kernel dropped (a full queue): the
+        turns of :func:`rescan_scope`, one per ``rescan_seconds`` divided among the folders,
+        while they are watched (otherwise the watching thread reloads by itself). Only the
+        files ``stale`` names are reloaded, or the rescanned folders where it cannot say (or
+        where there is no ``stale``)."""
         while not stop.wait(self.rescan_seconds / max(len(self._parts or ()), 1)):
             parts = self._parts
             if parts is None:
@@ -307,7 +290,7 @@ class ContentWatcher:
             scope = rescan_scope(parts, self._rescan_turn)
             self._rescan_turn += 1
             try:
-                changed = stale(scope)
+                changed = self.stale(scope) if self.stale is not None else None
             except Exception:
                 log.exception("rescanning %s failed; reloading it instead", self.root)
                 changed = None

@@ -53,9 +53,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     settings = Settings.from_mapping(app.config)
     logging.getLogger("feedsvc").setLevel(settings.log_level)
-    # Files being written in place are held back only where a watcher reloads them later.
-    quiet_seconds = settings.quiet_seconds if settings.watch_content else 0.0
-    content = LiveCatalog(ContentStore(settings, quiet_seconds=quiet_seconds), settings.site_title)
+    # Files being written in place are held back only where a watcher reloads them later: the
+    # quiet period is turned on with the watcher (Runtime.watcher_for).
+    content = LiveCatalog(ContentStore(settings), settings.site_title)
     content.reload()
     service = Runtime(settings, content)
     routes.init_app(app, service)
