@@ -33,7 +33,7 @@ import corpus
 from benchlib import REPO, run_main, short_commit, write_results
 
 from feedsvc import create_app
-from feedsvc.articles.watcher import _folders, _top_folders, rescan_scope
+from feedsvc.articles.watcher import rescan_parts, rescan_scope
 from feedsvc.runtime import Runtime
 
 T = TypeVar("T")
@@ -76,7 +76,7 @@ def main() -> int:
     root = str(folder)
     app = create_app({"CONTENT_DIR": root, "WATCH": False, "LOG_LEVEL": "WARNING"})
     runtime: Runtime = app.extensions["feedsvc"]
-    parts = _top_folders(_folders(root), root)
+    parts = rescan_parts(root)
     turns = {"folder": 0, "whole": len(parts) * 10}  # FULL_RESCAN_ROUNDS rounds of folders
     scopes = {"folder": rescan_scope(parts, turns["folder"]), "whole": None}
     walked = {"folder": parts[0], "whole": root}

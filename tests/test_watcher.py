@@ -15,7 +15,12 @@ from conftest import ArticleWriter, article_text
 from flask import Flask
 from websub_hub import wait_until
 
-from feedsvc.articles.watcher import FULL_RESCAN_ROUNDS, ContentWatcher, rescan_scope
+from feedsvc.articles.watcher import (
+    FULL_RESCAN_ROUNDS,
+    ContentWatcher,
+    rescan_parts,
+    rescan_scope,
+)
 from feedsvc.runtime import Runtime
 
 
@@ -382,6 +387,19 @@ def test_the_periodic_rescan_goes_a_folder_at_a_time_and_now_and_then_over_every
     for start in range(0, whole, 2):  # each part once per round
         assert turns[start] != turns[start + 1]
     assert rescan_scope([], 3) is None  # no folders below the root: the whole folder each time
+
+
+def test_the_periodic_rescan_takes_the_folders_the_watcher_reads_just_below_the_root(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "inhoud"
+    for folder in ("2024/maart", "2025", ".verborgen", "elders"):
+        (root / folder).mkdir(parents=True)
+    (root / "koppeling").symlink_to(root / "elders", target_is_directory=True)
+    (root / "los.txt").write_text("geen map", "utf-8")
+    parts = rescan_parts(str(root))
+    # Not the root itself, nothing deeper, no hidden folder, no link to a folder.
+    assert sorted(parts) == [str(root / "2024"), str(root / "2025"), str(root / "elders")]
 
 
 def test_the_watcher_rescans_each_folder_and_the_whole_folder_periodically(

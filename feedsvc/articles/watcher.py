@@ -352,6 +352,12 @@ def rescan_scope(parts: list[str], turn: int) -> frozenset[str] | None:
     return frozenset({os.path.join(parts[slot % len(parts)], "")})
 
 
+def rescan_parts(root: str) -> list[str]:
+    """The folders the periodic rescan takes in turn (see :func:`rescan_scope`): the watched
+    folders just below ``root``, as the watcher finds them when it sets up its watches."""
+    return _top_folders(_folders(root), root)
+
+
 def _top_folders(folders: list[str], root: str) -> list[str]:
     """The watched folders just below ``root``."""
     return [folder for folder in folders if os.path.dirname(folder) == root]
