@@ -21,13 +21,13 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 import traceback
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
+from threading import Lock
 from typing import TYPE_CHECKING
 
 import click
@@ -409,19 +409,26 @@ def export_edit(publisher: _Publisher, changed: Collection[str] | None = None) -
     service.save_state_if_due()
 
 
-def _watch_export(publisher: _Publisher) -> None:
-    """Re-export after every content change until interrupted (Ctrl-C or SIGTERM)."""
-
-    service = publisher.exporter.service
-    # The watching thread and the periodic rescan's each export what they found, one at a time.
-    exporting = threading.Lock()
+def edits_one_at_a_time(publisher: _Publisher) -> Callable[[Collection[str] | None], None]:
+    """:func:`export_edit` for the threads of ``export --watch`` that find changes (the
+    watching thread, the periodic rescan's, the timer that reloads files once quiet): each
+    waits for the one before. The second of two at once would find the output folder locked
+    by the first (ExportBusyError) and leave its change unexported until the next one."""
+    exporting = Lock()
 
     def update(changed: Collection[str] | None = None) -> None:
         with exporting:
             export_edit(publisher, changed)
 
+    return update
+
+
+def _watch_export(publisher: _Publisher) -> None:
+    """Re-export after every content change until interrupted (Ctrl-C or SIGTERM)."""
+
+    service = publisher.exporter.service
     prepare_to_watch(service)
-    watcher = service.watcher_for(update)
+    watcher = service.watcher_for(edits_one_at_a_time(publisher))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     watcher.ensure_running()
     watcher.wait_established(timeout=60)  # so "watching" is true when it is said

@@ -4,6 +4,7 @@ full export would, keeps the generation before whole, and keeps what others put 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from conftest import BUNDLED_CONTENT, article_text
 from flask import Flask
+from websub_hub import wait_until
 
 from feedsvc import cli
 from feedsvc.cli import _Publisher, prepare_to_watch
@@ -355,6 +357,88 @@ def test_export_watch_exports_an_edit_before_it_writes_the_state_file(
     assert not (state_dir / "published.journal").exists()  # merged into the file
     exported = (tmp_path / "out/public/feeds/all.rss").read_bytes()
     assert b"Waternet (een)" in exported
+
+
+class ObservedLock:
+    """A lock that notes when an acquirer had to wait for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.waited = threading.Event()
+
+    def __enter__(self) -> ObservedLock:
+        if not self._lock.acquire(blocking=False):
+            self.waited.set()
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
+
+
+def test_export_watch_exports_changes_found_at_once_by_two_threads_one_after_the_other(
+    copy_of_bundled_content: Path,
+    make_app: Callable[..., Flask],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The watching thread and the periodic rescan's thread each find a change while the
+    other's export runs: the second export waits, and both changes are exported (a second
+    export at once would find the output folder locked, and its change would wait for the
+    next one)."""
+    content = copy_of_bundled_content
+    app = make_app(content)
+    exporter = SiteExporter(app, tmp_path / "out")
+    publisher = _Publisher(exporter, None, watch=True)
+    publisher.export()
+    prepare_to_watch(exporter.service)
+    locks: list[ObservedLock] = []
+
+    def observed_lock() -> ObservedLock:
+        locks.append(ObservedLock())
+        return locks[-1]
+
+    monkeypatch.setattr(cli, "Lock", observed_lock)
+    update = cli.edits_one_at_a_time(publisher)
+    (lock,) = locks
+    inside, release = threading.Event(), threading.Event()
+    running: list[int] = []
+    most = [0]
+    real_export = SiteExporter.export
+
+    def export(self: SiteExporter) -> object:
+        running.append(1)
+        most[0] = max(most[0], len(running))
+        try:
+            inside.set()
+            assert release.wait(timeout=120)
+            return real_export(self)
+        finally:
+            running.pop()
+
+    monkeypatch.setattr(SiteExporter, "export", export)
+    edit(content, "een")
+    first = threading.Thread(target=update, args=([str(content / ARTICLE)],))
+    second = threading.Thread(target=update, args=([str(content / "2026/999_nieuw.txt")],))
+    first.start()
+    try:
+        assert inside.wait(timeout=60)
+        add(content)
+        second.start()
+        wait_until(lock.waited.is_set, what="the second export waiting for the first")
+    finally:
+        release.set()
+    first.join(timeout=120)
+    second.join(timeout=120)
+    assert not first.is_alive()
+    assert not second.is_alive()
+
+    assert most == [1]
+    assert "Error" not in capsys.readouterr().err
+    exported = (tmp_path / "out/public/feeds/all.rss").read_bytes()
+    assert b"Waternet (een)" in exported
+    assert b"<title>Nieuw</title>" in exported
 
 
 def test_a_kept_page_missing_a_sibling_is_made_again_whole(
