@@ -80,6 +80,7 @@ EDIT_LOG_TIMEOUT_S = 30  # for the "edit: reload ..." line after the export's re
 
 # Run instead of ``python -m feedsvc export OUT --watch`` with --placeholder-first-export.
 PLACEHOLDER_BOOTSTRAP = """
+import dataclasses
 import sys
 from feedsvc.cli import main
 from feedsvc.deploy import export
@@ -101,8 +102,7 @@ def render(self, page):
     relpath = export.file_for(page.path, status)
     stem = export.file_for(model.page.path, model.page.status)
     files = {relpath + f[len(stem):]: b"placeholder " + relpath.encode() for f in model.files}
-    fields = (model.last_modified, model.headers, model.vary, model.content_type, model.extension)
-    return export._Rendered(page, model.endpoint, files, *fields)
+    return dataclasses.replace(model, page=page, files=files)
 
 
 export.SiteExporter._render = render

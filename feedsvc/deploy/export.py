@@ -232,6 +232,18 @@ class ExportReport:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Answered:
+    """What a page's answer says of it besides its bytes: the date its files get, and what
+    the nginx configuration serves its type of file with."""
+
+    last_modified: int | None
+    headers: dict[str, str]  # the route's own (see _route_headers)
+    vary: str | None
+    content_type: str
+    extension: str  # of the page's own file
+
+
 @dataclass(slots=True)
 class _Rendered:
     """One page as the app answered it, with its files."""
@@ -239,11 +251,7 @@ class _Rendered:
     page: SitePage
     endpoint: str
     files: dict[str, bytes]  # relpath -> bytes, the page's own file first, then its siblings
-    last_modified: int | None
-    headers: dict[str, str]
-    vary: str | None
-    content_type: str
-    extension: str
+    answered: _Answered
 
 
 @dataclass(slots=True)
@@ -257,11 +265,7 @@ class _Written:
     files: tuple[str, ...]  # as _Rendered.files names them: the page's own file first
     written: tuple[bool, ...]  # per file: written, else linked or left as it was
     replaced: bool  # the page's own file replaced one with other bytes (a changed feed)
-    last_modified: int | None
-    headers: dict[str, str]
-    vary: str | None
-    content_type: str
-    extension: str
+    answered: _Answered
 
 
 @dataclass(slots=True)
@@ -442,11 +446,7 @@ class SiteExporter:
             files=tuple(rendered.files),
             written=tuple(written[relpath] for relpath in rendered.files),
             replaced=changed,
-            last_modified=rendered.last_modified,
-            headers=rendered.headers,
-            vary=rendered.vary,
-            content_type=rendered.content_type,
-            extension=rendered.extension,
+            answered=rendered.answered,
         )
 
     def _count_written(
@@ -885,8 +885,8 @@ class SiteExporter:
 
     def _mtime_for(self, rendered: _Rendered, now: int) -> int:
         """The service's Last-Modified; without one, when the page's bytes last changed."""
-        if rendered.last_modified is not None:
-            return rendered.last_modified
+        if rendered.answered.last_modified is not None:
+            return rendered.answered.last_modified
         relpath = file_for(rendered.page.path, rendered.page.status)
         body = rendered.files[relpath]
         before = self._before(relpath, len(body))
@@ -925,36 +925,37 @@ class SiteExporter:
         Headers may differ between the file types of a route (the service gives XML feeds a
         Content-Security-Policy, JSON feeds none), not between two pages of the same type.
         """
+        answered = item.answered
         seen = profiles.get(item.endpoint)
         if seen is None:
             rule = _rule_of(self.app, item.endpoint) if item.page.status == 200 else ""
-            seen = profiles[item.endpoint] = _RouteSeen(rule, item.vary)
-        ext = item.extension
+            seen = profiles[item.endpoint] = _RouteSeen(rule, answered.vary)
+        ext = answered.extension
         known = (seen.types.get(ext), seen.headers.get(ext), seen.vary)
         if known[0] is None:
-            seen.types[ext] = item.content_type
-            seen.headers[ext] = item.headers
+            seen.types[ext] = answered.content_type
+            seen.headers[ext] = answered.headers
             if item.endpoint == FEED_ENDPOINT:
-                self._learn_browser_type(item, seen)
-        elif known != (item.content_type, item.headers, item.vary):
+                self._learn_browser_type(item.page, answered, seen)
+        elif known != (answered.content_type, answered.headers, answered.vary):
             raise ExportError(
                 f"{item.page.path}: route {item.endpoint} answers .{ext} pages with other "
-                f"headers than before: {item.content_type!r}, {item.headers}, Vary "
-                f"{item.vary!r}; before: {known[0]!r}, {known[1]}, Vary {known[2]!r}"
+                f"headers than before: {answered.content_type!r}, {answered.headers}, Vary "
+                f"{answered.vary!r}; before: {known[0]!r}, {known[1]}, Vary {known[2]!r}"
             )
 
-    def _learn_browser_type(self, item: _Written, seen: _RouteSeen) -> None:
+    def _learn_browser_type(self, page: SitePage, reader: _Answered, seen: _RouteSeen) -> None:
         """For feeds: the content type a browser gets, where it differs from a reader's."""
-        response = self._get(item.page.path, {"Accept": BROWSER_ACCEPT})
+        response = self._get(page.path, {"Accept": BROWSER_ACCEPT})
         headers = _route_headers(response.headers)
-        if headers != item.headers or response.headers.get("Vary") != item.vary:
+        if headers != reader.headers or response.headers.get("Vary") != reader.vary:
             raise ExportError(
-                f"{item.page.path}: a browser gets other headers than a feed reader "
-                f"({headers}, not {item.headers}); the nginx configuration cannot say so"
+                f"{page.path}: a browser gets other headers than a feed reader "
+                f"({headers}, not {reader.headers}); the nginx configuration cannot say so"
             )
-        browser_type = response.headers.get("Content-Type", item.content_type)
-        if browser_type != item.content_type:
-            seen.browser_types[item.extension] = browser_type
+        browser_type = response.headers.get("Content-Type", reader.content_type)
+        if browser_type != reader.content_type:
+            seen.browser_types[reader.extension] = browser_type
 
     def _write_nginx_config(self) -> bool:
         """Write the configuration if it changed; whether an older one was replaced (then nginx
@@ -1314,11 +1315,7 @@ def _render_in_worker() -> _WorkerAnswer:
             written.files,
             written.written,
             written.replaced,
-            written.last_modified,
-            written.headers,
-            written.vary,
-            written.content_type,
-            written.extension,
+            written.answered,
         )
         results.append((index, fields, publication.take_journal()))
     return results, _written_mb()
@@ -1530,16 +1527,14 @@ def _rendered(
     """A page's record from its answer's headers (the route's, or the fast path's for a
     feed); ``files`` name the page's own file first."""
     last_modified = parse_date(headers.get("Last-Modified"))
-    return _Rendered(
-        page=page,
-        endpoint=endpoint,
-        files=files,
+    answered = _Answered(
         last_modified=int(last_modified.timestamp()) if last_modified else None,
         headers=_route_headers(headers.items()),
         vary=headers.get("Vary"),
         content_type=headers.get("Content-Type", "application/octet-stream"),
         extension=PurePosixPath(next(iter(files))).suffix.lstrip("."),
     )
+    return _Rendered(page=page, endpoint=endpoint, files=files, answered=answered)
 
 
 def _check_relpath(relpath: str) -> None:
