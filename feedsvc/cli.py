@@ -38,7 +38,7 @@ from feedsvc.articles.store import ContentStore
 from feedsvc.errors import ConfigError, ContentProblem, Severity
 from feedsvc.feeds.catalog import Catalog
 from feedsvc.feeds.live import LiveCatalog
-from feedsvc.settings import ENV_PREFIX, Settings
+from feedsvc.settings import ENV_PREFIX, Settings, server_counts
 
 if TYPE_CHECKING:
     from feedsvc.deploy.export import SiteExporter
@@ -161,6 +161,11 @@ def serve(directory: Path | None, gunicorn_options: tuple[str, ...]) -> None:
     Keep gunicorn on loopback or a unix socket, behind `feedsvc nginx-proxy` (docs/deploy.md).
     """
     _settings(directory)  # a bad setting stops here, with the variable named
+    try:
+        server_counts(os.environ, os.cpu_count() or 2)  # as gunicorn_conf.py reads them
+    except ConfigError as error:
+        click.echo(f"Error: invalid configuration: {error}", err=True)
+        raise click.exceptions.Exit(EXIT_USAGE) from None
     environ = dict(os.environ)
     if directory is not None:
         environ[f"{ENV_PREFIX}_CONTENT_DIR"] = str(directory.resolve())
