@@ -237,8 +237,9 @@ def export(
     """Write the whole site to OUTDIR/public as files, with an nginx configuration.
 
     Every feed (every format and page), HTML page, widget, the OPML and the static files, byte
-    for byte as the service serves them, each with .gz and .br siblings; the nginx server
-    configuration for them is OUTDIR/nginx/feedsvc.conf. OUTDIR/public is a symbolic link
+    for byte as the service serves them, with .gz and .br siblings where they pay (not for
+    article pages, which nginx compresses when asked, images or small files); the nginx
+    server configuration for them is OUTDIR/nginx/feedsvc.conf. OUTDIR/public is a symbolic link
     to the current generation (OUTDIR/generations/N): each export builds a new one (unchanged
     files are hard links, only changed files are written) and switches the link in one step,
     so nginx sees the old site or the new one, never a mix. One export at a time: a second one
