@@ -38,7 +38,7 @@ from feedsvc.articles.store import ContentStore
 from feedsvc.errors import ConfigError, ContentProblem, Severity
 from feedsvc.feeds.catalog import Catalog
 from feedsvc.feeds.live import LiveCatalog
-from feedsvc.settings import ENV_PREFIX, Settings
+from feedsvc.settings import ENV_PREFIX, Settings, server_counts
 
 if TYPE_CHECKING:
     from feedsvc.deploy.export import SiteExporter
@@ -161,6 +161,11 @@ def serve(directory: Path | None, gunicorn_options: tuple[str, ...]) -> None:
     Keep gunicorn on loopback or a unix socket, behind `feedsvc nginx-proxy` (docs/deploy.md).
     """
     _settings(directory)  # a bad setting stops here, with the variable named
+    try:
+        server_counts(os.environ, os.cpu_count() or 2)  # as gunicorn_conf.py reads them
+    except ConfigError as error:
+        click.echo(f"Error: invalid configuration: {error}", err=True)
+        raise click.exceptions.Exit(EXIT_USAGE) from None
     environ = dict(os.environ)
     if directory is not None:
         environ[f"{ENV_PREFIX}_CONTENT_DIR"] = str(directory.resolve())
@@ -232,8 +237,9 @@ def export(
     """Write the whole site to OUTDIR/public as files, with an nginx configuration.
 
     Every feed (every format and page), HTML page, widget, the OPML and the static files, byte
-    for byte as the service serves them, each with .gz and .br siblings; the nginx server
-    configuration for them is OUTDIR/nginx/feedsvc.conf. OUTDIR/public is a symbolic link
+    for byte as the service serves them, with .gz and .br siblings where they pay (not for
+    article pages, which nginx compresses when asked, images or small files); the nginx
+    server configuration for them is OUTDIR/nginx/feedsvc.conf. OUTDIR/public is a symbolic link
     to the current generation (OUTDIR/generations/N): each export builds a new one (unchanged
     files are hard links, only changed files are written) and switches the link in one step,
     so nginx sees the old site or the new one, never a mix. One export at a time: a second one

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from gunicorn.glogging import Logger as GunicornLogger
 
+from feedsvc.errors import ConfigError
+from feedsvc.settings import server_counts
+
 if TYPE_CHECKING:
     from gunicorn.workers.base import Worker
 
@@ -38,7 +41,11 @@ __all__ = [
 # Loopback only by default: in front of the internet belongs nginx (``feedsvc nginx-proxy``;
 # docs/deploy.md), with gunicorn on loopback or a unix socket (unix:/PATH).
 bind = os.environ.get("FEEDSVC_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("FEEDSVC_WORKERS", os.cpu_count() or 2))
+try:
+    workers, threads = server_counts(os.environ, os.cpu_count() or 2)
+except ConfigError as error:
+    # gunicorn would show the traceback of this module's import; the message is what counts.
+    raise SystemExit(f"Error: invalid configuration: {error}") from None
 # gthread with many threads, chosen by measurement against slow clients (bench/slow_clients.py,
 # docs/deploy.md): a gunicorn worker reads a request's headers in the thread that will serve
 # it, so a client that sends them slowly holds that thread. With 2 sync workers, 200 such
@@ -49,7 +56,6 @@ workers = int(os.environ.get("FEEDSVC_WORKERS", os.cpu_count() or 2))
 # public site runs behind nginx (which reads whole requests), where `--worker-class sync
 # --threads 1` is safe and faster.
 worker_class = "gthread"
-threads = int(os.environ.get("FEEDSVC_THREADS", "256"))
 # Load the content once in the master, before forking, so workers share its memory.
 preload_app = True
 timeout = 30

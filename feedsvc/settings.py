@@ -110,6 +110,24 @@ class Settings:
         return Path(base) / "feedsvc" / hashlib.sha256(key).hexdigest()[:16]
 
 
+# gunicorn's settings that feedsvc takes from FEEDSVC_* (feedsvc/gunicorn_conf.py), checked as
+# the service's are: generous bounds, which only catch what is not a count at all.
+MAX_WORKERS = 1024
+MAX_THREADS = 65536
+DEFAULT_THREADS = 256  # why so many: the comment on worker_class in feedsvc/gunicorn_conf.py
+
+
+def server_counts(environ: Mapping[str, str], cores: int) -> tuple[int, int]:
+    """gunicorn's workers and threads per worker: ``FEEDSVC_WORKERS`` (default one per core)
+    and ``FEEDSVC_THREADS``; :class:`ConfigError` naming the variable for a bad value."""
+    workers = environ.get(f"{ENV_PREFIX}_WORKERS", cores)
+    threads = environ.get(f"{ENV_PREFIX}_THREADS", DEFAULT_THREADS)
+    return (
+        _positive_int(workers, "WORKERS", MAX_WORKERS),
+        _positive_int(threads, "THREADS", MAX_THREADS),
+    )
+
+
 def _fail(name: str, message: str) -> ConfigError:
     return ConfigError(f"FEEDSVC_{name}: {message}")
 

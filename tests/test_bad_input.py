@@ -18,6 +18,8 @@ import os
 import re
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -28,7 +30,7 @@ from urllib.parse import quote
 import lxml.html
 import pytest
 from bench_modules import load
-from conftest import BUNDLED_CONTENT, REPO, SITE_URL, article_text
+from conftest import BUNDLED_CONTENT, REPO, SITE_URL, article_text, environment_without_settings
 from feedcheck import assert_valid_atom, assert_valid_json_feed, assert_valid_rss
 from file_access import watch_file_access
 from flask import Flask
@@ -318,7 +320,7 @@ def test_unknown_extensions_are_404(client: FlaskClient, url: str) -> None:
 def test_other_methods_are_405_with_allow(client: FlaskClient, method: str, url: str) -> None:
     response = client.open(url, method=method)
     assert_clear_4xx(response, 405)
-    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
     assert b"TRACE" not in response.data  # nothing of the request is reflected
 
 
@@ -326,8 +328,39 @@ def test_other_methods_are_405_with_allow(client: FlaskClient, method: str, url:
 def test_options_says_what_is_allowed(client: FlaskClient) -> None:
     response = client.open(FEED, method="OPTIONS")
     assert response.status_code == 200
-    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
     assert response.data == b""
+
+
+# What a fresh process answers to a 405 and to OPTIONS, with the Allow header of each.
+ALLOW_PROBE = """
+from feedsvc import create_app
+client = create_app({"WATCH": False}).test_client()
+print(client.post("/feeds/all.rss").headers["Allow"])
+print(client.open("/feeds/all.rss", method="OPTIONS").headers["Allow"])
+"""
+
+
+@covers("unknown-method")
+def test_every_process_sends_the_same_allow_header(tmp_path: Path) -> None:
+    """Werkzeug collects the methods in a set, whose order follows the process's hash seed:
+    gunicorn's workers (and the export's nginx) must not each send another order."""
+    answers = set()
+    for seed in ("0", "1", "2", "3", "4", "5"):
+        env = environment_without_settings(
+            PYTHONHASHSEED=seed, FEEDSVC_STATE_DIR=str(tmp_path / seed)
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", ALLOW_PROBE],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        answers.add(done.stdout)
+    assert answers == {"GET, HEAD, OPTIONS\nGET, HEAD, OPTIONS\n"}
 
 
 # -- request headers ------------------------------------------------------------------------------

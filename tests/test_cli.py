@@ -191,7 +191,13 @@ def test_help_lists_the_commands() -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("FEEDSVC_PAGE_SIZE", "0"), ("FEEDSVC_LOG_LEVEL", "luid")],
+    [
+        ("FEEDSVC_PAGE_SIZE", "0"),
+        ("FEEDSVC_LOG_LEVEL", "luid"),
+        ("FEEDSVC_WORKERS", "abc"),
+        ("FEEDSVC_WORKERS", "0"),
+        ("FEEDSVC_THREADS", "1.5"),
+    ],
 )
 def test_serve_refuses_an_invalid_setting_before_starting_gunicorn(
     variable: str, value: str
@@ -199,6 +205,37 @@ def test_serve_refuses_an_invalid_setting_before_starting_gunicorn(
     result = run("serve", **{variable: value})
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: invalid configuration: {variable}: ")
+
+
+GUNICORN_WITH_FEEDSVC_SETTINGS = ("-c", "python:feedsvc.gunicorn_conf", "feedsvc.wsgi:app")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("FEEDSVC_WORKERS", "abc"), ("FEEDSVC_THREADS", "0")]
+)
+def test_gunicorn_with_feedsvc_settings_names_a_bad_count(
+    variable: str, value: str, tmp_path: Path
+) -> None:
+    """gunicorn started by hand with feedsvc's settings (not by ``feedsvc serve``, which checks
+    them first) stops with the variable named, not with a traceback of int()."""
+    env = environment_without_settings(**{variable: value})
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--check-config", *GUNICORN_WITH_FEEDSVC_SETTINGS],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"Error: invalid configuration: {variable}: ")
+    ), done.stderr
+    assert "Traceback" not in done.stderr
 
 
 # -- a real process -----------------------------------------------------------------------------

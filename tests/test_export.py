@@ -771,6 +771,8 @@ def test_the_hub_hears_of_changed_feeds_after_the_sync(
     urls = {url for url, _ in pinged}
     assert f"{SITE_URL}/feeds/all.rss" in urls
     assert f"{SITE_URL}/feeds/bron/waternet.atom" in urls
+    # Only feeds are topics: the pages for people that changed with them are not.
+    assert all(url.startswith(f"{SITE_URL}/feeds/") for url in urls), sorted(urls)
     assert all("?page=" not in url for url in urls)  # subscribers follow first pages
     assert all(synced for _, synced in pinged)  # only once the sync had run
 

@@ -465,3 +465,84 @@ def test_with_stale_the_periodic_rescan_reloads_only_what_it_names_and_holds_up_
         watcher.stop()
     assert frozenset({str(tmp_path / "2024/a.txt")}) in asked  # only what stale named
     assert frozenset({f"{tmp_path / '2025'}/"}) in asked  # the folder, where it could not say
+
+
+def test_the_periodic_rescan_outlives_a_turn_that_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn that fails (here the settling check after its reload; in life, no thread left
+    for the settling timer) is logged, and the next turns still rescan."""
+    monkeypatch.setattr("feedsvc.articles.watcher.FULL_RESCAN_ROUNDS", 1000)
+    (tmp_path / "2024").mkdir()
+    asked: list[Collection[str] | None] = []
+    failed: list[str] = []
+
+    def settling() -> tuple[float, frozenset[str]] | None:
+        if threading.current_thread().name == "content-rescan" and not failed:
+            failed.append("once")
+            raise RuntimeError("can't start new thread")
+        return None
+
+    watcher = ContentWatcher(tmp_path, asked.append, rescan_seconds=0.2, settling=settling)
+    watcher.ensure_running()
+    try:
+        assert watcher.wait_established(timeout=30)
+        wait_until(lambda: bool(failed), what="the failing turn")
+        after = len(asked)
+        wait_until(lambda: len(asked) >= after + 2, what="two more periodic rescans")
+        assert watcher.status().problem is None
+    finally:
+        watcher.stop()
+
+
+class _Fatal(BaseException):
+    """What no handler in the watcher catches."""
+
+
+def test_the_watcher_reports_a_periodic_rescan_that_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "2024").mkdir()
+
+    def stale(scope: Collection[str] | None) -> frozenset[str] | None:
+        raise _Fatal
+
+    watcher = ContentWatcher(tmp_path, lambda changed: None, rescan_seconds=0.2, stale=stale)
+    # The thread's end is the point, not its traceback.
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)
+    watcher.ensure_running()
+    try:
+        assert watcher.wait_established(timeout=30)
+        wait_until(
+            lambda: watcher.status().problem == "the periodic rescan stopped",
+            what="the status naming the rescan that stopped",
+        )
+        assert watcher.status().running  # the watching thread itself goes on
+    finally:
+        watcher.stop()
+
+
+def test_a_rescan_walking_when_the_watcher_stops_reloads_nothing(tmp_path: Path) -> None:
+    (tmp_path / "2024").mkdir()
+    asked: list[Collection[str] | None] = []
+    walking, release = threading.Event(), threading.Event()
+
+    def stale(scope: Collection[str] | None) -> frozenset[str] | None:
+        walking.set()
+        release.wait(120)
+        return None  # cannot say: without the stop, the scope would be reloaded
+
+    watcher = ContentWatcher(tmp_path, asked.append, rescan_seconds=0.2, stale=stale)
+    watcher.ensure_running()
+    stopper = threading.Thread(target=watcher.stop)
+    try:
+        assert watcher.wait_established(timeout=30)
+        assert walking.wait(timeout=60)
+        before = len(asked)
+        stopper.start()
+        wait_until(lambda: not watcher.status().running, what="the watching thread stopped")
+    finally:
+        release.set()
+    stopper.join(timeout=60)
+    assert not stopper.is_alive()
+    assert asked[before:] == []

@@ -113,9 +113,14 @@ class ContentWatcher:
 
     def status(self) -> WatcherStatus:
         running = self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
+        rescanner = self._rescanner
+        rescan_problem = None
+        if running and rescanner is not None and not rescanner.is_alive():
+            # Without it, an edit whose event the kernel dropped waits for the next restart.
+            rescan_problem = "the periodic rescan stopped"
         return WatcherStatus(
             running,
-            self._reload_problem or self._watch_problem,
+            self._reload_problem or self._watch_problem or rescan_problem,
             self._last_reload_ok,
             running and self._established.is_set(),
         )
@@ -132,6 +137,7 @@ class ContentWatcher:
             if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
                 return
             self._reload()
+            self._stop.set()  # a rescan thread of a watching thread that ended ends too
             self._stop = threading.Event()
             self._thread = threading.Thread(target=self._run, name="content-watcher", daemon=True)
             self._pid = os.getpid()
@@ -144,8 +150,9 @@ class ContentWatcher:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._settle_timer is not None:
-            self._settle_timer.cancel()
+        with self._timer_lock:  # after the event: no timer is started once this is done
+            if self._settle_timer is not None:
+                self._settle_timer.cancel()
         if self._thread is not None:
             self._thread.join(timeout=5)
         if self._rescanner is not None:
@@ -290,14 +297,28 @@ class ContentWatcher:
             scope = rescan_scope(parts, self._rescan_turn)
             self._rescan_turn += 1
             try:
-                changed = self.stale(scope) if self.stale is not None else None
+                self._rescan(scope, stop)
             except Exception:
-                log.exception("rescanning %s failed; reloading it instead", self.root)
-                changed = None
-            if changed is None:
-                self._reload(scope)
-            elif changed:
-                self._reload(changed)
+                # The thread must outlive a turn: nothing else would rescan until a restart.
+                log.exception(
+                    "the periodic rescan of %s failed; trying at its next turn", self.root
+                )
+
+    def _rescan(self, scope: frozenset[str] | None, stop: threading.Event) -> None:
+        """One turn of the periodic rescan: reload what ``stale`` names in ``scope``, or the
+        whole scope where it cannot say; nothing once the watcher is stopping (a walk of the
+        whole folder takes a second at 100,000 files)."""
+        try:
+            changed = self.stale(scope) if self.stale is not None else None
+        except Exception:
+            log.exception("rescanning %s failed; reloading it instead", self.root)
+            changed = None
+        if stop.is_set():
+            return
+        if changed is None:
+            self._reload(scope)
+        elif changed:
+            self._reload(changed)
 
     def _poll_instead(self, error: Exception) -> None:
         """Watching failed: reload every ``missing_poll_seconds`` until the next try."""
@@ -326,10 +347,12 @@ class ContentWatcher:
     def _schedule_settled(self) -> None:
         """After a reload that held files back, reload them once they have been quiet."""
         pending = self.settling() if self.settling is not None else None
-        if pending is None or self._stop.is_set():
+        if pending is None:
             return
         wait, paths = pending
         with self._timer_lock:
+            if self._stop.is_set():  # checked under the lock stop() cancels the timer under
+                return
             if self._settle_timer is not None:
                 self._settle_timer.cancel()
             # A little late rather than early: early finds them still settling, and waits again.

@@ -264,7 +264,7 @@ class _Written:
     endpoint: str
     files: tuple[str, ...]  # as _Rendered.files names them: the page's own file first
     written: tuple[bool, ...]  # per file: written, else linked or left as it was
-    replaced: bool  # the page's own file replaced one with other bytes (a changed feed)
+    feed_changed: bool  # a feed's first page, whose file replaced one with other bytes
     answered: _Answered
 
 
@@ -434,18 +434,21 @@ class SiteExporter:
         had = _files_of(page.path, self._page_files.get(page.path, ()))
         written: dict[str, bool] = {}
         changed = False
+        # What a WebSub hub is told of: feeds (no HTML page is a topic), by their first page
+        # (the URL subscribers follow; no ?page=N).
+        topic = rendered.endpoint == FEED_ENDPOINT and "?" not in page.path
         for relpath, data in sorted(rendered.files.items(), key=_siblings_first):
             if self._reused and relpath in self._owned and relpath not in had:
                 raise ExportError(f"two pages would be written to {relpath}")
             written[relpath], replaced = self._write(relpath, data, mtime)
-            if replaced and "?" not in page.path and relpath == file_for(page.path):
+            if replaced and topic and relpath == file_for(page.path):
                 changed = True
         return _Written(
             page=page,
             endpoint=rendered.endpoint,
             files=tuple(rendered.files),
             written=tuple(written[relpath] for relpath in rendered.files),
-            replaced=changed,
+            feed_changed=changed,
             answered=rendered.answered,
         )
 
@@ -472,7 +475,7 @@ class SiteExporter:
                     self._folders.add(os.path.dirname(f"{self._new}/{relpath}"))
             report.written += written
             report.unchanged += not written
-        if page.replaced:
+        if page.feed_changed:
             report.changed_feeds.append(self.service.settings.url(page.page.path))
 
     def _remember(
@@ -1314,7 +1317,7 @@ def _render_in_worker() -> _WorkerAnswer:
             written.endpoint,
             written.files,
             written.written,
-            written.replaced,
+            written.feed_changed,
             written.answered,
         )
         results.append((index, fields, publication.take_journal()))

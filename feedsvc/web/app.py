@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 from flask.templating import Environment
 
 from feedsvc.articles.store import ContentStore
@@ -38,6 +38,12 @@ class TemplateEnvironment(Environment):
 
 class FeedsvcFlask(Flask):
     jinja_environment = TemplateEnvironment
+
+    def make_default_options_response(self) -> Response:
+        """Flask's answer to OPTIONS, with the methods of ``Allow`` in a fixed order."""
+        response = super().make_default_options_response()
+        response.headers["Allow"] = routes.allow_header(response.allow)
+        return response
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

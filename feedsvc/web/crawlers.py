@@ -6,7 +6,8 @@ source, and every article (feeds and widgets are not pages to show in search res
 :data:`SITEMAP_PART_URLS` URLs each (the protocol allows up to 50,000): so the site has the same
 routes at every size, and the export never meets a route without pages. Built once per catalog,
 reusing the files whose URLs and dates are those of the catalog before: an edit rebuilds the
-file (of at most 50,000 URLs) that lists what it changed, not every file of the site.
+file (of at most :data:`SITEMAP_PART_URLS` URLs) that lists what it changed, not every file of
+the site.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import difflib
 import functools
 import hashlib
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
@@ -30,7 +31,13 @@ from flask import (
 from flask.globals import request_ctx
 from markupsafe import Markup
 from werkzeug.datastructures import MIMEAccept
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound, PreconditionFailed
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    PreconditionFailed,
+)
 from werkzeug.exceptions import NotImplemented as NotImplementedHTTP
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -794,6 +801,8 @@ def _error_page(error: HTTPException) -> BaseResponse:
             site.netloc, script_name=site.path or "/", url_scheme=site.scheme
         )
     response = error.get_response()  # keeps headers such as Allow on a 405
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = allow_header(error.valid_methods)
     response.set_data(
         render_template(
             "error.html",
@@ -809,6 +818,18 @@ def _error_page(error: HTTPException) -> BaseResponse:
     # for every path; an error page is public and holds nothing worth keeping from scripts.
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+# Allow names the methods in this order, not in the order Werkzeug collected them (a set's,
+# which changes with each process's hash seed): every worker, and the export's nginx, send the
+# same header.
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allow_header(methods: Iterable[str]) -> str:
+    """The value of ``Allow`` for ``methods``, in :data:`_METHOD_ORDER` (others after, by name)."""
+    rank = {method: place for place, method in enumerate(_METHOD_ORDER)}
+    return ", ".join(sorted(set(methods), key=lambda m: (rank.get(m, len(rank)), m)))
 
 
 def _security_headers(response: Response) -> Response:
