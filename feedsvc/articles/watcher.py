@@ -139,6 +139,7 @@ class ContentWatcher:
             self._reload()
             self._stop.set()  # a rescan thread of a watching thread that ended ends too
             self._stop = threading.Event()
+            self._rescanner = None
             self._thread = threading.Thread(target=self._run, name="content-watcher", daemon=True)
             self._pid = os.getpid()
             self._thread.start()
@@ -159,13 +160,14 @@ class ContentWatcher:
             self._rescanner.join(timeout=5)
 
     def _run(self) -> None:
-        self._rescanner = threading.Thread(
+        rescanner = threading.Thread(
             target=self._rescan_periodically,
             args=(self._stop,),
             name="content-rescan",
             daemon=True,
         )
-        self._rescanner.start()
+        rescanner.start()
+        self._rescanner = rescanner  # once started: status() takes one not alive as stopped
         missing = False
         while not self._stop.is_set():
             watched = _identity(self.root)
