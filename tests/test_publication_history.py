@@ -7,15 +7,18 @@ an article is dated in the future: a late rendering would take the second of the
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import pytest
 from test_catalog_update import ARTICLES, TITLE
 
+from feedsvc.feeds import publication as publication_module
 from feedsvc.feeds.catalog import Catalog, build_catalog, update_catalog
-from feedsvc.feeds.publication import Publication, _dated
+from feedsvc.feeds.publication import Publication, RenderedFeed, _dated
 from feedsvc.feeds.state import Recorded
 from feedsvc.settings import Settings
 
@@ -114,3 +117,51 @@ def test_new_bytes_are_dated_by_their_articles_and_changes_never_ahead(
     assert _dated(newest, before, changed_at, NOW, made_at=made_at) == NOW.replace(
         microsecond=0
     ) + timedelta(seconds=1)
+
+
+def test_bytes_an_edit_replaced_rendered_after_the_new_ones_are_dated_before_them() -> None:
+    """A request that began before the edit renders the page once the new publication gave
+    out its bytes: dated after those, its date, as If-Modified-Since, would have the newer
+    publication answer 304 with the new bytes until the next change."""
+    before = build_catalog(TITLE, ARTICLES)
+    old, _ = Publication.build(before, SETTINGS)
+    new, _ = Publication.build(edited(before), SETTINGS, old, datetime.now(UTC))
+
+    newer = new.feed("all", "atom", 1)
+    older = old.feed("all", "atom", 1)
+
+    assert older.body != newer.body
+    assert older.last_modified < newer.last_modified
+    assert new.recorded()[("all", "atom", 1)] == Recorded(newer.etag, newer.last_modified)
+    assert new.feed("all", "atom", 1).last_modified == newer.last_modified
+
+
+def test_two_publications_rendering_a_page_at_once_date_their_bytes_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both render before either dates (each read the same record): the older bytes are
+    dated before the newer, whichever is dated first."""
+    recorded = {("all", "atom", 1): Recorded('"x"', datetime.now(UTC) - timedelta(minutes=1))}
+    before = build_catalog(TITLE, ARTICLES)
+    old, _ = Publication.build(before, SETTINGS, recorded=recorded)
+    new, _ = Publication.build(edited(before), SETTINGS, old, datetime.now(UTC))
+    both_rendered = threading.Barrier(2)
+    variants = publication_module._variants
+
+    def rendered_by_both(*args: Any, **kwargs: Any) -> Any:
+        both_rendered.wait(60)
+        return variants(*args, **kwargs)
+
+    monkeypatch.setattr(publication_module, "_variants", rendered_by_both)
+    got: dict[str, RenderedFeed] = {}
+    threads = [
+        threading.Thread(target=lambda p=p, n=n: got.__setitem__(n, p.feed("all", "atom", 1)))
+        for n, p in (("older", old), ("newer", new))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert got["older"].body != got["newer"].body
+    assert got["older"].last_modified < got["newer"].last_modified

@@ -146,6 +146,9 @@ class Publication:
         # _carry_over), the ones the state file bounds anyway.
         self._gone_count = 0
         self._lock = threading.Lock()
+        # Its place among the publications that share its history (see _carry_over): each is
+        # one after the publication it was built from.
+        self.serial = 0
 
     @classmethod
     def build(
@@ -282,6 +285,7 @@ class Publication:
         """
         self._lock = previous._lock
         with self._lock:
+            self.serial = previous.serial + 1
             first = list(previous._first.items())
             deep = list(previous._deep.items())
             self._seen = previous._seen
@@ -359,32 +363,22 @@ class Publication:
             body = render_opml(build_opml(self.catalog, self.settings, directory=directory))
             variants = _variants(body)
             with self._lock:
-                seen = self._seen.get(key)
-            if seen is not None and seen.etag == variants[IDENTITY].etag:
-                last_modified = seen.last_modified
-            else:
+                rendered = self._first.get(key)
+                if rendered is not None:
+                    return rendered  # another thread's, meanwhile
                 # Its bytes follow the list of feeds, not article dates: a new feed whose
                 # articles are old still changes it, so it is dated after the last version.
-                last_modified = _dated(
-                    self.catalog.all_feed.updated,
-                    seen,
-                    self.changed_at,
-                    datetime.now(UTC),
-                    self.floor,
-                    made_at=self.made_at,
+                last_modified, new = self._date(
+                    key, variants[IDENTITY].etag, self.catalog.all_feed.updated, self.changed_at
                 )
-            rendered = RenderedFeed(
-                path=OPML_DIRECTORY_PATH if directory else OPML_PATH,
-                content_type=OPML_CONTENT_TYPE,
-                variants=variants,
-                last_modified=last_modified,
-                content_key=(),
-            )
-            with self._lock:
-                rendered = self._first.setdefault(key, rendered)
-                new = self._seen.get(key) != _Seen(rendered.etag, rendered.last_modified)
-                self._record(key, _Seen(rendered.etag, rendered.last_modified))
-            self._given(key, _Seen(rendered.etag, rendered.last_modified), new)
+                rendered = self._first[key] = RenderedFeed(
+                    path=OPML_DIRECTORY_PATH if directory else OPML_PATH,
+                    content_type=OPML_CONTENT_TYPE,
+                    variants=variants,
+                    last_modified=last_modified,
+                    content_key=(),
+                )
+            self._given(key, _Seen(rendered.etag, last_modified), new)
         return rendered
 
     def page_last_modified(
@@ -401,14 +395,8 @@ class Publication:
         """
         key = (path, kind, 0)
         with self._lock:
-            seen = self._seen.get(key)
-            if seen is not None and seen.etag == etag:
-                return seen.last_modified
-            last_modified = _dated(
-                newest, seen, self.changed_at, datetime.now(UTC), self.floor, made_at=self.made_at
-            )
-            self._record(key, _Seen(etag, last_modified))
-        self._given(key, _Seen(etag, last_modified), True)
+            last_modified, new = self._date(key, etag, newest, self.changed_at)
+        self._given(key, _Seen(etag, last_modified), new)
         return last_modified
 
     def _page(self, key: _Key) -> FeedPage | None:
@@ -428,47 +416,55 @@ class Publication:
         fmt = FORMATS[key[1]]
         body = fmt.render(build_document(page, key[1], self.settings))
         variants = _variants(body, later_page=key[2] > 1)
-        etag = variants[IDENTITY].etag
-        now = datetime.now(UTC)
-        with self._lock:
-            seen = self._seen.get(key)
-            pending = self._pending.get(key)
-        if seen is not None and seen.etag == etag:
-            last_modified = seen.last_modified  # the same bytes as before: the same date
-        else:
-            last_modified = _dated(
-                page.updated,
-                seen,
-                pending or self._change_time(key),
-                now,
-                self.floor,
-                made_at=self.made_at,
-            )
-        rendered = RenderedFeed(
-            path=feed_path(page.feed, key[1], key[2]),
-            content_type=fmt.content_type,
-            variants=variants,
-            last_modified=last_modified,
-            content_key=page_key,
-        )
         with self._lock:
             # A forked renderer of the export (journaling) asks for each page once, in its
             # codings one after the other: it keeps first pages in the bounded cache too, rather
             # than every first page it renders until the export ends.
-            if key[2] == 1 and self._journal is None:
-                rendered = self._first.setdefault(key, rendered)
-            else:
-                rendered = self._deep.setdefault(key, rendered)
-                self._deep.move_to_end(key)
+            cache = self._first if key[2] == 1 and self._journal is None else self._deep
+            rendered = cache.get(key)
+            if rendered is not None:  # another thread's, meanwhile
+                if cache is self._deep:
+                    self._deep.move_to_end(key)
+                return rendered
+            changed_at = self._pending.pop(key, None) or self._change_time(key)
+            last_modified, new = self._date(key, variants[IDENTITY].etag, page.updated, changed_at)
+            rendered = cache[key] = RenderedFeed(
+                path=feed_path(page.feed, key[1], key[2]),
+                content_type=fmt.content_type,
+                variants=variants,
+                last_modified=last_modified,
+                content_key=page_key,
+            )
+            if cache is self._deep:
                 limit = DEEP_PAGE_CACHE_SIZE if self._journal is None else JOURNAL_PAGE_CACHE_SIZE
                 while len(self._deep) > limit:
                     self._deep.popitem(last=False)
-            given = _Seen(rendered.etag, rendered.last_modified)
-            new = self._seen.get(key) != given
-            self._record(key, given)
-            self._pending.pop(key, None)
-        self._given(key, given, new)
+        self._given(key, _Seen(rendered.etag, last_modified), new)
         return rendered
+
+    def _date(
+        self, key: _Key, etag: str, newest: datetime, changed_at: datetime | None
+    ) -> tuple[datetime, bool]:
+        """The date of the bytes ``etag`` of ``key`` (see :func:`_dated`), and whether it was
+        recorded now (then :meth:`_given` is told, once the lock is let go of). The caller holds
+        the lock: the record read and the one written are one step, so two threads rendering
+        a page at once never both date their bytes after the same record.
+
+        The same bytes as recorded keep their date. Bytes rendered by a publication an edit has
+        replaced (a request that began on it, finishing) after a newer publication recorded
+        other bytes are older than those: they are dated a second before them and not
+        recorded. Dated after them, as new bytes are, If-Modified-Since with their date would
+        hide the newer bytes from the client that got them, until the next change.
+        """
+        seen = self._seen.get(key)
+        if seen is not None and seen.etag == etag:
+            return seen.last_modified, False
+        if seen is not None and seen.serial > self.serial:
+            return seen.last_modified - _ONE_SECOND, False
+        now = datetime.now(UTC)
+        last_modified = _dated(newest, seen, changed_at, now, self.floor, made_at=self.made_at)
+        self._record(key, _Seen(etag, last_modified, self.serial))
+        return last_modified, True
 
     def _change_time(self, key: _Key) -> datetime | None:
         """For a deeper page this process has not rendered before: the last change, if any.

@@ -55,6 +55,9 @@ class Recorded:
 
     etag: str
     last_modified: datetime
+    # Which publication of this process recorded it (Publication.serial; 0 for what was read
+    # from the state file). Not saved, and not part of what is compared.
+    serial: int = field(default=0, compare=False)
 
 
 @dataclass(slots=True)
