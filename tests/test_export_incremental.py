@@ -101,6 +101,14 @@ def exported_twice_since(
     return app, exporter
 
 
+def watched_export(app: Flask, outdir: Path) -> _Publisher:
+    """What ``export --watch`` has before it watches: its first export, and the state file."""
+    publisher = _Publisher(SiteExporter(app, outdir), None, watch=True)
+    publisher.export()
+    prepare_to_watch(publisher.exporter.service)
+    return publisher
+
+
 def refresh(app: Flask) -> None:
     service: Runtime = app.extensions["feedsvc"]
     service.refresh()
@@ -332,11 +340,7 @@ def test_export_watch_exports_an_edit_before_it_writes_the_state_file(
     # Due after every edit (in a long watch, once the journal has grown to a quarter of it).
     monkeypatch.setattr(PublishedState, "journal_outgrew_file", lambda self, floor: True)
     content = copy_of_bundled_content
-    app = make_app(content)
-    exporter = SiteExporter(app, tmp_path / "out")
-    publisher = _Publisher(exporter, None, watch=True)
-    publisher.export()
-    prepare_to_watch(exporter.service)
+    publisher = watched_export(make_app(content), tmp_path / "out")
     done: list[str] = []
     real_export, real_save = SiteExporter.export, Runtime.save_state
 
@@ -388,11 +392,7 @@ def test_export_watch_exports_changes_found_at_once_by_two_threads_one_after_the
     export at once would find the output folder locked, and its change would wait for the
     next one)."""
     content = copy_of_bundled_content
-    app = make_app(content)
-    exporter = SiteExporter(app, tmp_path / "out")
-    publisher = _Publisher(exporter, None, watch=True)
-    publisher.export()
-    prepare_to_watch(exporter.service)
+    publisher = watched_export(make_app(content), tmp_path / "out")
     locks: list[ObservedLock] = []
 
     def observed_lock() -> ObservedLock:
