@@ -108,17 +108,85 @@ def test_a_deleted_folder_takes_its_articles_along(store: LiveCatalog, content_d
     assert [(a.id, a.title) for a in report.catalog.articles] == full(content_dir)
 
 
-def test_a_problem_in_the_folder_falls_back_to_a_full_rescan(
+def test_a_change_of_a_path_with_a_problem_rescans_its_folder(
     store: LiveCatalog, content_dir: Path
 ) -> None:
     link = content_dir / "2024/link.txt"
     link.symlink_to(content_dir / "2025/c.txt")
     report = store.reload([str(link)])
     assert [p.path for p in report.catalog.problems] == ["2024/link.txt"]
-    # With a problem on record, later reloads rescan everything until it is gone.
     link.unlink()
     report = store.reload([str(link)])
     assert report.catalog.problems == ()
+    link.write_text(article_text(title="Geen koppeling meer"), encoding="utf-8")
+    report = store.reload([str(link)])
+    assert report.catalog.problems == ()
+    assert [(a.id, a.title) for a in report.catalog.articles] == full(content_dir)
+
+
+def problems(catalog: LiveCatalog) -> list[tuple[str, str]]:
+    return [(p.path, p.message) for p in catalog.catalog.problems]
+
+
+@pytest.fixture
+def messy(store: LiveCatalog, content_dir: Path) -> LiveCatalog:
+    """The store's folder with problems of names, links and folders in both years, reloaded."""
+    (content_dir / "2024/link.txt").symlink_to(content_dir / "2024/a.txt")
+    (content_dir / "2025/deep/link.txt").symlink_to(content_dir / "2024/a.txt")
+    (content_dir / "2025/map.txt").mkdir()  # a folder named like an article file
+    (content_dir / "2025/pagina.html").mkdir()  # a folder whose files are not read
+    (content_dir / "2025/pagina.html/x.txt").write_text(article_text(), encoding="utf-8")
+    store.reload()
+    assert len(problems(store)) == 4
+    return store
+
+
+def test_problems_with_names_elsewhere_leave_an_edit_to_a_reload_of_its_file(
+    messy: LiveCatalog, write_article: ArticleWriter, content_dir: Path
+) -> None:
+    """Real folders have a link or a bad name somewhere: an edit is still read alone, not
+    with a rescan of the whole folder, and the problems stay as a rescan finds them."""
+    before = problems(messy)
+    later(write_article("2025/c.txt", title="C, stil aangepast", category="Sport"))
+    later(write_article("2024/a.txt", title="A, aangepast", published="01-02-2024"))
+    report = messy.reload([str(content_dir / "2024/a.txt")])
+    assert report.files_parsed == 1
+    titles = {a.id: a.title for a in report.catalog.articles}
+    assert (titles["2024/a"], titles["2025/c"]) == ("A, aangepast", "C")  # c: no event
+    assert problems(messy) == before == problems(fresh(content_dir).reload())
+
+
+def test_a_rescan_of_one_folder_keeps_problems_with_names_elsewhere_in_order(
+    messy: LiveCatalog, content_dir: Path
+) -> None:
+    (content_dir / "2025/tweede.txt").symlink_to(content_dir / "2024/a.txt")
+    (content_dir / "2025/deep/link.txt").unlink()
+    messy.reload([os.path.join(content_dir / "2025", "")])  # the periodic rescan's scope
+    whole = fresh(content_dir)
+    whole.reload()
+    assert problems(messy) == problems(whole)
+    assert messy.store.problems() == whole.store.problems()  # in the walk's order too
+    assert [path for path, _ in problems(messy)] == [
+        "2024/link.txt",
+        "2025/map.txt",
+        "2025/pagina.html",
+        "2025/tweede.txt",
+    ]
+    # A folder before those whose problems are kept: they still come after its own.
+    (content_dir / "2024/derde.txt").symlink_to(content_dir / "2024/a.txt")
+    messy.reload([os.path.join(content_dir / "2024", "")])
+    whole.reload()
+    assert messy.store.problems() == whole.store.problems()
+
+
+def test_a_file_in_a_folder_that_is_not_read_is_not_read_for_its_event(
+    messy: LiveCatalog, content_dir: Path
+) -> None:
+    hidden = content_dir / "2025/pagina.html/x.txt"
+    later(hidden)
+    report = messy.reload([str(hidden)])
+    assert "2025/pagina.html/x" not in {a.id for a in report.catalog.articles}
+    assert problems(messy) == problems(fresh(content_dir).reload())
 
 
 def test_a_rescan_of_one_folder_keeps_the_problems_found_elsewhere(
@@ -185,3 +253,18 @@ def test_stale_leaves_a_problem_with_a_name_to_a_rescan(content_dir: Path) -> No
     assert catalog.store.stale(None) is None
     (content_dir / "2024/link.txt").unlink()
     assert catalog.store.stale(None) == frozenset()
+
+
+def test_stale_passes_over_problems_a_rescan_would_find_again(
+    messy: LiveCatalog, write_article: ArticleWriter, content_dir: Path
+) -> None:
+    settled(content_dir)
+    messy.reload()
+    store = messy.store
+    assert store.stale(None) == frozenset()
+    assert store.stale([os.path.join(content_dir / "2025", "")]) == frozenset()
+    later(write_article("2025/c.txt", title="C, stil aangepast", category="Sport"))
+    assert store.stale(None) == {str(content_dir / "2025/c.txt")}
+    (content_dir / "2025/deep/link.txt").unlink()  # a problem gone: only a rescan clears it
+    assert store.stale(None) is None
+    assert store.stale([os.path.join(content_dir / "2024", "")]) == frozenset()

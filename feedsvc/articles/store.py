@@ -98,6 +98,7 @@ class _Found(NamedTuple):
     dir_fd: int
     info: os.stat_result | None
     problem: ContentProblem | None
+    folder: bool = False  # a folder whose files are not read (its problem says why)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,9 @@ class ContentStore:
         self._problems: tuple[ContentProblem, ...] | None = None
         self._lock = threading.Lock()
         self._has_duplicate_ids = False  # as of the last snapshot
-        self._scan_problems: tuple[ContentProblem, ...] = ()
+        # Problems of names, links and folders, by where the walk meets them (see _walk_key):
+        # a rescan of some folders replaces those of its folders and keeps the others.
+        self._scan_problems: dict[_WalkKey, ContentProblem] = {}
         # Folders that could not be read at the last reload, their articles kept: for /healthz.
         self.folder_problems: tuple[ContentProblem, ...] = ()
         self.loaded_at = datetime.fromtimestamp(0, UTC)
@@ -192,9 +195,11 @@ class ContentStore:
     def _files(self, changed_paths: Collection[str] | None) -> list[str] | None:
         """``changed_paths`` as article files to look at one by one (relative), or None when
         a folder must be rescanned: a path that is not an article file's (a folder, or any
-        other name, which could be a folder), at the top, or while names have problems."""
-        if not changed_paths or self._scan_problems or not self._entries:
+        other name, which could be a folder), at the top, or one with a problem of its name,
+        link or folder (only a rescan makes or clears those)."""
+        if not changed_paths or not self._entries:
             return None
+        troubled = {_walked_path(key) for key in self._scan_problems}
         files: list[str] = []
         for path in changed_paths:
             relpath = os.path.relpath(path, self.root).replace(os.sep, "/")
@@ -203,7 +208,7 @@ class ContentStore:
                 return None
             if any(part.startswith(".") for part in relpath.split("/")):
                 continue  # hidden: never read (an editor's temporary file before a rename)
-            if not is_article_file(name):
+            if not is_article_file(name) or (troubled and _below(relpath, troubled)):
                 return None
             files.append(relpath)
         return sorted(set(files))
@@ -295,8 +300,9 @@ class ContentStore:
         return LoadReport(self.loaded_at, len(self._entries), parsed, changed, changed_at, change)
 
     def _scope(self, changed_paths: Collection[str] | None) -> tuple[str, ...] | None:
-        """The folders (relative, outermost only) to rescan for ``changed_paths``; None: all."""
-        if not changed_paths or self._scan_problems or not self._entries:
+        """The folders (relative, outermost only) to rescan for ``changed_paths``; None: all
+        (also while a folder cannot be read: what to keep of it needs the whole picture)."""
+        if not changed_paths or not self._entries or self.folder_problems:
             return None
         folders: set[str] = set()
         for path in changed_paths:
@@ -315,20 +321,31 @@ class ContentStore:
         Made without the lock, from any thread: a walk that lists and stats, and reads nothing
         but the entries, so the watcher's periodic rescan (the safety net for events the kernel
         dropped) holds up no edit's reload while it walks. None where only a rescan under the
-        lock can say (a name, link or folder with a problem, a folder that cannot be read, a
-        file being written, a store not loaded yet).
+        lock can say (a problem of a name, link or folder that is new or gone, a folder that
+        cannot be read, a file being written, a store not loaded yet); the problems a rescan
+        found before and would find again change nothing.
         """
-        if not self._loaded_once or self._scan_problems or self._settling:
+        if not self._loaded_once or self._settling:
             return None
         scope = self._scope(changed_paths) if changed_paths else None
         entries = self._entries  # replaced by a rescan, changed in place by a reload of files
+        known = self._scan_problems  # replaced whole by a rescan, never changed in place
         inside = tuple(f"{folder}/" for folder in scope) if scope is not None else ("",)
         gone = {relpath for relpath in list(entries) if relpath.startswith(inside)}
         unreadable: list[tuple[str, OSError]] = []
         stale: list[str] = []
+        met: set[_WalkKey] = set()
         for found in self._walk(unreadable, scope):
             if found.problem is not None:
-                return None
+                key = _walk_key(found.relpath, found.folder)
+                before = known.get(key)
+                # A file replaced by a link or folder keeps its last good version, which adds
+                # to the message (_keep_replaced).
+                if before is None or not before.message.startswith(found.problem.message):
+                    return None
+                met.add(key)
+                gone.discard(found.relpath)
+                continue
             gone.discard(found.relpath)
             entry = entries.get(found.relpath)
             info = found.info
@@ -341,6 +358,9 @@ class ContentStore:
                 stale.append(found.relpath)
         if unreadable:
             return None
+        for key in known.keys() - met:
+            if scope is None or _below(_walked_path(key), scope):
+                return None  # a problem a rescan would not find again
         return frozenset(str(self.root / relpath) for relpath in itertools.chain(stale, gone))
 
     def settling(self) -> tuple[float, frozenset[str]] | None:
@@ -367,7 +387,7 @@ class ContentStore:
             for relpath, entry in self._entries.items():
                 (scoped if relpath.startswith(inside) else seen)[relpath] = entry
         walked: list[str] = []
-        scan_problems: list[ContentProblem] = []
+        scan_problems: dict[_WalkKey, ContentProblem] = {}
         unreadable: list[tuple[str, OSError]] = []
         parsed = 0  # files read now: each is a change
         articles_read = 0
@@ -383,7 +403,8 @@ class ContentStore:
             walk = self._walk(unreadable, scope)
             for found in walk if sharing is None else sharing.walk(walk):
                 if found.problem is not None:
-                    scan_problems.append(self._keep_replaced(found, found.problem, seen, walked))
+                    key = _walk_key(found.relpath, found.folder)
+                    scan_problems[key] = self._keep_replaced(found, found.problem, seen, walked)
                     continue
                 try:
                     visited = (
@@ -411,10 +432,15 @@ class ContentStore:
             parsed += len(read)
             articles_read += sum(entry.article is not None for entry in read)
             newest_change_ns = max(newest_change_ns, *(e.signature.mtime_ns for e in read), 0)
-        if scope is not None and (unreadable or scan_problems):
-            return self._reload()  # what to keep of unreadable folders needs the whole picture
+        if scope is not None:
+            if unreadable or any(map(scope.__contains__, map(_walked_path, scan_problems))):
+                # What to keep of unreadable folders needs the whole picture; a scoped folder
+                # beyond the limits is reported where the whole walk meets the limit.
+                return self._reload()
+            scan_problems = self._with_problems_outside(scope, scan_problems)
         self._settling = settling
-        scan_problems.extend(self._keep_unreadable(unreadable, seen))
+        for relfolder, problem in self._keep_unreadable(unreadable, seen):
+            scan_problems[_unreadable_key(relfolder)] = problem
         return self._loaded(
             seen,
             scan_problems,
@@ -425,10 +451,22 @@ class ContentStore:
             newest_change_ns=newest_change_ns,
         )
 
+    def _with_problems_outside(
+        self, scope: tuple[str, ...], found: dict[_WalkKey, ContentProblem]
+    ) -> dict[_WalkKey, ContentProblem]:
+        """The problems a rescan of ``scope`` found, with those outside it from before, in
+        the order a whole rescan finds them."""
+        kept = {
+            key: problem
+            for key, problem in self._scan_problems.items()
+            if not _below(_walked_path(key), scope)
+        }
+        return dict(sorted({**kept, **found}.items()))
+
     def _loaded(
         self,
         seen: dict[str, _Entry],
-        scan_problems: list[ContentProblem],
+        scan_problems: dict[_WalkKey, ContentProblem],
         *,
         scoped: dict[str, _Entry],
         walked: list[str],
@@ -441,14 +479,14 @@ class ContentStore:
         changed = (
             parsed > 0
             or seen.keys() != self._entries.keys()
-            or tuple(scan_problems) != self._scan_problems
+            or list(scan_problems.items()) != list(self._scan_problems.items())
         )
         self._entries = seen
         self._troubled = {
             relpath: entry.problems for relpath, entry in seen.items() if entry.problems
         }
         self._loaded_once = True
-        self._scan_problems = tuple(scan_problems)
+        self._scan_problems = scan_problems
         self._problems = None
         self.loaded_at = datetime.now(UTC)
         changed_at = None
@@ -483,7 +521,7 @@ class ContentStore:
 
     def _keep_unreadable(
         self, unreadable: list[tuple[str, OSError]], seen: dict[str, _Entry]
-    ) -> list[ContentProblem]:
+    ) -> list[tuple[str, ContentProblem]]:
         """Keep what was last read from folders that could not be listed now, and report them.
 
         A folder that vanished from a listing that did succeed is deleted, and its articles go;
@@ -491,7 +529,7 @@ class ContentStore:
         likely an accident (an unmounted share, a wrong chmod) than an editor's wish to empty
         the feeds, so the last good state is served until the folder can be read again.
         """
-        problems: list[ContentProblem] = []
+        problems: list[tuple[str, ContentProblem]] = []
         for relfolder, error in unreadable:
             if relfolder and error.errno in (errno.ENOENT, errno.ENOTDIR):
                 continue  # deleted (or replaced by a file) between its parent's listing and its own
@@ -506,23 +544,20 @@ class ContentStore:
             shown = _shown_folder(relfolder)
             what = f"the folder {shown}" if relfolder else "the content folder"
             reason = error.strerror or str(error)
-            problems.append(
-                ContentProblem(
-                    shown or ".",
-                    0,
-                    f"cannot read {what} ({reason}); the feeds keep the {articles} article(s) "
-                    "last read from it",
-                )
+            message = (
+                f"cannot read {what} ({reason}); the feeds keep the {articles} article(s) "
+                "last read from it"
             )
+            problems.append((relfolder, ContentProblem(shown or ".", 0, message)))
         # Logged when they start and end, not at every reload.
         before = {problem.path for problem in self.folder_problems}
-        after = {problem.path for problem in problems}
-        for problem in problems:
+        after = {problem.path for _, problem in problems}
+        for _, problem in problems:
             if problem.path not in before:
                 log.error("%s: %s", _shown_folder(str(self.root / problem.path)), problem.message)
         for path in sorted(before - after):
             log.warning("%s: can be read again", _shown_folder(str(self.root / path)))
-        self.folder_problems = tuple(problems)
+        self.folder_problems = tuple(problem for _, problem in problems)
         return problems
 
     def _change(self, before: dict[str, _Entry], after: dict[str, _Entry]) -> ArticleChange | None:
@@ -548,7 +583,7 @@ class ContentStore:
         """Every problem of the last reload: folders, names, and each file's own."""
         with self._lock:  # a reload of single files changes the entries in place
             if self._problems is None:
-                problems = list(self._scan_problems)
+                problems = list(self._scan_problems.values())
                 for file_problems in self._troubled.values():
                     problems.extend(file_problems)
                 self._problems = tuple(problems)
@@ -558,7 +593,7 @@ class ContentStore:
         """Every article, one per id (the first file in path order wins a clash, reported)."""
         with self._lock:
             articles: dict[str, Article] = {}
-            problems = list(self._scan_problems)
+            problems = list(self._scan_problems.values())
             for relpath in sorted(self._entries):
                 entry = self._entries[relpath]
                 if entry.problems:  # most have none
@@ -593,7 +628,7 @@ class ContentStore:
             f"{problem.message}; the feeds keep the last good version",
             problem.severity,
         )
-        if kept not in self._scan_problems:  # logged when it starts, not at every reload
+        if kept not in self._scan_problems.values():  # logged when it starts, not every reload
             log.warning("%s: %s", kept.path, kept.message)
         return kept
 
@@ -815,7 +850,7 @@ class ContentStore:
                     # The full walk reports it: a scan problem makes the reload a full one.
                     name = relfolder.rpartition("/")[2]
                     problem = ContentProblem(_shown_folder(relfolder), 0, "beyond the limits")
-                    yield _Found(relfolder, name, root_fd, None, problem)
+                    yield _Found(relfolder, name, root_fd, None, problem, folder=True)
                     continue
                 try:
                     folder_fd = _open_folder(root_fd, relfolder)
@@ -865,7 +900,7 @@ class ContentStore:
             # Checked before descending, so the walk's depth is bounded too.
             if too_much := folder_problem(prefix + name, prefix.count("/") + 1):
                 problem = ContentProblem(_shown_folder(prefix + name), 0, too_much)
-                yield _Found(prefix + name, name, dir_fd, None, problem)
+                yield _Found(prefix + name, name, dir_fd, None, problem, folder=True)
                 continue
             try:
                 # O_NOFOLLOW: a folder swapped for a symbolic link since the listing is refused.
@@ -1133,6 +1168,30 @@ def _beyond_limits(relfolder: str) -> bool:
     """Whether the walk would not go into ``relfolder`` (or a folder above it)."""
     parts = relfolder.split("/")
     return any(folder_problem("/".join(parts[:depth]), depth) for depth in range(1, len(parts) + 1))
+
+
+# Where the walk meets a path (see _walk_key).
+_WalkKey = tuple[tuple[int, str], ...]
+
+
+def _walk_key(relpath: str, folder: bool = False) -> _WalkKey:
+    """Where the walk meets ``relpath``, as a key that sorts in the walk's order: in each
+    folder, the names of files (and of folders named like files) in name order, then each
+    folder in name order, with what is below it (``folder``: met as a folder, not read). So
+    problems kept from outside a scoped rescan and those it found sort as a whole rescan
+    finds them."""
+    *folders, name = relpath.split("/")
+    return (*((1, part) for part in folders), (1 if folder else 0, name))
+
+
+def _unreadable_key(relfolder: str) -> _WalkKey:
+    """A folder that could not be listed: reported after everything the walk met."""
+    return ((2, relfolder),)
+
+
+def _walked_path(key: _WalkKey) -> str:
+    """The relative path of a :func:`_walk_key` or :func:`_unreadable_key`."""
+    return "/".join(part for _, part in key)
 
 
 def _below(relpath: str, folders: Iterable[str]) -> bool:
