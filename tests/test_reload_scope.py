@@ -268,3 +268,31 @@ def test_stale_passes_over_problems_a_rescan_would_find_again(
     (content_dir / "2025/deep/link.txt").unlink()  # a problem gone: only a rescan clears it
     assert store.stale(None) is None
     assert store.stale([os.path.join(content_dir / "2024", "")]) == frozenset()
+
+
+def test_a_rescan_of_a_folder_named_like_an_article_file_keeps_its_own_problem(
+    store: LiveCatalog, write_article: ArticleWriter, content_dir: Path
+) -> None:
+    """Its problem is a name in its parent's listing, which a rescan of the folder itself (the
+    watcher's, once it watches the new folder) does not list."""
+    folder = content_dir / "2025/map.txt"
+    folder.mkdir()
+    store.reload([str(folder)])
+    store.reload([os.path.join(folder, "")])  # the new folder, watched and rescanned
+    assert problems(store) == problems(fresh(content_dir).reload())
+    write_article("2025/map.txt/binnen.txt", title="Binnen", published="05-02-2025")
+    store.reload([str(folder / "binnen.txt")])
+    assert problems(store) == problems(fresh(content_dir).reload())
+    assert [path for path, _ in problems(store)] == ["2025/map.txt"]
+
+
+def test_stale_settles_beside_a_top_folder_named_like_an_article_file(
+    store: LiveCatalog, content_dir: Path
+) -> None:
+    (content_dir / "archief.txt").mkdir()
+    settled(content_dir)
+    store.reload()
+    assert [path for path, _ in problems(store)] == ["archief.txt"]
+    assert store.store.stale([os.path.join(content_dir / "archief.txt", "")]) == frozenset()
+    store.reload([os.path.join(content_dir / "archief.txt", "")])
+    assert [path for path, _ in problems(store)] == ["archief.txt"]

@@ -359,7 +359,7 @@ class ContentStore:
         if unreadable:
             return None
         for key in known.keys() - met:
-            if scope is None or _below(_walked_path(key), scope):
+            if scope is None or _covered(key, scope):
                 return None  # a problem a rescan would not find again
         return frozenset(str(self.root / relpath) for relpath in itertools.chain(stale, gone))
 
@@ -457,9 +457,7 @@ class ContentStore:
         """The problems a rescan of ``scope`` found, with those outside it from before, in
         the order a whole rescan finds them."""
         kept = {
-            key: problem
-            for key, problem in self._scan_problems.items()
-            if not _below(_walked_path(key), scope)
+            key: problem for key, problem in self._scan_problems.items() if not _covered(key, scope)
         }
         return dict(sorted({**kept, **found}.items()))
 
@@ -1172,6 +1170,7 @@ def _beyond_limits(relfolder: str) -> bool:
 
 # Where the walk meets a path (see _walk_key).
 _WalkKey = tuple[tuple[int, str], ...]
+_UNREADABLE = 2  # the first place of an unreadable folder's key: after all the walk meets
 
 
 def _walk_key(relpath: str, folder: bool = False) -> _WalkKey:
@@ -1186,7 +1185,20 @@ def _walk_key(relpath: str, folder: bool = False) -> _WalkKey:
 
 def _unreadable_key(relfolder: str) -> _WalkKey:
     """A folder that could not be listed: reported after everything the walk met."""
-    return ((2, relfolder),)
+    return ((_UNREADABLE, relfolder),)
+
+
+def _covered(key: _WalkKey, scope: Iterable[str]) -> bool:
+    """Whether a rescan of the ``scope`` folders meets ``key`` again: what is inside them. Not
+    a scope folder's own problem as a name in its parent (a folder named like an article
+    file), which only a rescan of the parent meets."""
+    if key[0][0] == _UNREADABLE:
+        return _below(key[0][1], scope)
+    for folder in scope:
+        inside = tuple((1, part) for part in folder.split("/"))
+        if key[: len(inside)] == inside:
+            return True
+    return False
 
 
 def _walked_path(key: _WalkKey) -> str:
