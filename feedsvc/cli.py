@@ -28,7 +28,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from flask import Config
@@ -164,8 +164,7 @@ def serve(directory: Path | None, gunicorn_options: tuple[str, ...]) -> None:
     try:
         server_counts(os.environ, os.cpu_count() or 2)  # as gunicorn_conf.py reads them
     except ConfigError as error:
-        click.echo(f"Error: invalid configuration: {error}", err=True)
-        raise click.exceptions.Exit(EXIT_USAGE) from None
+        _invalid_configuration(error)
     environ = dict(os.environ)
     if directory is not None:
         environ[f"{ENV_PREFIX}_CONTENT_DIR"] = str(directory.resolve())
@@ -259,8 +258,7 @@ def export(
     try:
         app = create_app(config)
     except ConfigError as error:
-        click.echo(f"Error: invalid configuration: {error}", err=True)
-        raise click.exceptions.Exit(EXIT_USAGE) from None
+        _invalid_configuration(error)
     options = NginxOptions(listen=listen, root=nginx_root, brotli=brotli)
     exporter = SiteExporter(app, outdir, options)
     publisher = _Publisher(exporter, sync_command, watch=watch)
@@ -460,8 +458,13 @@ def _settings(directory: Path | None) -> Settings:
     try:
         return Settings.from_mapping(config)
     except ConfigError as error:
-        click.echo(f"Error: invalid configuration: {error}", err=True)
-        raise click.exceptions.Exit(EXIT_USAGE) from None
+        _invalid_configuration(error)
+
+
+def _invalid_configuration(error: ConfigError) -> NoReturn:
+    """Stop with the message that names the setting, and the exit status of a usage error."""
+    click.echo(f"Error: invalid configuration: {error}", err=True)
+    raise click.exceptions.Exit(EXIT_USAGE) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -336,6 +336,7 @@ class ContentStore:
         stale: list[str] = []
         met: set[_WalkKey] = set()
         for found in self._walk(unreadable, scope):
+            gone.discard(found.relpath)
             if found.problem is not None:
                 key = _walk_key(found.relpath, found.folder)
                 before = known.get(key)
@@ -344,9 +345,7 @@ class ContentStore:
                 if before is None or not before.message.startswith(found.problem.message):
                     return None
                 met.add(key)
-                gone.discard(found.relpath)
                 continue
-            gone.discard(found.relpath)
             entry = entries.get(found.relpath)
             info = found.info
             if (
@@ -433,7 +432,7 @@ class ContentStore:
             articles_read += sum(entry.article is not None for entry in read)
             newest_change_ns = max(newest_change_ns, *(e.signature.mtime_ns for e in read), 0)
         if scope is not None:
-            if unreadable or any(map(scope.__contains__, map(_walked_path, scan_problems))):
+            if unreadable or any(_walked_path(key) in scope for key in scan_problems):
                 # What to keep of unreadable folders needs the whole picture; a scoped folder
                 # beyond the limits is reported where the whole walk meets the limit.
                 return self._reload()
@@ -477,7 +476,7 @@ class ContentStore:
         changed = (
             parsed > 0
             or seen.keys() != self._entries.keys()
-            or list(scan_problems.items()) != list(self._scan_problems.items())
+            or scan_problems != self._scan_problems  # in the order of their keys, both
         )
         self._entries = seen
         self._troubled = {

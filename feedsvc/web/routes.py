@@ -823,13 +823,16 @@ def _error_page(error: HTTPException) -> BaseResponse:
 # Allow names the methods in this order, not in the order Werkzeug collected them (a set's,
 # which changes with each process's hash seed): every worker, and the export's nginx, send the
 # same header.
-_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_METHOD_ORDER = {
+    method: place
+    for place, method in enumerate(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+}
 
 
 def allow_header(methods: Iterable[str]) -> str:
     """The value of ``Allow`` for ``methods``, in :data:`_METHOD_ORDER` (others after, by name)."""
-    rank = {method: place for place, method in enumerate(_METHOD_ORDER)}
-    return ", ".join(sorted(set(methods), key=lambda m: (rank.get(m, len(rank)), m)))
+    last = len(_METHOD_ORDER)
+    return ", ".join(sorted(set(methods), key=lambda m: (_METHOD_ORDER.get(m, last), m)))
 
 
 def _security_headers(response: Response) -> Response:
